@@ -1,0 +1,24 @@
+import { createHandlers } from '../core/api/service.js';
+import { dispatch, type CallContext, type Handlers } from '../core/api/dispatch.js';
+import type { Input, Method, Output } from '../core/api/contract.js';
+import { FlightDeckError } from '../core/errors.js';
+import { nativeProbes } from '../native-bridge/probes.js';
+
+let handlers: Handlers | undefined;
+
+/** The composition root: core handlers wired to the native-bridge adapters. */
+export function appHandlers(): Handlers {
+  return (handlers ??= createHandlers({ probes: nativeProbes }));
+}
+
+/** Call the api exactly as the UI does (same validation, same envelope), unwrapping for the CLI. */
+export async function callApi<M extends Method>(method: M, input: Input<M>, ctx: Partial<CallContext> = {}): Promise<Output<M>> {
+  const envelope = await dispatch(appHandlers(), method, input, ctx);
+  if (!envelope.ok) {
+    throw new FlightDeckError(envelope.error.code, envelope.error.message, {
+      hint: envelope.error.hint,
+      ...(envelope.error.details ? { details: envelope.error.details } : {}),
+    });
+  }
+  return envelope.value as Output<M>;
+}

@@ -1,0 +1,51 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { Output } from '../output.js';
+import { appHandlers } from '../api.js';
+import { startWebHost } from '../serve/web-host.js';
+import { packageRoot } from '../../core/config/package.js';
+import { FlightDeckError } from '../../core/errors.js';
+
+export function rendererDir(): string {
+  return path.join(packageRoot(), 'dist', 'renderer');
+}
+
+export function registerServe(program: Command, out: () => Output): void {
+  program
+    .command('serve')
+    .description('Serve the Flight Deck UI on 127.0.0.1 for a browser (the same app as the desktop window)')
+    .option('-p, --port <port>', 'port to listen on (0 = any free port)', '0')
+    .option('--host <host>', 'loopback address to bind (127.0.0.1 or ::1)', '127.0.0.1')
+    .addHelpText(
+      'after',
+      `
+The printed URL carries a session token; only a page opened from it can use the api.
+
+Examples:
+  $ flightdeck serve
+  $ flightdeck serve --port 7410 --json`,
+    )
+    .action(async (opts: { port: string; host: string }) => {
+      const o = out();
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new FlightDeckError('USAGE', `--port ${JSON.stringify(opts.port)} is not a port number (0-65535).`);
+      }
+      const dir = rendererDir();
+      if (!existsSync(path.join(dir, 'index.html'))) {
+        throw new FlightDeckError('NOT_FOUND', `The UI is not built (${dir} has no index.html).`, { hint: 'Run `npm run build` first.' });
+      }
+      const host = await startWebHost({ handlers: appHandlers(), rootDir: dir, host: opts.host, port });
+      o.result({ url: host.url, origin: host.origin }, (v) => `Flight Deck is running at ${v.url}\nPress Ctrl+C to stop.`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void host.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,69 @@
+import { Command, CommanderError } from 'commander';
+import { Output, type GlobalOptions, type Streams } from './output.js';
+import { FlightDeckError } from '../core/errors.js';
+import { packageVersion } from '../core/config/package.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerServe } from './commands/serve.js';
+
+const EXAMPLES = `
+Examples:
+  $ flightdeck doctor                      what works on this machine, and how to fix the rest
+  $ flightdeck serve                       open the Flight Deck UI in a browser
+  $ flightdeck doctor --json | jq .        every command speaks JSON for scripts and CI
+
+Global options go before or after the command. Exit codes are listed in docs/errors.md.`;
+
+/** Build the program. Streams are injectable so tests run the real parser in-process. */
+export function buildProgram(streams: Streams): { program: Command; output: () => Output } {
+  let output: Output | undefined;
+  const program = new Command('flightdeck');
+  const out = () => (output ??= new Output(globalOptions(program), streams));
+
+  program
+    .description('Flight Deck: pull, check and flash WASM platform bundles to dev kits')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .option('--json', 'machine-readable output: one JSON document on stdout, events as JSON lines on stderr')
+    .option('-q, --quiet', 'print only results and errors')
+    .option('-v, --verbose', 'print diagnostics (causes of errors, requests)')
+    .option('--no-color', 'disable colours (NO_COLOR is honoured too)')
+    .option('--no-progress', 'disable progress bars')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXAMPLES)
+    .configureOutput({
+      writeOut: (s) => streams.stdout.write(s),
+      writeErr: (s) => streams.stderr.write(s),
+      outputError: () => {
+        /* printed by run() as error[USAGE] */
+      },
+    })
+    .exitOverride();
+  program.enablePositionalOptions(false);
+
+  registerDoctor(program, out);
+  registerServe(program, out);
+  for (const cmd of program.commands) {
+    cmd.exitOverride().configureOutput(program.configureOutput());
+  }
+  return { program, output: out };
+}
+
+function globalOptions(program: Command): GlobalOptions {
+  const o = program.opts<{ json: boolean; quiet: boolean; verbose: boolean; color: boolean; progress: boolean }>();
+  return { json: Boolean(o.json), quiet: Boolean(o.quiet), verbose: Boolean(o.verbose), color: o.color !== false, progress: o.progress !== false };
+}
+
+/** Run the CLI; resolves to the process exit code. */
+export async function run(argv: string[], streams: Streams): Promise<number> {
+  const { program, output } = buildProgram(streams);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      const message = err.message.replace(/^error: /, '');
+      return output().error(new FlightDeckError('USAGE', message.charAt(0).toUpperCase() + message.slice(1)));
+    }
+    return output().error(err);
+  }
+}

@@ -1,0 +1,212 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { dispatch, type Handlers } from '../../core/api/dispatch.js';
+import { FlightDeckError } from '../../core/errors.js';
+
+/** The same CSP as the Electron shell: nothing but our own files, no inline script, no remote content. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+const MAX_BODY = 1024 * 1024;
+
+export interface WebHostOptions {
+  handlers: Handlers;
+  /** The built renderer (dist/renderer). */
+  rootDir: string;
+  host?: string;
+  port?: number;
+  /** Fixed token (tests); a random one otherwise. */
+  token?: string;
+}
+
+export interface WebHost {
+  /** Origin, e.g. http://127.0.0.1:5123 */
+  origin: string;
+  /** URL to open: carries the session token in the fragment, which never reaches a server log. */
+  url: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * `flightdeck serve`: the renderer over HTTP plus `POST /api/<method>` on the same contract as Electron
+ * IPC. Only loopback; every api call needs the session token; Host and Origin are checked so another web
+ * page (or DNS rebinding) cannot drive the api.
+ */
+export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!LOOPBACK.has(host)) {
+    throw new FlightDeckError('INVALID_INPUT', `Refusing to serve on ${host}: the web host binds to loopback only.`, {
+      hint: 'Use --host 127.0.0.1 (default) or ::1; reach it remotely through an SSH tunnel.',
+    });
+  }
+  const token = opts.token ?? randomBytes(24).toString('base64url');
+  const tokenBuf = Buffer.from(token);
+  const root = path.resolve(opts.rootDir);
+  let allowedHosts = new Set<string>();
+  let origin = '';
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, { ok: false, error: new FlightDeckError('INTERNAL', 'Web host failure.').toJSON() });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    if (!allowedHosts.has(req.headers.host ?? '')) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end('Misdirected request');
+      return;
+    }
+    const url = new URL(req.url ?? '/', origin);
+    if (url.pathname.startsWith('/api/')) return api(req, res, url.pathname.slice('/api/'.length));
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    return staticFile(req, res, url.pathname);
+  }
+
+  async function api(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST' }).end();
+      return;
+    }
+    if (req.headers.origin !== undefined && req.headers.origin !== origin) {
+      return send(res, 403, envelopeError('Cross-origin api calls are refused.'));
+    }
+    const given = Buffer.from(String(req.headers['x-flightdeck-token'] ?? ''));
+    if (given.length !== tokenBuf.length || !timingSafeEqual(given, tokenBuf)) {
+      return send(res, 401, envelopeError('Missing or wrong session token.', 'Open the URL printed by `flightdeck serve`.'));
+    }
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      return send(res, 415, envelopeError('Api calls must send application/json.'));
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(req));
+    } catch (err) {
+      return send(res, 400, envelopeError(err instanceof FlightDeckError ? err.message : 'The request body is not valid JSON.'));
+    }
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const envelope = await dispatch(opts.handlers, method, body, { signal: controller.signal });
+    send(res, 200, envelope);
+  }
+
+  async function staticFile(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    let rel: string;
+    try {
+      rel = decodeURIComponent(pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    if (rel === '/' || rel === '') rel = '/index.html';
+    const file = path.resolve(root, '.' + path.posix.normalize(rel));
+    if (!file.startsWith(root + path.sep)) {
+      res.writeHead(404).end();
+      return;
+    }
+    let info;
+    try {
+      info = await stat(file);
+    } catch {
+      info = undefined;
+    }
+    if (!info?.isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      'content-length': info.size,
+      'content-security-policy': CONTENT_SECURITY_POLICY,
+      'cache-control': 'no-cache',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    createReadStream(file).pipe(res);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  origin = `http://${hostPart}:${port}`;
+  allowedHosts = new Set([`${hostPart}:${port}`, `localhost:${port}`]);
+  return {
+    origin,
+    url: `${origin}/#token=${token}`,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function envelopeError(message: string, hint?: string) {
+  return { ok: false, error: new FlightDeckError('INVALID_INPUT', message, hint ? { hint } : {}).toJSON() };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new FlightDeckError('INVALID_INPUT', `Request body over ${MAX_BODY} bytes.`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,52 @@
+import type { CapabilityProbe, ProbeResult } from './doctor.js';
+
+/** localhost registries default to plain HTTP, every other one to HTTPS (same rule as ORAS). */
+export function registryBaseUrl(host: string, plainHttp: readonly string[] = []): string {
+  const bare = host.replace(/:\d+$/, '');
+  const local = bare === 'localhost' || bare === '127.0.0.1' || bare === '[::1]';
+  return `${local || plainHttp.includes(host) ? 'http' : 'https'}://${host}`;
+}
+
+/**
+ * Reachability of each registry's API root (`GET /v2/`). 200 and 401 both prove a registry answers
+ * (401 only means credentials are needed, which is the credentials module's business).
+ */
+export function registryProbe(registries: readonly string[], plainHttp: readonly string[] = []): CapabilityProbe {
+  return {
+    id: 'registry',
+    label: 'Registry reachability',
+    async run(signal): Promise<ProbeResult> {
+      if (registries.length === 0) {
+        return {
+          status: 'warn',
+          summary: 'No registry configured; the embedded demo kit works offline.',
+          hint: 'Add registries to config.json ("registries": ["host:port"]) or run `flightdeck doctor --registry HOST`.',
+        };
+      }
+      const results = await Promise.all(
+        registries.map(async (host) => {
+          const url = `${registryBaseUrl(host, plainHttp)}/v2/`;
+          try {
+            const res = await fetch(url, { signal, redirect: 'manual' });
+            await res.body?.cancel();
+            const ok = res.status === 200 || res.status === 401;
+            return { host, ok, note: ok ? `${res.status}` : `HTTP ${res.status}` };
+          } catch (err) {
+            const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+            return { host, ok: false, note: cause };
+          }
+        }),
+      );
+      const down = results.filter((r) => !r.ok);
+      if (down.length === 0) {
+        return { status: 'ok', summary: `${results.length} registr${results.length === 1 ? 'y' : 'ies'} answering: ${results.map((r) => r.host).join(', ')}.` };
+      }
+      return {
+        status: 'missing',
+        code: 'REGISTRY_UNREACHABLE',
+        summary: `Not answering: ${down.map((r) => `${r.host} (${r.note})`).join(', ')}.`,
+        hint: 'Check the host and port, your network or VPN; add the host to "plainHttp" in config.json if it has no TLS.',
+      };
+    },
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * Errors are values with stable codes. `ERROR_TABLE` is the single source of truth: the CLI maps each
+ * code to its exit code, the UI shows `title` and `hint`, and `docs/errors.md` is generated from it
+ * (`npm run docs:errors`; a unit test fails when the doc is out of date).
+ *
+ * Exit code families (documented in docs/errors.md):
+ *   1 internal · 2 usage · 3 bad input or data · 4 registry/network · 5 authentication
+ *   6 integrity · 7 check failed · 8 device · 9 capability missing on this machine · 130 aborted
+ */
+
+export interface ErrorSpec {
+  /** Process exit code the CLI uses for this error. */
+  readonly exit: number;
+  /** Short human title (the UI shows it as a heading). */
+  readonly title: string;
+  /** Default hint, used when the thrower gives none. */
+  readonly hint: string;
+}
+
+export const ERROR_TABLE = {
+  INTERNAL: {
+    exit: 1,
+    title: 'Internal error',
+    hint: 'This is a bug in Flight Deck. Re-run with --verbose and report the output (secrets are redacted).',
+  },
+  USAGE: {
+    exit: 2,
+    title: 'Invalid command usage',
+    hint: 'Run the command with --help to see its arguments and examples.',
+  },
+  INVALID_INPUT: {
+    exit: 3,
+    title: 'Invalid input',
+    hint: 'Check the value named in the message against the documented format.',
+  },
+  CONFIG_INVALID: {
+    exit: 3,
+    title: 'Invalid configuration file',
+    hint: 'Fix or remove the file named in the message; `flightdeck doctor` shows which files are read.',
+  },
+  NOT_FOUND: {
+    exit: 3,
+    title: 'Not found',
+    hint: 'Check the name or path; list what exists with the matching `ls` command.',
+  },
+  IO_ERROR: {
+    exit: 3,
+    title: 'File system error',
+    hint: 'Check that the path exists, is writable and that the disk is not full.',
+  },
+  REFERENCE_INVALID: {
+    exit: 3,
+    title: 'Invalid artifact reference',
+    hint: 'Use host[:port]/repo[:tag][@sha256:<64 hex>] or oci:<dir>[:tag|@digest].',
+  },
+  DIGEST_INVALID: {
+    exit: 3,
+    title: 'Invalid digest',
+    hint: 'A digest looks like sha256:<64 lowercase hex characters>.',
+  },
+  LAYOUT_INVALID: {
+    exit: 3,
+    title: 'Invalid OCI image layout',
+    hint: 'The directory must hold an `oci-layout` file, an `index.json` and `blobs/<alg>/<hex>` files.',
+  },
+  MANIFEST_INVALID: {
+    exit: 3,
+    title: 'Invalid manifest',
+    hint: 'The manifest is not a valid OCI or Docker v2 manifest; check the media type and JSON.',
+  },
+  REGISTRY_UNREACHABLE: {
+    exit: 4,
+    title: 'Registry unreachable',
+    hint: 'Check the host name, port and network; use --plain-http for a registry without TLS.',
+  },
+  REGISTRY_ERROR: {
+    exit: 4,
+    title: 'Registry error',
+    hint: 'The registry answered with an error; the message carries its code. Retry later or check the reference.',
+  },
+  REGISTRY_UNAUTHORIZED: {
+    exit: 5,
+    title: 'Registry refused the credentials',
+    hint: 'Run `flightdeck login <registry>` or set FLIGHTDECK_REGISTRY_TOKEN.',
+  },
+  BLOB_DIGEST_MISMATCH: {
+    exit: 6,
+    title: 'Content digest mismatch',
+    hint: 'The bytes received do not match their digest; nothing was stored. Retry; if it persists the source is corrupt.',
+  },
+  BLOB_SIZE_MISMATCH: {
+    exit: 6,
+    title: 'Content size mismatch',
+    hint: 'The bytes received do not match the declared size; nothing was stored. Retry the operation.',
+  },
+  WASM_MALFORMED: {
+    exit: 3,
+    title: 'Malformed WebAssembly binary',
+    hint: 'The file is not a valid WASM module or component; rebuild it and check it with `wasm-validate`.',
+  },
+  PLATFORM_UNKNOWN: {
+    exit: 3,
+    title: 'Unknown platform',
+    hint: 'Run `flightdeck platforms` to list the known platform ids.',
+  },
+  LIMIT_MEMORY_EXCEEDED: {
+    exit: 7,
+    title: 'Payload exceeds the platform memory budget',
+    hint: 'Lower the module’s initial/maximum memory or pick a platform with more memory.',
+  },
+  LIMIT_THREADS_EXCEEDED: {
+    exit: 7,
+    title: 'Payload needs more threads than the platform has',
+    hint: 'Build a single-threaded variant or pick a multi-threaded platform.',
+  },
+  LIMIT_FEATURE_UNSUPPORTED: {
+    exit: 7,
+    title: 'Payload uses a WASM feature the platform lacks',
+    hint: 'Rebuild without the feature named in the message.',
+  },
+  DEVICE_NOT_FOUND: {
+    exit: 8,
+    title: 'Device not found',
+    hint: 'Run `flightdeck devices` to list attached kits and running emulators.',
+  },
+  DEVICE_DISCONNECTED: {
+    exit: 8,
+    title: 'Device disconnected',
+    hint: 'Reconnect the kit and run the same command again; the upload resumes where it stopped.',
+  },
+  DEVICE_PROTOCOL_ERROR: {
+    exit: 8,
+    title: 'Device protocol error',
+    hint: 'The device answered outside the Flight Deploy Protocol; check the port, line rate and firmware.',
+  },
+  KEYCHAIN_UNAVAILABLE: {
+    exit: 9,
+    title: 'OS keychain unavailable',
+    hint: 'Start or unlock the Secret Service (gnome-keyring) or, in CI, use FLIGHTDECK_REGISTRY_TOKEN.',
+  },
+  SERIAL_UNAVAILABLE: {
+    exit: 9,
+    title: 'Serial support unavailable',
+    hint: 'Reinstall with `npm ci` so the optional `serialport` module builds; listing ports needs `udev` (apt install udev).',
+  },
+  USB_UNAVAILABLE: {
+    exit: 9,
+    title: 'USB support unavailable',
+    hint: 'Reinstall with `npm ci` so the optional `usb` module builds, and check that /sys/bus/usb exists.',
+  },
+  ELECTRON_UNAVAILABLE: {
+    exit: 9,
+    title: 'Electron unavailable',
+    hint: 'Install the Electron binary (`npx electron --version`) or use `flightdeck serve` and open the printed URL.',
+  },
+  TOOL_MISSING: {
+    exit: 9,
+    title: 'Required system tool missing',
+    hint: 'Install the tool named in the message (see README, Troubleshooting).',
+  },
+  ABORTED: {
+    exit: 130,
+    title: 'Cancelled',
+    hint: 'The operation was cancelled; run it again to continue. Completed content was kept.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+export const ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_TABLE, value);
+}
+
+export interface FlightDeckErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  /** Structured, secret-free details (e.g. the input that was rejected). */
+  details?: Record<string, unknown>;
+}
+
+/** The one error type that crosses layer boundaries. */
+export class FlightDeckError extends Error {
+  override readonly name = 'FlightDeckError';
+  readonly code: ErrorCode;
+  readonly hint: string;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: FlightDeckErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint ?? ERROR_TABLE[code].hint;
+    this.details = options.details;
+  }
+
+  get exitCode(): number {
+    return ERROR_TABLE[this.code].exit;
+  }
+
+  /** The wire form used by the CLI's --json output, IPC and the web host. Never carries a stack. */
+  toJSON(): ErrorPayload {
+    return {
+      code: this.code,
+      message: this.message,
+      hint: this.hint,
+      ...(this.details === undefined ? {} : { details: this.details }),
+    };
+  }
+}
+
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+  hint: string;
+  details?: Record<string, unknown>;
+}
+
+/** Turn anything thrown into a FlightDeckError, keeping the original as `cause`. */
+export function toFlightDeckError(err: unknown): FlightDeckError {
+  if (err instanceof FlightDeckError) return err;
+  if (isAbortError(err)) return new FlightDeckError('ABORTED', 'The operation was cancelled.', { cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  return new FlightDeckError('INTERNAL', `Unexpected error: ${message}`, { cause: err });
+}
+
+export function isAbortError(err: unknown): boolean {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    ((err as { name?: unknown }).name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR')
+  );
+}
+
+/** Throw ABORTED if the signal fired. Call between steps of long work. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new FlightDeckError('ABORTED', 'The operation was cancelled.');
+}

@@ -1,0 +1,108 @@
+// ESLint flat config. Besides style, it enforces the layer arrows of docs/architecture.md:
+//   core/          imports no electron, svelte, native module, nor any outer layer
+//   renderer/      imports only svelte, its own files, and the api client + contract from core/api
+//   native modules (keytar, @napi-rs/keyring, serialport, usb) only inside native-bridge/
+//   electron       only inside electron/
+// test/unit/lint/layers.test.ts proves that a wrong import fails lint.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
+
+const NATIVE = ['keytar', '@napi-rs/keyring', '@napi-rs/keyring/*', 'serialport', '@serialport/*', 'usb', 'usb/*'];
+const nativeOnlyInBridge = {
+  group: NATIVE,
+  message: 'Native modules load only inside native-bridge/ (lazily); use the core port instead.',
+};
+const electronOnlyInShell = {
+  group: ['electron', 'electron/*'],
+  message: 'electron is imported only inside electron/.',
+};
+
+export default tseslint.config(
+  {
+    ignores: ['dist/**', 'node_modules/**', 'assets/**', 'test-results/**', 'playwright-report/**', 'bin/**'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  ...svelte.configs['flat/recommended'],
+  {
+    languageOptions: {
+      ecmaVersion: 2023,
+      sourceType: 'module',
+      globals: { ...globals.node },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] },
+      globals: { ...globals.browser },
+    },
+  },
+  // --- Layer arrows -------------------------------------------------------------------------------
+  {
+    files: ['**/*.{ts,js,mjs,svelte}'],
+    ignores: ['native-bridge/**', 'electron/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [nativeOnlyInBridge, electronOnlyInShell] }],
+    },
+  },
+  {
+    files: ['electron/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [nativeOnlyInBridge] }] },
+  },
+  {
+    files: ['native-bridge/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [electronOnlyInShell] }] },
+  },
+  {
+    files: ['core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            nativeOnlyInBridge,
+            electronOnlyInShell,
+            { group: ['svelte', 'svelte/*'], message: 'core/ is UI-free.' },
+            {
+              group: ['**/native-bridge/**', '**/electron/**', '**/renderer/**', '**/cli/**', '**/emulator/**'],
+              message: 'core/ depends on nothing outside core/: reach the OS through a port.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['renderer/src/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            nativeOnlyInBridge,
+            electronOnlyInShell,
+            { group: ['node:*'], message: 'The renderer runs in a sandboxed page: no Node built-ins.' },
+            {
+              // gitignore-style negation cannot re-include a file under an excluded folder: use a regex.
+              regex: '(^|/)core/(?!(api/client|api/contract|errors)\\.js$)',
+              message: 'The renderer imports only the api client, the contract and error types from core/.',
+            },
+            {
+              group: ['**/native-bridge/**', '**/electron/**', '**/cli/**', '**/emulator/**'],
+              message: 'The renderer talks to the app only through the api client.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,78 @@
+import type { CapabilityProbe, ProbeResult } from '../core/doctor/doctor.js';
+import { toFlightDeckError } from '../core/errors.js';
+import { openSecretStore } from './keychain/index.js';
+import { listSerialPorts } from './serial/index.js';
+import { listUsbDevices } from './usb/index.js';
+import { findElectronBinary, hasDisplay } from './system/electron.js';
+
+function failed(err: unknown): ProbeResult {
+  const e = toFlightDeckError(err);
+  return { status: 'missing', summary: e.message, code: e.code, hint: e.hint };
+}
+
+export const keychainProbe: CapabilityProbe = {
+  id: 'keychain',
+  label: 'OS keychain',
+  async run() {
+    try {
+      const store = await openSecretStore();
+      return { status: 'ok', summary: `Secret storage works through ${store.backend}.` };
+    } catch (err) {
+      return failed(err);
+    }
+  },
+};
+
+export const serialProbe: CapabilityProbe = {
+  id: 'serial',
+  label: 'Serial ports',
+  async run() {
+    try {
+      const ports = await listSerialPorts();
+      return { status: 'ok', summary: `serialport works; ${ports.length} port(s) listed.` };
+    } catch (err) {
+      return failed(err);
+    }
+  },
+};
+
+export const usbProbe: CapabilityProbe = {
+  id: 'usb',
+  label: 'USB',
+  async run() {
+    try {
+      const devices = listUsbDevices();
+      return { status: 'ok', summary: `usb works; ${devices.length} device(s) attached.` };
+    } catch (err) {
+      return failed(err);
+    }
+  },
+};
+
+export const electronProbe: CapabilityProbe = {
+  id: 'electron',
+  label: 'Desktop app (Electron)',
+  async run() {
+    const bin = findElectronBinary();
+    if (!bin.executable) {
+      return {
+        status: 'warn',
+        code: 'ELECTRON_UNAVAILABLE',
+        summary: `No Electron binary: ${bin.reason}. The same UI runs in a browser through \`flightdeck serve\`.`,
+        hint: 'Install the binary with `npx install-electron` where downloads work, or run `npm start` to use the web host.',
+      };
+    }
+    if (!hasDisplay()) {
+      return {
+        status: 'warn',
+        code: 'ELECTRON_UNAVAILABLE',
+        summary: `Electron is installed (${bin.executable}) but no display is available.`,
+        hint: 'Set DISPLAY or WAYLAND_DISPLAY, run under Xvfb, or use `flightdeck serve`.',
+      };
+    }
+    return { status: 'ok', summary: `Electron binary at ${bin.executable}.` };
+  },
+};
+
+/** The machine probes native-bridge offers (the registry probe lives in core: it needs only fetch). */
+export const nativeProbes: CapabilityProbe[] = [keychainProbe, serialProbe, usbProbe, electronProbe];

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// One build: CLI, core, native-bridge, emulator and Electron main (tsc -> dist/), the renderer bundle
+// (Vite -> dist/renderer) and the sandboxed preload (Vite -> dist/electron/preload/preload.cjs).
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+const quiet = process.argv.includes('--quiet');
+
+function step(label, cmd, args) {
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: quiet ? ['ignore', 'pipe', 'inherit'] : 'inherit' });
+  if (r.status !== 0) {
+    if (quiet && r.stdout) process.stdout.write(r.stdout);
+    console.error(`build: ${label} failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+  console.log(`build: ${label} ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+step('tsc (core, cli, native-bridge, emulator, electron main)', bin('tsc'), ['-p', 'tsconfig.json']);
+step('vite (renderer)', bin('vite'), ['build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
+step('vite (preload)', bin('vite'), ['build', '--config', 'electron/preload/vite.config.ts', '--logLevel', 'warn']);
