@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import { appContract } from './contracts/app.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -15,50 +16,14 @@ export const ErrorPayloadSchema = z.object({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const CapabilitySchema = z.object({
-  id: z.enum(['keychain', 'serial', 'usb', 'registry', 'electron']),
-  label: z.string(),
-  status: z.enum(['ok', 'warn', 'missing']),
-  summary: z.string(),
-  /** Stable error code when status is not ok. */
-  code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]).optional(),
-  hint: z.string().optional(),
-});
-export type Capability = z.infer<typeof CapabilitySchema>;
+export * from './contracts/app.js';
 
-export const DoctorReportSchema = z.object({
-  version: z.string(),
-  paths: z.object({ config: z.string(), data: z.string(), cache: z.string(), log: z.string() }),
-  capabilities: z.array(CapabilitySchema),
-});
-export type DoctorReport = z.infer<typeof DoctorReportSchema>;
-
-export const VersionInfoSchema = z.object({
-  version: z.string(),
-  node: z.string(),
-  platform: z.string(),
-  arch: z.string(),
-});
-export type VersionInfo = z.infer<typeof VersionInfoSchema>;
-
-const empty = z.object({}).strict();
-
+/**
+ * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the
+ * only line an area adds here.
+ */
 export const contract = {
-  'app.version': {
-    summary: 'Version of Flight Deck and its runtime.',
-    input: empty,
-    output: VersionInfoSchema,
-  },
-  'doctor.run': {
-    summary: 'Which capabilities work on this machine, with a fix hint for each missing one.',
-    input: z
-      .object({
-        /** Registries to check for reachability, in addition to the configured ones. */
-        registries: z.array(z.string().min(1).max(255)).max(32).optional(),
-      })
-      .strict(),
-    output: DoctorReportSchema,
-  },
+  ...appContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -1,9 +1,8 @@
 import type { Handlers } from './dispatch.js';
-import { runProbes, type CapabilityProbe } from '../doctor/doctor.js';
-import { registryProbe } from '../doctor/registry-probe.js';
-import { loadConfig } from '../config/config.js';
-import { packageVersion } from '../config/package.js';
+import type { Method } from './contract.js';
+import type { CapabilityProbe } from '../doctor/doctor.js';
 import { resolvePaths, type FlightDeckPaths } from '../config/paths.js';
+import { appHandlers } from './handlers/app.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
@@ -12,22 +11,22 @@ export interface ApiDeps {
   probes: CapabilityProbe[];
 }
 
-/** FlightDeckApi: one handler per contract entry, composed from core modules. */
+/** What every area's handler factory receives. */
+export interface ApiContext {
+  paths: FlightDeckPaths;
+  deps: ApiDeps;
+}
+
+/** The handlers one area contributes (handlers/<area>.ts). */
+export type AreaHandlers<M extends Method> = Pick<Handlers, M>;
+
+/**
+ * FlightDeckApi: one handler per contract entry, composed from core modules. Each area adds one spread
+ * here; the `Handlers` type makes a missing entry a compile error.
+ */
 export function createHandlers(deps: ApiDeps): Handlers {
-  const paths = deps.paths ?? resolvePaths();
+  const ctx: ApiContext = { paths: deps.paths ?? resolvePaths(), deps };
   return {
-    async 'app.version'() {
-      return { version: packageVersion(), node: process.versions.node, platform: process.platform, arch: process.arch };
-    },
-    async 'doctor.run'(input) {
-      const config = await loadConfig(paths);
-      const registries = [...new Set([...config.registries, ...(input.registries ?? [])])];
-      const capabilities = await runProbes([...deps.probes, registryProbe(registries, config.plainHttp)]);
-      return {
-        version: packageVersion(),
-        paths: { config: paths.config, data: paths.data, cache: paths.cache, log: paths.log },
-        capabilities,
-      };
-    },
+    ...appHandlers(ctx),
   };
 }
