@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { ESLint } from 'eslint';
+import path from 'node:path';
+import { ROOT } from '../../support/cli.js';
+
+// The layer arrows of ARCHITECTURE.md are lint rules. These tests feed the real config (eslint.config.js)
+// source text as if it lived at a path in the tree, and assert which imports fail.
+const eslint = new ESLint({ cwd: ROOT });
+
+async function restricted(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('layer rules', () => {
+  it('core/ may not import electron, svelte, native modules or outer layers', async () => {
+    expect(await restricted('core/oci/x.ts', "import { app } from 'electron';\nexport const a = app;\n")).toHaveLength(1);
+    expect(await restricted('core/x.ts', "import { mount } from 'svelte';\nexport const m = mount;\n")).toHaveLength(1);
+    expect(await restricted('core/x.ts', "import keytar from 'keytar';\nexport const k = keytar;\n")).toHaveLength(1);
+    expect(await restricted('core/x.ts', "import { SerialPort } from 'serialport';\nexport const s = SerialPort;\n")).toHaveLength(1);
+    expect(await restricted('core/x.ts', "import { usb } from 'usb';\nexport const u = usb;\n")).toHaveLength(1);
+    expect(await restricted('core/x.ts', "import { nativeProbes } from '../native-bridge/probes.js';\nexport const p = nativeProbes;\n")).toHaveLength(1);
+    expect(await restricted('core/api/x.ts', "import { run } from '../../cli/main.js';\nexport const r = run;\n")).toHaveLength(1);
+  });
+
+  it('core/ may import its own modules and node built-ins', async () => {
+    expect(await restricted('core/x.ts', "import { readFile } from 'node:fs/promises';\nimport { z } from 'zod';\nimport { ERROR_TABLE } from './errors.js';\nexport const a = [readFile, z, ERROR_TABLE];\n")).toEqual([]);
+  });
+
+  it('native modules load only inside native-bridge/', async () => {
+    const code = "import keytar from 'keytar';\nexport const k = keytar;\n";
+    expect(await restricted('native-bridge/keychain/x.ts', code)).toEqual([]);
+    expect(await restricted('cli/commands/x.ts', code)).toHaveLength(1);
+    expect(await restricted('electron/main/x.ts', code)).toHaveLength(1);
+    expect(await restricted('renderer/src/lib/x.ts', code)).toHaveLength(1);
+  });
+
+  it('electron is imported only inside electron/', async () => {
+    const code = "import { app } from 'electron';\nexport const a = app;\n";
+    expect(await restricted('electron/main/x.ts', code)).toEqual([]);
+    expect(await restricted('cli/x.ts', code)).toHaveLength(1);
+    expect(await restricted('native-bridge/x.ts', code)).toHaveLength(1);
+  });
+
+  it('the renderer imports only the api client, the contract and error types', async () => {
+    const ok = "import { createClient } from '../../../core/api/client.js';\nimport type { Method } from '../../../core/api/contract.js';\nimport type { ErrorCode } from '../../../core/errors.js';\nexport const c: [typeof createClient, Method?, ErrorCode?] = [createClient];\n";
+    expect(await restricted('renderer/src/lib/x.ts', ok)).toEqual([]);
+    expect(await restricted('renderer/src/lib/x.ts', "import { dispatch } from '../../../core/api/dispatch.js';\nexport const d = dispatch;\n")).toHaveLength(1);
+    expect(await restricted('renderer/src/lib/x.ts', "import { readFile } from 'node:fs';\nexport const r = readFile;\n")).toHaveLength(1);
+    expect(await restricted('renderer/src/lib/x.ts', "import { run } from '../../../cli/main.js';\nexport const r = run;\n")).toHaveLength(1);
+  });
+});
