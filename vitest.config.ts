@@ -5,7 +5,6 @@ import { defineConfig } from 'vitest/config';
 // `npm test` before they run).
 export default defineConfig({
   test: {
-    reporters: process.env.CI ? ['default'] : ['default'],
     projects: [
       {
         test: {
@@ -19,6 +18,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/build.ts'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,

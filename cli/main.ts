@@ -27,7 +27,6 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
     .option('-v, --verbose', 'print diagnostics (causes of errors, requests)')
     .option('--no-color', 'disable colours (NO_COLOR is honoured too)')
     .option('--no-progress', 'disable progress bars')
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXAMPLES)
     .configureOutput({
       writeOut: (s) => streams.stdout.write(s),

@@ -59,7 +59,7 @@ export const electronProbe: CapabilityProbe = {
         status: 'warn',
         code: 'ELECTRON_UNAVAILABLE',
         summary: `No Electron binary: ${bin.reason}. The same UI runs in a browser through \`flightdeck serve\`.`,
-        hint: 'Install the binary with `npx install-electron` where downloads work, or run `npm start` to use the web host.',
+        hint: 'Where downloads work, fetch the binary with `node node_modules/electron/install.js`; here, `npm start` serves the same UI in a browser.',
       };
     }
     if (!hasDisplay()) {

@@ -5,6 +5,7 @@
 //
 //   node scripts/system-deps.mjs            report missing tools; exit 1 if any
 //   node scripts/system-deps.mjs --install  apt-get install the missing ones (root, Debian/Ubuntu)
+//   node scripts/system-deps.mjs --list-missing  print the missing apt packages on one line
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,7 @@ export const SYSTEM_TOOLS = [
   ['socat', 'socat'],
   ['udevadm', 'udev'],
   ['gnome-keyring-daemon', 'gnome-keyring'],
-  ['dbus-run-session', 'dbus'],
+  ['dbus-run-session', 'dbus-daemon'],
   ['dbus-launch', 'dbus-x11'],
   ['secret-tool', 'libsecret-tools'],
   ['/usr/include/libsecret-1/libsecret/secret.h', 'libsecret-1-dev'],
@@ -25,6 +26,7 @@ export const SYSTEM_TOOLS = [
   ['wat2wasm', 'wabt'],
   ['wasm-opt', 'binaryen'],
   ['tar', 'tar'],
+  ['openssl', 'openssl'],
 ];
 
 function onPath(tool) {
@@ -65,5 +67,9 @@ export function ensureSystemDeps({ install }) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.exit(ensureSystemDeps({ install: process.argv.includes('--install') }) ? 0 : 1);
+  if (process.argv.includes('--list-missing')) {
+    console.log(missingPackages().join(' '));
+  } else {
+    process.exit(ensureSystemDeps({ install: process.argv.includes('--install') }) ? 0 : 1);
+  }
 }
