@@ -9,13 +9,14 @@ import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
-const NATIVE = ['keytar', '@napi-rs/keyring', '@napi-rs/keyring/*', 'serialport', '@serialport/*', 'usb', 'usb/*'];
+// Package names are matched with anchored regexes: a gitignore-style `usb/*` would also match a relative
+// path such as `../native-bridge/usb/index.js`.
 const nativeOnlyInBridge = {
-  group: NATIVE,
+  regex: '^(keytar|@napi-rs/keyring|serialport|@serialport/[^/]+|usb)(/|$)',
   message: 'Native modules load only inside native-bridge/ (lazily); use the core port instead.',
 };
 const electronOnlyInShell = {
-  group: ['electron', 'electron/*'],
+  regex: '^electron(/|$)',
   message: 'electron is imported only inside electron/.',
 };
 
@@ -70,7 +71,7 @@ export default tseslint.config(
           patterns: [
             nativeOnlyInBridge,
             electronOnlyInShell,
-            { group: ['svelte', 'svelte/*'], message: 'core/ is UI-free.' },
+            { regex: '^svelte(/|$)', message: 'core/ is UI-free.' },
             {
               group: ['**/native-bridge/**', '**/electron/**', '**/renderer/**', '**/cli/**', '**/emulator/**'],
               message: 'core/ depends on nothing outside core/: reach the OS through a port.',
@@ -90,7 +91,7 @@ export default tseslint.config(
           patterns: [
             nativeOnlyInBridge,
             electronOnlyInShell,
-            { group: ['node:*'], message: 'The renderer runs in a sandboxed page: no Node built-ins.' },
+            { regex: '^node:', message: 'The renderer runs in a sandboxed page: no Node built-ins.' },
             {
               // gitignore-style negation cannot re-include a file under an excluded folder: use a regex.
               regex: '(^|/)core/(?!(api/client|api/contract|errors)\\.js$)',

@@ -50,3 +50,11 @@ describe('layer rules', () => {
     expect(await restricted('renderer/src/lib/x.ts', "import { run } from '../../../cli/main.js';\nexport const r = run;\n")).toHaveLength(1);
   });
 });
+
+describe('layer rules do not over-reach', () => {
+  it('relative paths that merely contain a package name are not package imports', async () => {
+    expect(await restricted('test/unit/x.test.ts', "import { CSP } from '../../electron/main/security.js';\nexport const c = CSP;\n")).toEqual([]);
+    expect(await restricted('cli/x.ts', "import { listUsbDevices } from '../native-bridge/usb/index.js';\nexport const l = listUsbDevices;\n")).toEqual([]);
+    expect(await restricted('cli/x.ts', "import { SerialPort } from '@serialport/stream';\nexport const s = SerialPort;\n")).toHaveLength(1);
+  });
+});
