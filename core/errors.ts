@@ -83,6 +83,11 @@ export const ERROR_TABLE = {
     title: 'Registry refused the credentials',
     hint: 'Run `flightdeck login <registry>` or set FLIGHTDECK_REGISTRY_TOKEN.',
   },
+  CREDENTIAL_HELPER_FAILED: {
+    exit: 5,
+    title: 'Docker credential helper failed',
+    hint: 'Run the helper named in the message by hand (`echo HOST | docker-credential-NAME get`) or fix credsStore/credHelpers in your docker config.json.',
+  },
   BLOB_DIGEST_MISMATCH: {
     exit: 6,
     title: 'Content digest mismatch',

@@ -20,6 +20,8 @@ export const SYSTEM_TOOLS = [
   ['gnome-keyring-daemon', 'gnome-keyring'],
   ['dbus-run-session', 'dbus-daemon'],
   ['dbus-launch', 'dbus-x11'],
+  ['dbus-send', 'dbus-bin'],
+  ['dbus-daemon', 'dbus-daemon'],
   ['secret-tool', 'libsecret-tools'],
   ['/usr/include/libsecret-1/libsecret/secret.h', 'libsecret-1-dev'],
   ['/usr/bin/chromium', 'chromium'],
