@@ -1,13 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKeyring, type TestKeyring } from '../../support/keyring.js';
-import { availableSecretStores, keytarStore, napiKeyringStore, openSecretStore } from '../../../native-bridge/keychain/index.js';
+import { availableSecretStores, openSecretStore } from '../../../native-bridge/keychain/index.js';
 import type { SecretStore } from '../../../core/credentials/secret-store.js';
 
 // Both adapters against a real gnome-keyring in a private D-Bus session, cross-checked with secret-tool
 // (libsecret's own CLI) as an independent reader.
-const require = createRequire(import.meta.url);
 let keyring: TestKeyring;
 beforeAll(async () => {
   keyring = await startKeyring({ applyToProcess: true });
@@ -16,9 +14,15 @@ afterAll(async () => keyring?.stop());
 
 const secretTool = (...args: string[]) => execFileSync('secret-tool', args, { env: keyring.env, encoding: 'utf8' });
 
-const adapters: Array<{ name: string; make: (service: string) => SecretStore; attr: string }> = [
-  { name: 'keytar', make: (s) => keytarStore(require('keytar') as typeof import('keytar'), s), attr: 'account' },
-  { name: '@napi-rs/keyring', make: (s) => napiKeyringStore(require('@napi-rs/keyring') as typeof import('@napi-rs/keyring'), s), attr: 'username' },
+/** One adapter as loaded by native-bridge; `attr` is the Secret Service attribute it files the account under. */
+function adapter(name: string, service: string): SecretStore {
+  const store = availableSecretStores(service).stores.find((s) => s.backend === name);
+  if (!store) throw new Error(`${name} did not load`);
+  return store;
+}
+const adapters = [
+  { name: 'keytar', make: (s: string) => adapter('keytar', s), attr: 'account' },
+  { name: '@napi-rs/keyring', make: (s: string) => adapter('@napi-rs/keyring', s), attr: 'username' },
 ];
 
 describe.each(adapters)('$name adapter on a real Secret Service', ({ name, make, attr }) => {

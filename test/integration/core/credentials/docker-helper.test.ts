@@ -6,7 +6,7 @@ import { ROOT } from '../../../support/cli.js';
 import { helperErase, helperGet, helperList, helperStore } from '../../../../core/credentials/docker-helper.js';
 import { dockerCredential, listDockerCredentials, readDockerConfig } from '../../../../core/credentials/docker-config.js';
 import { redact } from '../../../../core/credentials/redact.js';
-import { FlightDeckError } from '../../../../core/errors.js';
+import type { FlightDeckError } from '../../../../core/errors.js';
 
 // The helper protocol against a real child process: test/fixtures/bin/docker-credential-test.
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-helper-'));
