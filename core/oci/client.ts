@@ -282,13 +282,13 @@ export class RegistryClient {
   }
 
   /** Tags of a repository, following `Link` pagination. */
-  async listTags(repo: string, signal?: AbortSignal): Promise<string[]> {
-    return this.paginate(`/v2/${repo}/tags/list?n=1000`, 'tags', [pullScope(repo)], `tags of ${repo}`, signal);
+  async listTags(repo: string, signal?: AbortSignal, pageSize = 1000): Promise<string[]> {
+    return this.paginate(`/v2/${repo}/tags/list?n=${pageSize}`, 'tags', [pullScope(repo)], `tags of ${repo}`, signal);
   }
 
   /** Repositories from `_catalog`, following `Link` pagination. */
-  async catalog(signal?: AbortSignal): Promise<string[]> {
-    return this.paginate('/v2/_catalog?n=1000', 'repositories', ['registry:catalog:*'], 'catalog', signal);
+  async catalog(signal?: AbortSignal, pageSize = 1000): Promise<string[]> {
+    return this.paginate(`/v2/_catalog?n=${pageSize}`, 'repositories', ['registry:catalog:*'], 'catalog', signal);
   }
 
   private async paginate(first: string, key: 'tags' | 'repositories', scopes: string[], what: string, signal?: AbortSignal): Promise<string[]> {

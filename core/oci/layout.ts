@@ -291,20 +291,24 @@ export class BlobWriter {
         throw fsError(err, this.partial);
       }
     };
-    for await (const chunk of source) {
-      if (this.offset + chunk.length > this.desc.size) {
-        throw new FlightDeckError('BLOB_SIZE_MISMATCH', `Blob ${this.desc.digest} is longer than its declared ${this.desc.size} bytes.`, {
-          details: { digest: this.desc.digest, expected: this.desc.size },
-        });
+    try {
+      for await (const chunk of source) {
+        if (this.offset + chunk.length > this.desc.size) {
+          throw new FlightDeckError('BLOB_SIZE_MISMATCH', `Blob ${this.desc.digest} is longer than its declared ${this.desc.size} bytes.`, {
+            details: { digest: this.desc.digest, expected: this.desc.size },
+          });
+        }
+        this.hash.update(chunk);
+        this.offset += chunk.length;
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= FLUSH_BYTES) await flush();
+        onBytes?.(chunk.length);
       }
-      this.hash.update(chunk);
-      this.offset += chunk.length;
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= FLUSH_BYTES) await flush();
-      onBytes?.(chunk.length);
+    } finally {
+      // Bytes hashed so far reach the file even when the source fails, so a resume starts after them.
+      await flush();
     }
-    await flush();
   }
 
   /** Flush what was written so far (before a resume attempt). */
