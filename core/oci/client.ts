@@ -58,6 +58,7 @@ export class RegistryClient {
   private credential: Promise<RegistryCredential | undefined> | undefined;
   private readonly tokens = new Map<string, { header: string; expiresAt: number }>();
   private basic: string | undefined;
+  private readonly tokenFetches = new Map<string, Promise<{ header: string; expiresAt: number }>>();
   /** Retries performed (for tests and diagnostics). */
   retriesDone = 0;
 
@@ -96,17 +97,28 @@ export class RegistryClient {
     return undefined;
   }
 
-  /** Answer a 401 challenge: fetch a token or switch to Basic. False when there is nothing to try. */
-  private async authenticate(challenge: Challenge | undefined, scopes: string[], signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Answer a 401 challenge: fetch a token or switch to Basic. False when there is nothing (new) to try.
+   * `used` is the Authorization the refused request carried: when a parallel request already obtained a
+   * newer one, that one is tried instead of asking again.
+   */
+  private async authenticate(challenge: Challenge | undefined, scopes: string[], used: string | undefined, signal?: AbortSignal): Promise<boolean> {
     const cred = await this.cred(signal);
+    const key = this.scopeKey(scopes);
     if (challenge?.scheme === 'bearer') {
       if (cred?.kind === 'bearer') return false;
-      const token = await fetchToken(this.transport, challenge, scopes, cred, this.registry, signal);
-      this.tokens.set(this.scopeKey(scopes), token);
+      const cached = this.tokens.get(key);
+      if (cached && cached.header !== used && cached.expiresAt > Date.now()) return true;
+      let pending = this.tokenFetches.get(key);
+      if (!pending) {
+        pending = fetchToken(this.transport, challenge, scopes, cred, this.registry, signal).finally(() => this.tokenFetches.delete(key));
+        this.tokenFetches.set(key, pending);
+      }
+      this.tokens.set(key, await pending);
       return true;
     }
     if (challenge?.scheme === 'basic' && cred?.kind === 'basic') {
-      if (this.basic) return false;
+      if (this.basic) return this.basic !== used;
       this.basic = basicHeader(cred.username, cred.password);
       return true;
     }
@@ -135,12 +147,12 @@ export class RegistryClient {
   }
 
   private async sendAuthed(spec: RequestSpec): Promise<HttpResponse> {
-    let res = await this.sendFollowing(spec, await this.authHeader(spec.scopes, spec.signal));
+    const used = await this.authHeader(spec.scopes, spec.signal);
+    let res = await this.sendFollowing(spec, used);
     if (res.status === 401) {
       const challenge = parseChallenge(firstHeader(res.headers['www-authenticate']));
       await discard(res);
-      this.tokens.delete(this.scopeKey(spec.scopes));
-      if (await this.authenticate(challenge, spec.scopes, spec.signal)) {
+      if (await this.authenticate(challenge, spec.scopes, used, spec.signal)) {
         res = await this.sendFollowing(spec, await this.authHeader(spec.scopes, spec.signal));
       }
       if (res.status === 401) {
@@ -177,6 +189,13 @@ export class RegistryClient {
         res = await this.sendAuthed(spec);
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
+        if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(err.code)) {
+          throw new FlightDeckError('REGISTRY_UNREACHABLE', `TLS connection to ${this.registry} failed: ${err.message}`, {
+            cause: err,
+            hint: 'The registry certificate is not trusted: add its CA with NODE_EXTRA_CA_CERTS, or use --insecure for a test registry.',
+            details: { registry: this.registry, code: err.code },
+          });
+        }
         lastError = err;
         if (!canRetry) throw unreachable(this.registry, err, attempt + 1);
         await this.wait(attempt, undefined, spec.signal);
