@@ -61,7 +61,8 @@ export async function run(argv: string[], streams: Streams): Promise<number> {
   const { program, output } = buildProgram(streams);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    // A command may report a failed check after printing its result (e.g. `cache verify` → 6).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;

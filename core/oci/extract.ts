@@ -169,6 +169,8 @@ async function untarGz(file: string, target: string, title: string): Promise<voi
       const what = `${title}: ${e.name}`;
       if (e.type === '3' || e.type === '4' || e.type === '6') throw unsafe(what, 'device and FIFO entries are not extracted');
       if (e.type === '1') throw unsafe(what, 'hard links are not extracted');
+      // The archive's own root (`./`) is the target folder itself.
+      if (e.type === '5' && e.name.replace(/\\/g, '/').split('/').every((p) => p === '' || p === '.')) continue;
       const rel = safeRelative(e.name, what);
       const dest = path.join(tmp, rel);
       await mkdir(path.dirname(dest), { recursive: true });

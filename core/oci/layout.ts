@@ -108,6 +108,11 @@ export class OciLayout {
 
   /** Store bytes already in memory (manifests) after checking their digest. */
   async putBytes(digest: string, bytes: Uint8Array): Promise<void> {
+    const { algorithm } = parseDigest(digest);
+    const actual = `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+    if (actual !== digest) {
+      throw new FlightDeckError('BLOB_DIGEST_MISMATCH', `Content for ${digest} hashes to ${actual}; nothing was stored.`, { details: { digest, actual } });
+    }
     if (await this.has({ digest, size: bytes.byteLength })) return;
     const w = new BlobWriter(this, { digest, size: bytes.byteLength, mediaType: 'application/octet-stream' });
     await w.prepare({ resume: false });
