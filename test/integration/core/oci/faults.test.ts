@@ -230,6 +230,29 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
     expectCleanStore();
   });
 
+  it('cancel mid-blob → ABORTED keeping the verified-so-far partial; the next pull resumes it with Range', async () => {
+    proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'slow', delayMs: 30, chunk: 16 * 1024 }, times: 1 });
+    const ac = new AbortController();
+    const c = new RegistryClient(proxy.host, { retryBaseMs: 5 });
+    const ref = parseReference(`${proxy.host}/${REPO}:2025.06.06`);
+    const pending = pull(registrySource(c, REPO, '2025.06.06'), store, ref, {
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.phase === 'bytes' && e.done >= 64 * 1024) ac.abort();
+      },
+    });
+    await expectCode(pending, 'ABORTED');
+    expect(storeFiles(store).blobs).not.toContain(blob.digest.slice(7));
+    expect(storeFiles(store).ingest).toEqual([`${blob.digest.slice(7)}.partial`]);
+    const before = proxy.log.length;
+    await pull(registrySource(c, REPO, '2025.06.06'), store, ref);
+    c.close();
+    expectStored();
+    const get = proxy.log.slice(before).find((r) => BLOB.test(r.path));
+    expect(get?.range).toMatch(/^bytes=[1-9]\d*-$/);
+    expect(get?.status).toBe(206);
+  });
+
   it('a full disk (ENOSPC) → DISK_FULL, no partial left', async () => {
     // The blob's partial file is a link to /dev/full, so the kernel answers every write with ENOSPC.
     mkdirSync(store.ingestDir(), { recursive: true });
