@@ -3,7 +3,7 @@ import { formatBytes, type Output } from '../output.js';
 import { callApi, useCredentials } from '../api.js';
 import { envCredentialProvider } from '../../core/credentials/env.js';
 import { FlightDeckError } from '../../core/errors.js';
-import type { CacheList, CachePrune, CacheVerify, InspectResult, ListResult, PullResultInfo, PushResultInfo } from '../../core/api/contract.js';
+import type { MasterManifestInfo, CacheList, CachePrune, CacheVerify, InspectResult, ListResult, PullResultInfo, PushResultInfo } from '../../core/api/contract.js';
 
 interface ConnOpts {
   plainHttp?: boolean;
@@ -170,13 +170,20 @@ export function registerOci(program: Command, out: () => Output): void {
   connectionOptions(
     program
       .command('ls')
-      .description('List the repositories of a registry, or the tags of a repository')
-      .argument('<target>', 'REGISTRY or REGISTRY/REPO'),
+      .description('List the repositories of a registry, or the tags of a repository; --master reads the Flight master manifest')
+      .argument('<target>', 'REGISTRY or REGISTRY/REPO')
+      .option('--master [repo:tag]', 'show what the master manifest lists (default flight/shared-types/manifest:latest)'),
   )
-    .addHelpText('after', '\nExamples:\n  $ flightdeck ls localhost:5000\n  $ flightdeck ls localhost:5000/flight/shared-types/bundles/dreamcast')
-    .action(async (target: string, opts: ConnOpts) => {
+    .addHelpText('after', '\nExamples:\n  $ flightdeck ls localhost:5000\n  $ flightdeck ls localhost:5000/flight/shared-types/bundles/dreamcast\n  $ flightdeck ls localhost:5000 --master')
+    .action(async (target: string, opts: ConnOpts & { master?: string | boolean }) => {
       const o = out();
-      const r = await callApi('registry.list', { target, ...(await setupCredentials(opts)) });
+      const conn = await setupCredentials(opts);
+      if (opts.master) {
+        const r = await callApi('registry.master', { registry: target, ...conn, ...(typeof opts.master === 'string' ? { reference: opts.master } : {}) });
+        o.result(r, (v) => renderMaster(v, o));
+        return;
+      }
+      const r = await callApi('registry.list', { target, ...conn });
       o.result(r, (v) => renderList(v, o));
     });
 
@@ -296,4 +303,13 @@ function renderVerify(r: CacheVerify, o: Output): string {
 
 function renderPrune(r: CachePrune, _o: Output): string {
   return [`untagged ${r.untagged.length}: ${r.untagged.join(', ') || '-'}`, `removed ${r.removedBlobs} blob(s), freed ${formatBytes(r.freedBytes)}, ${formatBytes(r.remainingBytes)} remain`].join('\n');
+}
+
+function renderMaster(r: MasterManifestInfo, o: Output): string {
+  const lines = [o.bold(r.reference), `  digest ${r.digest}`];
+  for (const [k, v] of Object.entries(r.annotations)) lines.push(`  ${k} = ${v}`);
+  lines.push(`  ${r.documents.length} document(s): ${r.documents.map((d) => d.title).join(', ') || '-'}`);
+  lines.push(`  artifacts (${r.artifacts.length}):`);
+  for (const a of r.artifacts) lines.push(`    ${a}`);
+  return lines.join('\n');
 }

@@ -104,6 +104,15 @@ export const CachePruneSchema = z.object({
 });
 export type CachePrune = z.infer<typeof CachePruneSchema>;
 
+export const MasterManifestSchema = z.object({
+  reference: z.string(),
+  digest: z.string(),
+  annotations: z.record(z.string(), z.string()),
+  documents: z.array(z.object({ title: z.string(), mediaType: z.string(), content: z.unknown() })),
+  artifacts: z.array(z.string()),
+});
+export type MasterManifestInfo = z.infer<typeof MasterManifestSchema>;
+
 export const ociContract = {
   'registry.inspect': {
     summary: 'Resolve a reference and describe its manifest: media type, artifactType, annotations, layers and sizes.',
@@ -143,6 +152,18 @@ export const ociContract = {
     summary: 'List the repositories of a registry (_catalog) or the tags of a repository.',
     input: z.object({ target: z.string().min(1).max(1024), ...connection }).strict(),
     output: ListResultSchema,
+  },
+  'registry.master': {
+    summary: 'Read the Flight master manifest (default flight/shared-types/manifest:latest) and list the artifacts it names.',
+    input: z
+      .object({
+        registry: z.string().min(1).max(255),
+        /** repo:tag under the registry; default flight/shared-types/manifest:latest. */
+        reference: z.string().min(1).max(1024).optional(),
+        ...connection,
+      })
+      .strict(),
+    output: MasterManifestSchema,
   },
   'cache.list': {
     summary: 'What the content store holds: tagged artifacts with sizes and pull times.',

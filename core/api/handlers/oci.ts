@@ -9,9 +9,10 @@ import { writeOutputs } from '../../oci/extract.js';
 import { OciLayout } from '../../oci/layout.js';
 import { layoutSource, pull, registrySource, type BlobEvent, type ContentSource } from '../../oci/pull.js';
 import { pushFiles } from '../../oci/push.js';
+import { MASTER_REFERENCE, readMaster } from '../../oci/master.js';
 import { formatReference, parseReference, parseRegistryReference, parseRegistryTarget, type Reference } from '../../oci/reference.js';
 
-type OciMethods = 'registry.inspect' | 'registry.pull' | 'registry.push' | 'registry.list' | 'cache.list' | 'cache.verify' | 'cache.prune';
+type OciMethods = 'registry.inspect' | 'registry.master' | 'registry.pull' | 'registry.push' | 'registry.list' | 'cache.list' | 'cache.verify' | 'cache.prune';
 
 /** Throttle per-blob byte events to ~10/s per blob; phase changes always pass. */
 function blobEmitter(ctx: CallContext): (e: BlobEvent) => void {
@@ -147,6 +148,12 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
       } finally {
         c.close();
       }
+    },
+
+    async 'registry.master'(input, call) {
+      const ref = parseRegistryReference(`${input.registry}/${input.reference ?? MASTER_REFERENCE}`);
+      const store = await openStore(paths);
+      return withSource(ref, input, (source) => readMaster(source, store, ref, call.signal));
     },
 
     async 'cache.list'() {

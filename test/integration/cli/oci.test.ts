@@ -93,6 +93,31 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
     expect(readdirSync(path.join(list.root, 'blobs', 'sha256'))).toEqual([]);
   });
 
+  it('ls --master reads the master manifest and lists the artifacts it names', async () => {
+    const master = path.join(tempDir(), 'flight-shared-types.json');
+    writeFileSync(
+      master,
+      JSON.stringify({
+        version: '2025.06.06',
+        description: 'Flight shared types: wasm, bundles, bindings',
+        artifacts: [
+          { category: 'wasm', reference: 'flight/shared-types/wasm/complete:2025.06.06' },
+          { category: 'bundles', url: `${registry.host}/flight/shared-types/bundles/dreamcast:2025.06.06` },
+        ],
+      }),
+    );
+    const push = await runCli(['push', `${registry.host}/flight/shared-types/manifest:latest`, `${master}:application/json`, '-a', 'flight.category=shared-types'], { env });
+    expect(push.code, push.stderr).toBe(0);
+    const r = await runCli(['ls', registry.host, '--master', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const m = JSON.parse(r.stdout) as { artifacts: string[]; annotations: Record<string, string>; documents: Array<{ title: string }> };
+    expect(m.artifacts).toEqual([`${registry.host}/flight/shared-types/bundles/dreamcast:2025.06.06`, `${registry.host}/flight/shared-types/wasm/complete:2025.06.06`]);
+    expect(m.annotations['flight.category']).toBe('shared-types');
+    expect(m.documents.map((d) => d.title)).toEqual(['flight-shared-types.json']);
+    const human = await runCli(['ls', registry.host, '--master'], { env });
+    expect(human.stdout).toContain('artifacts (2):');
+  });
+
   it('rejects a bad reference before any network use, with a stable code', async () => {
     const r = await runCli(['pull', `${registry.host}/Flight/UPPER:tag`], { env });
     expect(r.code).toBe(3);
