@@ -25,6 +25,7 @@ export const SYSTEM_TOOLS = [
   ['wat2wasm', 'wabt'],
   ['wasm-opt', 'binaryen'],
   ['tar', 'tar'],
+  ['openssl', 'openssl'],
 ];
 
 function onPath(tool) {

@@ -75,6 +75,13 @@ export class RegistryClient {
     this.transport.close();
   }
 
+  /** How this client has been authenticating so far. */
+  authScheme(): 'anonymous' | 'basic' | 'bearer' {
+    if (this.tokens.size > 0) return 'bearer';
+    if (this.basic) return 'basic';
+    return 'anonymous';
+  }
+
   private cred(signal?: AbortSignal): Promise<RegistryCredential | undefined> {
     this.credential ??= (this.opts.credentials?.(this.registry, signal) ?? Promise.resolve(undefined)).then((c) => {
       if (c?.kind === 'basic') registerSecret(c.password);
@@ -533,7 +540,7 @@ export async function checkRegistryAuth(
   const client = new RegistryClient(registry, { retries: 1, ...opts, credentials: async () => credential });
   try {
     const { apiVersion } = await client.ping(opts.signal);
-    const scheme = client['tokens'].size > 0 || credential?.kind === 'bearer' ? 'bearer' : client['basic'] ? 'basic' : 'anonymous';
+    const scheme = credential?.kind === 'bearer' ? 'bearer' : client.authScheme();
     return { registry, scheme, apiVersion };
   } finally {
     client.close();

@@ -114,6 +114,19 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
     expect(gets.map((g) => g.range === undefined)).toEqual([true, false, true]);
   });
 
+  it('a server that ignores Range (200 instead of 206) → the download restarts from zero and succeeds', async () => {
+    proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'reset', after: 60_000 }, times: 1 });
+    proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'ignore-range' }, times: 1 });
+    const before = proxy.log.length;
+    await run();
+    expectStored();
+    const gets = proxy.log.slice(before).filter((r) => BLOB.test(r.path));
+    expect(gets.map((g) => [g.range !== undefined, g.status])).toEqual([
+      [false, 200],
+      [true, 200],
+    ]);
+  });
+
   it('a connection reset on every attempt → REGISTRY_UNREACHABLE, no partial left', async () => {
     proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'reset', after: 10_000 } });
     await expectCode(run(), 'REGISTRY_UNREACHABLE');
