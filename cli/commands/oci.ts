@@ -55,31 +55,57 @@ function parseAge(text: string): number {
   return Number(m[1]) * mult * 1000;
 }
 
-/** Per-blob progress: bytes, rate and ETA (TTY line, or JSON events under --json). */
-function blobProgress(o: Output) {
-  const blobs = new Map<string, { started: number; from: number; bar: ReturnType<Output['progress']> }>();
-  return (e: { type: string; [k: string]: unknown }) => {
+/**
+ * Per-blob progress with bytes, rate and ETA. Under --json: one event per blob update
+ * (`{"event":"progress","phase","digest","title","done","total","rate","eta"}`). On a TTY: one redrawn
+ * line with the totals (bytes, rate, ETA) and each active blob's percentage.
+ */
+export function blobProgress(o: Output, task: string) {
+  interface Blob { title: string; started: number; from: number; done: number; total: number; finished: boolean }
+  const blobs = new Map<string, Blob>();
+  const started = Date.now();
+  let bar: ReturnType<Output['progress']> | undefined;
+  const rateOf = (done: number, from: number, since: number) => {
+    const secs = (Date.now() - since) / 1000;
+    return secs > 0 ? (done - from) / secs : 0;
+  };
+  const emit = (e: { type: string; [k: string]: unknown }) => {
     const digest = String(e.digest ?? '');
-    const title = (e.title as string | undefined) ?? digest.slice(7, 19);
+    if (!digest) return;
     const done = Number(e.done ?? 0);
     const total = Number(e.total ?? 0);
     let b = blobs.get(digest);
     if (!b) {
-      b = { started: Date.now(), from: done, bar: o.progress(title) };
+      b = { title: (e.title as string | undefined) ?? digest.slice(7, 19), started: Date.now(), from: done, done, total, finished: false };
       blobs.set(digest, b);
     }
-    const secs = (Date.now() - b.started) / 1000;
-    const rate = secs > 0 ? (done - b.from) / secs : 0;
-    const eta = rate > 0 ? Math.max(0, (total - done) / rate) : undefined;
-    const detail = `${formatBytes(done)}/${formatBytes(total)} ${formatBytes(Math.round(rate))}/s${eta !== undefined ? ` ETA ${Math.ceil(eta)}s` : ''}`;
+    b.done = done;
+    b.total = total;
+    const finished = e.phase === 'done' || e.phase === 'skipped' || e.phase === 'exists' || e.phase === 'mounted';
+    const rate = rateOf(done, b.from, b.started);
+    const eta = rate > 0 ? Math.ceil(Math.max(0, (total - done) / rate)) : undefined;
     if (o.opts.json) {
-      o.event({ event: 'progress', task: e.task, phase: e.phase, digest, title, done, total, rate: Math.round(rate), ...(eta !== undefined ? { eta: Math.ceil(eta) } : {}) });
+      o.event({ event: 'progress', task, phase: e.phase, digest, title: b.title, done, total, rate: Math.round(rate), ...(eta !== undefined ? { eta } : {}) });
       return;
     }
-    if (e.phase === 'done' || e.phase === 'skipped' || e.phase === 'exists' || e.phase === 'mounted') {
-      b.bar.finish(e.phase === 'done' ? `${formatBytes(total)} ${formatBytes(Math.round(rate))}/s` : `${e.phase} (${formatBytes(total)})`);
-    } else b.bar.update(done, total, detail);
+    bar ??= o.progress(task);
+    if (finished) b.finished = true;
+    let sumDone = 0;
+    let sumTotal = 0;
+    let moved = 0;
+    for (const x of blobs.values()) {
+      sumDone += x.done;
+      sumTotal += x.total;
+      moved += x.done - x.from;
+    }
+    const all = rateOf(moved, 0, started);
+    const left = all > 0 ? ` ETA ${Math.ceil((sumTotal - sumDone) / all)}s` : '';
+    const active = [...blobs.values()].filter((x) => !x.finished).map((x) => `${x.title} ${x.total ? Math.floor((100 * x.done) / x.total) : 0}%`);
+    bar.update(sumDone, sumTotal, `${formatBytes(sumDone)}/${formatBytes(sumTotal)} ${formatBytes(Math.round(all))}/s${left}${active.length ? ` · ${active.join(' · ')}` : ''}`);
   };
+  /** End the progress line before the result is printed. */
+  const finish = () => bar?.finish(`${blobs.size} blob(s)`);
+  return { emit, finish };
 }
 
 function abortOnSigint(): { signal: AbortSignal; dispose: () => void } {
@@ -106,6 +132,7 @@ export function registerOci(program: Command, out: () => Output): void {
       if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1 || opts.concurrency > 16) throw new FlightDeckError('USAGE', '--concurrency must be 1..16.');
       const conn = await setupCredentials(opts);
       const { signal, dispose } = abortOnSigint();
+      const progress = blobProgress(o, 'pull');
       try {
         const r = await callApi(
           'registry.pull',
@@ -117,8 +144,9 @@ export function registerOci(program: Command, out: () => Output): void {
             ...(opts.unpack ? { unpack: true } : {}),
             ...(opts.platform ? { platform: opts.platform } : {}),
           },
-          { signal, emit: blobProgress(o) },
+          { signal, emit: progress.emit },
         );
+        progress.finish();
         o.result(r, (v) => renderPull(v, o));
       } finally {
         dispose();
@@ -147,6 +175,7 @@ export function registerOci(program: Command, out: () => Output): void {
       }
       const conn = await setupCredentials(opts);
       const { signal, dispose } = abortOnSigint();
+      const progress = blobProgress(o, 'push');
       try {
         const r = await callApi(
           'registry.push',
@@ -159,8 +188,9 @@ export function registerOci(program: Command, out: () => Output): void {
             ...(opts.chunkSize ? { chunkSize: parseSize(opts.chunkSize) } : {}),
             ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}),
           },
-          { signal, emit: blobProgress(o) },
+          { signal, emit: progress.emit },
         );
+        progress.finish();
         o.result(r, (v) => renderPush(v, o));
       } finally {
         dispose();
