@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempHome } from '../../support/cli.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { makeCert } from '../../support/tls.js';
+import { startFaultProxy } from '../../support/fault-proxy.js';
 import { randomFile, tempDir } from '../../support/oci.js';
 
 // These tests run the built CLI (dist/): `npm run build` first.
@@ -116,6 +117,21 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
     expect(m.documents.map((d) => d.title)).toEqual(['flight-shared-types.json']);
     const human = await runCli(['ls', registry.host, '--master'], { env });
     expect(human.stdout).toContain('artifacts (2):');
+  });
+
+  it('ls of a namespace lists the repositories under it; a hidden catalog gives a note, not an error', async () => {
+    const ns = await runCli(['ls', `${registry.host}/flight/shared-types`], { env });
+    expect(ns.code, ns.stderr).toBe(0);
+    expect(ns.stdout.trim().split('\n')).toEqual(expect.arrayContaining(['flight/shared-types/bundles/dreamcast', 'flight/shared-types/manifest']));
+    const proxy = await startFaultProxy(registry.url);
+    try {
+      proxy.rules.push({ path: /^\/v2\/_catalog/, fault: { kind: 'status', status: 404, body: '{"errors":[{"code":"UNSUPPORTED","message":"catalog disabled"}]}' } });
+      const hidden = await runCli(['ls', proxy.host, '--json'], { env });
+      expect(hidden.code, hidden.stderr).toBe(0);
+      expect(JSON.parse(hidden.stdout)).toMatchObject({ kind: 'repositories', items: [], note: expect.stringContaining('does not expose its catalog') });
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('rejects a bad reference before any network use, with a stable code', async () => {
