@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../../../core/oci/client.js';
 import { OciLayout } from '../../../../core/oci/layout.js';
@@ -136,6 +137,40 @@ describe('registry client against docker-registry', () => {
     expect(r.digest).toBe(digestOf(index));
     expect(r.layers.map((l) => l.digest)).toEqual([json.digest]);
     expect(await store.has({ digest: wasm.digest })).toBe(false);
+    c.close();
+  });
+
+  it('pulls a Docker v2 schema 2 manifest and a Docker manifest list', async () => {
+    const c = client(registry.host);
+    const repo = 'flight/shared-types/docker/legacy';
+    const config = Buffer.from(JSON.stringify({ architecture: 'wasm', os: 'wasip1', rootfs: { type: 'layers', diff_ids: [] } }));
+    const layer = Buffer.from(big.bytes);
+    for (const [bytes, mediaType] of [[config, 'application/vnd.docker.container.image.v1+json'], [layer, 'application/vnd.docker.image.rootfs.diff.tar.gzip']] as const) {
+      await c.pushBlob(repo, { mediaType, digest: digestOf(bytes), size: bytes.length }, (start, end) => Readable.from([bytes.subarray(start, end)]));
+    }
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.dockerManifest,
+        config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: digestOf(config), size: config.length },
+        layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: digestOf(layer), size: layer.length }],
+      }),
+    );
+    await c.putManifest(repo, 'v2', manifest, MEDIA.dockerManifest);
+    const list = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.dockerList,
+        manifests: [{ mediaType: MEDIA.dockerManifest, digest: digestOf(manifest), size: manifest.length, platform: { os: 'wasip1', architecture: 'wasm' } }],
+      }),
+    );
+    await c.putManifest(repo, 'list', list, MEDIA.dockerList);
+    const store = await newStore();
+    const r = await pull(registrySource(c, repo, 'list'), store, parseReference(`${registry.host}/${repo}:list`), { platform: 'wasip1' });
+    expect(r.mediaType).toBe(MEDIA.dockerList);
+    expect(r.layers.map((l) => l.digest)).toEqual([digestOf(layer)]);
+    expect(await store.has({ digest: digestOf(manifest) })).toBe(true);
+    expect(await store.has({ digest: digestOf(config) })).toBe(true);
     c.close();
   });
 
