@@ -188,7 +188,6 @@ export class RegistryClient {
     const retries = this.opts.retries ?? 4;
     const replayable = spec.body === undefined || Buffer.isBuffer(spec.body) || typeof spec.body === 'function';
     const retry = spec.retry ?? (replayable && ['GET', 'HEAD', 'PUT'].includes(spec.method));
-    let lastError: Error | undefined;
     for (let attempt = 0; ; attempt++) {
       const canRetry = retry && attempt < retries;
       let res: HttpResponse;
@@ -203,7 +202,6 @@ export class RegistryClient {
             details: { registry: this.registry, code: err.code },
           });
         }
-        lastError = err;
         if (!canRetry) throw unreachable(this.registry, err, attempt + 1);
         await this.wait(attempt, undefined, spec.signal);
         continue;
@@ -225,7 +223,6 @@ export class RegistryClient {
         await this.wait(attempt, wait, spec.signal);
         continue;
       }
-      void lastError;
       return res;
     }
   }

@@ -104,8 +104,9 @@ export interface BlobEvent {
 }
 
 function isRetryable(err: unknown): boolean {
+  // The client already retried its own requests; here only a body that broke off mid-stream is resumed.
   if (err instanceof NetworkError) return true;
-  if (err instanceof FlightDeckError) return err.code === 'REGISTRY_UNREACHABLE';
+  if (err instanceof FlightDeckError) return false;
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE' || code === 'ETIMEDOUT' || (err as Error).message === 'aborted';
 }
