@@ -3,12 +3,20 @@ import { dispatch, type CallContext, type Handlers } from '../core/api/dispatch.
 import type { Input, Method, Output } from '../core/api/contract.js';
 import { FlightDeckError } from '../core/errors.js';
 import { nativeProbes } from '../native-bridge/probes.js';
+import type { ApiDeps } from '../core/api/service.js';
+import type { CredentialProvider } from '../core/credentials/types.js';
 
 let handlers: Handlers | undefined;
+const deps: ApiDeps = { probes: nativeProbes };
 
 /** The composition root: core handlers wired to the native-bridge adapters. */
 export function appHandlers(): Handlers {
-  return (handlers ??= createHandlers({ probes: nativeProbes }));
+  return (handlers ??= createHandlers(deps));
+}
+
+/** Registry credentials for this process (e.g. from --username/--password-stdin). */
+export function useCredentials(provider: CredentialProvider): void {
+  deps.credentials = provider;
 }
 
 /** Call the api exactly as the UI does (same validation, same envelope), unwrapping for the CLI. */

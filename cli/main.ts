@@ -4,11 +4,14 @@ import { FlightDeckError } from '../core/errors.js';
 import { packageVersion } from '../core/config/package.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerServe } from './commands/serve.js';
+import { registerOci } from './commands/oci.js';
 
 const EXAMPLES = `
 Examples:
   $ flightdeck doctor                      what works on this machine, and how to fix the rest
   $ flightdeck serve                       open the Flight Deck UI in a browser
+  $ flightdeck pull localhost:5000/flight/shared-types/bundles/dreamcast:latest -o bundle
+  $ flightdeck ls localhost:5000/flight/shared-types/wasm/complete
   $ flightdeck doctor --json | jq .        every command speaks JSON for scripts and CI
 
 Global options go before or after the command. Exit codes are listed in docs/errors.md.`;
@@ -40,6 +43,7 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
 
   registerDoctor(program, out);
   registerServe(program, out);
+  registerOci(program, out);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }
@@ -56,7 +60,8 @@ export async function run(argv: string[], streams: Streams): Promise<number> {
   const { program, output } = buildProgram(streams);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    // A command may report a failed check after printing its result (e.g. `cache verify` → 6).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;

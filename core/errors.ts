@@ -88,6 +88,36 @@ export const ERROR_TABLE = {
     title: 'Docker credential helper failed',
     hint: 'Run the helper named in the message by hand (`echo HOST | docker-credential-NAME get`) or fix credsStore/credHelpers in your docker config.json.',
   },
+  REGISTRY_FORBIDDEN: {
+    exit: 5,
+    title: 'Registry denied access',
+    hint: 'The credentials were accepted but lack permission for this repository or action; ask its owner for access.',
+  },
+  RATE_LIMITED: {
+    exit: 4,
+    title: 'Registry rate limit',
+    hint: 'The registry kept answering 429 Too Many Requests; wait a while (see Retry-After) and run the command again.',
+  },
+  MANIFEST_TOO_LARGE: {
+    exit: 3,
+    title: 'Manifest too large',
+    hint: 'Manifests are capped at 4 MiB; the registry or reference is probably wrong.',
+  },
+  MEDIA_TYPE_UNSUPPORTED: {
+    exit: 3,
+    title: 'Unsupported media type',
+    hint: 'Flight Deck reads OCI image manifests and indexes and Docker v2 schema 2 manifests and lists.',
+  },
+  UNSAFE_PATH: {
+    exit: 3,
+    title: 'Unsafe path in artifact',
+    hint: 'The artifact names a file outside the output folder (absolute path, `..`, an escaping link or a device file); nothing was written for it.',
+  },
+  DISK_FULL: {
+    exit: 3,
+    title: 'Disk full',
+    hint: 'Free space on the disk holding the Flight Deck data folder (`flightdeck cache prune`) and retry.',
+  },
   BLOB_DIGEST_MISMATCH: {
     exit: 6,
     title: 'Content digest mismatch',

@@ -3,12 +3,16 @@ import type { Method } from './contract.js';
 import type { CapabilityProbe } from '../doctor/doctor.js';
 import { resolvePaths, type FlightDeckPaths } from '../config/paths.js';
 import { appHandlers } from './handlers/app.js';
+import { ociHandlers } from './handlers/oci.js';
+import type { CredentialProvider } from '../credentials/types.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
   paths?: FlightDeckPaths;
   /** Machine probes from native-bridge (keychain, serial, usb, electron). */
   probes: CapabilityProbe[];
+  /** How the registry client authenticates; read at call time (default: flags/env provider). */
+  credentials?: CredentialProvider;
 }
 
 /** What every area's handler factory receives. */
@@ -28,5 +32,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
   const ctx: ApiContext = { paths: deps.paths ?? resolvePaths(), deps };
   return {
     ...appHandlers(ctx),
+    ...ociHandlers(ctx),
   };
 }

@@ -1,11 +1,7 @@
 import type { CapabilityProbe, ProbeResult } from './doctor.js';
+import { registryBaseUrl } from '../oci/reference.js';
 
-/** localhost registries default to plain HTTP, every other one to HTTPS (same rule as ORAS). */
-export function registryBaseUrl(host: string, plainHttp: readonly string[] = []): string {
-  const bare = host.replace(/:\d+$/, '');
-  const local = bare === 'localhost' || bare === '127.0.0.1' || bare === '[::1]';
-  return `${local || plainHttp.includes(host) ? 'http' : 'https'}://${host}`;
-}
+export { registryBaseUrl };
 
 /**
  * Reachability of each registry's API root (`GET /v2/`). 200 and 401 both prove a registry answers

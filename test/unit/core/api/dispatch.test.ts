@@ -5,12 +5,13 @@ import { clearRegisteredSecrets, registerSecret } from '../../../../core/credent
 
 afterEach(() => clearRegisteredSecrets());
 
+// Only the entries these tests call; other areas' entries are not needed here.
 function handlers(overrides: Partial<Handlers> = {}): Handlers {
   return {
     'app.version': async () => ({ version: '1.2.3', node: '20', platform: 'linux', arch: 'x64' }),
     'doctor.run': async () => ({ version: '1.2.3', paths: { config: 'c', data: 'd', cache: 'k', log: 'l' }, capabilities: [] }),
     ...overrides,
-  };
+  } as Handlers;
 }
 
 describe('dispatch', () => {

@@ -1,0 +1,180 @@
+import type { AreaHandlers, ApiContext } from '../service.js';
+import type { CallContext } from '../dispatch.js';
+import { loadConfig } from '../../config/config.js';
+import { envCredentialProvider } from '../../credentials/env.js';
+import { FlightDeckError } from '../../errors.js';
+import { RegistryClient, type ClientOptions } from '../../oci/client.js';
+import { listCache, openStore, pruneCache, verifyCache } from '../../oci/cache.js';
+import { writeOutputs } from '../../oci/extract.js';
+import { OciLayout } from '../../oci/layout.js';
+import { layoutSource, pull, registrySource, type BlobEvent, type ContentSource } from '../../oci/pull.js';
+import { pushFiles } from '../../oci/push.js';
+import { MASTER_REFERENCE, readMaster } from '../../oci/master.js';
+import { formatReference, parseReference, parseRegistryReference, parseRegistryTarget, type Reference } from '../../oci/reference.js';
+
+type OciMethods = 'registry.inspect' | 'registry.master' | 'registry.pull' | 'registry.push' | 'registry.list' | 'cache.list' | 'cache.verify' | 'cache.prune';
+
+/** Throttle per-blob byte events to ~10/s per blob; phase changes always pass. */
+function blobEmitter(ctx: CallContext): (e: BlobEvent) => void {
+  const last = new Map<string, number>();
+  return (e) => {
+    const now = Date.now();
+    if (e.phase === 'bytes') {
+      if (now - (last.get(e.digest) ?? 0) < 100) return;
+      last.set(e.digest, now);
+    }
+    ctx.emit({ type: 'progress', task: 'blob', ...e });
+  };
+}
+
+/** Handlers of the registry client and content store (contracts/oci.ts). */
+export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
+  const { paths, deps } = ctx;
+
+  async function client(registry: string, input: { plainHttp?: boolean | undefined; insecure?: boolean | undefined }): Promise<RegistryClient> {
+    const config = await loadConfig(paths);
+    const opts: ClientOptions = {
+      plainHttp: input.plainHttp,
+      plainHttpHosts: config.plainHttp,
+      insecure: input.insecure,
+      credentials: deps.credentials ?? envCredentialProvider(),
+    };
+    return new RegistryClient(registry, opts);
+  }
+
+  async function withSource<T>(
+    ref: Reference,
+    input: { plainHttp?: boolean | undefined; insecure?: boolean | undefined },
+    fn: (source: ContentSource) => Promise<T>,
+  ): Promise<T> {
+    if (ref.kind === 'layout') return fn(layoutSource(await OciLayout.open(ref.dir, { create: false }), ref));
+    const c = await client(ref.registry, input);
+    try {
+      return await fn(registrySource(c, ref.repository, ref.digest ?? ref.tag ?? 'latest'));
+    } finally {
+      c.close();
+    }
+  }
+
+  return {
+    async 'registry.inspect'(input, call) {
+      const ref = parseReference(input.reference);
+      return withSource(ref, input, async (source) => {
+        const { descriptor, manifest } = await source.resolve(call.signal);
+        const layers = manifest.kind === 'manifest' ? manifest.layers : [];
+        const manifests = manifest.kind === 'index' ? manifest.manifests : [];
+        const config = manifest.kind === 'manifest' ? manifest.config : undefined;
+        return {
+          reference: formatReference(ref),
+          digest: descriptor.digest,
+          mediaType: manifest.mediaType,
+          ...(manifest.artifactType ? { artifactType: manifest.artifactType } : {}),
+          size: descriptor.size,
+          annotations: manifest.annotations,
+          ...(config ? { config: stripData(config) } : {}),
+          layers: layers.map(stripData),
+          manifests: manifests.map(stripData),
+          totalSize: descriptor.size + [...layers, ...manifests, ...(config ? [config] : [])].reduce((a, d) => a + d.size, 0),
+        };
+      });
+    },
+
+    async 'registry.pull'(input, call) {
+      const ref = parseReference(input.reference);
+      const store = await openStore(paths);
+      return withSource(ref, input, async (source) => {
+        const result = await pull(source, store, ref, {
+          concurrency: input.concurrency,
+          platform: input.platform,
+          signal: call.signal,
+          onEvent: blobEmitter(call),
+        });
+        const files = input.output ? await writeOutputs(store, result.layers, input.output, { unpack: Boolean(input.unpack) }) : [];
+        return { ...result, layers: result.layers.map(stripData), files, store: store.root };
+      });
+    },
+
+    async 'registry.push'(input, call) {
+      const ref = parseRegistryReference(input.reference);
+      if (ref.digest) {
+        throw new FlightDeckError('REFERENCE_INVALID', `Push to ${input.reference}: name a tag, not a digest (the digest comes from the content).`);
+      }
+      const c = await client(ref.registry, input);
+      try {
+        const result = await pushFiles(c, ref.repository, ref.tag ?? 'latest', input.files, {
+          artifactType: input.artifactType,
+          annotations: input.annotations,
+          chunkSize: input.chunkSize,
+          mountFrom: input.mountFrom,
+          signal: call.signal,
+          onEvent: (e) => call.emit({ type: 'progress', task: 'push', ...e }),
+        });
+        return { ...result, layers: result.layers.map(stripData) };
+      } finally {
+        c.close();
+      }
+    },
+
+    async 'registry.list'(input, call) {
+      const target = parseRegistryTarget(input.target);
+      const c = await client(target.registry, input);
+      try {
+        if (target.repository) {
+          try {
+            const tags = await c.listTags(target.repository, call.signal);
+            return { registry: target.registry, repository: target.repository, kind: 'tags' as const, items: tags.sort() };
+          } catch (err) {
+            // A namespace like flight/shared-types is not a repository: list the repositories under it.
+            if (!(err instanceof FlightDeckError && err.code === 'NOT_FOUND')) throw err;
+            const repos = await c.catalog(call.signal).catch(() => undefined);
+            const under = repos?.filter((r) => r.startsWith(`${target.repository}/`));
+            if (!under || under.length === 0) throw err;
+            return { registry: target.registry, repository: target.repository, kind: 'repositories' as const, items: under.sort() };
+          }
+        }
+        try {
+          return { registry: target.registry, kind: 'repositories' as const, items: (await c.catalog(call.signal)).sort() };
+        } catch (err) {
+          if (err instanceof FlightDeckError && ['NOT_FOUND', 'REGISTRY_FORBIDDEN', 'REGISTRY_UNAUTHORIZED'].includes(err.code)) {
+            return {
+              registry: target.registry,
+              kind: 'repositories' as const,
+              items: [],
+              note: `${target.registry} does not expose its catalog (${err.code}); list a repository's tags with \`flightdeck ls ${target.registry}/<repo>\`.`,
+            };
+          }
+          throw err;
+        }
+      } finally {
+        c.close();
+      }
+    },
+
+    async 'registry.master'(input, call) {
+      const ref = parseRegistryReference(`${input.registry}/${input.reference ?? MASTER_REFERENCE}`);
+      const store = await openStore(paths);
+      return withSource(ref, input, (source) => readMaster(source, store, ref, call.signal));
+    },
+
+    async 'cache.list'() {
+      return listCache(await openStore(paths));
+    },
+
+    async 'cache.verify'(input, call) {
+      return verifyCache(await openStore(paths), {
+        fix: input.fix,
+        signal: call.signal,
+        onProgress: (done, total) => call.emit({ type: 'progress', task: 'verify', done, total }),
+      });
+    },
+
+    async 'cache.prune'(input) {
+      return pruneCache(await openStore(paths), { olderThanMs: input.olderThanMs, maxBytes: input.maxBytes });
+    },
+  };
+}
+
+function stripData<T extends { data?: string | undefined; urls?: string[] | undefined; digest: string }>(d: T): Omit<T, 'data' | 'urls'> {
+  const { data: _data, urls: _urls, ...rest } = d;
+  return rest;
+}

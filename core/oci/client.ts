@@ -1,0 +1,545 @@
+/**
+ * Registry client for any OCI distribution-spec registry: API check, auth (anonymous, Basic, Bearer),
+ * retries with bounded backoff (network errors, 5xx, 429 + Retry-After), redirects without leaking
+ * Authorization to another host, manifests (4 MiB cap), tags and catalog with Link pagination, and the
+ * push side (POST then PUT, chunked PATCH, HEAD skip, cross-repo mount).
+ */
+import type { Readable } from 'node:stream';
+import { FlightDeckError } from '../errors.js';
+import { registerSecret } from '../credentials/redact.js';
+import type { CredentialProvider, RegistryCredential } from '../credentials/types.js';
+import { basicHeader, fetchToken, parseChallenge, type Challenge } from './auth.js';
+import { discard, NetworkError, readBody, Transport, type HttpResponse, type TransportOptions } from './http.js';
+import { MANIFEST_MAX_BYTES, MANIFEST_TYPES, digestOf, parseManifest, type Descriptor, type Manifest } from './manifest.js';
+import { isDigest, registryBaseUrl } from './reference.js';
+
+export interface ClientOptions extends TransportOptions {
+  /** true: http, false: https, undefined: localhost → http, others https (or listed in plainHttpHosts). */
+  plainHttp?: boolean | undefined;
+  plainHttpHosts?: readonly string[] | undefined;
+  credentials?: CredentialProvider | undefined;
+  /** Attempts after the first for retryable failures. Default 4. */
+  retries?: number | undefined;
+  /** First backoff step; doubles each attempt, capped at 5 s. Default 250 ms. */
+  retryBaseMs?: number | undefined;
+  /** Longest Retry-After honoured; a longer one fails with RATE_LIMITED. Default 30 s. */
+  maxRetryAfterMs?: number | undefined;
+}
+
+export interface RequestSpec {
+  method: string;
+  /** Path (and query) under the registry, e.g. `/v2/repo/manifests/tag`, or an absolute upload URL. */
+  path: string;
+  headers?: Record<string, string>;
+  /** A Buffer, or a factory so a streamed body can be re-sent on retry. */
+  body?: Buffer | (() => Readable) | undefined;
+  /** Token scopes, e.g. `repository:flight/x:pull`. */
+  scopes: string[];
+  signal?: AbortSignal | undefined;
+  /** Retry on network errors / 5xx / 429 (default: true for GET/HEAD/PUT with a replayable body). */
+  retry?: boolean;
+}
+
+const RETRY_STATUS = new Set([500, 502, 503, 504]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+
+export function pullScope(repo: string): string {
+  return `repository:${repo}:pull`;
+}
+export function pushScope(repo: string): string {
+  return `repository:${repo}:pull,push`;
+}
+
+export class RegistryClient {
+  readonly registry: string;
+  readonly base: URL;
+  readonly transport: Transport;
+  private readonly opts: ClientOptions;
+  private credential: Promise<RegistryCredential | undefined> | undefined;
+  private readonly tokens = new Map<string, { header: string; expiresAt: number }>();
+  private basic: string | undefined;
+  private readonly tokenFetches = new Map<string, Promise<{ header: string; expiresAt: number }>>();
+  /** Retries performed (for tests and diagnostics). */
+  retriesDone = 0;
+
+  constructor(registry: string, opts: ClientOptions = {}) {
+    this.registry = registry;
+    this.opts = opts;
+    const url =
+      opts.plainHttp === undefined ? registryBaseUrl(registry, opts.plainHttpHosts) : `${opts.plainHttp ? 'http' : 'https'}://${registry}`;
+    this.base = new URL(url);
+    this.transport = new Transport(opts);
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  /** How this client has been authenticating so far. */
+  authScheme(): 'anonymous' | 'basic' | 'bearer' {
+    if (this.tokens.size > 0) return 'bearer';
+    if (this.basic) return 'basic';
+    return 'anonymous';
+  }
+
+  private cred(signal?: AbortSignal): Promise<RegistryCredential | undefined> {
+    this.credential ??= (this.opts.credentials?.(this.registry, signal) ?? Promise.resolve(undefined)).then((c) => {
+      if (c?.kind === 'basic') registerSecret(c.password);
+      else if (c) registerSecret(c.token);
+      return c;
+    });
+    return this.credential;
+  }
+
+  private scopeKey(scopes: string[]): string {
+    return [...scopes].sort().join(' ');
+  }
+
+  private async authHeader(scopes: string[], signal?: AbortSignal): Promise<string | undefined> {
+    const token = this.tokens.get(this.scopeKey(scopes));
+    if (token && token.expiresAt > Date.now()) return token.header;
+    if (this.basic) return this.basic;
+    const cred = await this.cred(signal);
+    if (cred?.kind === 'bearer') return `Bearer ${cred.token}`;
+    return undefined;
+  }
+
+  /**
+   * Answer a 401 challenge: fetch a token or switch to Basic. False when there is nothing (new) to try.
+   * `used` is the Authorization the refused request carried: when a parallel request already obtained a
+   * newer one, that one is tried instead of asking again.
+   */
+  private async authenticate(challenge: Challenge | undefined, scopes: string[], used: string | undefined, signal?: AbortSignal): Promise<boolean> {
+    const cred = await this.cred(signal);
+    const key = this.scopeKey(scopes);
+    if (challenge?.scheme === 'bearer') {
+      if (cred?.kind === 'bearer') return false;
+      const cached = this.tokens.get(key);
+      if (cached && cached.header !== used && cached.expiresAt > Date.now()) return true;
+      let pending = this.tokenFetches.get(key);
+      if (!pending) {
+        pending = fetchToken(this.transport, challenge, scopes, cred, this.registry, signal).finally(() => this.tokenFetches.delete(key));
+        this.tokenFetches.set(key, pending);
+      }
+      this.tokens.set(key, await pending);
+      return true;
+    }
+    if (challenge?.scheme === 'basic' && cred?.kind === 'basic') {
+      if (this.basic) return this.basic !== used;
+      this.basic = basicHeader(cred.username, cred.password);
+      return true;
+    }
+    return false;
+  }
+
+  /** Send with redirects followed by hand: Authorization only goes to the registry's own origin. */
+  private async sendFollowing(spec: RequestSpec, auth: string | undefined): Promise<HttpResponse> {
+    let url = spec.path.startsWith('http://') || spec.path.startsWith('https://') ? new URL(spec.path) : new URL(spec.path, this.base);
+    let method = spec.method;
+    for (let hop = 0; hop <= 5; hop++) {
+      const headers: Record<string, string> = { ...spec.headers };
+      if (auth && url.origin === this.base.origin) headers.authorization = auth;
+      const body = typeof spec.body === 'function' ? spec.body() : spec.body;
+      const res = await this.transport.request({ method, url, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body, signal: spec.signal });
+      const location = res.headers.location;
+      if (!REDIRECT_STATUS.has(res.status) || !location) return res;
+      await discard(res);
+      url = new URL(location, url);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new FlightDeckError('REGISTRY_ERROR', `${this.registry} redirected to an unsupported URL scheme ${url.protocol}.`);
+      }
+      if (res.status === 303) method = 'GET';
+    }
+    throw new FlightDeckError('REGISTRY_ERROR', `${this.registry} redirected more than 5 times for ${spec.path}.`);
+  }
+
+  private async sendAuthed(spec: RequestSpec): Promise<HttpResponse> {
+    const used = await this.authHeader(spec.scopes, spec.signal);
+    let res = await this.sendFollowing(spec, used);
+    if (res.status === 401) {
+      const challenge = parseChallenge(firstHeader(res.headers['www-authenticate']));
+      await discard(res);
+      if (await this.authenticate(challenge, spec.scopes, used, spec.signal)) {
+        res = await this.sendFollowing(spec, await this.authHeader(spec.scopes, spec.signal));
+      }
+      if (res.status === 401) {
+        await discard(res);
+        const cred = await this.cred(spec.signal);
+        throw new FlightDeckError(
+          'REGISTRY_UNAUTHORIZED',
+          cred
+            ? `${this.registry} refused the credentials from ${cred.source} for ${spec.method} ${pathOnly(spec.path)}.`
+            : `${this.registry} needs credentials for ${spec.method} ${pathOnly(spec.path)}.`,
+          { details: { registry: this.registry } },
+        );
+      }
+    }
+    if (res.status === 403) {
+      const text = await readBody(res, 64 * 1024, () => new Error('oversized')).catch(() => Buffer.alloc(0));
+      throw new FlightDeckError('REGISTRY_FORBIDDEN', `${this.registry} denied ${spec.method} ${pathOnly(spec.path)}${errorDetail(text)}.`, {
+        details: { registry: this.registry },
+      });
+    }
+    return res;
+  }
+
+  /** One registry request with auth, redirects and bounded retries. */
+  async request(spec: RequestSpec): Promise<HttpResponse> {
+    const retries = this.opts.retries ?? 4;
+    const replayable = spec.body === undefined || Buffer.isBuffer(spec.body) || typeof spec.body === 'function';
+    const retry = spec.retry ?? (replayable && ['GET', 'HEAD', 'PUT'].includes(spec.method));
+    for (let attempt = 0; ; attempt++) {
+      const canRetry = retry && attempt < retries;
+      let res: HttpResponse;
+      try {
+        res = await this.sendAuthed(spec);
+      } catch (err) {
+        if (!(err instanceof NetworkError)) throw err;
+        if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(err.code)) {
+          throw new FlightDeckError('REGISTRY_UNREACHABLE', `TLS connection to ${this.registry} failed: ${err.message}`, {
+            cause: err,
+            hint: 'The registry certificate is not trusted: add its CA with NODE_EXTRA_CA_CERTS, or use --insecure for a test registry.',
+            details: { registry: this.registry, code: err.code },
+          });
+        }
+        if (!canRetry) throw unreachable(this.registry, err, attempt + 1);
+        await this.wait(attempt, undefined, spec.signal);
+        continue;
+      }
+      if (RETRY_STATUS.has(res.status) && canRetry) {
+        await discard(res);
+        await this.wait(attempt, undefined, spec.signal);
+        continue;
+      }
+      if (res.status === 429) {
+        const wait = retryAfterMs(firstHeader(res.headers['retry-after']));
+        await discard(res);
+        const max = this.opts.maxRetryAfterMs ?? 30_000;
+        if (!canRetry || (wait !== undefined && wait > max)) {
+          throw new FlightDeckError('RATE_LIMITED', `${this.registry} is rate limiting ${spec.method} ${pathOnly(spec.path)}${wait !== undefined ? ` (Retry-After ${Math.ceil(wait / 1000)} s)` : ''}.`, {
+            details: { registry: this.registry, ...(wait !== undefined ? { retryAfterMs: wait } : {}) },
+          });
+        }
+        await this.wait(attempt, wait, spec.signal);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  /** Wait before retry `attempt` (0-based): exponential with jitter, capped at 5 s, or Retry-After. */
+  async pause(attempt: number, signal?: AbortSignal, retryAfter?: number): Promise<void> {
+    return this.wait(attempt, retryAfter, signal);
+  }
+
+  private async wait(attempt: number, retryAfter: number | undefined, signal?: AbortSignal): Promise<void> {
+    this.retriesDone++;
+    const base = this.opts.retryBaseMs ?? 250;
+    const step = Math.min(base * 2 ** attempt, 5000);
+    const ms = retryAfter ?? Math.round(step / 2 + Math.random() * (step / 2));
+    await sleep(ms, signal);
+  }
+
+  /** `GET /v2/`: the API version check (also proves the credentials). */
+  async ping(signal?: AbortSignal): Promise<{ status: number; apiVersion: string | undefined }> {
+    const res = await this.request({ method: 'GET', path: '/v2/', scopes: [], signal });
+    await discard(res);
+    if (res.status !== 200) throw await statusError(this.registry, res, 'API check /v2/');
+    return { status: res.status, apiVersion: firstHeader(res.headers['docker-distribution-api-version']) };
+  }
+
+  /**
+   * Fetch a manifest by tag or digest. Verifies the digest when the reference is a digest (and against
+   * Docker-Content-Digest otherwise), enforces the 4 MiB cap, parses strictly.
+   */
+  async getManifest(
+    repo: string,
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<{ bytes: Buffer; descriptor: Descriptor; manifest: Manifest }> {
+    const where = `${this.registry}/${repo}${isDigest(reference) ? '@' : ':'}${reference}`;
+    const res = await this.request({
+      method: 'GET',
+      path: `/v2/${repo}/manifests/${reference}`,
+      headers: { accept: MANIFEST_TYPES.join(', ') },
+      scopes: [pullScope(repo)],
+      signal,
+    });
+    if (res.status !== 200) throw await statusError(this.registry, res, `manifest ${where}`);
+    const bytes = await readBody(res, MANIFEST_MAX_BYTES, () =>
+      new FlightDeckError('MANIFEST_TOO_LARGE', `Manifest ${where} is over the 4 MiB cap.`, { details: { reference: where } }),
+    );
+    const algorithm = isDigest(reference) ? reference.split(':')[0] ?? 'sha256' : 'sha256';
+    const digest = digestOf(bytes, algorithm);
+    const expected = isDigest(reference) ? reference : firstHeader(res.headers['docker-content-digest']);
+    if (expected && expected.startsWith(`${algorithm}:`) && expected !== digest) {
+      throw new FlightDeckError('BLOB_DIGEST_MISMATCH', `Manifest ${where} hashed to ${digest}, expected ${expected}; nothing was stored.`, {
+        details: { reference: where, digest: expected, actual: digest },
+      });
+    }
+    const manifest = parseManifest(bytes, firstHeader(res.headers['content-type']), where);
+    const descriptor: Descriptor = { mediaType: manifest.mediaType, digest, size: bytes.length };
+    if (manifest.artifactType) descriptor.artifactType = manifest.artifactType;
+    return { bytes, descriptor, manifest };
+  }
+
+  /** GET a blob (optionally from `offset`); the caller streams `res.body`. */
+  async getBlob(repo: string, digest: string, offset: number, signal?: AbortSignal): Promise<HttpResponse> {
+    const res = await this.request({
+      method: 'GET',
+      path: `/v2/${repo}/blobs/${digest}`,
+      headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+      scopes: [pullScope(repo)],
+      signal,
+    });
+    if (res.status !== 200 && res.status !== 206) throw await statusError(this.registry, res, `blob ${digest} in ${repo}`);
+    return res;
+  }
+
+  async hasBlob(repo: string, digest: string, signal?: AbortSignal, scopes = [pushScope(repo)]): Promise<boolean> {
+    const res = await this.request({ method: 'HEAD', path: `/v2/${repo}/blobs/${digest}`, scopes, signal });
+    await discard(res);
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw await statusError(this.registry, res, `blob ${digest} in ${repo}`);
+  }
+
+  /** Tags of a repository, following `Link` pagination. */
+  async listTags(repo: string, signal?: AbortSignal, pageSize = 1000): Promise<string[]> {
+    return this.paginate(`/v2/${repo}/tags/list?n=${pageSize}`, 'tags', [pullScope(repo)], `tags of ${repo}`, signal);
+  }
+
+  /** Repositories from `_catalog`, following `Link` pagination. */
+  async catalog(signal?: AbortSignal, pageSize = 1000): Promise<string[]> {
+    return this.paginate(`/v2/_catalog?n=${pageSize}`, 'repositories', ['registry:catalog:*'], 'catalog', signal);
+  }
+
+  private async paginate(first: string, key: 'tags' | 'repositories', scopes: string[], what: string, signal?: AbortSignal): Promise<string[]> {
+    const out: string[] = [];
+    let next: string | undefined = first;
+    for (let page = 0; next && page < 1000; page++) {
+      const res = await this.request({ method: 'GET', path: next, headers: { accept: 'application/json' }, scopes, signal });
+      if (res.status !== 200) throw await statusError(this.registry, res, what);
+      const body = await readBody(res, 16 * 1024 * 1024, () => new FlightDeckError('REGISTRY_ERROR', `${this.registry} sent an oversized ${what} page.`));
+      let json: Record<string, unknown>;
+      try {
+        json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        throw new FlightDeckError('REGISTRY_ERROR', `${this.registry} answered the ${what} request with invalid JSON.`);
+      }
+      const list = json[key];
+      if (Array.isArray(list)) out.push(...list.filter((x): x is string => typeof x === 'string'));
+      next = nextLink(firstHeader(res.headers.link), this.base);
+    }
+    return out;
+  }
+
+  // ---- push ------------------------------------------------------------------------------------------
+
+  /** Try a cross-repository mount; true when the registry mounted the blob (201). */
+  async mountBlob(repo: string, digest: string, from: string, signal?: AbortSignal): Promise<boolean> {
+    const res = await this.request({
+      method: 'POST',
+      path: `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+      scopes: [pushScope(repo), pullScope(from)],
+      signal,
+      retry: true,
+    });
+    await discard(res);
+    if (res.status === 201) return true;
+    if (res.status === 202) {
+      // Mount refused: cancel the upload session the registry opened instead.
+      const loc = firstHeader(res.headers.location);
+      if (loc) await this.request({ method: 'DELETE', path: absolute(loc, this.base), scopes: [pushScope(repo)], signal, retry: false }).then(discard, () => {});
+      return false;
+    }
+    throw await statusError(this.registry, res, `mount of ${digest} from ${from}`);
+  }
+
+  /** Open an upload session; returns its Location. */
+  private async startUpload(repo: string, signal?: AbortSignal): Promise<string> {
+    const res = await this.request({ method: 'POST', path: `/v2/${repo}/blobs/uploads/`, scopes: [pushScope(repo)], signal, retry: true });
+    await discard(res);
+    const loc = firstHeader(res.headers.location);
+    if (res.status !== 202 || !loc) throw await statusError(this.registry, res, `upload to ${repo}`);
+    return absolute(loc, this.base);
+  }
+
+  /**
+   * Upload a blob: POST then PUT (monolithic) when `chunkSize` is 0 or the blob is smaller, else PATCH
+   * chunks then PUT. `read(start, end)` yields the bytes [start, end).
+   */
+  async pushBlob(
+    repo: string,
+    desc: Descriptor,
+    read: (start: number, end: number) => Readable,
+    opts: { chunkSize?: number; signal?: AbortSignal | undefined; onBytes?: (n: number) => void } = {},
+  ): Promise<void> {
+    const { signal } = opts;
+    const chunkSize = opts.chunkSize ?? 0;
+    let location = await this.startUpload(repo, signal);
+    const scopes = [pushScope(repo)];
+    if (chunkSize > 0 && desc.size > chunkSize) {
+      for (let start = 0; start < desc.size; start += chunkSize) {
+        const end = Math.min(desc.size, start + chunkSize);
+        const res = await this.request({
+          method: 'PATCH',
+          path: location,
+          headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end - 1}`, 'content-length': String(end - start) },
+          body: () => read(start, end),
+          scopes,
+          signal,
+          retry: false,
+        });
+        await discard(res);
+        const loc = firstHeader(res.headers.location);
+        if (res.status !== 202 || !loc) throw await statusError(this.registry, res, `chunk ${start}-${end - 1} of ${desc.digest}`);
+        location = absolute(loc, this.base);
+        opts.onBytes?.(end - start);
+      }
+      const res = await this.request({ method: 'PUT', path: withDigest(location, desc.digest), headers: { 'content-length': '0' }, scopes, signal, retry: false });
+      await discard(res);
+      if (res.status !== 201) throw await statusError(this.registry, res, `blob ${desc.digest}`);
+      return;
+    }
+    const res = await this.request({
+      method: 'PUT',
+      path: withDigest(location, desc.digest),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
+      body: () => read(0, desc.size),
+      scopes,
+      signal,
+      retry: false,
+    });
+    await discard(res);
+    if (res.status !== 201) throw await statusError(this.registry, res, `blob ${desc.digest}`);
+    opts.onBytes?.(desc.size);
+  }
+
+  /** PUT a manifest under a tag or its digest. Returns the digest the registry reports. */
+  async putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string, signal?: AbortSignal): Promise<string> {
+    const res = await this.request({
+      method: 'PUT',
+      path: `/v2/${repo}/manifests/${reference}`,
+      headers: { 'content-type': mediaType },
+      body: bytes,
+      scopes: [pushScope(repo)],
+      signal,
+    });
+    if (res.status !== 201) throw await statusError(this.registry, res, `manifest ${repo}:${reference}`);
+    await discard(res);
+    return firstHeader(res.headers['docker-content-digest']) ?? digestOf(bytes);
+  }
+}
+
+function withDigest(location: string, digest: string): string {
+  const url = new URL(location);
+  url.searchParams.set('digest', digest);
+  return url.toString();
+}
+
+function absolute(location: string, base: URL): string {
+  return new URL(location, base).toString();
+}
+
+function pathOnly(p: string): string {
+  try {
+    return new URL(p, 'http://x').pathname;
+  } catch {
+    return p;
+  }
+}
+
+export function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `Link: </v2/_catalog?last=x&n=100>; rel="next"` → absolute next URL on the same registry. */
+export function nextLink(link: string | undefined, base: URL): string | undefined {
+  if (!link) return undefined;
+  for (const part of link.split(',')) {
+    const m = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(part);
+    if (m?.[1]) {
+      const url = new URL(m[1], base);
+      return url.origin === base.origin ? `${url.pathname}${url.search}` : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Retry-After in ms: delta-seconds or an HTTP date. */
+export function retryAfterMs(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function unreachable(registry: string, err: NetworkError, attempts: number): FlightDeckError {
+  return new FlightDeckError('REGISTRY_UNREACHABLE', `${registry} is unreachable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${err.message}`, {
+    cause: err,
+    details: { registry, code: err.code },
+  });
+}
+
+function errorDetail(body: Buffer): string {
+  try {
+    const json = JSON.parse(body.toString('utf8')) as { errors?: Array<{ code?: string; message?: string }> };
+    const e = json.errors?.[0];
+    return e ? ` (${e.code ?? 'ERROR'}: ${String(e.message ?? '').slice(0, 200)})` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Map a non-success answer to a stable error naming what was asked for. */
+export async function statusError(registry: string, res: HttpResponse, what: string): Promise<FlightDeckError> {
+  const body = await readBody(res, 64 * 1024, () => new Error('oversized')).catch(() => Buffer.alloc(0));
+  const detail = errorDetail(body);
+  const details = { registry, status: res.status };
+  if (res.status === 404) {
+    return new FlightDeckError('NOT_FOUND', `${what} was not found on ${registry}${detail}.`, {
+      hint: 'Check the repository and tag; `flightdeck ls REGISTRY/REPO` lists the tags.',
+      details,
+    });
+  }
+  if (res.status === 401) return new FlightDeckError('REGISTRY_UNAUTHORIZED', `${registry} refused access to ${what}${detail}.`, { details });
+  if (res.status === 403) return new FlightDeckError('REGISTRY_FORBIDDEN', `${registry} denied access to ${what}${detail}.`, { details });
+  if (res.status === 429) return new FlightDeckError('RATE_LIMITED', `${registry} is rate limiting requests for ${what}.`, { details });
+  return new FlightDeckError('REGISTRY_ERROR', `${registry} answered HTTP ${res.status} for ${what}${detail}.`, { details });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Verify credentials against `GET /v2/` with the full auth flow (Basic or Bearer token exchange).
+ * For the credentials module's `login`: resolves with the scheme the registry asked for, or throws
+ * REGISTRY_UNAUTHORIZED / REGISTRY_UNREACHABLE / REGISTRY_ERROR.
+ */
+export async function checkRegistryAuth(
+  registry: string,
+  credential: RegistryCredential | undefined,
+  opts: Omit<ClientOptions, 'credentials'> & { signal?: AbortSignal } = {},
+): Promise<{ registry: string; scheme: 'anonymous' | 'basic' | 'bearer'; apiVersion: string | undefined }> {
+  const client = new RegistryClient(registry, { retries: 1, ...opts, credentials: async () => credential });
+  try {
+    const { apiVersion } = await client.ping(opts.signal);
+    const scheme = credential?.kind === 'bearer' ? 'bearer' : client.authScheme();
+    return { registry, scheme, apiVersion };
+  } finally {
+    client.close();
+  }
+}

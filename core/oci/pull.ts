@@ -1,0 +1,282 @@
+/**
+ * Pull an artifact (from a registry or an `oci:` layout) into the content store: resolve the manifest,
+ * download missing blobs in parallel (default 3) with Range resume and retries, verify every byte, store
+ * manifests last (so a stored manifest implies its blobs are there) and tag the store's index.json.
+ */
+import { createReadStream } from 'node:fs';
+import { FlightDeckError, throwIfAborted } from '../errors.js';
+import { firstHeader, type RegistryClient } from './client.js';
+import { discard, NetworkError } from './http.js';
+import { ANNOTATION_PULLED_AT, BlobWriter, type OciLayout } from './layout.js';
+import { ANNOTATION_TITLE, parseManifest, digestOf, type Descriptor, type Manifest } from './manifest.js';
+import { formatReference, type Reference } from './reference.js';
+
+export interface ResolvedManifest {
+  bytes: Buffer;
+  descriptor: Descriptor;
+  manifest: Manifest;
+}
+
+/** Where content comes from: a registry repository or an OCI layout. */
+export interface ContentSource {
+  readonly name: string;
+  /** Resolve the reference's tag or digest. */
+  resolve(signal?: AbortSignal): Promise<ResolvedManifest>;
+  manifest(desc: Descriptor, signal?: AbortSignal): Promise<ResolvedManifest>;
+  /** A blob's bytes from `offset` (or from 0 when the source cannot resume: `start` says which). */
+  blob(desc: Descriptor, offset: number, signal?: AbortSignal): Promise<{ start: number; stream: AsyncIterable<Buffer> }>;
+  /** Pause before retry number `attempt` (0-based). */
+  pause(attempt: number, signal?: AbortSignal): Promise<void>;
+  readonly retries: number;
+}
+
+export function registrySource(client: RegistryClient, repo: string, reference: string): ContentSource {
+  return {
+    name: `${client.registry}/${repo}`,
+    retries: 4,
+    resolve: (signal) => client.getManifest(repo, reference, signal),
+    async manifest(desc, signal) {
+      const got = await client.getManifest(repo, desc.digest, signal);
+      if (got.bytes.length !== desc.size) {
+        throw new FlightDeckError('BLOB_SIZE_MISMATCH', `Manifest ${desc.digest} is ${got.bytes.length} bytes, its descriptor says ${desc.size}.`);
+      }
+      return got;
+    },
+    async blob(desc, offset, signal) {
+      let res = await client.getBlob(repo, desc.digest, offset, signal);
+      let start = 0;
+      if (offset > 0 && res.status === 206) {
+        const range = firstHeader(res.headers['content-range']);
+        if (range === `bytes ${offset}-${desc.size - 1}/${desc.size}`) start = offset;
+        else {
+          // A 206 for some other range: do not guess, restart from zero.
+          await discard(res);
+          res = await client.getBlob(repo, desc.digest, 0, signal);
+        }
+      }
+      if (res.status !== 200 && start === 0) {
+        await discard(res);
+        throw new FlightDeckError('REGISTRY_ERROR', `${client.registry} answered ${res.status} to a plain GET of blob ${desc.digest}.`);
+      }
+      const length = Number(firstHeader(res.headers['content-length']));
+      if (Number.isFinite(length) && start + length !== desc.size) {
+        await discard(res);
+        throw new FlightDeckError('BLOB_SIZE_MISMATCH', `${client.registry} declared ${start + length} bytes for blob ${desc.digest}, the manifest says ${desc.size}; nothing was stored.`, {
+          details: { digest: desc.digest, expected: desc.size, declared: start + length },
+        });
+      }
+      return { start, stream: res.body };
+    },
+    pause: (attempt, signal) => client.pause(attempt, signal),
+  };
+}
+
+export function layoutSource(layout: OciLayout, ref: { tag?: string | undefined; digest?: string | undefined }): ContentSource {
+  const load = async (desc: Descriptor): Promise<ResolvedManifest> => {
+    const bytes = await layout.readBlob(desc.digest);
+    const manifest = parseManifest(bytes, desc.mediaType || undefined, `oci:${layout.root}@${desc.digest}`);
+    const descriptor: Descriptor = { mediaType: manifest.mediaType, digest: desc.digest, size: bytes.length };
+    if (manifest.artifactType) descriptor.artifactType = manifest.artifactType;
+    return { bytes, descriptor, manifest };
+  };
+  return {
+    name: `oci:${layout.root}`,
+    retries: 0,
+    resolve: async () => load(await layout.resolve(ref)),
+    manifest: (desc) => load(desc),
+    async blob(desc, offset) {
+      if (!(await layout.has(desc))) {
+        throw new FlightDeckError('NOT_FOUND', `Blob ${desc.digest} (${desc.size} bytes) is missing from oci:${layout.root}.`);
+      }
+      return { start: offset, stream: createReadStream(layout.blobPath(desc.digest), { start: offset, highWaterMark: 1024 * 1024 }) };
+    },
+    pause: () => Promise.resolve(),
+  };
+}
+
+export interface BlobEvent {
+  phase: 'start' | 'bytes' | 'done' | 'skipped' | 'retry';
+  digest: string;
+  title: string | undefined;
+  mediaType: string;
+  done: number;
+  total: number;
+}
+
+function isRetryable(err: unknown): boolean {
+  // The client already retried its own requests; here only a body that broke off mid-stream is resumed.
+  if (err instanceof NetworkError) return true;
+  if (err instanceof FlightDeckError) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE' || code === 'ETIMEDOUT' || (err as Error).message === 'aborted';
+}
+
+const inFlight = new Map<string, Promise<'downloaded' | 'skipped'>>();
+
+/** Copy one blob from a source into the store, verified; resumes with Range after a network error. */
+export async function fetchBlob(
+  source: ContentSource,
+  store: OciLayout,
+  desc: Descriptor,
+  onEvent: (e: BlobEvent) => void = () => {},
+  signal?: AbortSignal,
+): Promise<'downloaded' | 'skipped'> {
+  const key = `${store.root}\0${desc.digest}`;
+  const running = inFlight.get(key);
+  if (running) return running.then(() => 'skipped' as const);
+  const job = fetchBlobOnce(source, store, desc, onEvent, signal).finally(() => inFlight.delete(key));
+  inFlight.set(key, job);
+  return job;
+}
+
+async function fetchBlobOnce(
+  source: ContentSource,
+  store: OciLayout,
+  desc: Descriptor,
+  onEvent: (e: BlobEvent) => void,
+  signal?: AbortSignal,
+): Promise<'downloaded' | 'skipped'> {
+  const base = { digest: desc.digest, title: desc.annotations?.[ANNOTATION_TITLE], mediaType: desc.mediaType, total: desc.size };
+  if (await store.has(desc)) {
+    onEvent({ ...base, phase: 'skipped', done: desc.size });
+    return 'skipped';
+  }
+  const writer = new BlobWriter(store, desc);
+  let offset = await writer.prepare({ resume: true });
+  onEvent({ ...base, phase: 'start', done: offset });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      throwIfAborted(signal);
+      const { start, stream } = await source.blob(desc, offset, signal);
+      if (start !== offset) offset = await writer.prepare({ resume: false });
+      await writer.write(stream, () => onEvent({ ...base, phase: 'bytes', done: writer.offset }));
+      await writer.commit();
+      onEvent({ ...base, phase: 'done', done: desc.size });
+      return 'downloaded';
+    } catch (err) {
+      if (err instanceof FlightDeckError && err.code === 'ABORTED') {
+        await writer.keep();
+        throw err;
+      }
+      if (signal?.aborted) {
+        await writer.keep();
+        throw new FlightDeckError('ABORTED', 'The operation was cancelled.', { cause: err });
+      }
+      if (isRetryable(err) && attempt < source.retries) {
+        await writer.sync();
+        offset = await writer.prepare({ resume: true });
+        onEvent({ ...base, phase: 'retry', done: offset });
+        await source.pause(attempt, signal);
+        continue;
+      }
+      await writer.discard();
+      if (err instanceof FlightDeckError) throw err;
+      throw new FlightDeckError(
+        'REGISTRY_UNREACHABLE',
+        `Connection to ${source.name} lost while downloading blob ${desc.digest} (${attempt + 1} attempt${attempt === 0 ? '' : 's'}): ${(err as Error).message}`,
+        { cause: err, details: { digest: desc.digest } },
+      );
+    }
+  }
+}
+
+/** Run `task` over `items` with at most `limit` in flight; the first failure stops new work. */
+export async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await task(item);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+export interface PullResult {
+  reference: string;
+  digest: string;
+  mediaType: string;
+  artifactType: string | undefined;
+  annotations: Record<string, string>;
+  /** Blobs of every image manifest pulled (layers and configs). */
+  layers: Descriptor[];
+  blobsDownloaded: number;
+  blobsSkipped: number;
+  bytesDownloaded: number;
+}
+
+export interface PullOptions {
+  concurrency?: number | undefined;
+  /** Only index children whose `flight.target-platform` annotation (or platform.os) matches. */
+  platform?: string | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: (e: BlobEvent) => void;
+}
+
+/** Pull `ref` from `source` into `store`; returns what was pulled. */
+export async function pull(source: ContentSource, store: OciLayout, ref: Reference, opts: PullOptions = {}): Promise<PullResult> {
+  const { signal } = opts;
+  const top = await source.resolve(signal);
+  const manifests: ResolvedManifest[] = [top];
+  if (top.manifest.kind === 'index') {
+    const children = top.manifest.manifests.filter(
+      (d) => !opts.platform || d.annotations?.['flight.target-platform'] === opts.platform || d.platform?.os === opts.platform,
+    );
+    if (opts.platform && children.length === 0) {
+      throw new FlightDeckError('NOT_FOUND', `${formatReference(ref)} has no manifest for platform ${JSON.stringify(opts.platform)}.`);
+    }
+    for (const child of children) {
+      const got = await source.manifest(child, signal);
+      if (got.manifest.kind === 'index') throw new FlightDeckError('MANIFEST_INVALID', `Nested index ${child.digest} in ${formatReference(ref)} is not supported.`);
+      manifests.push(got);
+    }
+  }
+  const blobs = new Map<string, Descriptor>();
+  for (const m of manifests) {
+    if (m.manifest.kind !== 'manifest') continue;
+    for (const d of [m.manifest.config, ...m.manifest.layers]) blobs.set(d.digest, d);
+  }
+  let downloaded = 0;
+  let skipped = 0;
+  let bytes = 0;
+  await pool([...blobs.values()], opts.concurrency ?? 3, async (desc) => {
+    // The OCI empty config may be embedded in the descriptor; check it and store it without a request.
+    if (desc.data !== undefined) {
+      const data = Buffer.from(desc.data, 'base64');
+      if (data.length === desc.size && digestOf(data, desc.digest.split(':')[0]) === desc.digest) {
+        await store.putBytes(desc.digest, data);
+        skipped++;
+        return;
+      }
+    }
+    const r = await fetchBlob(source, store, desc, opts.onEvent, signal);
+    if (r === 'downloaded') {
+      downloaded++;
+      bytes += desc.size;
+    } else skipped++;
+  });
+  for (const m of [...manifests].reverse()) await store.putBytes(m.descriptor.digest, m.bytes);
+  const refName =
+    ref.kind === 'registry'
+      ? `${ref.registry}/${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`}`
+      : formatReference(ref);
+  await store.tag(top.descriptor, refName, { [ANNOTATION_PULLED_AT]: new Date().toISOString() });
+  const layers = manifests.flatMap((m) => (m.manifest.kind === 'manifest' ? m.manifest.layers : []));
+  return {
+    reference: refName,
+    digest: top.descriptor.digest,
+    mediaType: top.manifest.mediaType,
+    artifactType: top.manifest.artifactType,
+    annotations: top.manifest.annotations,
+    layers,
+    blobsDownloaded: downloaded,
+    blobsSkipped: skipped,
+    bytesDownloaded: bytes,
+  };
+}

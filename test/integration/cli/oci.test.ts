@@ -1,0 +1,178 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempHome } from '../../support/cli.js';
+import { startRegistry, type TestRegistry } from '../../support/registry.js';
+import { makeCert } from '../../support/tls.js';
+import { startFaultProxy } from '../../support/fault-proxy.js';
+import { randomFile, tempDir } from '../../support/oci.js';
+
+// These tests run the built CLI (dist/): `npm run build` first.
+let registry: TestRegistry;
+let secure: TestRegistry;
+let caFile: string;
+const PASSWORD = 'cli-pass-Zq81xw';
+const dir = tempDir();
+const wasm = randomFile(dir, 'complete.wasm', 200 * 1024);
+const bundleDir = path.join(dir, 'bundle');
+
+beforeAll(async () => {
+  const htpasswd = execFileSync('htpasswd', ['-Bbn', 'ci', PASSWORD], { encoding: 'utf8' });
+  const pair = makeCert(tempDir(), 'cli-registry');
+  caFile = pair.cert;
+  [registry, secure] = await Promise.all([startRegistry(), startRegistry({ htpasswd, tls: { cert: pair.cert, key: pair.key } })]);
+  execFileSync('mkdir', ['-p', path.join(bundleDir, 'wit')]);
+  writeFileSync(path.join(bundleDir, 'wit', 'memory.wit'), 'package flight:memory;\n');
+  writeFileSync(path.join(bundleDir, 'platform.json'), '{"platform":"dreamcast"}\n');
+  execFileSync('tar', ['-czf', path.join(dir, 'dreamcast.tar.gz'), '-C', bundleDir, '.']);
+});
+afterAll(async () => {
+  await registry?.stop();
+  await secure?.stop();
+});
+
+describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
+  const home = tempHome();
+  const env = { FLIGHTDECK_HOME: home };
+  const ref = () => `${registry.host}/flight/shared-types/bundles/dreamcast:2025.06.06`;
+
+  it('pushes files with media types and annotations, then lists and inspects them', async () => {
+    const push = await runCli(
+      ['push', ref(), `${wasm.path}:application/vnd.wasm.content.layer.v1+wasm`, path.join(dir, 'dreamcast.tar.gz'), '-a', 'flight.target-platform=dreamcast', '--artifact-type', 'application/vnd.flight.bundle.v1', '--json'],
+      { env },
+    );
+    expect(push.code, push.stderr).toBe(0);
+    const pushed = JSON.parse(push.stdout) as { digest: string; uploaded: number };
+    expect(pushed.uploaded).toBe(3);
+    const ls = await runCli(['ls', registry.host], { env });
+    expect(ls.stdout.trim().split('\n')).toContain('flight/shared-types/bundles/dreamcast');
+    const tags = await runCli(['ls', `${registry.host}/flight/shared-types/bundles/dreamcast`, '--json'], { env });
+    expect(JSON.parse(tags.stdout)).toMatchObject({ kind: 'tags', items: ['2025.06.06'] });
+    const inspect = await runCli(['inspect-ref', ref()], { env });
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(inspect.stdout).toContain(pushed.digest);
+    expect(inspect.stdout).toContain('flight.target-platform = dreamcast');
+    expect(inspect.stdout).toContain('application/vnd.flight.bundle.v1');
+    expect(inspect.stdout).toMatch(/complete\.wasm/);
+  });
+
+  it('pulls with per-blob JSON progress, writes titled files, unpacks tar+gzip only on request', async () => {
+    const out = path.join(tempDir(), 'out');
+    const r = await runCli(['pull', ref(), '--output', out, '--json', '--concurrency', '2'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { blobsDownloaded: number; files: Array<{ path: string }> };
+    expect(result.blobsDownloaded).toBe(3);
+    expect(readdirSync(out).sort()).toEqual(['complete.wasm', 'dreamcast.tar.gz']);
+    expect(readFileSync(path.join(out, 'complete.wasm')).equals(wasm.bytes)).toBe(true);
+    const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const done = events.filter((e) => e.event === 'progress' && e.phase === 'done');
+    expect(done.length).toBe(3);
+    expect(done.find((e) => e.title === 'complete.wasm')).toMatchObject({ done: wasm.bytes.length, total: wasm.bytes.length, rate: expect.any(Number) });
+    const unpacked = path.join(tempDir(), 'unpacked');
+    const again = await runCli(['pull', ref(), '-o', unpacked, '--unpack'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('0 blob(s) downloaded');
+    expect(readFileSync(path.join(unpacked, 'dreamcast', 'wit', 'memory.wit'), 'utf8')).toBe('package flight:memory;\n');
+    expect(existsSync(path.join(unpacked, 'dreamcast.tar.gz'))).toBe(false);
+  });
+
+  it('cache ls / verify finds a corrupted blob / prune frees it', async () => {
+    const ls = await runCli(['cache', 'ls', '--json'], { env });
+    const list = JSON.parse(ls.stdout) as { entries: Array<{ reference: string }>; root: string };
+    expect(list.entries.map((e) => e.reference)).toEqual([ref()]);
+    const ok = await runCli(['cache', 'verify'], { env });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('0 corrupt');
+    writeFileSync(path.join(list.root, 'blobs', 'sha256', wasm.digest.slice(7)), 'tampered');
+    const bad = await runCli(['cache', 'verify', '--json'], { env });
+    expect(bad.code).toBe(6);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ corrupt: [{ digest: wasm.digest, removed: false }] });
+    const prune = await runCli(['cache', 'prune', '--max-size', '0', '--json'], { env });
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(JSON.parse(prune.stdout)).toMatchObject({ untagged: [ref()], remainingBytes: 0 });
+    expect(readdirSync(path.join(list.root, 'blobs', 'sha256'))).toEqual([]);
+  });
+
+  it('ls --master reads the master manifest and lists the artifacts it names', async () => {
+    const master = path.join(tempDir(), 'flight-shared-types.json');
+    writeFileSync(
+      master,
+      JSON.stringify({
+        version: '2025.06.06',
+        description: 'Flight shared types: wasm, bundles, bindings',
+        artifacts: [
+          { category: 'wasm', reference: 'flight/shared-types/wasm/complete:2025.06.06' },
+          { category: 'bundles', url: `${registry.host}/flight/shared-types/bundles/dreamcast:2025.06.06` },
+        ],
+      }),
+    );
+    const push = await runCli(['push', `${registry.host}/flight/shared-types/manifest:latest`, `${master}:application/json`, '-a', 'flight.category=shared-types'], { env });
+    expect(push.code, push.stderr).toBe(0);
+    const r = await runCli(['ls', registry.host, '--master', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const m = JSON.parse(r.stdout) as { artifacts: string[]; annotations: Record<string, string>; documents: Array<{ title: string }> };
+    expect(m.artifacts).toEqual([`${registry.host}/flight/shared-types/bundles/dreamcast:2025.06.06`, `${registry.host}/flight/shared-types/wasm/complete:2025.06.06`]);
+    expect(m.annotations['flight.category']).toBe('shared-types');
+    expect(m.documents.map((d) => d.title)).toEqual(['flight-shared-types.json']);
+    const human = await runCli(['ls', registry.host, '--master'], { env });
+    expect(human.stdout).toContain('artifacts (2):');
+  });
+
+  it('ls of a namespace lists the repositories under it; a hidden catalog gives a note, not an error', async () => {
+    const ns = await runCli(['ls', `${registry.host}/flight/shared-types`], { env });
+    expect(ns.code, ns.stderr).toBe(0);
+    expect(ns.stdout.trim().split('\n')).toEqual(expect.arrayContaining(['flight/shared-types/bundles/dreamcast', 'flight/shared-types/manifest']));
+    const proxy = await startFaultProxy(registry.url);
+    try {
+      proxy.rules.push({ path: /^\/v2\/_catalog/, fault: { kind: 'status', status: 404, body: '{"errors":[{"code":"UNSUPPORTED","message":"catalog disabled"}]}' } });
+      const hidden = await runCli(['ls', proxy.host, '--json'], { env });
+      expect(hidden.code, hidden.stderr).toBe(0);
+      expect(JSON.parse(hidden.stdout)).toMatchObject({ kind: 'repositories', items: [], note: expect.stringContaining('does not expose its catalog') });
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('rejects a bad reference before any network use, with a stable code', async () => {
+    const r = await runCli(['pull', `${registry.host}/Flight/UPPER:tag`], { env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('error[REFERENCE_INVALID]');
+    expect(r.stderr).toContain('hint:');
+  });
+});
+
+describe('flightdeck against a TLS registry with htpasswd', () => {
+  const env = { FLIGHTDECK_HOME: tempHome(), NODE_EXTRA_CA_CERTS: '' };
+  const ref = () => `${secure.host}/flight/shared-types/wasm/complete:1`;
+
+  it('authenticates with --username/--password-stdin over TLS (NODE_EXTRA_CA_CERTS) and never prints the password', async () => {
+    const tlsEnv = { ...env, NODE_EXTRA_CA_CERTS: caFile };
+    const push = await runCli(['push', ref(), wasm.path, '--no-plain-http', '-u', 'ci', '--password-stdin', '--verbose'], { env: tlsEnv, input: `${PASSWORD}\n` });
+    expect(push.code, push.stderr).toBe(0);
+    const pull = await runCli(['pull', ref(), '--no-plain-http', '-u', 'ci', '--password-stdin', '--json'], { env: tlsEnv, input: PASSWORD });
+    expect(pull.code, pull.stderr).toBe(0);
+    const wrong = await runCli(['pull', ref(), '--no-plain-http', '-u', 'ci', '--password-stdin', '--verbose'], { env: tlsEnv, input: 'wrong-secret-9f8e7d' });
+    expect(wrong.code).toBe(5);
+    expect(wrong.stderr).toContain('error[REGISTRY_UNAUTHORIZED]');
+    for (const r of [push, pull, wrong]) {
+      expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+      expect(r.stdout + r.stderr).not.toContain('wrong-secret-9f8e7d');
+      expect(r.stdout + r.stderr).not.toContain(Buffer.from(`ci:${PASSWORD}`).toString('base64'));
+    }
+  });
+
+  it('without the CA: a TLS error with a hint; --insecure works; a bearer token from the env is not printed', async () => {
+    const untrusted = await runCli(['ls', `${secure.host}/flight/shared-types/wasm/complete`, '--no-plain-http'], { env });
+    expect(untrusted.code).toBe(4);
+    expect(untrusted.stderr).toContain('error[REGISTRY_UNREACHABLE]');
+    expect(untrusted.stderr).toMatch(/NODE_EXTRA_CA_CERTS|--insecure/);
+    const insecure = await runCli(['ls', `${secure.host}/flight/shared-types/wasm/complete`, '--no-plain-http', '--insecure', '-u', 'ci', '--password-stdin'], { env, input: PASSWORD });
+    expect(insecure.code, insecure.stderr).toBe(0);
+    expect(insecure.stdout.trim()).toBe('1');
+    const token = 'env-token-abcdef123456';
+    const t = await runCli(['inspect-ref', ref(), '--no-plain-http', '--insecure', '--verbose', '--json'], { env: { ...env, FLIGHTDECK_REGISTRY_TOKEN: token } });
+    expect(t.code).toBe(5);
+    expect(t.stdout + t.stderr).not.toContain(token);
+  });
+});

@@ -1,0 +1,17 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { envCredentialProvider } from '../../../../core/credentials/env.js';
+import { clearRegisteredSecrets, redact } from '../../../../core/credentials/redact.js';
+
+afterEach(() => clearRegisteredSecrets());
+
+describe('envCredentialProvider', () => {
+  it('prefers flags (Basic), then FLIGHTDECK_REGISTRY_TOKEN, then ORAS_REGISTRY_TOKEN, and registers secrets', async () => {
+    const flag = envCredentialProvider({ env: { FLIGHTDECK_REGISTRY_TOKEN: 'tok-fd-1234' }, flag: { username: 'u', password: 'pw-flag-5678', registry: 'a:1' } });
+    expect(await flag('a:1')).toEqual({ kind: 'basic', username: 'u', password: 'pw-flag-5678', source: 'flag' });
+    expect(redact('pw-flag-5678')).toBe('***');
+    expect(await flag('b:2')).toEqual({ kind: 'bearer', token: 'tok-fd-1234', source: 'env' });
+    expect(redact('Authorization tok-fd-1234')).not.toContain('tok-fd-1234');
+    expect(await envCredentialProvider({ env: { ORAS_REGISTRY_TOKEN: 'tok-oras-1234' } })('x')).toMatchObject({ kind: 'bearer', token: 'tok-oras-1234' });
+    expect(await envCredentialProvider({ env: {} })('x')).toBeUndefined();
+  });
+});

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BlobWriter, OciLayout } from '../../../../core/oci/layout.js';
+import { newStore, storeFiles, tempDir } from '../../../support/oci.js';
+
+const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const desc = (b: Buffer) => ({ mediaType: 'application/octet-stream', digest: sha(b), size: b.length });
+
+describe('OciLayout and BlobWriter', () => {
+  it('creates a valid layout and refuses a folder that is not one', async () => {
+    const store = await newStore();
+    expect(JSON.parse(readFileSync(path.join(store.root, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
+    expect(JSON.parse(readFileSync(path.join(store.root, 'index.json'), 'utf8'))).toMatchObject({ schemaVersion: 2, manifests: [] });
+    await expect(OciLayout.open(tempDir(), { create: false })).rejects.toMatchObject({ code: 'LAYOUT_INVALID' });
+  });
+
+  it('stores verified bytes via temp file + rename', async () => {
+    const store = await newStore();
+    const data = Buffer.from('hello flight deck');
+    const w = new BlobWriter(store, desc(data));
+    await w.prepare({ resume: false });
+    await w.write([data.subarray(0, 5), data.subarray(5)]);
+    expect(existsSync(w.partial)).toBe(true);
+    await w.commit();
+    expect(readFileSync(store.blobPath(sha(data))).equals(data)).toBe(true);
+    expect(storeFiles(store).ingest).toEqual([]);
+    expect(await store.has(desc(data))).toBe(true);
+  });
+
+  it('refuses wrong bytes, too many bytes and too few, leaving nothing', async () => {
+    const store = await newStore();
+    const data = Buffer.from('0123456789');
+    const wrong = new BlobWriter(store, desc(data));
+    await wrong.prepare({ resume: false });
+    await wrong.write([Buffer.from('9876543210')]);
+    await expect(wrong.commit()).rejects.toMatchObject({ code: 'BLOB_DIGEST_MISMATCH' });
+    const long = new BlobWriter(store, desc(data));
+    await long.prepare({ resume: false });
+    await expect(long.write([data, Buffer.from('x')])).rejects.toMatchObject({ code: 'BLOB_SIZE_MISMATCH' });
+    await long.discard();
+    const short = new BlobWriter(store, desc(data));
+    await short.prepare({ resume: false });
+    await short.write([data.subarray(0, 4)]);
+    await expect(short.commit()).rejects.toMatchObject({ code: 'BLOB_SIZE_MISMATCH' });
+    expect(storeFiles(store)).toEqual({ blobs: [], ingest: [] });
+  });
+
+  it('resumes from a partial file by re-hashing it, and restarts when asked', async () => {
+    const store = await newStore();
+    const data = Buffer.from('abcdefghijklmnopqrstuvwxyz');
+    mkdirSync(store.ingestDir(), { recursive: true });
+    writeFileSync(path.join(store.ingestDir(), `${sha(data).slice(7)}.partial`), data.subarray(0, 10));
+    const w = new BlobWriter(store, desc(data));
+    expect(await w.prepare({ resume: true })).toBe(10);
+    await w.write([data.subarray(10)]);
+    await w.commit();
+    expect(readFileSync(store.blobPath(sha(data))).equals(data)).toBe(true);
+  });
+
+  it('tags and resolves index entries atomically, replacing an older entry of the same name', async () => {
+    const store = await newStore();
+    const a = Buffer.from('{"a":1}');
+    const b = Buffer.from('{"b":2}');
+    await store.putBytes(sha(a), a);
+    await store.putBytes(sha(b), b);
+    await Promise.all([store.tag({ ...desc(a), mediaType: 'x' }, 'r:1'), store.tag({ ...desc(b), mediaType: 'x' }, 'r:2')]);
+    await store.tag({ ...desc(b), mediaType: 'x' }, 'r:1');
+    const { manifests } = await store.readIndex();
+    expect(manifests.map((m) => [m.annotations?.['org.opencontainers.image.ref.name'], m.digest]).sort()).toEqual([
+      ['r:1', sha(b)],
+      ['r:2', sha(b)],
+    ]);
+    expect((await store.resolve({ tag: 'r:2' })).digest).toBe(sha(b));
+    await expect(store.resolve({ tag: 'nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(store.putBytes(sha(a), b)).rejects.toMatchObject({ code: 'BLOB_DIGEST_MISMATCH' });
+  });
+
+  it('detects a corrupted blob on read', async () => {
+    const store = await newStore();
+    const a = Buffer.from('{"a":1}');
+    await store.putBytes(sha(a), a);
+    writeFileSync(store.blobPath(sha(a)), '{"a":2}');
+    await expect(store.readBlob(sha(a))).rejects.toMatchObject({ code: 'BLOB_DIGEST_MISMATCH' });
+  });
+});
