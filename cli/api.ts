@@ -4,19 +4,20 @@ import type { Input, Method, Output } from '../core/api/contract.js';
 import { FlightDeckError } from '../core/errors.js';
 import { nativeProbes } from '../native-bridge/probes.js';
 import type { ApiDeps } from '../core/api/service.js';
-import type { CredentialProvider } from '../core/credentials/types.js';
+import type { FlagCredential } from '../core/credentials/env.js';
+import { openSecretStore } from '../native-bridge/keychain/index.js';
 
 let handlers: Handlers | undefined;
-const deps: ApiDeps = { probes: nativeProbes };
+const deps: ApiDeps = { probes: nativeProbes, openSecretStore: () => openSecretStore() };
 
 /** The composition root: core handlers wired to the native-bridge adapters. */
 export function appHandlers(): Handlers {
   return (handlers ??= createHandlers(deps));
 }
 
-/** Registry credentials for this process (e.g. from --username/--password-stdin). */
-export function useCredentials(provider: CredentialProvider): void {
-  deps.credentials = provider;
+/** Registry credentials given on this command line (`--username` + `--password-stdin`). */
+export function useFlagCredential(flag: FlagCredential): void {
+  deps.flagCredential = flag;
 }
 
 /** Call the api exactly as the UI does (same validation, same envelope), unwrapping for the CLI. */

@@ -5,6 +5,7 @@ import { packageVersion } from '../core/config/package.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerServe } from './commands/serve.js';
 import { registerOci } from './commands/oci.js';
+import { registerCredentials } from './commands/credentials.js';
 
 const EXAMPLES = `
 Examples:
@@ -44,6 +45,7 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
   registerDoctor(program, out);
   registerServe(program, out);
   registerOci(program, out);
+  registerCredentials(program, out);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }

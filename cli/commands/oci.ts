@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { formatBytes, type Output } from '../output.js';
-import { callApi, useCredentials } from '../api.js';
-import { envCredentialProvider } from '../../core/credentials/env.js';
+import { callApi, useFlagCredential } from '../api.js';
+import { readSecret } from '../secret-input.js';
 import { FlightDeckError } from '../../core/errors.js';
 import type { MasterManifestInfo, CacheList, CachePrune, CacheVerify, InspectResult, ListResult, PullResultInfo, PushResultInfo } from '../../core/api/contract.js';
 
@@ -21,18 +21,12 @@ function connectionOptions(cmd: Command): Command {
     .option('--password-stdin', 'read the registry password from stdin');
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-/** Credentials from flags (Basic) or FLIGHTDECK_REGISTRY_TOKEN / ORAS_REGISTRY_TOKEN. */
+/** Credentials from flags (Basic); otherwise the lookup order of docs/credentials.md applies. */
 async function setupCredentials(o: ConnOpts): Promise<{ plainHttp?: boolean; insecure?: boolean }> {
   if (o.passwordStdin && !o.username) throw new FlightDeckError('USAGE', '--password-stdin needs --username.');
   if (o.username) {
     if (!o.passwordStdin) throw new FlightDeckError('USAGE', '--username needs --password-stdin (passwords are never taken as arguments).');
-    useCredentials(envCredentialProvider({ flag: { username: o.username, password: await readStdin() } }));
+    useFlagCredential({ username: o.username, password: await readSecret({ fromStdin: true, prompt: '', what: 'password' }) });
   }
   return {
     ...(o.plainHttp === undefined ? {} : { plainHttp: o.plainHttp }),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { appContract } from './contracts/app.js';
 import { ociContract } from './contracts/oci.js';
+import { credentialsContract } from './contracts/credentials.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -19,6 +20,7 @@ export const ErrorPayloadSchema = z.object({
 
 export * from './contracts/app.js';
 export * from './contracts/oci.js';
+export * from './contracts/credentials.js';
 
 /**
  * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the
@@ -27,6 +29,7 @@ export * from './contracts/oci.js';
 export const contract = {
   ...appContract,
   ...ociContract,
+  ...credentialsContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -4,21 +4,32 @@ import type { CapabilityProbe } from '../doctor/doctor.js';
 import { resolvePaths, type FlightDeckPaths } from '../config/paths.js';
 import { appHandlers } from './handlers/app.js';
 import { ociHandlers } from './handlers/oci.js';
-import type { CredentialProvider } from '../credentials/types.js';
+import { credentialsHandlers } from './handlers/credentials.js';
+import { createCredentials, type Credentials } from '../credentials/credentials.js';
+import type { FlagCredential } from '../credentials/env.js';
+import type { SecretStore } from '../credentials/secret-store.js';
+import { loadConfig } from '../config/config.js';
+import { checkRegistryAuth } from '../oci/client.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
   paths?: FlightDeckPaths;
   /** Machine probes from native-bridge (keychain, serial, usb, electron). */
   probes: CapabilityProbe[];
-  /** How the registry client authenticates; read at call time (default: flags/env provider). */
-  credentials?: CredentialProvider;
+  /** The OS keychain (native-bridge/keychain); absent: KEYCHAIN_UNAVAILABLE. */
+  openSecretStore?: () => Promise<SecretStore>;
+  /** Credentials given on the command line (`-u USER --password-stdin`); read at call time. */
+  flagCredential?: FlagCredential;
+  /** Environment for credential lookup (tokens, DOCKER_CONFIG); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** What every area's handler factory receives. */
 export interface ApiContext {
   paths: FlightDeckPaths;
   deps: ApiDeps;
+  /** Where registry credentials come from (docs/credentials.md); the registry client asks `provider()`. */
+  credentials: Credentials;
 }
 
 /** The handlers one area contributes (handlers/<area>.ts). */
@@ -29,9 +40,19 @@ export type AreaHandlers<M extends Method> = Pick<Handlers, M>;
  * here; the `Handlers` type makes a missing entry a compile error.
  */
 export function createHandlers(deps: ApiDeps): Handlers {
-  const ctx: ApiContext = { paths: deps.paths ?? resolvePaths(), deps };
+  const paths = deps.paths ?? resolvePaths();
+  const credentials = createCredentials({
+    ...(deps.env ? { env: deps.env } : {}),
+    ...(deps.openSecretStore ? { openSecretStore: deps.openSecretStore } : {}),
+    verify: async (registry, credential, opts) => {
+      const config = await loadConfig(paths);
+      return checkRegistryAuth(registry, credential, { ...opts, plainHttpHosts: config.plainHttp });
+    },
+  });
+  const ctx: ApiContext = { paths, deps, credentials };
   return {
     ...appHandlers(ctx),
     ...ociHandlers(ctx),
+    ...credentialsHandlers(ctx),
   };
 }

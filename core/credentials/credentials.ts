@@ -24,8 +24,15 @@ export interface CredentialsDeps {
   openSecretStore?: () => Promise<SecretStore>;
   runHelper?: HelperRunner;
   /** Checks a credential against the registry's `/v2/` with the full auth flow; throws when refused. */
-  verify: (registry: string, credential: RegistryCredential | undefined, signal?: AbortSignal) => Promise<void>;
+  verify: (registry: string, credential: RegistryCredential | undefined, opts: VerifyOptions) => Promise<unknown>;
   now?: () => Date;
+}
+
+/** How to reach the registry while verifying (as for the registry client). */
+export interface VerifyOptions {
+  plainHttp?: boolean | undefined;
+  insecure?: boolean | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 export interface CredentialListing {
@@ -98,11 +105,11 @@ export function createCredentials(deps: CredentialsDeps) {
     provider,
 
     /** Verify against the registry, then store in the keychain. Nothing is stored when either step fails. */
-    async login(registry: string, credential: RegistryCredential, signal?: AbortSignal): Promise<CredentialListing> {
+    async login(registry: string, credential: RegistryCredential, opts: VerifyOptions = {}): Promise<CredentialListing> {
       registerSecret(credential.kind === 'basic' ? credential.password : credential.token);
       const account = registryAccount(registry);
       const secrets = await keychain(); // fail fast (KEYCHAIN_UNAVAILABLE) before talking to the registry
-      await deps.verify(account, credential, signal);
+      await deps.verify(account, credential, opts);
       const verifiedAt = now().toISOString();
       await secrets.set(account, encodeRecord(credential, verifiedAt));
       return { registry: account, username: 'username' in credential ? credential.username : undefined, kind: credential.kind, source: 'keychain', verifiedAt };
@@ -114,10 +121,10 @@ export function createCredentials(deps: CredentialsDeps) {
     },
 
     /** Re-verify the credential Flight Deck would use now; records the time when it came from the keychain. */
-    async test(registry: string, signal?: AbortSignal): Promise<CredentialListing> {
+    async test(registry: string, opts: VerifyOptions = {}): Promise<CredentialListing> {
       const account = registryAccount(registry);
-      const credential = await provider()(account, signal);
-      await deps.verify(account, credential, signal);
+      const credential = await provider()(account, opts.signal);
+      await deps.verify(account, credential, opts);
       const verifiedAt = now().toISOString();
       if (credential?.source === 'keychain') await (await keychain()).set(account, encodeRecord(credential, verifiedAt));
       return credential

@@ -1,7 +1,6 @@
 import type { AreaHandlers, ApiContext } from '../service.js';
 import type { CallContext } from '../dispatch.js';
 import { loadConfig } from '../../config/config.js';
-import { envCredentialProvider } from '../../credentials/env.js';
 import { FlightDeckError } from '../../errors.js';
 import { RegistryClient, type ClientOptions } from '../../oci/client.js';
 import { listCache, openStore, pruneCache, verifyCache } from '../../oci/cache.js';
@@ -29,7 +28,7 @@ function blobEmitter(ctx: CallContext): (e: BlobEvent) => void {
 
 /** Handlers of the registry client and content store (contracts/oci.ts). */
 export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
-  const { paths, deps } = ctx;
+  const { paths, deps, credentials } = ctx;
 
   async function client(registry: string, input: { plainHttp?: boolean | undefined; insecure?: boolean | undefined }): Promise<RegistryClient> {
     const config = await loadConfig(paths);
@@ -37,7 +36,7 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
       plainHttp: input.plainHttp,
       plainHttpHosts: config.plainHttp,
       insecure: input.insecure,
-      credentials: deps.credentials ?? envCredentialProvider(),
+      credentials: credentials.provider(deps.flagCredential),
     };
     return new RegistryClient(registry, opts);
   }
