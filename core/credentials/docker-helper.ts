@@ -33,7 +33,10 @@ export const runHelper: HelperRunner = (helper, action, input, signal) =>
       return;
     }
     const program = `docker-credential-${helper}`;
-    const child = spawn(program, [action], { stdio: ['pipe', 'pipe', 'pipe'], signal, timeout: TIMEOUT_MS });
+    const child = spawn(program, [action], { stdio: ['pipe', 'pipe', 'pipe'], signal });
+    // Our own timer, not spawn's `timeout`: that one outlives a helper that failed to start (ENOENT) and
+    // holds the process open for the whole timeout.
+    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
     let stdout = '';
     let stderr = '';
     let size = 0;
@@ -46,6 +49,7 @@ export const runHelper: HelperRunner = (helper, action, input, signal) =>
       if (stderr.length < 4096) stderr += d.toString('utf8');
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       reject(
         err.code === 'ENOENT'
           ? new FlightDeckError('TOOL_MISSING', `The docker credential helper ${program} is not on PATH.`, {
@@ -55,7 +59,10 @@ export const runHelper: HelperRunner = (helper, action, input, signal) =>
           : new FlightDeckError('CREDENTIAL_HELPER_FAILED', `${program} ${action} failed: ${err.message}`, { cause: err }),
       );
     });
-    child.on('close', (code, sig) => resolve({ code: code ?? (sig ? 128 : 1), stdout, stderr }));
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (sig ? 128 : 1), stdout, stderr });
+    });
     child.stdin.on('error', () => {}); // a helper that exits without reading stdin
     child.stdin.end(input);
   });
