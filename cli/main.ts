@@ -4,12 +4,16 @@ import { FlightDeckError } from '../core/errors.js';
 import { packageVersion } from '../core/config/package.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerServe } from './commands/serve.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerCheck } from './commands/check.js';
+import { registerPlatforms } from './commands/platforms.js';
 
 const EXAMPLES = `
 Examples:
   $ flightdeck doctor                      what works on this machine, and how to fix the rest
   $ flightdeck serve                       open the Flight Deck UI in a browser
   $ flightdeck doctor --json | jq .        every command speaks JSON for scripts and CI
+  $ flightdeck check app.wasm -p dreamcast does the payload fit the kit? (exit 0 fits, 1 does not)
 
 Global options go before or after the command. Exit codes are listed in docs/errors.md.`;
 
@@ -41,6 +45,9 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
 
   registerDoctor(program, out);
   registerServe(program, out);
+  registerInspect(program, out);
+  registerCheck(program, out);
+  registerPlatforms(program, out);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }
@@ -57,7 +64,7 @@ export async function run(argv: string[], streams: Streams): Promise<number> {
   const { program, output } = buildProgram(streams);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return output().exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;

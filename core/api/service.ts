@@ -3,6 +3,7 @@ import type { Method } from './contract.js';
 import type { CapabilityProbe } from '../doctor/doctor.js';
 import { resolvePaths, type FlightDeckPaths } from '../config/paths.js';
 import { appHandlers } from './handlers/app.js';
+import { wasmHandlers } from './handlers/wasm.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
@@ -28,5 +29,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
   const ctx: ApiContext = { paths: deps.paths ?? resolvePaths(), deps };
   return {
     ...appHandlers(ctx),
+    ...wasmHandlers(ctx),
   };
 }

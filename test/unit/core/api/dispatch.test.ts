@@ -1,12 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch, type Handlers } from '../../../../core/api/dispatch.js';
+import { createHandlers } from '../../../../core/api/service.js';
 import { FlightDeckError } from '../../../../core/errors.js';
 import { clearRegisteredSecrets, registerSecret } from '../../../../core/credentials/redact.js';
 
 afterEach(() => clearRegisteredSecrets());
 
 function handlers(overrides: Partial<Handlers> = {}): Handlers {
+  // The real handlers of every other area, with the app's own replaced by fakes.
   return {
+    ...createHandlers({ probes: [] }),
     'app.version': async () => ({ version: '1.2.3', node: '20', platform: 'linux', arch: 'x64' }),
     'doctor.run': async () => ({ version: '1.2.3', paths: { config: 'c', data: 'd', cache: 'k', log: 'l' }, capabilities: [] }),
     ...overrides,
