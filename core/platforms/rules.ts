@@ -25,7 +25,7 @@ export const RULES = [
   { id: 'component.unsupported', severity: 'error', summary: 'A component on a core-modules-only kit, or canonical built-ins beyond the basic set on a basic-components kit.' },
   { id: 'metadata.target-platform-mismatch', severity: 'error', summary: 'flight.target-platform names another platform.' },
   { id: 'metadata.memory-limit-exceeds-budget', severity: 'error', summary: 'flight.memory-limit is larger than the platform budget.' },
-  { id: 'metadata.memory-limit-below-modules', severity: 'error', summary: 'A module needs more memory than flight.memory-limit declares.' },
+  { id: 'metadata.memory-limit-below-modules', severity: 'error', summary: 'A module\'s initial linear memory is larger than flight.memory-limit declares.' },
   { id: 'metadata.cpu-threads-below-modules', severity: 'error', summary: 'flight.cpu-threads is 1 but a module uses threads.' },
   { id: 'metadata.invalid', severity: 'warning', summary: 'A flight.* annotation could not be read.' },
 ] as const satisfies ReadonlyArray<{ id: string; severity: Severity; summary: string }>;
@@ -169,10 +169,10 @@ function checkAnnotations(annotations: Record<string, string>, modules: ModuleSu
         );
       }
       for (const m of modules) {
-        if (m.memory.requiredBytes > limit) {
+        if (m.memory.initialBytes > limit) {
           out.push(
-            finding('metadata.memory-limit-below-modules', `${m.path} needs ${formatSize(m.memory.requiredBytes)}, more than flight.memory-limit=${limitText}.`, m.path, {
-              actual: m.memory.requiredBytes,
+            finding('metadata.memory-limit-below-modules', `${m.path} starts with ${formatSize(m.memory.initialBytes)} of linear memory, more than flight.memory-limit=${limitText}.`, m.path, {
+              actual: m.memory.initialBytes,
               limit,
             }),
           );

@@ -99,6 +99,8 @@ async function parseBinary(r: StreamReader, opts: ParseOptions, size: number | u
 interface SectionHeader {
   id: number;
   size: number;
+  /** Offset of the section id byte, and of the first content byte. */
+  start: number;
   offset: number;
 }
 
@@ -110,7 +112,7 @@ async function sectionHeader(r: StreamReader, end: number | undefined): Promise<
   if (end !== undefined && offset + size > end) {
     throw new WasmFormatError(`section ${id} length ${size} runs past the end of the input (${end} bytes)`, at);
   }
-  return { id, size, offset };
+  return { id, size, start: at, offset };
 }
 
 async function parseModule(r: StreamReader, end: number | undefined): Promise<WasmReport> {
@@ -122,12 +124,12 @@ async function parseModule(r: StreamReader, end: number | undefined): Promise<Wa
     const h = await sectionHeader(r, end);
     if (!h) break;
     const name = CORE_SECTIONS[h.id];
-    if (name === undefined) throw new WasmFormatError(`unknown section id ${h.id}`, h.offset - 1);
+    if (name === undefined) throw new WasmFormatError(`unknown section id ${h.id}`, h.start);
     if (h.id !== 0) {
       const rank = CORE_ORDER[h.id]!;
       if (rank <= lastRank) {
         const dup = rep.sections.some((s) => s.id === h.id);
-        throw new WasmFormatError(`${dup ? 'duplicate' : 'out-of-order'} ${name} section`, h.offset - 1);
+        throw new WasmFormatError(`${dup ? 'duplicate' : 'out-of-order'} ${name} section`, h.start);
       }
       lastRank = rank;
     }
@@ -492,7 +494,7 @@ async function parseComponent(r: StreamReader, opts: ParseOptions, end: number |
     const h = await sectionHeader(r, end);
     if (!h) break;
     const name = COMPONENT_SECTIONS[h.id];
-    if (name === undefined) throw new WasmFormatError(`unknown component section id ${h.id}`, h.offset - 1);
+    if (name === undefined) throw new WasmFormatError(`unknown component section id ${h.id}`, h.start);
     const section: WasmReport['sections'][number] = { id: h.id, name, offset: h.offset, size: h.size };
     rep.sections.push(section);
     if (h.id === 0) {
@@ -503,7 +505,9 @@ async function parseComponent(r: StreamReader, opts: ParseOptions, end: number |
       const expect = h.id === 1 ? 'module' : 'component';
       const path = `${expect}[${h.id === 1 ? comp.coreModules++ : comp.components++}]`;
       const sub = new StreamReader(r.chunks(h.size, `nested ${expect}`), h.offset);
-      const nested = await parseBinary(sub, { ...opts, name: `${opts.name}!${path}` }, h.size, expect);
+      const nested = await parseBinary(sub, { ...opts, name: `${opts.name}!${path}` }, h.size, expect).catch((err: unknown) => {
+        throw err instanceof WasmFormatError ? new WasmFormatError(`nested ${path}: ${err.message}`, err.offset) : err;
+      });
       rep.nested.push({ path, report: nested });
       for (const f of nested.features) features |= featureBit(f);
       if (nested.threads.uses) rep.threads.uses = true;
