@@ -50,8 +50,12 @@ export function toSarif(report: CheckReport): Record<string, unknown> {
   };
 }
 
+/** Characters XML 1.0 cannot carry at all (C0 controls except tab, newline, carriage return). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const XML_INVALID = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
+
 const esc = (s: string) =>
-  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(XML_INVALID, '');
 
 /**
  * JUnit XML: one <testsuite> per platform, one <testcase> per module (plus one for the target's

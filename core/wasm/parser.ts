@@ -6,7 +6,7 @@
  */
 import { FlightDeckError } from '../errors.js';
 import type { ExternKind, WasmReport } from '../api/contracts/wasm.js';
-import { Cursor, StreamReader, WasmFormatError, malformed } from './reader.js';
+import { StreamReader, WasmFormatError, malformed, type Cursor } from './reader.js';
 import { F, decodeExpr, featureBit, featureNames, valType, type DecodeState } from './code.js';
 import { engineAccepts, engineName, engineRejects } from './engine.js';
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { DOMParser, type Element } from '@xmldom/xmldom';
+import { DOMParser } from '@xmldom/xmldom';
 import { ROOT } from './cli.js';
 
 const schema = (name: string) => JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/schemas', name), 'utf8')) as object;
@@ -45,11 +45,13 @@ interface Node {
   children: Node[];
 }
 
-function toNode(el: Element): Node {
+type XmlElement = NonNullable<ReturnType<DOMParser['parseFromString']>['documentElement']>;
+
+function toNode(el: XmlElement): Node {
   const attributes: Record<string, string> = {};
   for (let i = 0; i < el.attributes.length; i++) attributes[el.attributes[i]!.name] = el.attributes[i]!.value;
   const children: Node[] = [];
-  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) children.push(toNode(c as Element));
+  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) children.push(toNode(c as XmlElement));
   return { name: el.tagName, attributes, text: el.textContent ?? '', children };
 }
 

@@ -115,7 +115,7 @@ describe('inspectTarget', () => {
     const capped = await failure(inspectTarget(zeros, { bundleLimits: { ...DEFAULT_BUNDLE_LIMITS, maxUnpackedBytes: 1024 * 1024, maxRatio: 1e9 } }));
     expect(capped.message).toMatch(/unpacks to more than 1048576 bytes/);
     const raw = tar([{ name: 'a.wasm', body: fixtureBytes('simd') }]);
-    raw[10] ^= 0xff;
+    raw[10] = raw[10]! ^ 0xff;
     const broken = await failure(inspectTarget(write(dir, 'sum.tar.gz', gzipSync(raw))));
     expect(broken.message).toMatch(/checksum mismatch at byte offset 0/);
     const notGzip = await failure(inspectTarget(write(dir, 'trunc.tar.gz', gzipSync(raw).subarray(0, 40))));
