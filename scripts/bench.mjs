@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark in bench/ (.mjs with node, .ts with tsx), one after another, after a
+// build (the CLI rows run dist/). Results go to stdout; record them in docs/benchmarks.md.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv.slice(2);
+const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
+
+if (run(process.execPath, ['scripts/build.mjs', '--quiet']) !== 0) process.exit(1);
+let failed = 0;
+for (const file of readdirSync(path.join(root, 'bench')).filter((f) => /\.(mjs|ts)$/.test(f)).sort()) {
+  if (only.length && !only.some((o) => file.includes(o))) continue;
+  console.log(`\n=== bench/${file}`);
+  const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+  if ((file.endsWith('.ts') ? run(tsx, [`bench/${file}`]) : run(process.execPath, [`bench/${file}`])) !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
