@@ -3,7 +3,7 @@
  * decoded with its immediates, so the features a module really uses are found from its code, not from
  * what its `target_features` section claims. Unknown opcodes are malformed input.
  */
-import type { Cursor } from './reader.js';
+import { EndOfData, WasmFormatError, type Cursor } from './reader.js';
 import type { Feature } from '../api/contracts/wasm.js';
 
 export const F = {
@@ -121,9 +121,9 @@ function memarg(c: Cursor, st: DecodeState): void {
   const align = c.u32();
   if (align & 0x40) {
     st.features |= F.multiMemory;
-    c.u32();
+    c.skipU32();
   }
-  c.u64();
+  c.skipLeb(10, 0x7e, false); // offset: u64 (memory64), a u32 otherwise, which this also accepts
 }
 
 function memIndex(c: Cursor, st: DecodeState): void {
@@ -131,178 +131,217 @@ function memIndex(c: Cursor, st: DecodeState): void {
 }
 
 /**
+ * Step over a LEB128 immediate at `pos` whose value is unused; returns the position after it. Rejects
+ * overlong encodings and, in the last byte, bits beyond the type's width (`lastMask`: bits that must be
+ * clear, or for signed types all equal to the sign). Same rules as Cursor.skipLeb, on locals for speed.
+ */
+function skipLeb(bytes: Uint8Array, pos: number, end: number, base: number, maxBytes: number, lastMask: number, signed: boolean): number {
+  for (let i = 0; i < maxBytes; i++) {
+    if (pos >= end) throw new EndOfData('unexpected end of data', base + pos);
+    const b = bytes[pos++]!;
+    if ((b & 0x80) === 0) {
+      const high = b & lastMask;
+      if (i === maxBytes - 1 && (signed ? high !== 0 && high !== lastMask : high !== 0)) break;
+      return pos;
+    }
+  }
+  throw new WasmFormatError('LEB128 overflow', base + pos - 1);
+}
+
+/** How the hot loop handles each opcode without the Cursor; 0 means the switch below. */
+const NO_IMMEDIATE = 1;
+const U32_IMMEDIATE = 2;
+const S32_IMMEDIATE = 3;
+const FAST = new Uint8Array(256);
+for (let op = 0x45; op <= 0xbf; op++) FAST[op] = NO_IMMEDIATE; // numeric instructions
+for (const op of [0x0c, 0x0d, 0x10, 0x20, 0x21, 0x22, 0x23, 0x24]) FAST[op] = U32_IMMEDIATE; // br, br_if, call, locals, globals
+FAST[0x41] = S32_IMMEDIATE; // i32.const
+for (const op of [0x00, 0x01, 0x05, 0x0f, 0x1a, 0x1b]) FAST[op] = NO_IMMEDIATE; // unreachable, nop, else, return, drop, select
+
+/**
  * Decode one expression. For a function body (`body`), decoding runs to the cursor's end, which must be
- * the final `end`; for a constant expression it stops after the `end` at depth 0.
+ * the final `end`; for a constant expression it stops after the `end` at depth 0. The frequent
+ * instructions are decoded inline on local variables; the rest go through the Cursor.
  */
 export function decodeExpr(c: Cursor, st: DecodeState, body: boolean): void {
+  const bytes = c.bytes;
+  const end = c.end;
+  const base = c.base;
+  let pos = c.pos;
   let depth = 0;
-  for (;;) {
-    const at = c.offset;
-    const op = c.u8();
-    st.instructions++;
-    if (op >= 0x45 && op <= 0xc4) {
-      if (op >= 0xc0) st.features |= F.signExt;
-      continue;
-    }
-    switch (op) {
-      case 0x00: // unreachable
-      case 0x01: // nop
-      case 0x05: // else
-      case 0x0f: // return
-      case 0x1a: // drop
-      case 0x1b: // select
-        break;
-      case 0x02: // block
-      case 0x03: // loop
-      case 0x04: // if
-        blockType(c, st);
-        depth++;
-        break;
-      case 0x06: // try (legacy exceptions)
-        st.features |= F.exceptions;
-        blockType(c, st);
-        depth++;
-        break;
-      case 0x1f: {
-        // try_table
-        st.features |= F.exceptions;
-        blockType(c, st);
-        const n = c.count('catch clause', 2);
-        for (let i = 0; i < n; i++) {
-          const kind = c.u8();
-          if (kind > 3) c.fail(`invalid catch kind ${kind}`);
-          if (kind < 2) c.u32();
-          c.u32();
-        }
-        depth++;
-        break;
+  let count = 0;
+  try {
+    for (;;) {
+      if (pos >= end) throw new EndOfData('unexpected end of data', base + pos);
+      const at = base + pos;
+      const op = bytes[pos++]!;
+      count++;
+      const kind = FAST[op]!;
+      if (kind === NO_IMMEDIATE) continue;
+      if (kind === U32_IMMEDIATE) {
+        pos = skipLeb(bytes, pos, end, base, 5, 0x70, false);
+        continue;
       }
-      case 0x07: // catch
-      case 0x08: // throw
-      case 0x09: // rethrow
-        st.features |= F.exceptions;
-        c.u32();
-        break;
-      case 0x0a: // throw_ref
-      case 0x19: // catch_all
-        st.features |= F.exceptions;
-        break;
-      case 0x18: // delegate: ends a try block
-        st.features |= F.exceptions;
-        c.u32();
-        if (--depth < 0) c.fail('delegate without an enclosing try', at);
-        break;
-      case 0x0b: // end
+      if (kind === S32_IMMEDIATE) {
+        pos = skipLeb(bytes, pos, end, base, 5, 0x78, true);
+        continue;
+      }
+      if (op >= 0xc0 && op <= 0xc4) {
+        st.features |= F.signExt;
+        continue;
+      }
+      if (op === 0x0b) {
         if (depth === 0) {
-          if (body && c.pos !== c.end) c.fail('instructions after the final end of a function body');
+          if (body && pos !== end) throw new WasmFormatError('instructions after the final end of a function body', base + pos);
+          c.pos = pos;
           return;
         }
         depth--;
-        break;
-      case 0x0c: // br
-      case 0x0d: // br_if
-      case 0x10: // call
-      case 0x20: // local.get
-      case 0x21: // local.set
-      case 0x22: // local.tee
-      case 0x23: // global.get
-      case 0x24: // global.set
-        c.u32();
-        break;
-      case 0x0e: {
-        // br_table
-        const n = c.count('br_table label');
-        for (let i = 0; i <= n; i++) c.u32();
-        break;
+        continue;
       }
-      case 0x11: // call_indirect
-        c.u32();
-        if (c.u32() !== 0) st.features |= F.referenceTypes;
-        break;
-      case 0x12: // return_call
-        st.features |= F.tailCall;
-        c.u32();
-        break;
-      case 0x13: // return_call_indirect
-        st.features |= F.tailCall;
-        c.u32();
-        if (c.u32() !== 0) st.features |= F.referenceTypes;
-        break;
-      case 0x14: // call_ref
-        st.features |= F.gc;
-        c.u32();
-        break;
-      case 0x15: // return_call_ref
-        st.features |= F.gc | F.tailCall;
-        c.u32();
-        break;
-      case 0x1c: {
-        // select t*
-        st.features |= F.referenceTypes;
-        const n = c.count('select type');
-        for (let i = 0; i < n; i++) valType(c, st);
-        break;
+      if (op >= 0x28 && op <= 0x3e && pos < end && bytes[pos]! < 0x40) {
+        // load/store with a one-byte alignment and no memory index: skip the u64 offset
+        pos = skipLeb(bytes, pos + 1, end, base, 10, 0x7e, false);
+        continue;
       }
-      case 0x25: // table.get
-      case 0x26: // table.set
-      case 0xd2: // ref.func
-        st.features |= F.referenceTypes;
-        c.u32();
-        break;
-      case 0x3f: // memory.size
-      case 0x40: // memory.grow
-        memIndex(c, st);
-        break;
-      case 0x41:
-        c.sleb(32);
-        break;
-      case 0x42:
-        c.sleb(64);
-        break;
-      case 0x43:
-        c.skip(4);
-        break;
-      case 0x44:
-        c.skip(8);
-        break;
-      case 0xd0: // ref.null
-        st.features |= F.referenceTypes;
-        heapType(c, st);
-        break;
-      case 0xd1: // ref.is_null
-        st.features |= F.referenceTypes;
-        break;
-      case 0xd3: // ref.as_non_null
-      case 0xd5: // ref.eq
-        st.features |= F.gc;
-        break;
-      case 0xd4: // br_on_null
-      case 0xd6: // br_on_non_null
-        st.features |= F.gc;
-        c.u32();
-        break;
-      case 0xfb:
-        st.features |= F.gc;
-        gcOp(c, st, at);
-        break;
-      case 0xfc:
-        miscOp(c, st, at);
-        break;
-      case 0xfd:
-        st.features |= F.simd;
-        simdOp(c, st, at);
-        break;
-      case 0xfe:
-        st.features |= F.threads;
-        atomicOp(c, st, at);
-        break;
-      default:
-        if (op >= 0x28 && op <= 0x3e) {
-          memarg(c, st);
+      c.pos = pos;
+      if (op >= 0x28 && op <= 0x3e) {
+        memarg(c, st);
+        pos = c.pos;
+        continue;
+      }
+      switch (op) {
+        case 0x02: // block
+        case 0x03: // loop
+        case 0x04: // if
+          blockType(c, st);
+          depth++;
+          break;
+        case 0x06: // try (legacy exceptions)
+          st.features |= F.exceptions;
+          blockType(c, st);
+          depth++;
+          break;
+        case 0x1f: {
+          // try_table
+          st.features |= F.exceptions;
+          blockType(c, st);
+          const n = c.count('catch clause', 2);
+          for (let i = 0; i < n; i++) {
+            const kind = c.u8();
+            if (kind > 3) c.fail(`invalid catch kind ${kind}`);
+            if (kind < 2) c.u32();
+            c.u32();
+          }
+          depth++;
           break;
         }
-        c.fail(`unknown opcode 0x${op.toString(16)}`, at);
+        case 0x07: // catch
+        case 0x08: // throw
+        case 0x09: // rethrow
+          st.features |= F.exceptions;
+          c.u32();
+          break;
+        case 0x0a: // throw_ref
+        case 0x19: // catch_all
+          st.features |= F.exceptions;
+          break;
+        case 0x18: // delegate: ends a try block
+          st.features |= F.exceptions;
+          c.u32();
+          if (--depth < 0) c.fail('delegate without an enclosing try', at);
+          break;
+        case 0x0e: {
+          // br_table
+          const n = c.count('br_table label');
+          for (let i = 0; i <= n; i++) c.skipU32();
+          break;
+        }
+        case 0x11: // call_indirect
+          c.skipU32();
+          if (c.u32() !== 0) st.features |= F.referenceTypes;
+          break;
+        case 0x12: // return_call
+          st.features |= F.tailCall;
+          c.u32();
+          break;
+        case 0x13: // return_call_indirect
+          st.features |= F.tailCall;
+          c.u32();
+          if (c.u32() !== 0) st.features |= F.referenceTypes;
+          break;
+        case 0x14: // call_ref
+          st.features |= F.gc;
+          c.u32();
+          break;
+        case 0x15: // return_call_ref
+          st.features |= F.gc | F.tailCall;
+          c.u32();
+          break;
+        case 0x1c: {
+          // select t*
+          st.features |= F.referenceTypes;
+          const n = c.count('select type');
+          for (let i = 0; i < n; i++) valType(c, st);
+          break;
+        }
+        case 0x25: // table.get
+        case 0x26: // table.set
+        case 0xd2: // ref.func
+          st.features |= F.referenceTypes;
+          c.u32();
+          break;
+        case 0x3f: // memory.size
+        case 0x40: // memory.grow
+          memIndex(c, st);
+          break;
+        case 0x42: // i64.const
+          c.skipLeb(10, 0x7f, true);
+          break;
+        case 0x43:
+          c.skip(4);
+          break;
+        case 0x44:
+          c.skip(8);
+          break;
+        case 0xd0: // ref.null
+          st.features |= F.referenceTypes;
+          heapType(c, st);
+          break;
+        case 0xd1: // ref.is_null
+          st.features |= F.referenceTypes;
+          break;
+        case 0xd3: // ref.as_non_null
+        case 0xd5: // ref.eq
+          st.features |= F.gc;
+          break;
+        case 0xd4: // br_on_null
+        case 0xd6: // br_on_non_null
+          st.features |= F.gc;
+          c.u32();
+          break;
+        case 0xfb:
+          st.features |= F.gc;
+          gcOp(c, st, at);
+          break;
+        case 0xfc:
+          miscOp(c, st, at);
+          break;
+        case 0xfd:
+          st.features |= F.simd;
+          simdOp(c, st, at);
+          break;
+        case 0xfe:
+          st.features |= F.threads;
+          atomicOp(c, st, at);
+          break;
+        default:
+          c.fail(`unknown opcode 0x${op.toString(16)}`, at);
+      }
+      pos = c.pos;
     }
+  } finally {
+    st.instructions += count;
   }
 }
 

@@ -372,9 +372,14 @@ async function codeSection(r: StreamReader, h: SectionHeader, st: DecodeState): 
   if (n > end - r.offset) throw new WasmFormatError(`function body count ${n} is larger than the bytes left`, h.offset);
   for (let i = 0; i < n; i++) {
     const at = r.offset;
-    const size = await r.parse(Math.min(5, end - at), (c) => c.u32());
-    if (r.offset + size > end) throw new WasmFormatError(`function body ${i} length ${size} runs past the end of the code section`, at);
-    const c = await r.cursor(size, `function body ${i}`);
+    let c = r.sizedNow();
+    if (!c) {
+      const size = await r.parse(Math.min(5, end - at), (cur) => cur.u32());
+      if (r.offset + size > end) throw new WasmFormatError(`function body ${i} length ${size} runs past the end of the code section`, at);
+      c = await r.cursor(size, `function body ${i}`);
+    } else if (c.base + c.end > end) {
+      throw new WasmFormatError(`function body ${i} length ${c.end} runs past the end of the code section`, at);
+    }
     const groups = c.count('local group', 2);
     for (let g = 0; g < groups; g++) {
       c.u32();

@@ -68,8 +68,13 @@ export class Cursor {
     return this.bytes.subarray(start, start + n);
   }
 
-  /** Unsigned LEB128 of at most `bits` bits (32 for indices and sizes). */
+  /** Unsigned 32-bit LEB128 (indices, sizes, counts). */
   u32(): number {
+    const first = this.bytes[this.pos];
+    if (first !== undefined && first < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return first;
+    }
     const start = this.offset;
     let result = 0;
     let shift = 0;
@@ -115,6 +120,34 @@ export class Cursor {
       if (i === max - 1) break;
     }
     return this.fail(`LEB128 overflow (s${bits})`, start);
+  }
+
+  /**
+   * Step over a LEB128 number whose value is not needed (instruction immediates), still rejecting
+   * overlong encodings and, in the last byte, bits beyond the type's width: `lastMask` is the set of
+   * last-byte bits that must be clear (unsigned) or, for signed types, all equal to the sign bit.
+   */
+  skipLeb(maxBytes: number, lastMask: number, signed: boolean): void {
+    const b = this.bytes;
+    const end = this.end;
+    let p = this.pos;
+    for (let i = 0; i < maxBytes; i++) {
+      if (p >= end) throw new EndOfData('unexpected end of data', this.base + p);
+      const byte = b[p++]!;
+      if ((byte & 0x80) === 0) {
+        if (i === maxBytes - 1) {
+          const high = byte & lastMask;
+          if (signed ? high !== 0 && high !== lastMask : high !== 0) break;
+        }
+        this.pos = p;
+        return;
+      }
+    }
+    this.fail('LEB128 overflow', this.base + this.pos);
+  }
+
+  skipU32(): void {
+    this.skipLeb(5, 0x70, false);
   }
 
   /** A vector count that cannot possibly fit in what is left (each item takes at least `minItemBytes`). */
@@ -223,6 +256,25 @@ export class StreamReader {
         want = Math.min(max, want * 8);
       }
     }
+  }
+
+  /**
+   * Synchronous fast path for length-prefixed items (function bodies): when a u32 length and that many
+   * bytes are already buffered, consume them and return a cursor over the item; otherwise undefined and
+   * nothing is consumed (the caller takes the asynchronous path, which also reports the errors).
+   */
+  sizedNow(): Cursor | undefined {
+    const probe = new Cursor(this.buf, this.base, this.pos);
+    let size: number;
+    try {
+      size = probe.u32();
+    } catch {
+      return undefined;
+    }
+    if (probe.remaining < size) return undefined;
+    const c = new Cursor(this.buf.subarray(probe.pos, probe.pos + size), this.base + probe.pos);
+    this.consume(probe.pos + size - this.pos);
+    return c;
   }
 
   /** Drop n bytes without keeping them (data segment payloads, unknown custom sections). */
