@@ -88,7 +88,10 @@ export class Cursor {
     return this.fail('LEB128 overflow (u32)', start);
   }
 
-  /** Unsigned LEB128 up to 64 bits, as a number (exact up to 2^53, which covers every real limit). */
+  /**
+   * Unsigned LEB128 up to 64 bits, as a number: exact up to 2^53 (every real limit), larger values are
+   * clamped to Number.MAX_SAFE_INTEGER so reports stay valid JSON integers.
+   */
   u64(): number {
     const start = this.offset;
     let result = 0;
@@ -97,7 +100,7 @@ export class Cursor {
       const b = this.u8();
       if (i === 9 && b & 0xfe) this.fail('LEB128 overflow (u64)', start);
       result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
+      if ((b & 0x80) === 0) return Math.min(result, Number.MAX_SAFE_INTEGER);
       shift += 7;
     }
     return this.fail('LEB128 overflow (u64)', start);

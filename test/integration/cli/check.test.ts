@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli, tempHome } from '../../support/cli.js';
 import { fixture, fixtureBytes } from '../../support/wasm.js';
 import { tarGz } from '../../support/tar.js';
+import { ociLayout } from '../../support/oci-layout.js';
 import { assertCheckReport, assertJUnit, assertSarif } from '../../support/report-schemas.js';
 
 const home = tempHome();
@@ -67,6 +68,22 @@ describe('flightdeck check', () => {
     const tree = assertJUnit(junit.stdout);
     expect(tree.children).toHaveLength(2);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('checks an OCI image layout with its manifest annotations', async () => {
+    const dir = tmp();
+    ociLayout(dir, '2025.06.06', [{ mediaType: 'application/vnd.wasm.content.layer.v1+wasm', bytes: fixtureBytes('mem-16mib'), title: 'complete.wasm' }], {
+      'flight.target-platform': 'dreamcast',
+      'flight.memory-limit': '16MB',
+      'flight.cpu-threads': '1',
+    });
+    const fits = await cli('check', `oci:${dir}:2025.06.06`, '-p', 'dreamcast', '--json');
+    expect(fits.code).toBe(0);
+    expect(JSON.parse(fits.stdout)).toMatchObject({ inputKind: 'oci-layout', modules: [{ path: 'complete.wasm' }], summary: { fits: true } });
+    const vita = await cli('check', `oci:${dir}:2025.06.06`, '-p', 'vita');
+    expect(vita.code).toBe(1);
+    expect(vita.stdout).toContain('metadata.target-platform-mismatch');
+    expect((await cli('check', `oci:${dir}:nope`, '-p', 'vita')).code).toBe(2);
   });
 
   it('prints the versioned JSON report with --json and --format json', async () => {

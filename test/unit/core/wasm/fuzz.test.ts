@@ -3,13 +3,18 @@ import { readFileSync } from 'node:fs';
 import { parseWasm } from '../../../../core/wasm/parser.js';
 import { bytesSource } from '../../../../core/wasm/reader.js';
 import { FlightDeckError } from '../../../../core/errors.js';
+import { WasmReportSchema } from '../../../../core/api/contract.js';
 import { buildComponent, fixtureBytes, REAL_BINARIES, type Fixture } from '../../../support/wasm.js';
 import { mutate, rng } from '../../../support/fuzz.js';
 
-/** Every outcome must be a report or WASM_MALFORMED with an offset: never another exception, never a hang. */
+/**
+ * Every outcome must be a report that satisfies the api contract, or WASM_MALFORMED with an offset:
+ * never another exception, never a hang.
+ */
 async function outcome(bytes: Uint8Array, crossCheck: boolean): Promise<'ok' | 'malformed'> {
   try {
-    await parseWasm(bytesSource(bytes), { name: 'fuzz.wasm', crossCheck });
+    const report = await parseWasm(bytesSource(bytes), { name: 'fuzz.wasm', crossCheck });
+    WasmReportSchema.parse(report);
     return 'ok';
   } catch (err) {
     if (!(err instanceof FlightDeckError) || err.code !== 'WASM_MALFORMED' || typeof err.details?.offset !== 'number') throw err;

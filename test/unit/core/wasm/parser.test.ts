@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseWasm } from '../../../../core/wasm/parser.js';
 import { bytesSource } from '../../../../core/wasm/reader.js';
 import { FlightDeckError } from '../../../../core/errors.js';
+import { WasmReportSchema } from '../../../../core/api/contract.js';
 import { buildComponent, customSection, fixtureBytes, type Fixture } from '../../../support/wasm.js';
 
 const parse = (bytes: Uint8Array, name = 'test.wasm') => parseWasm(bytesSource(bytes), { name });
@@ -89,6 +90,14 @@ describe('parseWasm: core modules', () => {
     expect(m64.validation.checked).toBe(false); // V8 in Node 20 lacks memory64: the cross-check is skipped, not trusted
     const unbounded = await parse(fixtureBytes('unbounded'));
     expect(unbounded.memories[0]).toMatchObject({ maximum: null, maximumBytes: null });
+  });
+
+  it('keeps absurd 64-bit limits as safe integers (the report stays valid for the api)', async () => {
+    // memory i64 with initial = 2^60 pages: flags 0x04, u64 LEB of 2^60
+    const huge = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10];
+    const rep = await parse(Buffer.from([...HEADER, 0x05, 2 + huge.length, 0x01, 0x04, ...huge]));
+    expect(rep.memories[0]).toMatchObject({ memory64: true, initial: Number.MAX_SAFE_INTEGER, initialBytes: Number.MAX_SAFE_INTEGER });
+    expect(WasmReportSchema.parse(rep)).toEqual(rep);
   });
 
   it('gives the same report whatever the chunk size of the stream', async () => {

@@ -9,6 +9,7 @@ import { DEFAULT_BUNDLE_LIMITS } from '../../../../core/wasm/bundle.js';
 import type { FlightDeckError } from '../../../../core/errors.js';
 import { fixture, fixtureBytes } from '../../../support/wasm.js';
 import { tar, tarGz } from '../../../support/tar.js';
+import { ociLayout } from '../../../support/oci-layout.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fd-target-'));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -27,28 +28,6 @@ async function failure(p: Promise<unknown>): Promise<FlightDeckError> {
     },
     (e: FlightDeckError) => e,
   );
-}
-
-/** An OCI image layout with one manifest (tagged) whose layers are the given blobs. */
-export function ociLayout(dir: string, tag: string, layers: Array<{ mediaType: string; bytes: Uint8Array; title: string }>, annotations: Record<string, string>): void {
-  write(dir, 'oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  const blob = (b: Uint8Array) => {
-    write(dir, `blobs/sha256/${sha(b)}`, b);
-    return { digest: `sha256:${sha(b)}`, size: b.length };
-  };
-  const config = blob(Buffer.from('{}'));
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      artifactType: 'application/vnd.flight.bundle.v1',
-      config: { mediaType: 'application/vnd.oci.empty.v1+json', ...config },
-      layers: layers.map((l) => ({ mediaType: l.mediaType, ...blob(l.bytes), annotations: { 'org.opencontainers.image.title': l.title } })),
-      annotations,
-    }),
-  );
-  const m = blob(manifest);
-  write(dir, 'index.json', JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': tag } }] }));
 }
 
 describe('inspectTarget', () => {
