@@ -4,8 +4,10 @@
  *   oci:<dir>[:tag|@digest]  an OCI image layout (index.json, manifests and blobs read directly)
  *   <dir>                    every *.wasm below it, plus manifest.json annotations
  *   <file>                   a .wasm module/component, or a tar+gzip bundle (recognised by its bytes)
- * A registry reference (host/repo:tag) plugs in as one more walker once the registry client exists:
- * pull into the content store, then walk the stored layout with `walkOciLayout`.
+ * A registry reference (host[:port]/repo[:tag|@digest]) is handed to `InspectOptions.resolveReference`,
+ * which the registry client provides: pull into the content store, return an `oci:` target for the
+ * stored layout, and that layout is walked like any other. Without a resolver such references fail with
+ * REFERENCE_INVALID and a hint to copy the artifact into a layout.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -22,6 +24,15 @@ export interface InspectOptions {
   bundleLimits?: BundleLimits;
   /** Called after each module, for progress. */
   onModule?: (path: string, done: number) => void;
+  /** Pulls a registry reference into an OCI layout and returns its `oci:` target (the registry client). */
+  resolveReference?: (reference: string, signal?: AbortSignal) => Promise<string>;
+}
+
+/** Docker's rule: the first path component names a registry when it has a dot or a port, or is localhost. */
+export function isRegistryReference(target: string): boolean {
+  const m = /^([^/]+)\/[^:@]+(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/.exec(target);
+  const host = m?.[1];
+  return host !== undefined && !host.startsWith('.') && (host.includes('.') || host.includes(':') || host === 'localhost');
 }
 
 type Visit = (path: string, bytes: AsyncIterable<Uint8Array>, size: number | undefined) => Promise<void>;
@@ -64,8 +75,9 @@ export async function inspectTarget(target: string, opts: InspectOptions = {}): 
 
 async function walk(target: string, visit: Visit, opts: InspectOptions): Promise<Walked> {
   if (target.startsWith('oci:')) return walkOciLayout(target, visit, opts);
-  const info = await stat(target).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' && /^[a-z0-9.-]+(:\d+)?\/[^:@]+([:@].+)?$/i.test(target)) {
+  const info = await stat(target).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' && isRegistryReference(target)) {
+      if (opts.resolveReference) return undefined;
       throw new FlightDeckError('REFERENCE_INVALID', `${target} is not a file, and registry references are not supported by inspect/check yet.`, {
         hint: 'Copy the artifact into an OCI layout (e.g. `skopeo copy docker://HOST/REPO:TAG oci:DIR:TAG`) and pass oci:DIR:TAG.',
         details: { target },
@@ -73,6 +85,10 @@ async function walk(target: string, visit: Visit, opts: InspectOptions): Promise
     }
     throw new FlightDeckError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `Cannot read ${target}: ${err.message}`, { cause: err, details: { target } });
   });
+  if (!info) {
+    const layout = await opts.resolveReference!(target, opts.signal);
+    return walkOciLayout(layout, visit, opts);
+  }
   if (info.isDirectory()) return walkDirectory(target, visit, opts);
   if (await isGzip(target)) {
     const annotations: Record<string, string> = {};

@@ -134,12 +134,29 @@ describe('inspectTarget', () => {
     expect((await failure(inspectTarget(`oci:${dir}:v1`))).code).toBe('BLOB_DIGEST_MISMATCH');
   });
 
+  it('hands registry references to a resolver (the registry client plugs in there) and walks its layout', async () => {
+    const dir = tmp();
+    ociLayout(dir, 'v1', [{ mediaType: 'application/vnd.wasm.content.layer.v1+wasm', bytes: fixtureBytes('simd'), title: 'simd.wasm' }], { 'flight.target-platform': 'vita' });
+    const asked: string[] = [];
+    const r = await inspectTarget('localhost:5000/flight/wasm/complete:v1', {
+      resolveReference: async (ref) => {
+        asked.push(ref);
+        return `oci:${dir}:v1`;
+      },
+    });
+    expect(asked).toEqual(['localhost:5000/flight/wasm/complete:v1']);
+    expect(r).toMatchObject({ inputKind: 'oci-layout', annotations: { 'flight.target-platform': 'vita' } });
+    expect(r.modules.map((m) => m.report.features)).toEqual([['simd']]);
+  });
+
   it('parses oci: references and names registry references it cannot pull yet', async () => {
     expect(parseOciTarget('oci:/tmp/x:v1')).toEqual({ dir: '/tmp/x', tag: 'v1' });
     expect(parseOciTarget('oci:./a/b')).toEqual({ dir: './a/b' });
     expect(parseOciTarget(`oci:x@sha256:${'a'.repeat(64)}`)).toEqual({ dir: 'x', digest: `sha256:${'a'.repeat(64)}` });
     expect((await failure(inspectTarget('registry.example:5000/flight/bundle:v1'))).code).toBe('REFERENCE_INVALID');
     expect((await failure(inspectTarget('/nonexistent/file.wasm'))).code).toBe('NOT_FOUND');
+    expect((await failure(inspectTarget('dist/missing.wasm'))).code).toBe('NOT_FOUND'); // a path, not a registry
+    expect((await failure(inspectTarget('./dist/missing.wasm'))).code).toBe('NOT_FOUND');
     const empty = tmp();
     expect((await failure(inspectTarget(empty))).code).toBe('INVALID_INPUT');
   });
