@@ -91,7 +91,7 @@ async function parseBinary(r: StreamReader, opts: ParseOptions, size: number | u
   report.size = r.offset - start;
   if (report.kind === 'module') {
     const bytes = r.stopTee();
-    crossCheckModule(report, bytes, opts, crossCheck);
+    crossCheckModule(report, bytes, opts, crossCheck, start);
   }
   return report;
 }
@@ -462,7 +462,8 @@ function targetFeatures(c: Cursor): WasmReport['targetFeatures'] {
   return out;
 }
 
-function crossCheckModule(rep: WasmReport, bytes: Uint8Array | undefined, opts: ParseOptions, wanted: boolean): void {
+/** `start` is the module's absolute offset (non-zero when nested), so the engine's offset can be shifted. */
+function crossCheckModule(rep: WasmReport, bytes: Uint8Array | undefined, opts: ParseOptions, wanted: boolean, start: number): void {
   if (!wanted) {
     rep.validation.note = opts.crossCheck === false ? 'cross-check disabled' : `larger than ${CROSS_CHECK_MAX_BYTES} bytes`;
     return;
@@ -471,8 +472,8 @@ function crossCheckModule(rep: WasmReport, bytes: Uint8Array | undefined, opts: 
     rep.validation.note = `larger than ${CROSS_CHECK_MAX_BYTES} bytes`;
     return;
   }
-  const missing = rep.features.filter((f) => !engineAccepts(f));
-  if (rep.memories.some((m) => m.pageSize !== 65536)) missing.push('custom-page-sizes' as never);
+  const missing: string[] = rep.features.filter((f) => !engineAccepts(f));
+  if (rep.memories.some((m) => m.pageSize !== 65536)) missing.push('custom-page-sizes');
   if (missing.length > 0) {
     rep.validation.note = `${engineName()} does not support ${missing.join(', ')}`;
     return;
@@ -481,7 +482,7 @@ function crossCheckModule(rep: WasmReport, bytes: Uint8Array | undefined, opts: 
   const reason = engineRejects(bytes);
   rep.validation.valid = reason === undefined;
   if (reason !== undefined) {
-    const offset = Number(/@\+(\d+)/.exec(reason)?.[1] ?? 0);
+    const offset = start + Number(/@\+(\d+)/.exec(reason)?.[1] ?? 0);
     throw new FlightDeckError('WASM_MALFORMED', `${opts.name}: ${engineName()} rejects the module: ${reason} (byte offset ${offset}).`, {
       details: { input: opts.name, offset, reason },
     });

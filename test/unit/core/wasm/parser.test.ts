@@ -208,5 +208,8 @@ describe('parseWasm: bad input is WASM_MALFORMED with the offset, never a crash'
     const bytes = Buffer.from([...HEADER, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]);
     const err = await malformed(bytes);
     expect(err.message).toContain('rejects the module');
+    // Nested in a component, the engine's offset is shifted to the module's place in the file.
+    const nested = await malformed(buildComponent(bytes));
+    expect(nested.details?.offset).toBe((err.details?.offset as number) + 8 + 2);
   });
 });
