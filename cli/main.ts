@@ -6,6 +6,9 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerServe } from './commands/serve.js';
 import { registerOci } from './commands/oci.js';
 import { registerCredentials } from './commands/credentials.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerCheck } from './commands/check.js';
+import { registerPlatforms } from './commands/platforms.js';
 
 const EXAMPLES = `
 Examples:
@@ -14,6 +17,7 @@ Examples:
   $ flightdeck pull localhost:5000/flight/shared-types/bundles/dreamcast:latest -o bundle
   $ flightdeck ls localhost:5000/flight/shared-types/wasm/complete
   $ flightdeck doctor --json | jq .        every command speaks JSON for scripts and CI
+  $ flightdeck check app.wasm -p dreamcast does the payload fit the kit? (exit 0 fits, 1 does not)
 
 Global options go before or after the command. Exit codes are listed in docs/errors.md.`;
 
@@ -46,6 +50,9 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
   registerServe(program, out);
   registerOci(program, out);
   registerCredentials(program, out);
+  registerInspect(program, out);
+  registerCheck(program, out);
+  registerPlatforms(program, out);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }
@@ -62,8 +69,7 @@ export async function run(argv: string[], streams: Streams): Promise<number> {
   const { program, output } = buildProgram(streams);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    // A command may report a failed check after printing its result (e.g. `cache verify` → 6).
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return output().exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;

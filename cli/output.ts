@@ -59,6 +59,17 @@ export class Output {
     }
   }
 
+  /**
+   * A document the user asked for on stdout (a SARIF log, JUnit XML): printed as is in every mode, even
+   * --quiet, because it is the result itself.
+   */
+  document(text: string): void {
+    this.s.stdout.write(redact(text) + (text.endsWith('\n') ? '' : '\n'));
+  }
+
+  /** Exit status a command sets without throwing (e.g. `check`: 1 when a rule fails). */
+  exitCode = 0;
+
   /** A message for people (stderr). Hidden by --quiet and --json. */
   info(message: string): void {
     if (!this.opts.quiet && !this.opts.json) this.s.stderr.write(redact(message) + '\n');

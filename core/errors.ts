@@ -133,6 +133,11 @@ export const ERROR_TABLE = {
     title: 'Malformed WebAssembly binary',
     hint: 'The file is not a valid WASM module or component; rebuild it and check it with `wasm-validate`.',
   },
+  BUNDLE_MALFORMED: {
+    exit: 3,
+    title: 'Malformed or unsafe bundle',
+    hint: 'The tar+gzip bundle is corrupt or breaks a safety limit (size, compression ratio, `..` or absolute paths, links); rebuild it with plain files and relative paths.',
+  },
   PLATFORM_UNKNOWN: {
     exit: 3,
     title: 'Unknown platform',

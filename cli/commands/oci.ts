@@ -2,8 +2,8 @@ import { Option, type Command } from 'commander';
 import { formatBytes, type Output } from '../output.js';
 import { callApi, useFlagCredential } from '../api.js';
 import { readSecret } from '../secret-input.js';
-import { FlightDeckError } from '../../core/errors.js';
-import type { MasterManifestInfo, CacheList, CachePrune, CacheVerify, InspectResult, ListResult, PullResultInfo, PushResultInfo } from '../../core/api/contract.js';
+import { ERROR_TABLE, FlightDeckError } from '../../core/errors.js';
+import type { MasterManifestInfo, CacheList, CachePrune, CacheVerify, RefInspect, ListResult, PullResultInfo, PushResultInfo } from '../../core/api/contract.js';
 
 interface ConnOpts {
   plainHttp?: boolean;
@@ -240,7 +240,7 @@ export function registerOci(program: Command, out: () => Output): void {
       const r = await callApi('cache.verify', opts.fix ? { fix: true } : {}, { emit: (e) => bar.update(Number(e.done), Number(e.total)) });
       bar.finish();
       o.result(r, (v) => renderVerify(v, o));
-      if (r.corrupt.length > 0) process.exitCode = 6;
+      if (r.corrupt.length > 0) o.exitCode = ERROR_TABLE.BLOB_DIGEST_MISMATCH.exit;
     });
   cache
     .command('prune')
@@ -289,7 +289,7 @@ function renderList(r: ListResult, o: Output): string {
   return lines.join('\n');
 }
 
-function renderInspect(r: InspectResult, o: Output): string {
+function renderInspect(r: RefInspect, o: Output): string {
   const lines = [o.bold(r.reference), `  digest        ${r.digest}`, `  mediaType     ${r.mediaType}`];
   if (r.artifactType) lines.push(`  artifactType  ${r.artifactType}`);
   lines.push(`  size          ${formatBytes(r.totalSize)} total`);

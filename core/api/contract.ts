@@ -10,6 +10,7 @@ import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { appContract } from './contracts/app.js';
 import { ociContract } from './contracts/oci.js';
 import { credentialsContract } from './contracts/credentials.js';
+import { wasmContract } from './contracts/wasm.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -21,6 +22,7 @@ export const ErrorPayloadSchema = z.object({
 export * from './contracts/app.js';
 export * from './contracts/oci.js';
 export * from './contracts/credentials.js';
+export * from './contracts/wasm.js';
 
 /**
  * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the
@@ -30,6 +32,7 @@ export const contract = {
   ...appContract,
   ...ociContract,
   ...credentialsContract,
+  ...wasmContract,
 } as const;
 
 export type Contract = typeof contract;

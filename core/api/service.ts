@@ -10,6 +10,7 @@ import type { FlagCredential } from '../credentials/env.js';
 import type { SecretStore } from '../credentials/secret-store.js';
 import { loadConfig } from '../config/config.js';
 import { checkRegistryAuth } from '../oci/client.js';
+import { wasmHandlers } from './handlers/wasm.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
@@ -54,5 +55,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...appHandlers(ctx),
     ...ociHandlers(ctx),
     ...credentialsHandlers(ctx),
+    ...wasmHandlers(ctx),
   };
 }

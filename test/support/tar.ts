@@ -1,39 +1,46 @@
-/** Build tar+gzip archives byte by byte, including entries real tools refuse to create (for safety tests). */
+/**
+ * A minimal ustar writer for tests: it can build exactly the archives a safe reader must refuse
+ * (`..` paths, absolute paths, links), which GNU tar refuses to create.
+ */
 import { gzipSync } from 'node:zlib';
 
 export interface TarEntry {
   name: string;
-  /** '0' file, '2' symlink, '1' hard link, '3' char device, '5' directory, '6' FIFO */
+  body?: Uint8Array | string;
+  /** '0' file (default), '2' symlink, '5' directory, ... */
   type?: string;
-  body?: string | Buffer;
   linkname?: string;
 }
 
-function header(e: TarEntry, size: number): Buffer {
-  const h = Buffer.alloc(512, 0);
-  h.write(e.name, 0, 100, 'utf8');
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  h.write('00000000000\0', 136);
-  h.write('        ', 148);
-  h.write(e.type ?? '0', 156);
-  if (e.linkname) h.write(e.linkname, 157, 100, 'utf8');
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  return h;
+function field(block: Buffer, offset: number, length: number, value: string): void {
+  block.write(value, offset, length, 'utf8');
+}
+
+export function tar(entries: TarEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const body = typeof e.body === 'string' ? Buffer.from(e.body) : Buffer.from(e.body ?? new Uint8Array(0));
+    const h = Buffer.alloc(512);
+    field(h, 0, 100, e.name);
+    field(h, 100, 8, '0000644\0');
+    field(h, 108, 8, '0000000\0');
+    field(h, 116, 8, '0000000\0');
+    field(h, 124, 12, body.length.toString(8).padStart(11, '0') + '\0');
+    field(h, 136, 12, '00000000000\0');
+    field(h, 148, 8, '        ');
+    field(h, 156, 1, e.type ?? '0');
+    field(h, 157, 100, e.linkname ?? '');
+    field(h, 257, 6, 'ustar\0');
+    field(h, 263, 2, '00');
+    let sum = 0;
+    for (const b of h) sum += b;
+    field(h, 148, 8, sum.toString(8).padStart(6, '0') + '\0 ');
+    blocks.push(h, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
 }
 
 export function tarGz(entries: TarEntry[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const e of entries) {
-    const body = Buffer.from(e.body ?? '');
-    parts.push(header(e, body.length), body, Buffer.alloc((512 - (body.length % 512)) % 512));
-  }
-  parts.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(parts));
+  return gzipSync(tar(entries));
 }

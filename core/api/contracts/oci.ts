@@ -22,7 +22,7 @@ export const DescriptorSchema = z.object({
 });
 export type DescriptorInfo = z.infer<typeof DescriptorSchema>;
 
-export const InspectResultSchema = z.object({
+export const RefInspectSchema = z.object({
   reference: z.string(),
   digest: z.string(),
   mediaType: z.string(),
@@ -34,7 +34,7 @@ export const InspectResultSchema = z.object({
   manifests: z.array(DescriptorSchema),
   totalSize: z.number().int(),
 });
-export type InspectResult = z.infer<typeof InspectResultSchema>;
+export type RefInspect = z.infer<typeof RefInspectSchema>;
 
 export const PullResultSchema = z.object({
   reference: z.string(),
@@ -117,7 +117,7 @@ export const ociContract = {
   'registry.inspect': {
     summary: 'Resolve a reference and describe its manifest: media type, artifactType, annotations, layers and sizes.',
     input: z.object({ reference: ref, ...connection }).strict(),
-    output: InspectResultSchema,
+    output: RefInspectSchema,
   },
   'registry.pull': {
     summary: 'Pull an artifact into the verified content store; optionally write its titled files to a folder.',

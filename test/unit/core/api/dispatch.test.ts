@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch, type Handlers } from '../../../../core/api/dispatch.js';
+import { createHandlers } from '../../../../core/api/service.js';
 import { FlightDeckError } from '../../../../core/errors.js';
 import { clearRegisteredSecrets, registerSecret } from '../../../../core/credentials/redact.js';
 
@@ -7,7 +8,9 @@ afterEach(() => clearRegisteredSecrets());
 
 // Only the entries these tests call; other areas' entries are not needed here.
 function handlers(overrides: Partial<Handlers> = {}): Handlers {
+  // The real handlers of every other area, with the app's own replaced by fakes.
   return {
+    ...createHandlers({ probes: [] }),
     'app.version': async () => ({ version: '1.2.3', node: '20', platform: 'linux', arch: 'x64' }),
     'doctor.run': async () => ({ version: '1.2.3', paths: { config: 'c', data: 'd', cache: 'k', log: 'l' }, capabilities: [] }),
     ...overrides,

@@ -1,0 +1,82 @@
+/**
+ * `npm run bench` (or `npx tsx bench/wasm-inspect.ts`): the inspector versus wabt on the largest real
+ * binaries, in the same run, plus a 100,000-case fuzz run.
+ *   parser      core/wasm parseWasm in-process, every instruction decoded (engine cross-check off, then on)
+ *   cli         `flightdeck inspect --json` end to end (includes Node start-up)
+ *   objdump -x  `wasm-objdump -x` (headers and details; it does not decode instructions)
+ *   validate    `wasm-validate` (decodes and type-checks every instruction)
+ * Times are medians of repeated runs, in milliseconds.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseWasm } from '../core/wasm/parser.js';
+import { bytesSource } from '../core/wasm/reader.js';
+import { FlightDeckError } from '../core/errors.js';
+import { BIN } from '../test/support/cli.js';
+import { REAL_BINARIES, buildComponent, fixtureBytes, type Fixture } from '../test/support/wasm.js';
+import { mutate, rng } from '../test/support/fuzz.js';
+
+const FUZZ_CASES = Number(process.env.FUZZ_CASES ?? 100_000);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeAsync(n: number, fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 3; i++) await fn();
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    xs.push(performance.now() - t);
+  }
+  return median(xs);
+}
+
+function timeSpawn(n: number, cmd: string, args: string[]): number {
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+    xs.push(performance.now() - t);
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  }
+  return median(xs);
+}
+
+const fmt = (ms: number) => ms.toFixed(1);
+console.log(`node ${process.version}, ${execFileSync('wasm-objdump', ['--version'], { encoding: 'utf8' }).trim()} (wabt), ${new Date().toISOString()}\n`);
+console.log('| binary | size | parser (ms) | parser + V8 validate (ms) | cli inspect (ms) | wasm-objdump -x (ms) | wasm-validate (ms) | objdump / parser | validate / parser |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const file of [...REAL_BINARIES].sort((a, b) => statSync(b).size - statSync(a).size)) {
+  const size = statSync(file).size;
+  const parser = await timeAsync(20, () => parseWasm(createReadStream(file), { name: file, size, crossCheck: false }));
+  const checked = await timeAsync(10, () => parseWasm(createReadStream(file), { name: file, size }));
+  const cli = timeSpawn(5, process.execPath, [BIN, 'inspect', '--json', file]);
+  const objdump = timeSpawn(10, 'wasm-objdump', ['-x', file]);
+  const validate = timeSpawn(10, 'wasm-validate', [file]);
+  console.log(
+    `| ${path.relative(process.cwd(), file)} | ${size} | ${fmt(parser)} | ${fmt(checked)} | ${fmt(cli)} | ${fmt(objdump)} | ${fmt(validate)} | ${(objdump / parser).toFixed(2)}× | ${(validate / parser).toFixed(2)}× |`,
+  );
+}
+
+const names: Fixture[] = ['simd', 'bulk-memory', 'reference-types', 'shared-memory', 'exceptions', 'target-features', 'multi-memory', 'tail-call', 'wasi-threads'];
+const seeds = [...names.map((n) => fixtureBytes(n)), buildComponent(fixtureBytes('simd')), readFileSync(REAL_BINARIES[0]!).subarray(0, 4096)];
+const random = rng(2026);
+const seen = { ok: 0, malformed: 0 };
+const t = performance.now();
+for (let i = 0; i < FUZZ_CASES; i++) {
+  try {
+    await parseWasm(bytesSource(mutate(seeds[i % seeds.length]!, random)), { name: 'fuzz.wasm' });
+    seen.ok++;
+  } catch (err) {
+    if (!(err instanceof FlightDeckError) || err.code !== 'WASM_MALFORMED') {
+      console.error(`fuzz case ${i}: unexpected ${String(err)}`);
+      process.exit(1);
+    }
+    seen.malformed++;
+  }
+}
+console.log(`\nfuzz: ${FUZZ_CASES} mutated modules (seed 2026) in ${((performance.now() - t) / 1000).toFixed(1)} s: ${seen.ok} parsed, ${seen.malformed} WASM_MALFORMED, 0 other errors, 0 hangs`);

@@ -1,0 +1,30 @@
+import type { AreaHandlers, ApiContext } from '../service.js';
+import { loadProfiles, findProfiles } from '../../platforms/profiles.js';
+import { checkTarget } from '../../platforms/rules.js';
+import { inspectTarget } from '../../wasm/target.js';
+import { packageVersion } from '../../config/package.js';
+
+/** Handlers of WASM inspection and platform checks (contracts/wasm.ts). */
+export function wasmHandlers(ctx: ApiContext): AreaHandlers<'platforms.list' | 'wasm.inspect' | 'wasm.check'> {
+  const { paths } = ctx;
+  return {
+    async 'platforms.list'() {
+      return { platforms: await loadProfiles(paths) };
+    },
+    async 'wasm.inspect'(input, call) {
+      return inspectTarget(input.target, {
+        signal: call.signal,
+        onModule: (path, done) => call.emit({ type: 'progress', task: 'inspect', done, detail: path }),
+      });
+    },
+    async 'wasm.check'(input, call) {
+      // Resolve the platforms first: an unknown id fails before any work on the target.
+      const platforms = await findProfiles(paths, input.platforms);
+      const inspected = await inspectTarget(input.target, {
+        signal: call.signal,
+        onModule: (path, done) => call.emit({ type: 'progress', task: 'check', done, detail: path }),
+      });
+      return checkTarget(inspected, platforms, packageVersion());
+    },
+  };
+}

@@ -1,0 +1,343 @@
+/**
+ * Byte reading for the WASM parser: a synchronous `Cursor` over bytes already in memory (fast, used for
+ * each section or function body) and an asynchronous `StreamReader` that pulls chunks from any
+ * AsyncIterable<Uint8Array> (a file stream, a tar entry, an OCI blob) and only keeps what the parser is
+ * looking at. Offsets in errors are always absolute byte offsets in the input.
+ */
+import { FlightDeckError } from '../errors.js';
+
+/** Bad bytes at a known offset; the parser turns it into WASM_MALFORMED naming the input. */
+export class WasmFormatError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Thrown when a read runs past the end of the bytes at hand (truncation, or a window to grow). */
+export class EndOfData extends WasmFormatError {}
+
+export function malformed(input: string, err: WasmFormatError): FlightDeckError {
+  return new FlightDeckError('WASM_MALFORMED', `${input}: ${err.message} at byte offset ${err.offset}.`, {
+    details: { input, offset: err.offset, reason: err.message },
+  });
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export class Cursor {
+  pos: number;
+
+  /** `base` is the absolute offset of bytes[0] in the input. */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly base: number,
+    pos = 0,
+    readonly end = bytes.length,
+  ) {
+    this.pos = pos;
+  }
+
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  fail(message: string, at = this.offset): never {
+    throw new WasmFormatError(message, at);
+  }
+
+  u8(): number {
+    if (this.pos >= this.end) throw new EndOfData('unexpected end of data', this.offset);
+    return this.bytes[this.pos++]!;
+  }
+
+  skip(n: number): void {
+    if (n > this.end - this.pos) throw new EndOfData(`length ${n} runs past the end of the data`, this.offset);
+    this.pos += n;
+  }
+
+  take(n: number): Uint8Array {
+    const start = this.pos;
+    this.skip(n);
+    return this.bytes.subarray(start, start + n);
+  }
+
+  /** Unsigned 32-bit LEB128 (indices, sizes, counts). */
+  u32(): number {
+    const first = this.bytes[this.pos];
+    if (first !== undefined && first < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return first;
+    }
+    const start = this.offset;
+    let result = 0;
+    let shift = 0;
+    for (let i = 0; i < 5; i++) {
+      const b = this.u8();
+      if (i === 4 && b & 0xf0) this.fail('LEB128 overflow (u32)', start);
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return result;
+      shift += 7;
+    }
+    return this.fail('LEB128 overflow (u32)', start);
+  }
+
+  /**
+   * Unsigned LEB128 up to 64 bits, as a number: exact up to 2^53 (every real limit), larger values are
+   * clamped to Number.MAX_SAFE_INTEGER so reports stay valid JSON integers.
+   */
+  u64(): number {
+    const start = this.offset;
+    let result = 0;
+    let shift = 0;
+    for (let i = 0; i < 10; i++) {
+      const b = this.u8();
+      if (i === 9 && b & 0xfe) this.fail('LEB128 overflow (u64)', start);
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return Math.min(result, Number.MAX_SAFE_INTEGER);
+      shift += 7;
+    }
+    return this.fail('LEB128 overflow (u64)', start);
+  }
+
+  /** Signed LEB128 of `bits` bits; the value is only needed for block types (s33), so return it loosely. */
+  sleb(bits: 32 | 33 | 64): number {
+    const start = this.offset;
+    const max = Math.ceil(bits / 7);
+    let result = 0;
+    let shift = 0;
+    for (let i = 0; i < max; i++) {
+      const b = this.u8();
+      result += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((b & 0x80) === 0) {
+        if (b & 0x40) result -= 2 ** shift;
+        return result;
+      }
+      if (i === max - 1) break;
+    }
+    return this.fail(`LEB128 overflow (s${bits})`, start);
+  }
+
+  /**
+   * Step over a LEB128 number whose value is not needed (instruction immediates), still rejecting
+   * overlong encodings and, in the last byte, bits beyond the type's width: `lastMask` is the set of
+   * last-byte bits that must be clear (unsigned) or, for signed types, all equal to the sign bit.
+   */
+  skipLeb(maxBytes: number, lastMask: number, signed: boolean): void {
+    const b = this.bytes;
+    const end = this.end;
+    let p = this.pos;
+    for (let i = 0; i < maxBytes; i++) {
+      if (p >= end) throw new EndOfData('unexpected end of data', this.base + p);
+      const byte = b[p++]!;
+      if ((byte & 0x80) === 0) {
+        if (i === maxBytes - 1) {
+          const high = byte & lastMask;
+          if (signed ? high !== 0 && high !== lastMask : high !== 0) break;
+        }
+        this.pos = p;
+        return;
+      }
+    }
+    this.fail('LEB128 overflow', this.base + this.pos);
+  }
+
+  skipU32(): void {
+    this.skipLeb(5, 0x70, false);
+  }
+
+  /** A vector count that cannot possibly fit in what is left (each item takes at least `minItemBytes`). */
+  count(what: string, minItemBytes = 1): number {
+    const at = this.offset;
+    const n = this.u32();
+    if (n * minItemBytes > this.end - this.pos) this.fail(`${what} count ${n} is larger than the bytes left`, at);
+    return n;
+  }
+
+  name(): string {
+    const n = this.u32();
+    const at = this.offset;
+    try {
+      return decoder.decode(this.take(n));
+    } catch (err) {
+      if (err instanceof WasmFormatError) throw err;
+      return this.fail('name is not valid UTF-8', at);
+    }
+  }
+}
+
+/**
+ * Pulls chunks on demand. `need(n)` makes n bytes available from the current position (or fewer at the
+ * end of input / the current limit); `cursor(n)` hands them out as a Cursor. Memory held is the largest
+ * single unit the parser asked for (a section, or one function body), never the whole input.
+ */
+export class StreamReader {
+  private buf: Uint8Array = new Uint8Array(0);
+  private pos = 0;
+  /** Absolute offset of buf[0]. */
+  private base = 0;
+  private done = false;
+  private readonly it: AsyncIterator<Uint8Array>;
+  /** Bytes consumed so far are mirrored here when a cross-check wants the whole module. */
+  private tee: Uint8Array[] | undefined;
+  private teeBytes = 0;
+  private teeCap = 0;
+
+  /** `base` is the absolute offset of the source's first byte (nested modules start mid-file). */
+  constructor(source: AsyncIterable<Uint8Array>, base = 0) {
+    this.it = source[Symbol.asyncIterator]();
+    this.base = base;
+  }
+
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  private get available(): number {
+    return this.buf.length - this.pos;
+  }
+
+  /** Make up to n bytes available; returns how many are. */
+  async need(n: number): Promise<number> {
+    if (this.available >= n) return n;
+    const parts: Uint8Array[] = [this.buf.subarray(this.pos)];
+    let have = this.available;
+    while (have < n && !this.done) {
+      const next = await this.it.next();
+      if (next.done) {
+        this.done = true;
+        break;
+      }
+      const chunk = next.value instanceof Uint8Array ? next.value : new Uint8Array(next.value as ArrayBuffer);
+      if (chunk.length === 0) continue;
+      parts.push(chunk);
+      have += chunk.length;
+    }
+    this.base += this.pos;
+    this.pos = 0;
+    this.buf = parts.length === 1 ? parts[0]! : concat(parts, have);
+    return Math.min(have, n);
+  }
+
+  /** True when no byte is left. */
+  async atEnd(): Promise<boolean> {
+    return (await this.need(1)) === 0;
+  }
+
+  /** A cursor over exactly n bytes; fails (truncated input) when fewer remain. */
+  async cursor(n: number, what: string): Promise<Cursor> {
+    const have = await this.need(n);
+    if (have < n) throw new WasmFormatError(`${what} needs ${n} bytes but the input ends after ${have}`, this.offset + have);
+    const c = new Cursor(this.buf.subarray(this.pos, this.pos + n), this.offset);
+    this.consume(n);
+    return c;
+  }
+
+  /**
+   * Run a synchronous parse over a window of at most `max` bytes, growing the window when the parse runs
+   * past what was buffered. Used for small variable-length headers (LEB128 numbers, segment headers).
+   */
+  async parse<T>(max: number, fn: (c: Cursor) => T): Promise<T> {
+    let want = Math.min(max, 64);
+    for (;;) {
+      const have = await this.need(want);
+      const c = new Cursor(this.buf, this.base, this.pos, this.pos + have);
+      try {
+        const value = fn(c);
+        this.consume(c.pos - this.pos);
+        return value;
+      } catch (err) {
+        const short = err instanceof EndOfData && have === want && want < max;
+        if (!short) throw err;
+        want = Math.min(max, want * 8);
+      }
+    }
+  }
+
+  /**
+   * Synchronous fast path for length-prefixed items (function bodies): when a u32 length and that many
+   * bytes are already buffered, consume them and return a cursor over the item; otherwise undefined and
+   * nothing is consumed (the caller takes the asynchronous path, which also reports the errors).
+   */
+  sizedNow(): Cursor | undefined {
+    const probe = new Cursor(this.buf, this.base, this.pos);
+    let size: number;
+    try {
+      size = probe.u32();
+    } catch {
+      return undefined;
+    }
+    if (probe.remaining < size) return undefined;
+    const c = new Cursor(this.buf.subarray(probe.pos, probe.pos + size), this.base + probe.pos);
+    this.consume(probe.pos + size - this.pos);
+    return c;
+  }
+
+  /** Drop n bytes without keeping them (data segment payloads, unknown custom sections). */
+  async skip(n: number, what: string): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      const have = await this.need(Math.min(left, 1 << 20));
+      if (have === 0) throw new WasmFormatError(`${what} runs past the end of the input`, this.offset);
+      this.consume(have);
+      left -= have;
+    }
+  }
+
+  /** Yield the next n bytes as chunks (a nested module or a tar entry body), without buffering them all. */
+  async *chunks(n: number, what: string): AsyncGenerator<Uint8Array> {
+    let left = n;
+    while (left > 0) {
+      const have = await this.need(Math.min(left, 1 << 16));
+      if (have === 0) throw new WasmFormatError(`${what} runs past the end of the input`, this.offset);
+      const chunk = this.buf.subarray(this.pos, this.pos + have);
+      this.consume(have);
+      left -= have;
+      yield chunk;
+    }
+  }
+
+  /** Keep a copy of the bytes consumed from here on, up to `cap` bytes (beyond it, the copy is dropped). */
+  startTee(cap: number): void {
+    this.tee = [];
+    this.teeBytes = 0;
+    this.teeCap = cap;
+  }
+
+  stopTee(): Uint8Array | undefined {
+    const parts = this.tee;
+    this.tee = undefined;
+    return parts ? concat(parts, parts.reduce((s, p) => s + p.length, 0)) : undefined;
+  }
+
+  private consume(n: number): void {
+    if (this.tee) {
+      this.teeBytes += n;
+      if (this.teeBytes > this.teeCap) this.tee = undefined;
+      else this.tee.push(this.buf.slice(this.pos, this.pos + n));
+    }
+    this.pos += n;
+  }
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array<ArrayBufferLike> {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** An in-memory input as a one-chunk source. */
+export async function* bytesSource(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}

@@ -1,0 +1,302 @@
+/**
+ * Input resolution for `inspect` and `check`: a target names one or more modules and, for bundles and
+ * OCI artifacts, annotations. Each kind of target is a walker that streams its modules to a visitor:
+ *   oci:<dir>[:tag|@digest]  an OCI image layout (index.json, manifests and blobs read directly)
+ *   <dir>                    every *.wasm below it, plus manifest.json annotations
+ *   <file>                   a .wasm module/component, or a tar+gzip bundle (recognised by its bytes)
+ * A registry reference (host[:port]/repo[:tag|@digest]) is handed to `InspectOptions.resolveReference`,
+ * which the registry client provides: pull into the content store, return an `oci:` target for the
+ * stored layout, and that layout is walked like any other. Without a resolver such references fail with
+ * REFERENCE_INVALID and a hint to copy the artifact into a layout.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, open, readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { FlightDeckError, throwIfAborted } from '../errors.js';
+import type { InspectResult } from '../api/contracts/wasm.js';
+import { parseWasm } from './parser.js';
+import { walkTarGz, type BundleLimits, DEFAULT_BUNDLE_LIMITS } from './bundle.js';
+
+export interface InspectOptions {
+  signal?: AbortSignal;
+  crossCheck?: boolean;
+  bundleLimits?: BundleLimits;
+  /** Called after each module, for progress. */
+  onModule?: (path: string, done: number) => void;
+  /** Pulls a registry reference into an OCI layout and returns its `oci:` target (the registry client). */
+  resolveReference?: (reference: string, signal?: AbortSignal) => Promise<string>;
+}
+
+/** Docker's rule: the first path component names a registry when it has a dot or a port, or is localhost. */
+export function isRegistryReference(target: string): boolean {
+  const m = /^([^/]+)\/[^:@]+(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/.exec(target);
+  const host = m?.[1];
+  return host !== undefined && !host.startsWith('.') && (host.includes('.') || host.includes(':') || host === 'localhost');
+}
+
+type Visit = (path: string, bytes: AsyncIterable<Uint8Array>, size: number | undefined) => Promise<void>;
+type InputKind = InspectResult['inputKind'];
+
+interface Walked {
+  inputKind: InputKind;
+  annotations: Record<string, string>;
+}
+
+const MANIFEST_NAMES = new Set(['manifest.json', 'flight-manifest.json']);
+const MAX_FILES = 10_000;
+
+/** Inspect every module a target names. */
+export async function inspectTarget(target: string, opts: InspectOptions = {}): Promise<InspectResult> {
+  const modules: InspectResult['modules'] = [];
+  const visit: Visit = async (modulePath, bytes, size) => {
+    throwIfAborted(opts.signal);
+    const hash = createHash('sha256');
+    const hashed = async function* () {
+      for await (const chunk of bytes) {
+        hash.update(chunk);
+        yield chunk;
+      }
+    };
+    const name = modulePath === target ? target : `${target}!${modulePath}`;
+    const report = await parseWasm(hashed(), { name, ...(size === undefined ? {} : { size }), crossCheck: opts.crossCheck !== false });
+    modules.push({ path: modulePath, sha256: `sha256:${hash.digest('hex')}`, report });
+    opts.onModule?.(modulePath, modules.length);
+  };
+  const walked = await walk(target, visit, opts);
+  if (modules.length === 0) {
+    throw new FlightDeckError('INVALID_INPUT', `${target} holds no WebAssembly module.`, {
+      hint: 'Point at a .wasm file, a directory or bundle with .wasm files, or an OCI layout with a wasm layer.',
+      details: { target },
+    });
+  }
+  return { target, inputKind: walked.inputKind, annotations: walked.annotations, modules };
+}
+
+async function walk(target: string, visit: Visit, opts: InspectOptions): Promise<Walked> {
+  if (target.startsWith('oci:')) return walkOciLayout(target, visit, opts);
+  const info = await stat(target).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' && isRegistryReference(target)) {
+      if (opts.resolveReference) return undefined;
+      throw new FlightDeckError('REFERENCE_INVALID', `${target} is not a file, and registry references are not supported by inspect/check yet.`, {
+        hint: 'Copy the artifact into an OCI layout (e.g. `skopeo copy docker://HOST/REPO:TAG oci:DIR:TAG`) and pass oci:DIR:TAG.',
+        details: { target },
+      });
+    }
+    throw new FlightDeckError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `Cannot read ${target}: ${err.message}`, { cause: err, details: { target } });
+  });
+  if (!info) {
+    const layout = await opts.resolveReference!(target, opts.signal);
+    return walkOciLayout(layout, visit, opts);
+  }
+  if (info.isDirectory()) return walkDirectory(target, visit, opts);
+  if (await isGzip(target)) {
+    const annotations: Record<string, string> = {};
+    await walkBundle(target, fileChunks(target), visit, annotations, opts);
+    return { inputKind: 'bundle', annotations };
+  }
+  await visit(target, fileChunks(target), info.size);
+  return { inputKind: 'file', annotations: {} };
+}
+
+async function* fileChunks(file: string): AsyncGenerator<Uint8Array> {
+  const stream = createReadStream(file, { highWaterMark: 1 << 16 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function isGzip(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const { bytesRead, buffer } = await fh.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function walkBundle(name: string, source: AsyncIterable<Uint8Array>, visit: Visit, annotations: Record<string, string>, opts: InspectOptions): Promise<void> {
+  const limits = opts.bundleLimits ?? DEFAULT_BUNDLE_LIMITS;
+  await walkTarGz(
+    name,
+    source,
+    async (entry) => {
+      if (entry.path.endsWith('.wasm')) {
+        await visit(entry.path, entry.bytes, entry.size);
+      } else if (MANIFEST_NAMES.has(entry.path) && entry.size <= limits.maxMetadataBytes) {
+        const parts: Uint8Array[] = [];
+        for await (const chunk of entry.bytes) parts.push(chunk);
+        Object.assign(annotations, manifestAnnotations(`${name}!${entry.path}`, Buffer.concat(parts).toString('utf8'), 'BUNDLE_MALFORMED'));
+      }
+    },
+    limits,
+  );
+}
+
+/** flight.* annotations from a bundle manifest: `{ "annotations": {...} }` or top-level flight.* keys. */
+function manifestAnnotations(name: string, text: string, code: 'BUNDLE_MALFORMED' | 'INVALID_INPUT'): Record<string, string> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new FlightDeckError(code, `${name} is not valid JSON: ${(err as Error).message}`, { details: { input: name } });
+  }
+  if (!json || typeof json !== 'object') return {};
+  const obj = json as Record<string, unknown>;
+  const source = obj.annotations && typeof obj.annotations === 'object' ? (obj.annotations as Record<string, unknown>) : obj;
+  return stringEntries(source, (k) => k.startsWith('flight.'));
+}
+
+function stringEntries(obj: Record<string, unknown>, keep: (key: string) => boolean = () => true): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj)) if (keep(k) && (typeof v === 'string' || typeof v === 'number')) out[k] = String(v);
+  return out;
+}
+
+async function walkDirectory(dir: string, visit: Visit, opts: InspectOptions): Promise<Walked> {
+  const files: string[] = [];
+  const scan = async (rel: string): Promise<void> => {
+    const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await scan(child);
+      else if (e.isFile() && e.name.endsWith('.wasm')) files.push(child);
+      if (files.length > MAX_FILES) throw new FlightDeckError('INVALID_INPUT', `${dir} holds more than ${MAX_FILES} .wasm files.`, { details: { target: dir } });
+    }
+  };
+  await scan('');
+  let annotations: Record<string, string> = {};
+  for (const name of MANIFEST_NAMES) {
+    const file = path.join(dir, name);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text !== undefined) annotations = { ...annotations, ...manifestAnnotations(file, text, 'INVALID_INPUT') };
+  }
+  for (const rel of files) {
+    throwIfAborted(opts.signal);
+    const file = path.join(dir, rel);
+    await visit(rel, fileChunks(file), (await lstat(file)).size);
+  }
+  return { inputKind: 'directory', annotations };
+}
+
+// --- OCI image layout ----------------------------------------------------------------------------
+
+interface Descriptor {
+  mediaType?: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+const WASM_MEDIA = /wasm/i;
+const TARGZ_MEDIA = /tar\+gzip|tar\.gzip|\.tar\.gz$/i;
+
+/** Parse `oci:<dir>[:tag|@digest]`. */
+export function parseOciTarget(target: string): { dir: string; tag?: string; digest?: string } {
+  const rest = target.slice('oci:'.length);
+  const at = rest.lastIndexOf('@');
+  if (at > 0 && rest.slice(at + 1).startsWith('sha256:')) return { dir: rest.slice(0, at), digest: rest.slice(at + 1) };
+  const colon = rest.lastIndexOf(':');
+  if (colon > 0 && colon > rest.lastIndexOf('/')) return { dir: rest.slice(0, colon), tag: rest.slice(colon + 1) };
+  return { dir: rest };
+}
+
+export async function walkOciLayout(target: string, visit: Visit, opts: InspectOptions): Promise<Walked> {
+  const { dir, tag, digest } = parseOciTarget(target);
+  if (!dir) throw new FlightDeckError('REFERENCE_INVALID', `${target} names no directory.`, { details: { target } });
+  const index = await readJsonBlobFile(path.join(dir, 'index.json'), target);
+  const manifests = (Array.isArray(index.manifests) ? index.manifests : []) as Descriptor[];
+  const chosen = manifests.filter((m) =>
+    digest ? m.digest === digest : tag ? m.annotations?.['org.opencontainers.image.ref.name'] === tag : true,
+  );
+  if (chosen.length !== 1) {
+    const what = digest ?? (tag ? `tag ${tag}` : 'a single manifest');
+    const tags = manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']).filter(Boolean);
+    throw new FlightDeckError('NOT_FOUND', `${target}: the layout has ${chosen.length === 0 ? 'no' : 'more than one'} match for ${what}.`, {
+      hint: tags.length ? `Tags in the layout: ${tags.join(', ')}; use oci:${dir}:<tag>.` : 'Name the manifest with oci:<dir>@sha256:<digest>.',
+      details: { target },
+    });
+  }
+  const manifest = parseManifest(await readBlob(dir, chosen[0]!, target), target);
+  if (!Array.isArray(manifest.layers)) {
+    throw new FlightDeckError('MANIFEST_INVALID', `${target}: manifest ${chosen[0]!.digest} has no layers (an image index is not supported here).`, { details: { target } });
+  }
+  const annotations = stringEntries({ ...(chosen[0]!.annotations ?? {}), ...(manifest.annotations ?? {}) });
+  for (const layer of manifest.layers) {
+    throwIfAborted(opts.signal);
+    const title = layer.annotations?.['org.opencontainers.image.title'] ?? layer.digest;
+    const media = layer.mediaType ?? '';
+    if (WASM_MEDIA.test(media) && !TARGZ_MEDIA.test(media)) {
+      await visit(title, verifiedBlob(dir, layer, target), layer.size);
+    } else if (TARGZ_MEDIA.test(media)) {
+      await walkBundle(`${target}!${title}`, verifiedBlob(dir, layer, target), (p, b, s) => visit(`${title}!${p}`, b, s), annotations, opts);
+    }
+  }
+  return { inputKind: 'oci-layout', annotations };
+}
+
+function parseManifest(bytes: Uint8Array, target: string): { layers?: Descriptor[]; annotations?: Record<string, string> } {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as { layers?: Descriptor[]; annotations?: Record<string, string> };
+  } catch (err) {
+    throw new FlightDeckError('MANIFEST_INVALID', `${target}: the manifest is not valid JSON.`, { cause: err, details: { target } });
+  }
+}
+
+function blobPath(dir: string, d: Descriptor, target: string): string {
+  const m = /^(sha256|sha512):([a-f0-9]{64}|[a-f0-9]{128})$/.exec(String(d.digest));
+  if (!m) throw new FlightDeckError('DIGEST_INVALID', `${target}: descriptor digest ${JSON.stringify(d.digest)} is not a valid digest.`, { details: { target } });
+  return path.join(dir, 'blobs', m[1]!, m[2]!);
+}
+
+/** A blob's bytes, hashed while they stream; a digest or size mismatch fails at the end. */
+async function* verifiedBlob(dir: string, d: Descriptor, target: string): AsyncGenerator<Uint8Array> {
+  const file = blobPath(dir, d, target);
+  const [alg, hex] = d.digest.split(':') as [string, string];
+  const hash = createHash(alg);
+  let size = 0;
+  for await (const chunk of fileChunks(file)) {
+    hash.update(chunk);
+    size += chunk.length;
+    yield chunk;
+  }
+  if (size !== d.size) {
+    throw new FlightDeckError('BLOB_SIZE_MISMATCH', `${target}: blob ${d.digest} has ${size} bytes, the descriptor says ${d.size}.`, { details: { target, digest: d.digest } });
+  }
+  if (hash.digest('hex') !== hex) {
+    throw new FlightDeckError('BLOB_DIGEST_MISMATCH', `${target}: blob ${d.digest} does not match its digest.`, { details: { target, digest: d.digest } });
+  }
+}
+
+async function readBlob(dir: string, d: Descriptor, target: string): Promise<Uint8Array> {
+  if (!(d.size >= 0 && d.size <= 4 * 1024 * 1024)) {
+    throw new FlightDeckError('MANIFEST_INVALID', `${target}: manifest ${d.digest} size ${d.size} is out of range.`, { details: { target } });
+  }
+  const parts: Uint8Array[] = [];
+  try {
+    for await (const chunk of verifiedBlob(dir, d, target)) parts.push(chunk);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new FlightDeckError('LAYOUT_INVALID', `${target}: blob ${d.digest} is missing from the layout.`, { cause: err, details: { target } });
+    }
+    throw err;
+  }
+  return Buffer.concat(parts);
+}
+
+async function readJsonBlobFile(file: string, target: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new FlightDeckError('LAYOUT_INVALID', `${target}: cannot read ${file}: ${(err as Error).message}`, { cause: err, details: { target } });
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new FlightDeckError('LAYOUT_INVALID', `${target}: ${file} is not valid JSON.`, { cause: err, details: { target } });
+  }
+}

@@ -1,0 +1,39 @@
+/** Deterministic mutation fuzzing shared by the unit test (a few thousand cases) and the bench (100,000). */
+
+/** mulberry32: a small, fast, seeded PRNG returning [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One to four edits: flip bits, overwrite bytes, write LEB128-looking runs, truncate, insert, duplicate. */
+export function mutate(input: Uint8Array, random: () => number): Uint8Array {
+  let b = Uint8Array.from(input);
+  const at = () => Math.floor(random() * b.length);
+  const edits = 1 + Math.floor(random() * 4);
+  for (let e = 0; e < edits && b.length > 0; e++) {
+    const kind = Math.floor(random() * 6);
+    if (kind === 0) b[at()]! ^= 1 << Math.floor(random() * 8);
+    else if (kind === 1) b[at()] = Math.floor(random() * 256);
+    else if (kind === 2) {
+      const p = at();
+      for (let i = 0; i < 1 + random() * 6 && p + i < b.length; i++) b[p + i] = 0x80 | Math.floor(random() * 128);
+    } else if (kind === 3) b = b.subarray(0, at());
+    else if (kind === 4) {
+      const p = at();
+      const extra = Uint8Array.from({ length: 1 + Math.floor(random() * 8) }, () => Math.floor(random() * 256));
+      b = Uint8Array.from([...b.subarray(0, p), ...extra, ...b.subarray(p)]);
+    } else {
+      const p = at();
+      const q = Math.min(b.length, p + Math.floor(random() * 32));
+      b = Uint8Array.from([...b.subarray(0, q), ...b.subarray(p, q), ...b.subarray(q)]);
+    }
+  }
+  return b;
+}

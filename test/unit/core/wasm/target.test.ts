@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { inspectTarget, parseOciTarget } from '../../../../core/wasm/target.js';
+import { DEFAULT_BUNDLE_LIMITS } from '../../../../core/wasm/bundle.js';
+import type { FlightDeckError } from '../../../../core/errors.js';
+import { fixture, fixtureBytes } from '../../../support/wasm.js';
+import { tar, tarGz } from '../../../support/tar.js';
+import { ociLayout } from '../../../support/oci-layout.js';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fd-target-'));
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function write(dir: string, name: string, bytes: Uint8Array | string): string {
+  const file = path.join(dir, name);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, bytes);
+  return file;
+}
+
+async function failure(p: Promise<unknown>): Promise<FlightDeckError> {
+  return p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: FlightDeckError) => e,
+  );
+}
+
+describe('inspectTarget', () => {
+  it('inspects one file, hashing it while streaming', async () => {
+    const file = fixture('simd');
+    const r = await inspectTarget(file);
+    expect(r).toMatchObject({ target: file, inputKind: 'file', annotations: {} });
+    expect(r.modules).toHaveLength(1);
+    expect(r.modules[0]!.sha256).toBe(`sha256:${sha(fixtureBytes('simd'))}`);
+  });
+
+  it('inspects every .wasm below a directory, with manifest.json annotations', async () => {
+    const dir = tmp();
+    write(dir, 'b/thread.wasm', fixtureBytes('shared-memory'));
+    write(dir, 'a.wasm', fixtureBytes('simd'));
+    write(dir, 'README.md', 'not wasm');
+    write(dir, 'manifest.json', JSON.stringify({ annotations: { 'flight.target-platform': 'vita', other: 'x' } }));
+    const r = await inspectTarget(dir);
+    expect(r.inputKind).toBe('directory');
+    expect(r.modules.map((m) => m.path)).toEqual(['a.wasm', 'b/thread.wasm']);
+    expect(r.annotations).toEqual({ 'flight.target-platform': 'vita' });
+  });
+
+  it('inspects every module of a tar+gzip bundle and reads its manifest', async () => {
+    const dir = tmp();
+    const file = write(
+      dir,
+      'bundle.tar.gz',
+      tarGz([
+        { name: 'manifest.json', body: JSON.stringify({ 'flight.memory-limit': '16MB', 'flight.cpu-threads': 1 }) },
+        { name: 'wasm/', type: '5' },
+        { name: './wasm/app.wasm', body: fixtureBytes('mem-16mib') },
+        { name: 'wasm/worker.wasm', body: fixtureBytes('shared-memory') },
+      ]),
+    );
+    const r = await inspectTarget(file);
+    expect(r.inputKind).toBe('bundle');
+    expect(r.annotations).toEqual({ 'flight.memory-limit': '16MB', 'flight.cpu-threads': '1' });
+    expect(r.modules.map((m) => [m.path, m.report.features])).toEqual([
+      ['wasm/app.wasm', []],
+      ['wasm/worker.wasm', ['threads']],
+    ]);
+    expect(r.modules[1]!.sha256).toBe(`sha256:${sha(fixtureBytes('shared-memory'))}`);
+  });
+
+  it.each([
+    ['a ".." path', [{ name: '../evil.wasm', body: 'x' }], /"\.\." /],
+    ['an absolute path', [{ name: '/etc/evil.wasm', body: 'x' }], /absolute/],
+    ['a symlink', [{ name: 'link.wasm', type: '2', linkname: '/etc/passwd' }], /link entry/],
+  ])('refuses a bundle with %s (BUNDLE_MALFORMED)', async (_what, entries, message) => {
+    const file = write(tmp(), 'bad.tar.gz', tarGz(entries));
+    const err = await failure(inspectTarget(file));
+    expect(err.code).toBe('BUNDLE_MALFORMED');
+    expect(err.message).toMatch(message);
+    expect(err.details?.offset).toBe(0);
+  });
+
+  it('refuses a gzip bomb by ratio and by size, and a corrupt header checksum', async () => {
+    const dir = tmp();
+    const zeros = write(dir, 'bomb.tar.gz', tarGz([{ name: 'zeros.bin', body: new Uint8Array(40 * 1024 * 1024) }]));
+    const bomb = await failure(inspectTarget(zeros));
+    expect(bomb).toMatchObject({ code: 'BUNDLE_MALFORMED' });
+    expect(bomb.message).toMatch(/compression ratio above 200:1/);
+    const capped = await failure(inspectTarget(zeros, { bundleLimits: { ...DEFAULT_BUNDLE_LIMITS, maxUnpackedBytes: 1024 * 1024, maxRatio: 1e9 } }));
+    expect(capped.message).toMatch(/unpacks to more than 1048576 bytes/);
+    const raw = tar([{ name: 'a.wasm', body: fixtureBytes('simd') }]);
+    raw[10] = raw[10]! ^ 0xff;
+    const broken = await failure(inspectTarget(write(dir, 'sum.tar.gz', gzipSync(raw))));
+    expect(broken.message).toMatch(/checksum mismatch at byte offset 0/);
+    const notGzip = await failure(inspectTarget(write(dir, 'trunc.tar.gz', gzipSync(raw).subarray(0, 40))));
+    expect(notGzip.code).toBe('BUNDLE_MALFORMED');
+  });
+
+  it('reports a malformed module inside a bundle with the entry name and offset', async () => {
+    const bytes = Buffer.from(fixtureBytes('simd'));
+    const file = write(tmp(), 'b.tar.gz', tarGz([{ name: 'bad.wasm', body: bytes.subarray(0, 20) }]));
+    const err = await failure(inspectTarget(file));
+    expect(err.code).toBe('WASM_MALFORMED');
+    expect(err.message).toContain('b.tar.gz!bad.wasm');
+    expect(err.message).toMatch(/byte offset \d+/);
+  });
+
+  it('reads an OCI image layout: wasm layers, tar+gzip layers and manifest annotations, verifying digests', async () => {
+    const dir = tmp();
+    ociLayout(
+      dir,
+      'v1',
+      [
+        { mediaType: 'application/vnd.wasm.content.layer.v1+wasm', bytes: fixtureBytes('mem-16mib'), title: 'app.wasm' },
+        { mediaType: 'application/tar+gzip', bytes: tarGz([{ name: 'w.wasm', body: fixtureBytes('simd') }]), title: 'extra.tar.gz' },
+      ],
+      { 'flight.target-platform': 'dreamcast', 'flight.cpu-threads': '1' },
+    );
+    const r = await inspectTarget(`oci:${dir}:v1`);
+    expect(r.inputKind).toBe('oci-layout');
+    expect(r.annotations).toMatchObject({ 'flight.target-platform': 'dreamcast', 'flight.cpu-threads': '1' });
+    expect(r.modules.map((m) => m.path)).toEqual(['app.wasm', 'extra.tar.gz!w.wasm']);
+    expect((await failure(inspectTarget(`oci:${dir}:v2`))).code).toBe('NOT_FOUND');
+    // Change the wasm blob (still a valid module of the same size): the digest check fails.
+    const blob = path.join(dir, 'blobs/sha256', sha(fixtureBytes('mem-16mib')));
+    const bad = Buffer.from(fixtureBytes('mem-16mib'));
+    bad[bad.length - 2] = 0x07; // i32.const 42 -> i32.const 7
+    writeFileSync(blob, bad);
+    expect((await failure(inspectTarget(`oci:${dir}:v1`))).code).toBe('BLOB_DIGEST_MISMATCH');
+  });
+
+  it('hands registry references to a resolver (the registry client plugs in there) and walks its layout', async () => {
+    const dir = tmp();
+    ociLayout(dir, 'v1', [{ mediaType: 'application/vnd.wasm.content.layer.v1+wasm', bytes: fixtureBytes('simd'), title: 'simd.wasm' }], { 'flight.target-platform': 'vita' });
+    const asked: string[] = [];
+    const r = await inspectTarget('localhost:5000/flight/wasm/complete:v1', {
+      resolveReference: async (ref) => {
+        asked.push(ref);
+        return `oci:${dir}:v1`;
+      },
+    });
+    expect(asked).toEqual(['localhost:5000/flight/wasm/complete:v1']);
+    expect(r).toMatchObject({ inputKind: 'oci-layout', annotations: { 'flight.target-platform': 'vita' } });
+    expect(r.modules.map((m) => m.report.features)).toEqual([['simd']]);
+  });
+
+  it('parses oci: references and names registry references it cannot pull yet', async () => {
+    expect(parseOciTarget('oci:/tmp/x:v1')).toEqual({ dir: '/tmp/x', tag: 'v1' });
+    expect(parseOciTarget('oci:./a/b')).toEqual({ dir: './a/b' });
+    expect(parseOciTarget(`oci:x@sha256:${'a'.repeat(64)}`)).toEqual({ dir: 'x', digest: `sha256:${'a'.repeat(64)}` });
+    expect((await failure(inspectTarget('registry.example:5000/flight/bundle:v1'))).code).toBe('REFERENCE_INVALID');
+    expect((await failure(inspectTarget('/nonexistent/file.wasm'))).code).toBe('NOT_FOUND');
+    expect((await failure(inspectTarget('dist/missing.wasm'))).code).toBe('NOT_FOUND'); // a path, not a registry
+    expect((await failure(inspectTarget('./dist/missing.wasm'))).code).toBe('NOT_FOUND');
+    const empty = tmp();
+    expect((await failure(inspectTarget(empty))).code).toBe('INVALID_INPUT');
+  });
+});
