@@ -10,6 +10,7 @@ import type { FlagCredential } from '../credentials/env.js';
 import type { SecretStore } from '../credentials/secret-store.js';
 import { loadConfig } from '../config/config.js';
 import { checkRegistryAuth } from '../oci/client.js';
+import { createRegistryAccess, type RegistryAccess } from '../oci/access.js';
 import { wasmHandlers } from './handlers/wasm.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
@@ -31,6 +32,8 @@ export interface ApiContext {
   deps: ApiDeps;
   /** Where registry credentials come from (docs/credentials.md); the registry client asks `provider()`. */
   credentials: Credentials;
+  /** Registry clients and pulls into the content store, with those credentials. */
+  registry: RegistryAccess;
 }
 
 /** The handlers one area contributes (handlers/<area>.ts). */
@@ -50,7 +53,8 @@ export function createHandlers(deps: ApiDeps): Handlers {
       return checkRegistryAuth(registry, credential, { ...opts, plainHttpHosts: config.plainHttp });
     },
   });
-  const ctx: ApiContext = { paths, deps, credentials };
+  const registry = createRegistryAccess(paths, () => credentials.provider(deps.flagCredential));
+  const ctx: ApiContext = { paths, deps, credentials, registry };
   return {
     ...appHandlers(ctx),
     ...ociHandlers(ctx),

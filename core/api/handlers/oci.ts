@@ -1,15 +1,12 @@
 import type { AreaHandlers, ApiContext } from '../service.js';
 import type { CallContext } from '../dispatch.js';
-import { loadConfig } from '../../config/config.js';
 import { FlightDeckError } from '../../errors.js';
-import { RegistryClient, type ClientOptions } from '../../oci/client.js';
 import { listCache, openStore, pruneCache, verifyCache } from '../../oci/cache.js';
 import { writeOutputs } from '../../oci/extract.js';
-import { OciLayout } from '../../oci/layout.js';
-import { layoutSource, pull, registrySource, type BlobEvent, type ContentSource } from '../../oci/pull.js';
+import type { BlobEvent } from '../../oci/pull.js';
 import { pushFiles } from '../../oci/push.js';
 import { MASTER_REFERENCE, readMaster } from '../../oci/master.js';
-import { formatReference, parseReference, parseRegistryReference, parseRegistryTarget, type Reference } from '../../oci/reference.js';
+import { formatReference, parseReference, parseRegistryReference, parseRegistryTarget } from '../../oci/reference.js';
 
 type OciMethods = 'registry.inspect' | 'registry.master' | 'registry.pull' | 'registry.push' | 'registry.list' | 'cache.list' | 'cache.verify' | 'cache.prune';
 
@@ -28,32 +25,8 @@ function blobEmitter(ctx: CallContext): (e: BlobEvent) => void {
 
 /** Handlers of the registry client and content store (contracts/oci.ts). */
 export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
-  const { paths, deps, credentials } = ctx;
-
-  async function client(registry: string, input: { plainHttp?: boolean | undefined; insecure?: boolean | undefined }): Promise<RegistryClient> {
-    const config = await loadConfig(paths);
-    const opts: ClientOptions = {
-      plainHttp: input.plainHttp,
-      plainHttpHosts: config.plainHttp,
-      insecure: input.insecure,
-      credentials: credentials.provider(deps.flagCredential),
-    };
-    return new RegistryClient(registry, opts);
-  }
-
-  async function withSource<T>(
-    ref: Reference,
-    input: { plainHttp?: boolean | undefined; insecure?: boolean | undefined },
-    fn: (source: ContentSource) => Promise<T>,
-  ): Promise<T> {
-    if (ref.kind === 'layout') return fn(layoutSource(await OciLayout.open(ref.dir, { create: false }), ref));
-    const c = await client(ref.registry, input);
-    try {
-      return await fn(registrySource(c, ref.repository, ref.digest ?? ref.tag ?? 'latest'));
-    } finally {
-      c.close();
-    }
-  }
+  const { paths } = ctx;
+  const { client, withSource } = ctx.registry;
 
   return {
     async 'registry.inspect'(input, call) {
@@ -79,18 +52,14 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
     },
 
     async 'registry.pull'(input, call) {
-      const ref = parseReference(input.reference);
-      const store = await openStore(paths);
-      return withSource(ref, input, async (source) => {
-        const result = await pull(source, store, ref, {
-          concurrency: input.concurrency,
-          platform: input.platform,
-          signal: call.signal,
-          onEvent: blobEmitter(call),
-        });
-        const files = input.output ? await writeOutputs(store, result.layers, input.output, { unpack: Boolean(input.unpack) }) : [];
-        return { ...result, layers: result.layers.map(stripData), files, store: store.root };
+      const { store, ...result } = await ctx.registry.pullToStore(input.reference, input, {
+        concurrency: input.concurrency,
+        platform: input.platform,
+        signal: call.signal,
+        onEvent: blobEmitter(call),
       });
+      const files = input.output ? await writeOutputs(store, result.layers, input.output, { unpack: Boolean(input.unpack) }) : [];
+      return { ...result, layers: result.layers.map(stripData), files, store: store.root };
     },
 
     async 'registry.push'(input, call) {

@@ -7,12 +7,18 @@ import { packageVersion } from '../../config/package.js';
 /** Handlers of WASM inspection and platform checks (contracts/wasm.ts). */
 export function wasmHandlers(ctx: ApiContext): AreaHandlers<'platforms.list' | 'wasm.inspect' | 'wasm.check'> {
   const { paths } = ctx;
+  /** Registry references are pulled into the verified content store, then read from there like any layout. */
+  const resolveReference = async (reference: string, signal?: AbortSignal) => {
+    const pulled = await ctx.registry.pullToStore(reference, {}, { signal });
+    return `oci:${pulled.store.root}@${pulled.digest}`;
+  };
   return {
     async 'platforms.list'() {
       return { platforms: await loadProfiles(paths) };
     },
     async 'wasm.inspect'(input, call) {
       return inspectTarget(input.target, {
+        resolveReference,
         signal: call.signal,
         onModule: (path, done) => call.emit({ type: 'progress', task: 'inspect', done, detail: path }),
       });
@@ -21,6 +27,7 @@ export function wasmHandlers(ctx: ApiContext): AreaHandlers<'platforms.list' | '
       // Resolve the platforms first: an unknown id fails before any work on the target.
       const platforms = await findProfiles(paths, input.platforms);
       const inspected = await inspectTarget(input.target, {
+        resolveReference,
         signal: call.signal,
         onModule: (path, done) => call.emit({ type: 'progress', task: 'check', done, detail: path }),
       });
