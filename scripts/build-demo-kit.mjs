@@ -45,7 +45,7 @@ const MT = {
 /** Platform facts as the seeds state them (the check profiles live in assets/platforms/). */
 const PLATFORMS = [
   { id: 'dreamcast', name: 'Sega Dreamcast', memoryLimit: '16MB', cpuThreads: 1 },
-  { id: 'vita', name: 'PlayStation Vita', memoryLimit: '512MB', cpuThreads: 4 },
+  { id: 'vita', name: 'PlayStation Vita', memoryLimit: '512MB', cpuThreads: 3 },
   { id: 'v6r-small', name: 'V6R Small', memoryLimit: '128MB', cpuThreads: 2 },
   { id: 'v6r-medium', name: 'V6R Medium', memoryLimit: '512MB', cpuThreads: 4 },
   { id: 'v6r-large', name: 'V6R Large', memoryLimit: '2GB', cpuThreads: 8 },

@@ -106,24 +106,29 @@ export function parseRegistryReference(input: string): RegistryReference {
   return { kind: 'registry', registry: registry.toLowerCase(), repository, tag, digest };
 }
 
-/** Parse `oci:<dir>[:tag|@digest]`. */
+/** An image-layout ref name (`org.opencontainers.image.ref.name`): a tag, or a path-like name such as `flight/shared-types/bundles/vita:latest`. */
+const LAYOUT_REF_NAME = /^[A-Za-z0-9_][A-Za-z0-9._:@+/-]{0,511}$/;
+
+/**
+ * Parse `oci:<dir>[:ref|@digest]`. As skopeo does, the directory ends at the first colon (after a Windows
+ * drive letter), so the ref may itself hold `/` and `:` (`oci:kit:flight/shared-types/bundles/vita:latest`).
+ */
 export function parseLayoutReference(input: string): LayoutReference {
   if (!input.startsWith('oci:')) throw invalid(input, 'a layout reference starts with oci:');
   let rest = input.slice(4);
   let digest: string | undefined;
   let tag: string | undefined;
   const at = rest.lastIndexOf('@');
-  if (at >= 0 && rest.slice(at + 1).includes(':')) {
+  if (at >= 0 && rest.slice(at + 1).includes(':') && !rest.slice(at + 1).includes('/')) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!isDigest(digest)) throw invalid(input, `${JSON.stringify(digest.slice(0, 140))} is not a digest (sha256:<64 hex>)`);
   } else {
-    const colon = rest.lastIndexOf(':');
-    const sep = Math.max(rest.lastIndexOf('/'), rest.lastIndexOf('\\'));
-    if (colon > sep && colon > 1) {
+    const colon = rest.indexOf(':', /^[A-Za-z]:[\\/]/.test(rest) ? 2 : 0);
+    if (colon > 0) {
       tag = rest.slice(colon + 1);
       rest = rest.slice(0, colon);
-      if (!isTag(tag)) throw invalid(input, `tag ${JSON.stringify(tag)} must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
+      if (!LAYOUT_REF_NAME.test(tag)) throw invalid(input, `ref ${JSON.stringify(tag.slice(0, 140))} must match ${LAYOUT_REF_NAME.source}`);
     }
   }
   if (rest.length === 0) throw invalid(input, 'the layout directory is missing (oci:<dir>[:tag])');

@@ -24,7 +24,7 @@ export const RULES = [
   { id: 'feature.unsupported', severity: 'error', summary: 'The module uses a WASM feature the platform does not accept.' },
   { id: 'component.unsupported', severity: 'error', summary: 'A component on a core-modules-only kit, or canonical built-ins beyond the basic set on a basic-components kit.' },
   { id: 'metadata.target-platform-mismatch', severity: 'error', summary: 'flight.target-platform names another platform.' },
-  { id: 'metadata.memory-limit-exceeds-budget', severity: 'error', summary: 'flight.memory-limit is larger than the platform budget.' },
+  { id: 'metadata.memory-limit-exceeds-platform', severity: 'error', summary: 'flight.memory-limit (the memory the bundle was built for) is larger than the platform has.' },
   { id: 'metadata.memory-limit-below-modules', severity: 'error', summary: 'A module\'s initial linear memory is larger than flight.memory-limit declares.' },
   { id: 'metadata.cpu-threads-below-modules', severity: 'error', summary: 'flight.cpu-threads is 1 but a module uses threads.' },
   { id: 'metadata.invalid', severity: 'warning', summary: 'A flight.* annotation could not be read.' },
@@ -160,11 +160,14 @@ function checkAnnotations(annotations: Record<string, string>, modules: ModuleSu
     if (limit === undefined) {
       out.push(finding('metadata.invalid', `flight.memory-limit=${JSON.stringify(limitText)} is not a size (e.g. 16MB).`, null, { actual: limitText }));
     } else {
-      if (limit > entry.budgetBytes) {
+      // The annotation states the target's memory as the publisher sees it (seeds: Dreamcast "16MB", Vita
+      // "512MB"), so it is compared with the profile's total memory; what modules need is checked against
+      // the budget by the memory rules.
+      if (limit > p.memory.total) {
         out.push(
-          finding('metadata.memory-limit-exceeds-budget', `flight.memory-limit=${limitText} is more than the ${formatSize(entry.budgetBytes)} budget of ${p.name}.`, null, {
+          finding('metadata.memory-limit-exceeds-platform', `flight.memory-limit=${limitText} is more than the ${formatSize(p.memory.total)} of ${p.name}.`, null, {
             actual: limit,
-            limit: entry.budgetBytes,
+            limit: p.memory.total,
           }),
         );
       }

@@ -14,6 +14,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
+import { parseLayoutReference } from '../oci/reference.js';
 import type { InspectResult } from '../api/contracts/wasm.js';
 import { parseWasm } from './parser.js';
 import { walkTarGz, type BundleLimits, DEFAULT_BUNDLE_LIMITS } from './bundle.js';
@@ -195,17 +196,8 @@ const WASM_MEDIA = /wasm/i;
 const TARGZ_MEDIA = /tar\+gzip|tar\.gzip|\.tar\.gz$/i;
 
 /** Parse `oci:<dir>[:tag|@digest]`. */
-export function parseOciTarget(target: string): { dir: string; tag?: string; digest?: string } {
-  const rest = target.slice('oci:'.length);
-  const at = rest.lastIndexOf('@');
-  if (at > 0 && rest.slice(at + 1).startsWith('sha256:')) return { dir: rest.slice(0, at), digest: rest.slice(at + 1) };
-  const colon = rest.lastIndexOf(':');
-  if (colon > 0 && colon > rest.lastIndexOf('/')) return { dir: rest.slice(0, colon), tag: rest.slice(colon + 1) };
-  return { dir: rest };
-}
-
 export async function walkOciLayout(target: string, visit: Visit, opts: InspectOptions): Promise<Walked> {
-  const { dir, tag, digest } = parseOciTarget(target);
+  const { dir, tag, digest } = parseLayoutReference(target);
   if (!dir) throw new FlightDeckError('REFERENCE_INVALID', `${target} names no directory.`, { details: { target } });
   const index = await readJsonBlobFile(path.join(dir, 'index.json'), target);
   const manifests = (Array.isArray(index.manifests) ? index.manifests : []) as Descriptor[];

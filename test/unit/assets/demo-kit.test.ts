@@ -4,6 +4,10 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../support/cli.js';
 import { readLayout, sha256 } from '../../support/oci-layout.js';
+import { inspectTarget } from '../../../core/wasm/target.js';
+import { findProfiles } from '../../../core/platforms/profiles.js';
+import { checkTarget } from '../../../core/platforms/rules.js';
+import { resolvePaths } from '../../../core/config/paths.js';
 
 const KIT = path.join(ROOT, 'assets', 'demo-kit');
 const kit = readLayout(KIT);
@@ -77,5 +81,19 @@ describe('assets/demo-kit (the embedded offline default)', () => {
     for (const a of master.artifacts) {
       expect(kit.refs.find((r) => r.name === `${a.repository}:${a.tag}`)?.digest).toBe(a.digest);
     }
+  });
+});
+
+describe('demo kit against the platform profiles', () => {
+  it('every platform bundle fits its own platform; the Vita bundle does not fit Dreamcast', async () => {
+    const paths = resolvePaths({ FLIGHTDECK_HOME: path.join(KIT, 'no-user-profiles') });
+    for (const p of PLATFORMS) {
+      const inspected = await inspectTarget(`oci:${KIT}:flight/shared-types/bundles/${p}:latest`);
+      const report = checkTarget(inspected, await findProfiles(paths, [p]), 'test');
+      expect(report.platforms[0]?.findings, p).toEqual([]);
+      expect(report.summary.fits, p).toBe(true);
+    }
+    const vita = await inspectTarget(`oci:${KIT}:flight/shared-types/bundles/vita:latest`);
+    expect(checkTarget(vita, await findProfiles(paths, ['dreamcast']), 'test').summary.fits).toBe(false);
   });
 });

@@ -51,6 +51,11 @@ describe('layout references', () => {
     expect(parseLayoutReference(`oci:/tmp/kit@${D}`)).toMatchObject({ dir: '/tmp/kit', digest: D });
     expect(parseLayoutReference('oci:C:\\kits\\a:v1')).toMatchObject({ dir: 'C:\\kits\\a', tag: 'v1' });
     expect(parseReference('oci:kit').kind).toBe('layout');
+    // skopeo's rule: the directory ends at the first colon, so a layout ref name may hold / and :
+    expect(parseLayoutReference('oci:assets/demo-kit:flight/shared-types/bundles/vita:latest')).toMatchObject({
+      dir: 'assets/demo-kit',
+      tag: 'flight/shared-types/bundles/vita:latest',
+    });
   });
   it('rejects a bad digest, a bad tag and an empty dir', () => {
     expect(() => parseLayoutReference('oci:/kit@sha256:../x')).toThrowError(expect.objectContaining({ code: 'REFERENCE_INVALID' }));

@@ -59,7 +59,7 @@ describe('platform checks', () => {
 
   it('checks bundle annotations against the profile and the modules', async () => {
     const r = await check('shared-memory', ['vita'], { 'flight.target-platform': 'dreamcast', 'flight.memory-limit': '1GB', 'flight.cpu-threads': '1' });
-    expect(ids(r, 'vita')).toEqual(['metadata.target-platform-mismatch', 'metadata.memory-limit-exceeds-budget', 'metadata.cpu-threads-below-modules']);
+    expect(ids(r, 'vita')).toEqual(['metadata.target-platform-mismatch', 'metadata.memory-limit-exceeds-platform', 'metadata.cpu-threads-below-modules']);
     const r2 = await check('mem-16mib', ['vita'], { 'flight.memory-limit': '8MB', 'flight.cpu-threads': '16' });
     expect(ids(r2, 'vita')).toEqual(['metadata.memory-limit-below-modules', 'threads.declared-exceeds-platform']);
     const r3 = await check('mem-16mib', ['dreamcast'], { 'flight.target-platform': 'dreamcast', 'flight.memory-limit': '16MB', 'flight.cpu-threads': 'one' });

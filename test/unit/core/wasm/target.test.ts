@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { inspectTarget, parseOciTarget } from '../../../../core/wasm/target.js';
+import { inspectTarget } from '../../../../core/wasm/target.js';
 import { DEFAULT_BUNDLE_LIMITS } from '../../../../core/wasm/bundle.js';
 import type { FlightDeckError } from '../../../../core/errors.js';
 import { fixture, fixtureBytes } from '../../../support/wasm.js';
@@ -149,10 +149,7 @@ describe('inspectTarget', () => {
     expect(r.modules.map((m) => m.report.features)).toEqual([['simd']]);
   });
 
-  it('parses oci: references and names registry references it cannot pull yet', async () => {
-    expect(parseOciTarget('oci:/tmp/x:v1')).toEqual({ dir: '/tmp/x', tag: 'v1' });
-    expect(parseOciTarget('oci:./a/b')).toEqual({ dir: './a/b' });
-    expect(parseOciTarget(`oci:x@sha256:${'a'.repeat(64)}`)).toEqual({ dir: 'x', digest: `sha256:${'a'.repeat(64)}` });
+  it('names registry references it cannot pull without a resolver, and missing paths', async () => {
     expect((await failure(inspectTarget('registry.example:5000/flight/bundle:v1'))).code).toBe('REFERENCE_INVALID');
     expect((await failure(inspectTarget('/nonexistent/file.wasm'))).code).toBe('NOT_FOUND');
     expect((await failure(inspectTarget('dist/missing.wasm'))).code).toBe('NOT_FOUND'); // a path, not a registry
