@@ -5,7 +5,7 @@ import type { CheckReport } from '../../core/api/contract.js';
 import { FlightDeckError } from '../../core/errors.js';
 import { formatSize } from '../../core/platforms/rules.js';
 import { toJUnit, toSarif } from '../../core/platforms/formats.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import { writeFileAtomic } from '../../core/fs/atomic.js';
 
 type Format = 'text' | 'json' | 'sarif' | 'junit';
 
@@ -43,7 +43,9 @@ Examples:
         progress.finish(`${report.modules.length} module(s)`);
         const doc = render(report, opts.format, Boolean(opts.output));
         if (opts.output) {
-          await writeFileAtomic(opts.output, doc);
+          await writeFileAtomic(opts.output, doc).catch((err: unknown) => {
+            throw new FlightDeckError('IO_ERROR', `Cannot write ${opts.output}: ${(err as Error).message}`, { cause: err, details: { file: opts.output } });
+          });
           o.result(report, (r) => renderText(r, o) + `\n${o.dim(`report written to ${opts.output}`)}`);
         } else if (opts.format === 'text') {
           o.result(report, (r) => renderText(r, o));

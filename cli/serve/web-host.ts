@@ -6,19 +6,8 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { dispatch, type Handlers } from '../../core/api/dispatch.js';
 import { FlightDeckError } from '../../core/errors.js';
+import { CONTENT_SECURITY_POLICY } from '../../core/security.js';
 
-/** The same CSP as the Electron shell: nothing but our own files, no inline script, no remote content. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

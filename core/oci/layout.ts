@@ -6,9 +6,10 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { parseDigest } from './reference.js';
 import { parseDescriptor, ANNOTATION_REF_NAME, MANIFEST_MAX_BYTES, type Descriptor } from './manifest.js';
 
@@ -142,7 +143,10 @@ export class OciLayout {
     const run = this.indexLock.then(async () => {
       const { raw, manifests } = await this.readIndex();
       const next = { ...raw, schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: change(manifests) };
-      await atomicWrite(path.join(this.root, 'index.json'), JSON.stringify(next, null, 2));
+      const indexFile = path.join(this.root, 'index.json');
+      await writeFileAtomic(indexFile, JSON.stringify(next, null, 2)).catch((err: unknown) => {
+        throw fsError(err, indexFile);
+      });
     });
     this.indexLock = run.catch(() => {});
     return run;
@@ -212,23 +216,6 @@ export async function hashFile(file: string, algorithm: string): Promise<string>
   const hash = createHash(algorithm);
   for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
   return `${algorithm}:${hash.digest('hex')}`;
-}
-
-async function atomicWrite(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw fsError(err, file);
-  }
 }
 
 const FLUSH_BYTES = 1024 * 1024;

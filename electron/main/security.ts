@@ -8,17 +8,7 @@ export const APP_SCHEME = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://flightdeck`;
 export const IPC_CHANNEL = 'flightdeck:invoke';
 
-export const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export { CONTENT_SECURITY_POLICY as CSP } from '../../core/security.js';
 
 /** Only our own pages may navigate, call IPC, or be loaded. */
 export function isTrustedUrl(url: string | undefined): boolean {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CSP, SECURE_WEB_PREFERENCES, isTrustedUrl, resolveAppFile } from '../../../../electron/main/security.js';
-import { CONTENT_SECURITY_POLICY } from '../../../../cli/serve/web-host.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CONTENT_SECURITY_POLICY } from '../../../../core/security.js';
+import { ROOT } from '../../../support/cli.js';
 
 describe('Electron shell security', () => {
   it('follows the checklist in its web preferences', () => {
@@ -16,8 +19,10 @@ describe('Electron shell security', () => {
     });
   });
 
-  it('uses the same strict CSP as the web host: nothing remote, no inline script', () => {
+  it('uses the strict CSP: nothing remote, no inline script; index.html carries the same policy', () => {
     expect(CSP).toBe(CONTENT_SECURITY_POLICY);
+    const meta = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(readFileSync(path.join(ROOT, 'renderer/index.html'), 'utf8'))?.[1];
+    expect(meta).toBe(CSP.replace("; frame-ancestors 'none'", ''));
     expect(CSP).toContain("default-src 'none'");
     expect(CSP).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
   });
