@@ -15,6 +15,7 @@ import { ERROR_TABLE } from '../../../core/errors.js';
 // independent reader, and a real docker credential helper process.
 const PASSWORD = 'alice-wonderland-9f3k';
 const TOKEN_PASSWORD = 'bob-builder-77xq';
+const REFRESH_TOKEN = 'carol-refresh-token-5h2m';
 let keyring: TestKeyring;
 let basicReg: TestRegistry;
 let tokenReg: TestRegistry;
@@ -27,7 +28,7 @@ beforeAll(async () => {
   keyring = await startKeyring();
   basicReg = await startRegistry({ htpasswd: execFileSync('htpasswd', ['-Bbn', 'alice', PASSWORD], { encoding: 'utf8' }) });
   const pair = makeCert(mkdtempSync(path.join(os.tmpdir(), 'fd-cert-')), 'token-signer', 'flightdeck-token');
-  tokens = await startTokenServer({ cert: pair.cert, key: pair.key, users: { bob: TOKEN_PASSWORD } });
+  tokens = await startTokenServer({ cert: pair.cert, key: pair.key, users: { bob: TOKEN_PASSWORD }, refreshTokens: { [REFRESH_TOKEN]: 'carol' } });
   tokenReg = await startRegistry({ token: { realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootcertbundle: pair.cert } });
   home = tempHome();
 });
@@ -86,6 +87,17 @@ describe('flightdeck login / logout / credentials (real keychain, real registrie
     expect(tokens.requests.some((q) => q.account === 'bob' && q.authorized)).toBe(true);
   });
 
+  it('logs in with an identity (OAuth2 refresh) token, exchanged at the token service', async () => {
+    const bad = await cli(['login', tokenReg.host, '--identity-token-stdin'], 'not-a-refresh-token');
+    expect(bad.code).toBe(ERROR_TABLE.REGISTRY_UNAUTHORIZED.exit);
+    const ok = await cli(['login', tokenReg.host, '--identity-token-stdin', '--json'], REFRESH_TOKEN);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ registry: tokenReg.host, kind: 'identity-token', source: 'keychain' });
+    expect(tokens.requests.some((q) => q.account === 'carol' && q.authorized)).toBe(true);
+    const test = await cli(['credentials', 'test', tokenReg.host, '--json']);
+    expect(JSON.parse(test.stdout)).toMatchObject({ kind: 'identity-token', source: 'keychain' });
+  });
+
   it('warns when the password is given as an argument', async () => {
     const r = await cli(['login', basicReg.host, '-u', 'alice', '-p', PASSWORD]);
     expect(r.code).toBe(0);
@@ -134,6 +146,7 @@ describe('flightdeck login / logout / credentials (real keychain, real registrie
     for (const text of outputs) {
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain(TOKEN_PASSWORD);
+      expect(text).not.toContain(REFRESH_TOKEN);
       expect(text).not.toContain(Buffer.from(`alice:${PASSWORD}`).toString('base64'));
     }
   });
