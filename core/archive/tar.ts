@@ -1,0 +1,186 @@
+/**
+ * One streaming reader for tar and tar+gzip, shared by everything that opens archives (WASM bundles,
+ * `pull --unpack`, kits). It reads ustar, GNU long names (`L`) and pax records (`x` path/linkpath,
+ * `g` ignored), verifies every header checksum, and hands entries to the caller in archive order with
+ * their bytes as a stream (whatever the caller leaves unread is skipped). It never writes anything and
+ * makes no policy about links or paths: callers decide what to refuse. Limits guard memory and gzip
+ * bombs. Problems are `TarFormatError`s with the byte offset in the unpacked stream; callers map them to
+ * their own error code.
+ */
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+export class TarFormatError extends Error {
+  override readonly name = 'TarFormatError';
+  constructor(
+    message: string,
+    /** Byte offset in the (unpacked) tar stream, or in the compressed input for gzip errors. */
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface TarLimits {
+  /** Total unpacked bytes (gzip only). */
+  maxUnpackedBytes: number;
+  /** Unpacked/packed ratio, enforced once more than `ratioFloor` bytes are unpacked (gzip only). */
+  maxRatio: number;
+  ratioFloor: number;
+  maxEntries: number;
+  /** Largest long-name / pax record read into memory. */
+  maxMetadataBytes: number;
+}
+
+export const DEFAULT_TAR_LIMITS: TarLimits = {
+  maxUnpackedBytes: 1024 ** 3,
+  maxRatio: 200,
+  ratioFloor: 16 * 1024 ** 2,
+  maxEntries: 10_000,
+  maxMetadataBytes: 1024 ** 2,
+};
+
+/** `0` file (also for NUL and `7`), `1` hard link, `2` symlink, `3`/`4` device, `5` directory, `6` FIFO. */
+export type TarType = '0' | '1' | '2' | '3' | '4' | '5' | '6' | 'other';
+
+export interface TarEntry {
+  /** As stored (pax/long names applied); not checked: see `safeEntryPath`. */
+  path: string;
+  type: TarType;
+  size: number;
+  mode: number;
+  linkname: string;
+  /** Offset of the entry's header in the tar stream. */
+  offset: number;
+  /** The entry's bytes; read them (or not) before asking for the next entry. */
+  body: AsyncIterable<Buffer>;
+}
+
+/** Gunzip with bomb guards: total size and ratio caps. */
+export async function* gunzipLimited(source: AsyncIterable<Uint8Array>, limits: TarLimits = DEFAULT_TAR_LIMITS): AsyncGenerator<Buffer> {
+  let packed = 0;
+  let unpacked = 0;
+  const counted = async function* () {
+    for await (const chunk of source) {
+      packed += chunk.length;
+      yield chunk;
+    }
+  };
+  const gunzip = Readable.from(counted()).pipe(createGunzip());
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      unpacked += chunk.length;
+      if (unpacked > limits.maxUnpackedBytes) throw new TarFormatError(`unpacks to more than ${limits.maxUnpackedBytes} bytes (gzip bomb guard)`, unpacked);
+      if (unpacked > limits.ratioFloor && unpacked > packed * limits.maxRatio) {
+        throw new TarFormatError(`compression ratio above ${limits.maxRatio}:1 (gzip bomb guard)`, unpacked);
+      }
+      yield chunk;
+    }
+  } catch (err) {
+    if (err instanceof TarFormatError) throw err;
+    throw new TarFormatError(`not a valid gzip stream (${(err as Error).message})`, packed);
+  } finally {
+    gunzip.destroy();
+  }
+}
+
+/** Walk the entries of an (uncompressed) tar stream. End-of-archive blocks may be missing. */
+export async function* tarEntries(source: AsyncIterable<Uint8Array>, limits: TarLimits = DEFAULT_TAR_LIMITS): AsyncGenerator<TarEntry> {
+  const it = source[Symbol.asyncIterator]();
+  let buf: Buffer = Buffer.alloc(0);
+  let offset = 0; // stream offset of buf[0]
+  const fill = async (n: number): Promise<boolean> => {
+    while (buf.length < n) {
+      const r = await it.next();
+      if (r.done) return false;
+      buf = buf.length === 0 ? Buffer.from(r.value) : Buffer.concat([buf, r.value]);
+    }
+    return true;
+  };
+  const take = (n: number): Buffer => {
+    const out = buf.subarray(0, n);
+    buf = buf.subarray(n);
+    offset += n;
+    return out;
+  };
+  const need = async (n: number, what: string): Promise<Buffer> => {
+    if (!(await fill(n))) throw new TarFormatError(`truncated archive: ${what} ends early`, offset + buf.length);
+    return take(n);
+  };
+
+  let entries = 0;
+  let longName: string | undefined;
+  let pax: Record<string, string> = {};
+  for (;;) {
+    if (!(await fill(1))) return;
+    const at = offset;
+    const header = await need(512, 'a tar header');
+    if (header.every((b) => b === 0)) return;
+    verifyChecksum(header, at);
+    const size = octal(header, 124, 12, at);
+    const typeChar = String.fromCharCode(header[156] ?? 0x30);
+    const padded = size + ((512 - (size % 512)) % 512);
+    if (typeChar === 'L' || typeChar === 'x' || typeChar === 'g') {
+      if (size > limits.maxMetadataBytes) throw new TarFormatError(`a metadata record of ${size} bytes`, at);
+      const text = (await need(padded, 'a tar metadata record')).subarray(0, size).toString('utf8');
+      if (typeChar === 'L') longName = text.replace(/\0.*$/s, '');
+      else if (typeChar === 'x') pax = paxRecords(text);
+      continue;
+    }
+    if (++entries > limits.maxEntries) throw new TarFormatError(`more than ${limits.maxEntries} entries`, at);
+    const path = pax.path ?? longName ?? headerName(header);
+    const linkname = pax.linkpath ?? field(header, 157, 100);
+    longName = undefined;
+    pax = {};
+    let remaining = size;
+    const body = (async function* () {
+      while (remaining > 0) {
+        if (buf.length === 0 && !(await fill(1))) throw new TarFormatError(`truncated archive: entry "${path}" ends early`, offset);
+        const chunk = take(Math.min(remaining, buf.length));
+        remaining -= chunk.length;
+        yield chunk;
+      }
+    })();
+    yield { path, type: tarType(typeChar), size, mode: octal(header, 100, 8, at) || 0o644, linkname, offset: at, body };
+    for await (const _ of body) void _; // skip what the caller left unread
+    if (padded > size) await need(padded - size, 'tar padding');
+  }
+}
+
+function tarType(c: string): TarType {
+  if (c === '0' || c === '\0' || c === '7') return '0';
+  return (['1', '2', '3', '4', '5', '6'] as const).find((t) => t === c) ?? 'other';
+}
+
+function field(block: Buffer, start: number, len: number): string {
+  const s = block.subarray(start, start + len);
+  const nul = s.indexOf(0);
+  return (nul >= 0 ? s.subarray(0, nul) : s).toString('utf8');
+}
+
+function headerName(block: Buffer): string {
+  const name = field(block, 0, 100);
+  const prefix = field(block, 257, 5) === 'ustar' ? field(block, 345, 155) : '';
+  return prefix ? `${prefix}/${name}` : name;
+}
+
+function octal(block: Buffer, start: number, len: number, at: number): number {
+  const text = field(block, start, len).trim();
+  if (!/^[0-7]*$/.test(text)) throw new TarFormatError(`invalid tar number field "${text.slice(0, 12)}"`, at + start);
+  return text === '' ? 0 : parseInt(text, 8);
+}
+
+function verifyChecksum(block: Buffer, at: number): void {
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  if (octal(block, 148, 8, at) !== sum) throw new TarFormatError('tar header checksum mismatch', at);
+}
+
+function paxRecords(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\d+ ([^=]+)=(.*)$/s.exec(line);
+    if (m?.[1]) out[m[1]] = m[2] ?? '';
+  }
+  return out;
+}
