@@ -51,7 +51,7 @@ describe('tarEntries', () => {
     const good = tar([{ name: 'a', body: 'x'.repeat(1000) }, { name: 'b', body: 'y' }]);
     await expect(read(good.subarray(0, 700))).rejects.toMatchObject({ name: 'TarFormatError', message: expect.stringContaining('truncated') });
     const bad = Buffer.from(good);
-    bad[1536 + 3] ^= 0xff; // second header
+    bad[1536 + 3] = bad[1536 + 3]! ^ 0xff; // second header
     await expect(read(bad)).rejects.toMatchObject({ message: 'tar header checksum mismatch', offset: 1536 });
     await expect(read(good, { ...DEFAULT_TAR_LIMITS, maxEntries: 1 })).rejects.toBeInstanceOf(TarFormatError);
   });
