@@ -3,12 +3,13 @@ import { dispatch, type CallContext, type Handlers } from '../core/api/dispatch.
 import type { Input, Method, Output } from '../core/api/contract.js';
 import { FlightDeckError } from '../core/errors.js';
 import { nativeProbes } from '../native-bridge/probes.js';
+import { deployPorts } from '../native-bridge/transports.js';
 
 let handlers: Handlers | undefined;
 
 /** The composition root: core handlers wired to the native-bridge adapters. */
 export function appHandlers(): Handlers {
-  return (handlers ??= createHandlers({ probes: nativeProbes }));
+  return (handlers ??= createHandlers({ probes: nativeProbes, deploy: deployPorts }));
 }
 
 /** Call the api exactly as the UI does (same validation, same envelope), unwrapping for the CLI. */

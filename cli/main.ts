@@ -4,11 +4,17 @@ import { FlightDeckError } from '../core/errors.js';
 import { packageVersion } from '../core/config/package.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerServe } from './commands/serve.js';
+import { registerDeploy } from './commands/deploy.js';
+import { registerDevice, registerMonitor } from './commands/device.js';
+import { registerDevices } from './commands/devices.js';
+import { registerEmulate } from './commands/emulate.js';
 
 const EXAMPLES = `
 Examples:
   $ flightdeck doctor                      what works on this machine, and how to fix the rest
   $ flightdeck serve                       open the Flight Deck UI in a browser
+  $ flightdeck deploy app.wasm --device tcp://127.0.0.1:7000 --run
+                                           check, upload, verify, commit and run a payload
   $ flightdeck doctor --json | jq .        every command speaks JSON for scripts and CI
 
 Global options go before or after the command. Exit codes are listed in docs/errors.md.`;
@@ -40,6 +46,11 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
 
   registerDoctor(program, out);
   registerServe(program, out);
+  registerDeploy(program, out);
+  registerDevices(program, out);
+  registerDevice(program, out);
+  registerMonitor(program, out);
+  registerEmulate(program, out);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }

@@ -311,7 +311,7 @@ export class Device {
     const slot = (['A', 'B'] as const).find((s) => state.slots[s]?.sha256 === req.sha256);
     if (!slot) throw new Refusal('REFUSED', `no verified payload sha256:${req.sha256} to commit`);
     if (state.active !== slot) {
-      this.reach('commit');
+      // The 'commit' crash point sits between the fsync of the new state.json.tmp and its rename.
       this.store.writeState({ ...state, active: slot }, 'commit-rename');
       this.o.log?.(`committed ${req.sha256.slice(0, 12)}: slot ${slot} is active`);
     }

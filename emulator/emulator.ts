@@ -47,7 +47,12 @@ export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
     throw new FlightDeckError('USAGE', 'The emulator needs exactly one of --listen tcp://HOST:PORT or --serial PATH.');
   }
   const crash = o.crash ?? (() => process.kill(process.pid, 'SIGKILL'));
-  const store = new SlotStore(o.stateDir);
+  const store = new SlotStore(o.stateDir, () => {
+    if (o.faults?.crashAt === 'commit') {
+      o.log?.('crash at commit');
+      crash('commit');
+    }
+  });
   const device = new Device({
     limits,
     store,

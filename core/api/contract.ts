@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { appContract } from './contracts/app.js';
+import { deployContract } from './contracts/deploy.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -17,6 +18,7 @@ export const ErrorPayloadSchema = z.object({
 });
 
 export * from './contracts/app.js';
+export * from './contracts/deploy.js';
 
 /**
  * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the
@@ -24,6 +26,7 @@ export * from './contracts/app.js';
  */
 export const contract = {
   ...appContract,
+  ...deployContract,
 } as const;
 
 export type Contract = typeof contract;

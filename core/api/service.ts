@@ -3,12 +3,15 @@ import type { Method } from './contract.js';
 import type { CapabilityProbe } from '../doctor/doctor.js';
 import { resolvePaths, type FlightDeckPaths } from '../config/paths.js';
 import { appHandlers } from './handlers/app.js';
+import { deployHandlers, type DeployPorts } from './handlers/deploy.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
   paths?: FlightDeckPaths;
   /** Machine probes from native-bridge (keychain, serial, usb, electron). */
   probes: CapabilityProbe[];
+  /** Device transports, discovery and the payload check (native-bridge); absent: no device support. */
+  deploy?: DeployPorts;
 }
 
 /** What every area's handler factory receives. */
@@ -28,5 +31,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
   const ctx: ApiContext = { paths: deps.paths ?? resolvePaths(), deps };
   return {
     ...appHandlers(ctx),
+    ...deployHandlers(ctx),
   };
 }

@@ -41,9 +41,9 @@ export interface SessionTimings {
 
 export const DEFAULT_TIMINGS: SessionTimings = { replyMs: 5000, ackMs: 2000, maxRetries: 10 };
 
-/** HELLO tries at a new line rate (3 x this) outlast the device's fallback (RATE_FALLBACK_MS), so both fall back together. */
+/** The host probes a new line rate with 3 HELLOs of this long; the device keeps the new rate longer (RATE_FALLBACK_MS), so the host gives up first and both end at the old rate. */
 export const RATE_PROBE_MS = 1000;
-export const RATE_FALLBACK_MS = 1500;
+export const RATE_FALLBACK_MS = 3500;
 
 export interface UploadProgress {
   /** Payload bytes the device acknowledged. */

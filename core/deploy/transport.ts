@@ -74,7 +74,7 @@ export function parseDeviceUri(uri: string, listen = false): DeviceUri {
   switch (url.protocol) {
     case 'serial:': {
       const path = decodeURIComponent(url.pathname);
-      if (!path || path === '/' || url.host) throw invalid(uri, 'expected serial:///absolute/path/to/port');
+      if (!/^serial:\/\/\//i.test(uri) || path === '/' || url.host) throw invalid(uri, 'expected serial:///absolute/path/to/port');
       const baudText = url.searchParams.get('baud');
       const baud = baudText === null ? DEFAULT_BAUD : Number(baudText);
       if (!Number.isInteger(baud) || baud < 300 || baud > 16_000_000) throw invalid(uri, `baud ${JSON.stringify(baudText)} is not a line rate`);

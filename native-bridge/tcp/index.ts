@@ -38,7 +38,7 @@ export function socketTransport(socket: net.Socket, description: string): ByteTr
   };
 }
 
-export function connectTcp(host: string, port: number, description: string, timeoutMs = 5000): Promise<ByteTransport> {
+export function openTcp(host: string, port: number, description: string, timeoutMs = 5000): Promise<ByteTransport> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     const timer = setTimeout(() => {

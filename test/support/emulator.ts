@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/emulator.js';
+import { BIN, ROOT } from './cli.js';
 
 export function stateDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'fd-kit-'));
@@ -43,4 +45,46 @@ export function readSlots(dir: string): SlotsOnDisk {
 export function activePayload(dir: string): Buffer | null {
   const s = readSlots(dir);
   return s.active ? s[s.active] : null;
+}
+
+export interface EmulatorProcess {
+  uri: string;
+  pid: number;
+  name: string;
+  stderr: () => string;
+  /** Resolves with the exit code and signal once the process ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM (a clean stop: it unregisters itself) and wait. */
+  stop(): Promise<void>;
+}
+
+/** `flightdeck emulate --json ...` from dist/, as a separate process that can be killed or crash. */
+export async function spawnEmulator(args: string[], env: NodeJS.ProcessEnv = {}): Promise<EmulatorProcess> {
+  const child = spawn(process.execPath, [BIN, 'emulate', '--json', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`emulator did not start: ${stderr}`)), 10_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(out.slice(0, nl));
+      }
+    });
+    void exited.then(() => reject(new Error(`emulator exited: ${stderr}`)));
+  });
+  const announced = JSON.parse(line) as { uri: string; pid: number; name: string };
+  return {
+    ...announced,
+    stderr: () => stderr,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

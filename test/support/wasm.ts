@@ -45,3 +45,19 @@ export function helloModule(text: string, code: number): Buffer {
     (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
     (call $exit (i32.const ${code}))))`);
 }
+
+/** The module with a custom section holding `bytes` appended (still a valid module). */
+export function withCustomSection(module: Buffer, name: string, bytes: Buffer): Buffer {
+  const leb = (n: number) => {
+    const out: number[] = [];
+    do {
+      let b = n & 0x7f;
+      n >>>= 7;
+      if (n) b |= 0x80;
+      out.push(b);
+    } while (n);
+    return Buffer.from(out);
+  };
+  const content = Buffer.concat([leb(name.length), Buffer.from(name), bytes]);
+  return Buffer.concat([module, Buffer.from([0]), leb(content.length), content]);
+}

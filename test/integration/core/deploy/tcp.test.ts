@@ -5,7 +5,7 @@ import { sha256, type Payload } from '../../../../core/deploy/payload.js';
 import { HostSession } from '../../../../core/deploy/session.js';
 import { parseDeviceUri } from '../../../../core/deploy/transport.js';
 import { FlightDeckError } from '../../../../core/errors.js';
-import { connectTcp } from '../../../../native-bridge/tcp/index.js';
+import { openTcp } from '../../../../native-bridge/tcp/index.js';
 import type { Emulator } from '../../../../emulator/emulator.js';
 import { codeModule, wat2wasm } from '../../../support/wasm.js';
 import { activePayload, readSlots, stateDir, tcpEmulator } from '../../../support/emulator.js';
@@ -24,7 +24,7 @@ async function emulator(opts: Parameters<typeof tcpEmulator>[0]): Promise<Emulat
 function connect(uri: string) {
   const u = parseDeviceUri(uri);
   if (u.kind !== 'tcp') throw new Error('tcp only');
-  return connectTcp(u.host, u.port, uri);
+  return openTcp(u.host, u.port, uri);
 }
 
 function payload(bytes: Buffer, platform?: string): Payload {

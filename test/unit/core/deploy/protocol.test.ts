@@ -43,7 +43,7 @@ describe('device URIs', () => {
     expect(parseDeviceUri(formatDeviceUri(parseDeviceUri(text)))).toEqual(uri);
   });
 
-  it.each(['ttyUSB0', 'serial://host/dev/x', 'serial:///dev/x?baud=fast', 'tcp://host', 'tcp://h:70000', 'usb://1:2', 'ftp://x:1', 'tcp://127.0.0.1:0'])(
+  it.each(['ttyUSB0', 'serial:/dev/x', 'serial://host/dev/x', 'serial:///dev/x?baud=fast', 'tcp://host', 'tcp://h:70000', 'usb://1:2', 'ftp://x:1', 'tcp://127.0.0.1:0'])(
     'rejects %s with DEVICE_URI_INVALID naming it',
     (text) => {
       let err: unknown;
