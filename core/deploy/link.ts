@@ -13,15 +13,13 @@ export class FrameLink {
   private waiter: (() => void) | undefined;
   private closedWith: Error | undefined | null = null;
   private readonly unsubscribe: () => void;
-  /** Raw bytes received and sent, for rate reporting. */
-  bytesIn = 0;
+  /** Bytes put on the wire (frames after escaping), for rate reporting. */
   bytesOut = 0;
 
   constructor(transport: ByteTransport, maxFrame: number) {
     this.transport = transport;
     this.decoder = new FrameDecoder(maxFrame);
     this.unsubscribe = transport.onData((chunk) => {
-      this.bytesIn += chunk.length;
       const frames = this.decoder.push(chunk);
       if (frames.length === 0) return;
       this.queue.push(...frames);
@@ -53,11 +51,6 @@ export class FrameLink {
     const frame = encodeFrame(type, body);
     this.bytesOut += frame.length;
     await this.transport.write(frame);
-  }
-
-  /** A queued frame without waiting, if any. */
-  poll(): Frame | undefined {
-    return this.queue.shift();
   }
 
   /** The next frame; DEVICE_TIMEOUT after `timeoutMs`, DEVICE_DISCONNECTED when the stream ends. */

@@ -44,8 +44,6 @@ export type SlotName = z.infer<typeof SlotName>;
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const SlotContent = z.object({ sha256: Sha256, size: z.number().int().nonnegative() }).nullable();
 
-export const HelloSchema = z.object({ version: z.number().int() });
-
 export const InfoSchema = z.object({
   version: z.number().int(),
   platform: z.string(),
