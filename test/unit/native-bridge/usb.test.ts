@@ -25,7 +25,7 @@ import {
   type UsbModule,
   type UsbOutEndpointLike,
 } from '../../../native-bridge/usb/index.js';
-import { FlightDeckError } from '../../../core/errors.js';
+import type { FlightDeckError } from '../../../core/errors.js';
 import { activePayload, stateDir } from '../../support/emulator.js';
 import { withCustomSection } from '../../support/wasm.js';
 
