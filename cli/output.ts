@@ -68,6 +68,11 @@ export class Output {
     else this.s.stdout.write(redact(human(value)) + '\n');
   }
 
+  /** Text from elsewhere (a payload's output), unformatted, redacted, to the stream it came from. */
+  passthrough(stream: 'stdout' | 'stderr', text: string): void {
+    this.s[stream].write(redact(text));
+  }
+
   /** A message for people (stderr). Hidden by --quiet and --json. */
   info(message: string): void {
     if (!this.opts.quiet && !this.opts.json) this.s.stderr.write(redact(message) + '\n');

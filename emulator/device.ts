@@ -143,9 +143,11 @@ export class Device {
             await this.handle(link, frame, line);
           }
         } catch (err) {
-          if (!(err instanceof Refusal)) throw err;
-          this.o.log?.(`refused ${MSG_NAMES[frame.type] ?? frame.type}: ${err.message}`);
-          await link.send(Msg.ERROR, json(err.body));
+          if (err instanceof FlightDeckError && err.code === 'DEVICE_DISCONNECTED') throw err;
+          // A refusal, or a fault of the device itself (e.g. its disk is full): the host gets the reason.
+          const body: DeviceErrorBody = err instanceof Refusal ? err.body : { code: 'REFUSED', message: `device error: ${(err as Error).message}` };
+          this.o.log?.(`refused ${MSG_NAMES[frame.type] ?? frame.type}: ${body.message}`);
+          await link.send(Msg.ERROR, json(body));
         }
       }
     } catch (err) {

@@ -16,8 +16,8 @@ export function intOption(name: string, value: string | undefined): number | und
 export function printLog(o: Output, e: Record<string, unknown>): void {
   const text = String(e.text ?? '');
   if (o.opts.json) o.event({ event: 'log', stream: e.stream, text });
-  else if (e.stream === 'stdout') process.stdout.write(text);
-  else process.stderr.write(e.stream === 'device' ? o.dim(text) : text);
+  else if (e.stream === 'stdout') o.passthrough('stdout', text);
+  else o.passthrough('stderr', e.stream === 'device' ? o.dim(text) : text);
 }
 
 function renderState(s: DeviceStateView, o: Output): string[] {

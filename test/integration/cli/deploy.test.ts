@@ -135,10 +135,21 @@ describe('flightdeck deploy, device, monitor, devices, emulate', () => {
     );
   });
 
-  it('a stopped emulator unregisters itself', async () => {
-    const other = await spawnEmulator(['--platform', 'dreamcast', '--listen', 'tcp://127.0.0.1:0', '--state', stateDir()], env);
+  it('devices --watch reports an emulator coming and going; a stopped emulator unregisters itself', async () => {
+    const watcher = spawn(process.execPath, [BIN, 'devices', '--watch', '--json'], { cwd: ROOT, env: { ...process.env, ...env } });
+    let events = '';
+    watcher.stderr.on('data', (d: Buffer) => (events += d.toString()));
+    let first = '';
+    watcher.stdout.on('data', (d: Buffer) => (first += d.toString()));
+    await waitFor(async () => first.includes('"devices"'), 'the first listing', 5000);
+    const other = await spawnEmulator(['--platform', 'dreamcast', '--listen', 'tcp://127.0.0.1:0', '--state', stateDir(), '--name', 'watched'], env);
     expect((await cli(['devices', '--json'])).stdout).toContain(other.uri);
+    await waitFor(async () => events.includes(other.uri), 'a devices event with the new emulator', 5000);
     await other.stop();
     expect((await cli(['devices', '--json'])).stdout).not.toContain(other.uri);
+    await waitFor(async () => events.trim().split('\n').at(-1)?.includes(other.uri) === false, 'a devices event without it', 5000);
+    watcher.kill('SIGINT');
+    await new Promise((resolve) => watcher.once('exit', resolve));
+    expect(watcher.exitCode).toBe(0);
   });
 });
