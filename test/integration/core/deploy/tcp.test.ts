@@ -111,6 +111,27 @@ describe('deploy over TCP to the emulator', () => {
     expect(readSlots(dir)).toMatchObject({ active: 'B', A, B });
   });
 
+  // Pull the cable at byte offsets that land in the handshake, BEGIN, the upload and its last block.
+  it.each([
+    ['handshake', 3],
+    ['begin', 40],
+    ['mid-block', Math.floor(A.length / 3)],
+    ['the last block', Math.floor(A.length * 0.97)],
+  ])('a disconnect during %s leaves the committed payload and the next deploy completes', async (_phase, at) => {
+    const dir = stateDir();
+    const clean = await emulator({ stateDir: dir });
+    await deployTo(clean.uri, A, { compression: 'none' });
+    await clean.close();
+    const e = await emulator({ stateDir: dir, faults: { disconnectAfter: at } });
+    const err = await rejection(deployTo(e.uri, B, { compression: 'none', blockSize: 4096 }));
+    expect(['DEVICE_DISCONNECTED', 'DEVICE_TIMEOUT']).toContain(err.code);
+    expect(readSlots(dir)).toMatchObject({ active: 'A', A, B: null });
+    const durable = readSlots(dir).upload?.durable ?? 0;
+    const r = await deployTo(e.uri, B, { compression: 'none', blockSize: 4096 });
+    expect(r.resumedFrom).toBe(durable);
+    expect(readSlots(dir)).toMatchObject({ active: 'B', A, B, upload: null });
+  });
+
   it('refuses a device of another platform before sending a byte of the payload', async () => {
     const dir = stateDir();
     const e = await emulator({ stateDir: dir, platform: 'dreamcast' });
