@@ -34,6 +34,7 @@ import type { SlotStore } from './slots.js';
 
 export const MAX_FRAME = (256 << 10) + 64;
 const LOG_HISTORY = 1000;
+const RATE_TURNAROUND_MS = 50;
 
 export interface DeviceOptions {
   limits: PlatformLimits;
@@ -191,6 +192,8 @@ export class Device {
     const req = parseBody(SetRateSchema, frame.body);
     if (!req || !line.rates.includes(req.baud)) throw new Refusal('REFUSED', `line rate ${req?.baud} is not one of ${line.rates.join(', ')}`);
     await link.send(Msg.RATE_OK, json({ baud: req.baud }));
+    // Changing the rate flushes the port's buffers: let RATE_OK leave first (a UART's turnaround time).
+    await new Promise((resolve) => setTimeout(resolve, RATE_TURNAROUND_MS));
     await line.set(req.baud);
   }
 

@@ -46,11 +46,31 @@ export class FrameLink {
     w?.();
   }
 
+  /**
+   * How long a write of `bytes` may take before the line counts as stuck (a serial port whose peer stopped
+   * reading blocks its writer forever). The host session sets it from its timings and the line rate.
+   */
+  writeTimeoutMs: (bytes: number) => number = () => 30_000;
+
   async send(type: number, body?: Uint8Array): Promise<void> {
     if (this.closedWith !== null) throw this.disconnected();
     const frame = encodeFrame(type, body);
     this.bytesOut += frame.length;
-    await this.transport.write(frame);
+    const ms = this.writeTimeoutMs(frame.length);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.transport.write(frame),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new FlightDeckError('DEVICE_TIMEOUT', `${this.transport.description} stopped taking data (a write did not finish within ${ms} ms).`)),
+            ms,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The next frame; DEVICE_TIMEOUT after `timeoutMs`, DEVICE_DISCONNECTED when the stream ends. */

@@ -41,7 +41,7 @@ export interface SessionTimings {
 
 export const DEFAULT_TIMINGS: SessionTimings = { replyMs: 5000, ackMs: 2000, maxRetries: 10 };
 
-/** The host probes a new line rate with 3 HELLOs of this long; the device keeps the new rate longer (RATE_FALLBACK_MS), so the host gives up first and both end at the old rate. */
+/** The host probes a new line rate with HELLOs for 3 x this; the device keeps the new rate longer (RATE_FALLBACK_MS), so the host gives up first and both end at the old rate. */
 export const RATE_PROBE_MS = 1000;
 export const RATE_FALLBACK_MS = 3500;
 
@@ -79,6 +79,8 @@ export class HostSession {
     this.info = info;
     this.t = timings;
     this.signal = signal;
+    // A write may take its line time (8N1) plus the reply timeout; longer means the line is stuck.
+    link.writeTimeoutMs = (bytes) => timings.replyMs + (info.lineRate ? Math.ceil((bytes * 10 * 1000) / info.lineRate) : 0);
   }
 
   /** Handshake on an open transport. Closes the transport when the device does not answer as a Flight device. */
@@ -137,27 +139,29 @@ export class HostSession {
   }
 
   /**
-   * Switch the serial line rate. The device acknowledges at the old rate, both switch, and the host says
-   * HELLO at the new rate; when that fails both sides fall back to the old rate. Returns the rate in use.
+   * Switch the serial line rate. The device answers RATE_OK at the old rate and switches; the host switches
+   * and says HELLO at the new rate. When that fails, or RATE_OK never came (changing the rate flushes the
+   * port's buffers), the host goes (back) to the old rate and says HELLO until the device has fallen back
+   * too, RATE_FALLBACK_MS after its last good frame. Returns the rate in use.
    */
   async switchLineRate(baud: number): Promise<number> {
     const transport = this.link.transport;
     const old = this.info.lineRate;
     if (!transport.setLineRate || old === 0 || baud === old || !this.info.lineRates.includes(baud)) return old;
-    await this.request(Msg.SET_RATE, { baud }, Msg.RATE_OK);
-    await transport.setLineRate(baud);
-    try {
-      // Fixed probe timing: the device falls back after RATE_FALLBACK_MS without a good frame at the new rate.
-      const info = await hello(this.link, { ...this.t, replyMs: RATE_PROBE_MS }, this.signal);
-      Object.assign(this.info, info);
-      return baud;
-    } catch (err) {
-      if (!(err instanceof FlightDeckError) || err.code !== 'DEVICE_TIMEOUT') throw err;
+    await this.link.send(Msg.SET_RATE, json({ baud }));
+    if (await this.await(Msg.RATE_OK, RATE_PROBE_MS)) {
+      await transport.setLineRate(baud);
+      const info = await helloUntil(this.link, Date.now() + 3 * RATE_PROBE_MS, this.signal);
+      if (info) {
+        Object.assign(this.info, info);
+        return baud;
+      }
       await transport.setLineRate(old);
-      const info = await hello(this.link, this.t, this.signal);
-      Object.assign(this.info, info);
-      return old;
     }
+    const info = await helloUntil(this.link, Date.now() + RATE_FALLBACK_MS + this.t.replyMs, this.signal);
+    if (!info) throw new FlightDeckError('DEVICE_TIMEOUT', `${this.description} answers neither at ${baud} nor at ${old} baud after a line-rate switch.`);
+    Object.assign(this.info, info);
+    return old;
   }
 
   async status(): Promise<DeviceState> {
@@ -202,6 +206,16 @@ export class HostSession {
         );
       }
     };
+    const advance = (cum: number) => {
+      if (cum <= acked || cum > payload.length) return;
+      acked = cum;
+      stalls = 0;
+      while (inflight[0] && inflight[0].end <= acked) inflight.shift();
+      if (next < acked) next = acked;
+      p.done = acked;
+      p.wireBytes = this.link.bytesOut - wireStart;
+      opts.onProgress?.(p);
+    };
     while (acked < payload.length) {
       while (next < payload.length && inflight.length < window) {
         const end = Math.min(next + blockSize, payload.length);
@@ -219,19 +233,15 @@ export class HostSession {
         continue;
       }
       if (frame.type === Msg.ACK && frame.body.length === 4) {
-        const cum = frame.body.readUInt32LE(0);
-        if (cum > acked && cum <= payload.length) {
-          acked = cum;
-          stalls = 0;
-          while (inflight[0] && inflight[0].end <= acked) inflight.shift();
-          if (next < acked) next = acked;
-          p.done = acked;
-          p.wireBytes = this.link.bytesOut - wireStart;
-          opts.onProgress?.(p);
-        }
+        advance(frame.body.readUInt32LE(0));
       } else if (frame.type === Msg.NAK && frame.body.length === 4) {
-        // The device saw a gap or a damaged frame at `expected`: go back to it (once per NAK, it sends one per gap).
-        if (frame.body.readUInt32LE(0) === acked) goBack();
+        // The device saw a gap or a damaged frame at `expected` (it sends one NAK per gap): everything
+        // before it arrived (acks may have been lost), everything after goes again.
+        const expected = frame.body.readUInt32LE(0);
+        if (expected >= acked && expected <= payload.length) {
+          advance(expected);
+          goBack();
+        }
       } else if (frame.type === Msg.ERROR) {
         throw deviceError(this.description, frame);
       }
@@ -298,6 +308,20 @@ async function hello(link: FrameLink, t: SessionTimings, signal: AbortSignal | u
   throw new FlightDeckError('DEVICE_TIMEOUT', `${link.transport.description} did not answer HELLO (3 tries, ${t.replyMs} ms each).`, {
     hint: 'Check that a Flight device or `flightdeck emulate` is on the other end, at the same line rate.',
   });
+}
+
+/** Say HELLO every RATE_PROBE_MS until the device answers (INFO) or the deadline passes. */
+async function helloUntil(link: FrameLink, deadline: number, signal: AbortSignal | undefined): Promise<DeviceInfo | undefined> {
+  while (Date.now() < deadline) {
+    await link.send(Msg.HELLO, json({ version: PROTOCOL_VERSION }));
+    const until = Math.min(deadline, Date.now() + RATE_PROBE_MS);
+    for (let frame; (frame = await link.nextOrTimeout(until - Date.now(), signal)); ) {
+      if (frame.type !== Msg.INFO) continue;
+      const info = parseBody(InfoSchema, frame.body);
+      if (info) return info;
+    }
+  }
+  return undefined;
 }
 
 function deviceError(description: string, frame: Frame): FlightDeckError {

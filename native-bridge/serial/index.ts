@@ -64,8 +64,11 @@ export async function openSerial(path: string, baud: number, description = `seri
   let lastError: Error | undefined;
   const closeListeners: Array<(err?: Error) => void> = [];
   port.on('error', (err: Error) => (lastError = err));
+  // A write in flight when the port closes never gets its callback: fail it on close instead.
+  const pending = new Set<(err: Error) => void>();
   port.on('close', () => {
     closed = true;
+    for (const fail of pending) fail(new Error('the port closed'));
     for (const l of closeListeners) l(lastError);
   });
   const fail = (err: Error) => new FlightDeckError('DEVICE_DISCONNECTED', `${description}: ${err.message}`, { cause: err });
@@ -74,10 +77,13 @@ export async function openSerial(path: string, baud: number, description = `seri
     write: (data) =>
       new Promise((resolve, reject) => {
         if (closed) return reject(new FlightDeckError('DEVICE_DISCONNECTED', `${description} is closed.`));
-        port.write(Buffer.from(data), (err) => {
-          if (err) return reject(fail(err));
-          port.drain((e) => (e ? reject(fail(e)) : resolve()));
-        });
+        const settle = (err?: Error | null) => {
+          pending.delete(settle);
+          if (err) reject(fail(err));
+          else resolve();
+        };
+        pending.add(settle);
+        port.write(Buffer.from(data), (err) => (err ? settle(err) : port.drain((e) => settle(e))));
       }),
     onData(listener) {
       port.on('data', listener);
