@@ -35,15 +35,67 @@ export function rng(seed: number): () => number {
   };
 }
 
+/**
+ * Drops and flips bytes of one direction at the configured rates. The gaps between faults are geometric
+ * and carried across chunks, so a seed fixes the byte offsets where faults land, however the stream is cut.
+ */
+class LineNoise {
+  private readonly drop: Geometric;
+  private readonly corrupt: Geometric;
+  private readonly flip: () => number;
+
+  constructor(faults: Faults, seed: number) {
+    // One generator per kind of fault, so their sequences do not depend on how the stream is chunked.
+    this.drop = new Geometric(faults.drop ?? 0, rng(seed));
+    this.corrupt = new Geometric(faults.corrupt ?? 0, rng(seed ^ 0x5bd1e995));
+    this.flip = rng(seed ^ 0x27d4eb2d);
+  }
+
+  apply(chunk: Uint8Array): Uint8Array {
+    if (!this.drop.p && !this.corrupt.p) return chunk;
+    const out = Buffer.from(chunk);
+    for (const i of this.corrupt.hits(out.length)) out[i] = out[i]! ^ (1 + Math.floor(this.flip() * 255));
+    const lost = new Set(this.drop.hits(out.length));
+    return lost.size === 0 ? out : out.filter((_, k) => !lost.has(k));
+  }
+}
+
+/** Positions of events with probability p per byte, as offsets into successive chunks. */
+class Geometric {
+  readonly p: number;
+  private readonly random: () => number;
+  private until: number;
+
+  constructor(p: number, random: () => number) {
+    this.p = p;
+    this.random = random;
+    this.until = this.gap();
+  }
+
+  private gap(): number {
+    return this.p ? Math.floor(Math.log(1 - this.random()) / Math.log(1 - this.p)) : Infinity;
+  }
+
+  hits(length: number): number[] {
+    const at: number[] = [];
+    let i = this.until;
+    for (; i < length; i += 1 + this.gap()) at.push(i);
+    this.until = i - length;
+    return at;
+  }
+}
+
 export class LineFaults {
   private readonly f: Faults;
-  private readonly random: () => number;
+  private readonly rx: LineNoise;
+  private readonly tx: LineNoise;
   private received = 0;
   private disconnected = false;
 
   constructor(faults: Faults) {
     this.f = faults;
-    this.random = rng(faults.seed ?? 1);
+    this.rx = new LineNoise(faults, faults.seed ?? 1);
+    this.tx = new LineNoise(faults, (faults.seed ?? 1) + 0x9e3779b9);
   }
 
   get active(): boolean {
@@ -58,7 +110,7 @@ export class LineFaults {
       description: inner.description,
       write: async (data) => {
         if (this.f.delayMs) await new Promise((r) => setTimeout(r, this.f.delayMs));
-        await inner.write(this.damage(data));
+        await inner.write(this.tx.apply(data));
       },
       onData: (listener) => {
         let cut = false;
@@ -68,36 +120,15 @@ export class LineFaults {
           if (limit !== undefined && !this.disconnected && this.received + chunk.length >= limit) {
             // Deliver what arrived before the cut, then pull the cable (once per emulator run).
             this.disconnected = cut = true;
-            listener(this.damage(chunk.subarray(0, limit - this.received)));
+            listener(this.rx.apply(chunk.subarray(0, limit - this.received)));
             this.received = limit;
             disconnect();
             return;
           }
           this.received += chunk.length;
-          listener(this.damage(chunk));
+          listener(this.rx.apply(chunk));
         });
       },
     };
-  }
-
-  /** Drop and flip bytes at the configured rates (geometric gaps between faults). */
-  private damage(chunk: Uint8Array): Uint8Array {
-    const { drop = 0, corrupt = 0 } = this.f;
-    if (!drop && !corrupt) return chunk;
-    const out = Buffer.from(chunk);
-    const keep = new Uint8Array(out.length).fill(1);
-    let dropped = false;
-    for (const [p, act] of [
-      [corrupt, (i: number) => (out[i] = out[i]! ^ (1 + Math.floor(this.random() * 255)))],
-      [drop, (i: number) => ((keep[i] = 0), (dropped = true))],
-    ] as const) {
-      if (!p) continue;
-      for (let i = this.gap(p); i < out.length; i += 1 + this.gap(p)) act(i);
-    }
-    return dropped ? out.filter((_, i) => keep[i] === 1) : out;
-  }
-
-  private gap(p: number): number {
-    return Math.floor(Math.log(1 - this.random()) / Math.log(1 - p));
   }
 }

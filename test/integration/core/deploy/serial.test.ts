@@ -54,7 +54,7 @@ describe('deploy over a serial line (socat pty pair)', () => {
   });
 
   it('corrects corrupted and dropped bytes on the line', async () => {
-    const { pty, dir } = await kit({ faults: { corrupt: 3e-5, drop: 3e-5, seed: 3 } });
+    const { pty, dir } = await kit({ faults: { corrupt: 5e-5, drop: 5e-5, seed: 3 } });
     const r = await deployOver(pty, A, 115200, { compression: 'none', blockSize: 4096 });
     expect(r.retries).toBeGreaterThan(0);
     expect(activePayload(dir)).toEqual(A);

@@ -82,8 +82,8 @@ describe('deploy over TCP to the emulator', () => {
 
   it('corrects random corruption and drops in both directions with retries', async () => {
     const dir = stateDir();
-    const e = await emulator({ stateDir: dir, faults: { corrupt: 2e-5, drop: 2e-5, seed: 7 } });
-    const r = await deployTo(e.uri, A, { blockSize: 8192, window: 8 });
+    const e = await emulator({ stateDir: dir, faults: { corrupt: 5e-5, drop: 5e-5, seed: 7 } });
+    const r = await deployTo(e.uri, A, { blockSize: 4096, window: 8 });
     expect(r.outcome).toBe('committed');
     expect(r.retries).toBeGreaterThan(0);
     expect(activePayload(dir)).toEqual(A);
