@@ -46,13 +46,24 @@ export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
   if (Boolean(o.listen) === Boolean(o.serial)) {
     throw new FlightDeckError('USAGE', 'The emulator needs exactly one of --listen tcp://HOST:PORT or --serial PATH.');
   }
+  if (o.listen && o.lineRate) {
+    throw new FlightDeckError('USAGE', '--line-rate paces a serial line; a TCP listener (--listen) has none. Use it with --serial.');
+  }
   const crash = o.crash ?? (() => process.kill(process.pid, 'SIGKILL'));
-  const store = new SlotStore(o.stateDir, () => {
-    if (o.faults?.crashAt === 'commit') {
-      o.log?.('crash at commit');
-      crash('commit');
-    }
-  });
+  let store: SlotStore;
+  try {
+    store = new SlotStore(o.stateDir, () => {
+      if (o.faults?.crashAt === 'commit') {
+        o.log?.('crash at commit');
+        crash('commit');
+      }
+    });
+  } catch (err) {
+    throw new FlightDeckError('IO_ERROR', `Cannot use ${o.stateDir} as the emulator's state directory: ${(err as Error).message}`, {
+      cause: err,
+      details: { path: o.stateDir },
+    });
+  }
   const device = new Device({
     limits,
     store,

@@ -122,6 +122,10 @@ describe('flightdeck deploy, device, monitor, devices, emulate', () => {
       [['device', 'status', `tcp://127.0.0.1:${await freePort()}`], 'DEVICE_NOT_FOUND', '127.0.0.1'],
       [['emulate', '--platform', 'gamecube', '--listen', 'tcp://127.0.0.1:0'], 'PLATFORM_UNKNOWN', 'gamecube'],
       [['emulate', '--platform', 'vita', '--listen', 'tcp://127.0.0.1:0', '--crash-at', 'lunch'], 'USAGE', 'lunch'],
+      [['emulate', '--platform', 'vita', '--listen', 'tcp://127.0.0.1:0', '--line-rate', '9600'], 'USAGE', '--line-rate'],
+      [['emulate', '--platform', 'vita', '--listen', 'tcp://127.0.0.1:0', '--state', '/proc/version/kit'], 'IO_ERROR', '/proc/version/kit'],
+      [['emulate', '--platform', 'vita', '--serial', path.join(work, 'no-such-tty')], 'DEVICE_NOT_FOUND', 'no-such-tty'],
+      [['emulate', '--platform', 'vita', '--listen', 'tcp://999.1.1.1:0'], 'IO_ERROR', '999.1.1.1'],
     ];
     await Promise.all(
       cases.map(async ([args, code, named]) => {
