@@ -132,6 +132,26 @@ describe('deploy over TCP to the emulator', () => {
     expect(readSlots(dir)).toMatchObject({ active: 'B', A, B, upload: null });
   });
 
+  it('the device verifies the whole SHA-256 before a slot changes: a mismatch is discarded, nothing commits', async () => {
+    const dir = stateDir();
+    const e = await emulator({ stateDir: dir });
+    await deployTo(e.uri, A);
+    const session = await HostSession.open(await connect(e.uri), { timings: FAST });
+    try {
+      // Every frame is intact, but the bytes are not the payload the host announced.
+      const announced = sha256(Buffer.concat([B, Buffer.from([1])]));
+      const up = await session.upload(B, announced, { compression: 'none', fresh: false });
+      expect(up.done).toBe(B.length);
+      const err = await rejection(session.verify(sha256(B), B.length));
+      expect(err.code).toBe('DEVICE_VERIFY_FAILED');
+      expect(err.message).toContain(`hashes to sha256:${sha256(B)}`);
+      await expect(session.commit(sha256(B))).rejects.toMatchObject({ code: 'DEVICE_REFUSED' });
+    } finally {
+      await session.close();
+    }
+    expect(readSlots(dir)).toMatchObject({ active: 'A', A, B: null, upload: null });
+  });
+
   it('refuses a device of another platform before sending a byte of the payload', async () => {
     const dir = stateDir();
     const e = await emulator({ stateDir: dir, platform: 'dreamcast' });
