@@ -40,7 +40,7 @@ export interface DeviceOptions {
   limits: PlatformLimits;
   store: SlotStore;
   firmware: string;
-  /** Fsync the upload and advance its durable mark every this many bytes (and at 250 ms, END, disconnect). */
+  /** Fsync the upload and advance its durable mark every this many bytes (and every 250 ms, at END, on disconnect). */
   checkpointBytes: number;
   crashAt?: CrashPhase;
   /** What crashing means: the CLI kills its own process; in-process callers halt the device. */

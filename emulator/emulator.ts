@@ -68,7 +68,8 @@ export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
     limits,
     store,
     firmware: `flightdeck-emulator ${packageVersion()}`,
-    checkpointBytes: o.checkpointBytes ?? 256 << 10,
+    // Time (250 ms) bounds what a crash loses on a slow line; bytes bound the fsync rate on a fast one.
+    checkpointBytes: o.checkpointBytes ?? 16 << 20,
     ...(o.faults?.crashAt ? { crashAt: o.faults.crashAt } : {}),
     crash: (phase) => {
       o.log?.(`crash at ${phase}`);

@@ -47,7 +47,7 @@ export function registerEmulate(program: Command, out: () => Output): void {
     .option('--state <dir>', 'slot directory (default: <data>/emulators/<platform>)')
     .option('--line-rate <baud>', 'serial: pace bytes at this line rate (8N1), as a real UART would')
     .option('--name <name>', 'name to list it under in `flightdeck devices`')
-    .option('--checkpoint <bytes>', 'make the upload durable every this many bytes (default 262144)')
+    .option('--checkpoint <bytes>', 'make the upload durable every this many bytes (default 16 MiB; and every 250 ms)')
     .option('--fault-drop <p>', 'test fault: drop each byte on the line with probability p')
     .option('--fault-corrupt <p>', 'test fault: flip each byte on the line with probability p')
     .option('--fault-delay <ms>', 'test fault: delay every write of the device')

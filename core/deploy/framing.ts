@@ -31,14 +31,19 @@ function slipEscape(raw: Buffer): Buffer {
   const out = Buffer.allocUnsafe(raw.length + specials + 2);
   let o = 0;
   out[o++] = END;
+  // Jump from special byte to special byte with native indexOf; copy the runs between them.
   let start = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const b = raw[i];
-    if (b !== END && b !== ESC) continue;
+  let nextEnd = raw.indexOf(END);
+  let nextEsc = raw.indexOf(ESC);
+  while (nextEnd !== -1 || nextEsc !== -1) {
+    const isEnd = nextEsc === -1 || (nextEnd !== -1 && nextEnd < nextEsc);
+    const i = isEnd ? nextEnd : nextEsc;
     o += raw.copy(out, o, start, i);
     out[o++] = ESC;
-    out[o++] = b === END ? ESC_END : ESC_ESC;
+    out[o++] = isEnd ? ESC_END : ESC_ESC;
     start = i + 1;
+    if (isEnd) nextEnd = raw.indexOf(END, start);
+    else nextEsc = raw.indexOf(ESC, start);
   }
   o += raw.copy(out, o, start);
   out[o] = END;
@@ -86,7 +91,8 @@ export class FrameDecoder {
       this.size = 0;
       return;
     }
-    this.parts.push(Buffer.from(part));
+    // Kept by reference: transports hand over fresh buffers and never reuse them.
+    this.parts.push(part);
     this.size += part.length;
   }
 
