@@ -6,9 +6,10 @@ import { nativeProbes } from '../native-bridge/probes.js';
 import type { ApiDeps } from '../core/api/service.js';
 import type { FlagCredential } from '../core/credentials/env.js';
 import { openSecretStore } from '../native-bridge/keychain/index.js';
+import { deployPorts } from '../native-bridge/transports.js';
 
 let handlers: Handlers | undefined;
-const deps: ApiDeps = { probes: nativeProbes, openSecretStore: () => openSecretStore() };
+const deps: ApiDeps = { probes: nativeProbes, openSecretStore: () => openSecretStore(), deploy: deployPorts };
 
 /** The composition root: core handlers wired to the native-bridge adapters. */
 export function appHandlers(): Handlers {

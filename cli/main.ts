@@ -9,6 +9,10 @@ import { registerCredentials } from './commands/credentials.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerCheck } from './commands/check.js';
 import { registerPlatforms } from './commands/platforms.js';
+import { registerDeploy } from './commands/deploy.js';
+import { registerDevice, registerMonitor } from './commands/device.js';
+import { registerDevices } from './commands/devices.js';
+import { registerEmulate } from './commands/emulate.js';
 
 const EXAMPLES = `
 Examples:
@@ -16,6 +20,8 @@ Examples:
   $ flightdeck serve                       open the Flight Deck UI in a browser
   $ flightdeck pull localhost:5000/flight/shared-types/bundles/dreamcast:latest -o bundle
   $ flightdeck ls localhost:5000/flight/shared-types/wasm/complete
+  $ flightdeck deploy app.wasm --device tcp://127.0.0.1:7000 --run
+                                           check, upload, verify, commit and run a payload
   $ flightdeck doctor --json | jq .        every command speaks JSON for scripts and CI
   $ flightdeck check app.wasm -p dreamcast does the payload fit the kit? (exit 0 fits, 1 does not)
 
@@ -53,6 +59,11 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
   registerInspect(program, out);
   registerCheck(program, out);
   registerPlatforms(program, out);
+  registerDeploy(program, out);
+  registerDevices(program, out);
+  registerDevice(program, out);
+  registerMonitor(program, out);
+  registerEmulate(program, out);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }

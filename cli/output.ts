@@ -70,6 +70,20 @@ export class Output {
   /** Exit status a command sets without throwing (e.g. `check`: 1 when a rule fails). */
   exitCode = 0;
 
+  /**
+   * A long-running command's announcement (e.g. `emulate`'s address): one JSON line on stdout under
+   * --json, so a script can read it before the command ends; the human text otherwise.
+   */
+  announce<T>(value: T, human: (value: T) => string): void {
+    if (this.opts.json) this.s.stdout.write(JSON.stringify(redactValue(value)) + '\n');
+    else this.s.stdout.write(redact(human(value)) + '\n');
+  }
+
+  /** Text from elsewhere (a payload's output), unformatted, redacted, to the stream it came from. */
+  passthrough(stream: 'stdout' | 'stderr', text: string): void {
+    this.s[stream].write(redact(text));
+  }
+
   /** A message for people (stderr). Hidden by --quiet and --json. */
   info(message: string): void {
     if (!this.opts.quiet && !this.opts.json) this.s.stderr.write(redact(message) + '\n');

@@ -173,6 +173,41 @@ export const ERROR_TABLE = {
     title: 'Device protocol error',
     hint: 'The device answered outside the Flight Deploy Protocol; check the port, line rate and firmware.',
   },
+  DEVICE_URI_INVALID: {
+    exit: 3,
+    title: 'Invalid device address',
+    hint: 'Use serial:///dev/ttyUSB0?baud=921600, usb://VID:PID[/SERIAL], tcp://host:port or a configured device name.',
+  },
+  PAYLOAD_INVALID: {
+    exit: 3,
+    title: 'Invalid payload',
+    hint: 'Deploy a .wasm module or a platform bundle (.tar.gz with <platform>/manifest.json).',
+  },
+  PAYLOAD_CHECK_FAILED: {
+    exit: 7,
+    title: 'Payload does not fit the device',
+    hint: 'Nothing was sent. Fix the findings listed, deploy a bundle built for this platform, or pass --force to let the device decide.',
+  },
+  DEVICE_PLATFORM_MISMATCH: {
+    exit: 7,
+    title: 'Device is a different platform',
+    hint: 'Nothing was sent. Pick the payload or bundle built for the platform the device reports (`flightdeck device status URI`).',
+  },
+  DEVICE_REFUSED: {
+    exit: 8,
+    title: 'Device refused the request',
+    hint: 'The device gave its reason in the message; the committed payload is unchanged.',
+  },
+  DEVICE_VERIFY_FAILED: {
+    exit: 6,
+    title: 'Device verification failed',
+    hint: 'The device discarded the upload and kept the committed payload. Run the deploy again; it starts over.',
+  },
+  DEVICE_TIMEOUT: {
+    exit: 8,
+    title: 'Device stopped answering',
+    hint: 'Check the cable, port and line rate (`flightdeck device status URI`); run the deploy again to resume.',
+  },
   KEYCHAIN_UNAVAILABLE: {
     exit: 9,
     title: 'OS keychain unavailable',

@@ -12,6 +12,7 @@ import { loadConfig } from '../config/config.js';
 import { checkRegistryAuth } from '../oci/client.js';
 import { createRegistryAccess, type RegistryAccess } from '../oci/access.js';
 import { wasmHandlers } from './handlers/wasm.js';
+import { deployHandlers, type DeployPorts } from './handlers/deploy.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
@@ -24,6 +25,8 @@ export interface ApiDeps {
   flagCredential?: FlagCredential;
   /** Environment for credential lookup (tokens, DOCKER_CONFIG); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Device transports, discovery and the payload check (native-bridge); absent: no device support. */
+  deploy?: DeployPorts;
 }
 
 /** What every area's handler factory receives. */
@@ -60,5 +63,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...ociHandlers(ctx),
     ...credentialsHandlers(ctx),
     ...wasmHandlers(ctx),
+    ...deployHandlers(ctx),
   };
 }

@@ -12,6 +12,7 @@ import { createHandlers } from '../../core/api/service.js';
 import { FlightDeckError } from '../../core/errors.js';
 import { nativeProbes } from '../../native-bridge/probes.js';
 import { openSecretStore } from '../../native-bridge/keychain/index.js';
+import { deployPorts } from '../../native-bridge/transports.js';
 import { APP_ORIGIN, APP_SCHEME, CSP, IPC_CHANNEL, SECURE_WEB_PREFERENCES, isTrustedUrl, resolveAppFile } from './security.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,7 +41,7 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 function start(): void {
-  const handlers = createHandlers({ probes: nativeProbes, openSecretStore: () => openSecretStore() });
+  const handlers = createHandlers({ probes: nativeProbes, openSecretStore: () => openSecretStore(), deploy: deployPorts });
 
   protocol.handle(APP_SCHEME, async (request) => {
     const file = resolveAppFile(request.url, rendererRoot, path.sep);

@@ -1,20 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch, type Handlers } from '../../../../core/api/dispatch.js';
-import { createHandlers } from '../../../../core/api/service.js';
+import { METHODS } from '../../../../core/api/contract.js';
 import { FlightDeckError } from '../../../../core/errors.js';
 import { clearRegisteredSecrets, registerSecret } from '../../../../core/credentials/redact.js';
 
 afterEach(() => clearRegisteredSecrets());
 
-// Only the entries these tests call; other areas' entries are not needed here.
 function handlers(overrides: Partial<Handlers> = {}): Handlers {
-  // The real handlers of every other area, with the app's own replaced by fakes.
+  // Every other area's methods: present (the type requires them), unused here.
+  const unused = Object.fromEntries(METHODS.map((m) => [m, async () => Promise.reject(new Error(`${m} is not stubbed`))])) as unknown as Handlers;
   return {
-    ...createHandlers({ probes: [] }),
+    ...unused,
     'app.version': async () => ({ version: '1.2.3', node: '20', platform: 'linux', arch: 'x64' }),
     'doctor.run': async () => ({ version: '1.2.3', paths: { config: 'c', data: 'd', cache: 'k', log: 'l' }, capabilities: [] }),
     ...overrides,
-  } as Handlers;
+  };
 }
 
 describe('dispatch', () => {

@@ -1,0 +1,113 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { Output } from '../output.js';
+import { resolvePaths } from '../../core/config/paths.js';
+import { registerEmulator } from '../../core/deploy/devices.js';
+import { PLATFORM_LIMITS } from '../../core/deploy/platform-limits.js';
+import { FlightDeckError } from '../../core/errors.js';
+import { startEmulator } from '../../emulator/emulator.js';
+import { CRASH_PHASES, type CrashPhase, type Faults } from '../../emulator/faults.js';
+import { intOption } from './device.js';
+
+interface EmulateFlags {
+  platform: string;
+  listen?: string;
+  serial?: string;
+  state?: string;
+  lineRate?: string;
+  name?: string;
+  checkpoint?: string;
+  faultDrop?: string;
+  faultCorrupt?: string;
+  faultDelay?: string;
+  faultDisconnectAfter?: string;
+  faultSeed?: string;
+  crashAt?: string;
+  badRate?: string[];
+}
+
+function rate(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) throw new FlightDeckError('USAGE', `${name} ${JSON.stringify(value)} is not a probability per byte (0 <= p < 1).`);
+  return n;
+}
+
+/**
+ * `flightdeck emulate`: runs the reference emulator in this process (not through the api: it is a device,
+ * not an operation) until Ctrl+C, registered under the data dir so `flightdeck devices` lists it.
+ */
+export function registerEmulate(program: Command, out: () => Output): void {
+  program
+    .command('emulate')
+    .description('Run a reference dev kit: the device side of the deploy protocol with A/B slots, platform limits and WASM run')
+    .requiredOption('-p, --platform <id>', `platform to emulate: ${Object.keys(PLATFORM_LIMITS).join(', ')}`)
+    .option('--listen <uri>', 'serve on TCP, e.g. tcp://127.0.0.1:0 (port 0: any free port)')
+    .option('--serial <path>', 'serve on a serial port or pty')
+    .option('--state <dir>', 'slot directory (default: <data>/emulators/<platform>)')
+    .option('--line-rate <baud>', 'serial: pace bytes at this line rate (8N1), as a real UART would')
+    .option('--name <name>', 'name to list it under in `flightdeck devices`')
+    .option('--checkpoint <bytes>', 'make the upload durable every this many bytes (default 16 MiB; and every 250 ms)')
+    .option('--fault-drop <p>', 'test fault: drop each byte on the line with probability p')
+    .option('--fault-corrupt <p>', 'test fault: flip each byte on the line with probability p')
+    .option('--fault-delay <ms>', 'test fault: delay every write of the device')
+    .option('--fault-disconnect-after <bytes>', 'test fault: cut the connection after this many received bytes (once)')
+    .option('--fault-seed <n>', 'seed of the fault generator (replay a run)')
+    .option('--crash-at <phase>', `test fault: kill the emulator at ${CRASH_PHASES.join(', ')}`)
+    .option('--bad-rate <baud...>', 'test fault: serial line rates that garble every frame')
+    .addHelpText(
+      'after',
+      `
+Prints its address (under --json one line: {"uri", "platform", "stateDir", "pid"}) and runs until Ctrl+C.
+
+Examples:
+  $ flightdeck emulate --platform dreamcast --listen tcp://127.0.0.1:7000
+  $ socat pty,raw,echo=0,link=/tmp/kit pty,raw,echo=0,link=/tmp/host &
+  $ flightdeck emulate --platform vita --serial /tmp/kit --line-rate 921600`,
+    )
+    .action(async (f: EmulateFlags) => {
+      const o = out();
+      if (f.crashAt !== undefined && !(CRASH_PHASES as readonly string[]).includes(f.crashAt)) {
+        throw new FlightDeckError('USAGE', `--crash-at ${JSON.stringify(f.crashAt)} is not one of ${CRASH_PHASES.join(', ')}.`);
+      }
+      const faults: Faults = {};
+      const drop = rate('--fault-drop', f.faultDrop);
+      const corrupt = rate('--fault-corrupt', f.faultCorrupt);
+      const delayMs = intOption('--fault-delay', f.faultDelay);
+      const disconnectAfter = intOption('--fault-disconnect-after', f.faultDisconnectAfter);
+      const seed = intOption('--fault-seed', f.faultSeed);
+      Object.assign(faults, drop ? { drop } : {}, corrupt ? { corrupt } : {}, delayMs ? { delayMs } : {});
+      Object.assign(faults, disconnectAfter ? { disconnectAfter } : {}, seed ? { seed } : {}, f.crashAt ? { crashAt: f.crashAt as CrashPhase } : {});
+      const paths = resolvePaths();
+      const stateDir = path.resolve(f.state ?? path.join(paths.data, 'emulators', f.platform));
+      const lineRate = intOption('--line-rate', f.lineRate);
+      const checkpointBytes = intOption('--checkpoint', f.checkpoint);
+      const badRates = (f.badRate ?? []).map((b) => intOption('--bad-rate', b)!);
+      const emulator = await startEmulator({
+        platform: f.platform,
+        stateDir,
+        ...(f.listen ? { listen: f.listen } : {}),
+        ...(f.serial ? { serial: f.serial } : {}),
+        ...(lineRate ? { lineRate } : {}),
+        ...(checkpointBytes ? { checkpointBytes } : {}),
+        ...(badRates.length ? { badRates } : {}),
+        faults,
+        log: (m) => o.debug(`emulator: ${m}`),
+      });
+      const name = f.name ?? `emulator-${f.platform}-${process.pid}`;
+      const unregister = registerEmulator(paths, { pid: process.pid, uri: emulator.uri, platform: emulator.platform, name, stateDir });
+      o.announce({ uri: emulator.uri, platform: emulator.platform, name, stateDir, pid: process.pid }, (v) =>
+        `Emulating ${v.platform} on ${v.uri} (state ${v.stateDir}). Press Ctrl+C to stop.`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          unregister();
+          void emulator.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,86 @@
+import type { AreaHandlers, ApiContext } from '../service.js';
+import type { CallContext } from '../dispatch.js';
+import { FlightDeckError } from '../../errors.js';
+import { deploy } from '../../deploy/deploy.js';
+import { listDevices, resolveDevice } from '../../deploy/devices.js';
+import { loadPayload } from '../../deploy/payload.js';
+import { HostSession, type SessionTimings } from '../../deploy/session.js';
+import { parseDeviceUri, type ByteTransport, type DeviceFinder, type TransportOpener } from '../../deploy/transport.js';
+import type { PayloadCheck } from '../../deploy/check.js';
+
+/** The ports deploy needs from the composition root (native-bridge implements them). */
+export interface DeployPorts {
+  openTransport: TransportOpener;
+  finder: DeviceFinder;
+  /** The platform check run before a byte is sent (issue 5's check; an interim one until then). */
+  check: PayloadCheck;
+}
+
+type DeployMethods = 'deploy.run' | 'devices.list' | 'device.status' | 'device.rollback' | 'device.monitor';
+
+export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
+  const { paths } = ctx;
+  const ports = (): DeployPorts => {
+    if (!ctx.deps.deploy) throw new FlightDeckError('INTERNAL', 'This front end was started without device support (no deploy ports).');
+    return ctx.deps.deploy;
+  };
+  const open = async (ref: string): Promise<{ uri: string; transport: ByteTransport }> => {
+    const uri = resolveDevice(ref, paths);
+    return { uri, transport: await ports().openTransport(parseDeviceUri(uri)) };
+  };
+  const timings = (timeoutMs: number | undefined): Partial<SessionTimings> => (timeoutMs ? { replyMs: timeoutMs } : {});
+  /** A session for one short request; always closed. */
+  const withSession = async <T>(ref: string, timeoutMs: number | undefined, call: CallContext, fn: (s: HostSession, uri: string) => Promise<T>): Promise<T> => {
+    const { uri, transport } = await open(ref);
+    const session = await HostSession.open(transport, { timings: timings(timeoutMs), ...(call.signal ? { signal: call.signal } : {}) });
+    try {
+      return await fn(session, uri);
+    } finally {
+      await session.close().catch(() => {});
+    }
+  };
+
+  return {
+    async 'deploy.run'(input, call) {
+      const payload = await loadPayload(input.payload, input.module);
+      const { transport } = await open(input.device);
+      return deploy(payload, transport, ports().check, {
+        ...(input.platform ? { platform: input.platform } : {}),
+        force: input.force,
+        resume: input.resume,
+        run: input.run,
+        compression: input.compression,
+        ...(input.lineRate ? { lineRate: input.lineRate } : {}),
+        timings: timings(input.timeoutMs),
+        ...(call.signal ? { signal: call.signal } : {}),
+        onPhase: (phase) => call.emit({ type: 'phase', phase }),
+        onProgress: (p) => call.emit({ type: 'progress', phase: 'upload', ...p }),
+        onLog: (line) => call.emit({ type: 'log', ...line }),
+      });
+    },
+    async 'devices.list'() {
+      return listDevices(ctx.deps.deploy?.finder, paths);
+    },
+    async 'device.status'(input, call) {
+      return withSession(input.device, input.timeoutMs, call, async (s, uri) => ({ device: uri, info: s.info, state: await s.status() }));
+    },
+    async 'device.rollback'(input, call) {
+      return withSession(input.device, input.timeoutMs, call, async (s, uri) => ({ device: uri, state: await s.rollback() }));
+    },
+    async 'device.monitor'(input, call) {
+      return withSession(input.device, input.timeoutMs, call, async (s, uri) => {
+        let lines = 0;
+        try {
+          await s.monitor(input.follow, (line) => {
+            lines++;
+            call.emit({ type: 'log', ...line });
+          });
+        } catch (err) {
+          // Following ends when the user stops it or the device goes away; both are a normal end.
+          if (!(input.follow && err instanceof FlightDeckError && (err.code === 'ABORTED' || err.code === 'DEVICE_DISCONNECTED'))) throw err;
+        }
+        return { device: uri, lines };
+      });
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * `deploy`: check, upload (resuming), verify, commit and optionally run one payload on one device.
+ */
+import { FlightDeckError } from '../errors.js';
+import type { CheckResult, Finding, PayloadCheck } from './check.js';
+import type { Payload } from './payload.js';
+import type { Compression, DeviceState, LogLine } from './protocol.js';
+import { HostSession, type SessionTimings, type UploadProgress } from './session.js';
+import type { ByteTransport } from './transport.js';
+
+export type DeployPhase = 'connect' | 'check' | 'line-rate' | 'upload' | 'verify' | 'commit' | 'run';
+
+export interface DeployOptions {
+  /** Platform the payload is meant for; refused when the device reports another. Bundles carry their own. */
+  platform?: string;
+  /** Send even when the payload check fails (the device still enforces its limits). */
+  force: boolean;
+  /** Continue a partial upload the device holds (default); false starts over. */
+  resume: boolean;
+  run: boolean;
+  compression: Compression | 'auto';
+  /** Serial: line rate to switch to after the handshake (falls back when it fails). */
+  lineRate?: number;
+  timings?: Partial<SessionTimings>;
+  blockSize?: number;
+  window?: number;
+  signal?: AbortSignal;
+  onPhase?: (phase: DeployPhase) => void;
+  onProgress?: (progress: UploadProgress) => void;
+  onLog?: (line: LogLine) => void;
+}
+
+export interface DeployResult {
+  device: string;
+  platform: string;
+  payload: string;
+  sha256: string;
+  size: number;
+  slot: 'A' | 'B';
+  /** `committed`: switched to the new payload; `already-active`: the device was already running it. */
+  outcome: 'committed' | 'already-active';
+  resumedFrom: number;
+  retries: number;
+  wireBytes: number;
+  seconds: number;
+  lineRate: number;
+  compression: Compression;
+  /** Check findings overridden with --force. */
+  findings: Finding[];
+  state: DeviceState;
+  exitCode?: number;
+}
+
+export async function deploy(payload: Payload, transport: ByteTransport, check: PayloadCheck, opts: DeployOptions): Promise<DeployResult> {
+  const started = Date.now();
+  const target = opts.platform ?? payload.platform;
+  if (opts.platform && payload.platform && opts.platform !== payload.platform) {
+    await transport.close();
+    throw new FlightDeckError('DEVICE_PLATFORM_MISMATCH', `${payload.name} is built for ${payload.platform}, not ${opts.platform}.`);
+  }
+  opts.onPhase?.('connect');
+  const session = await HostSession.open(transport, { ...(opts.timings ? { timings: opts.timings } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  try {
+    const info = session.info;
+    if (target && target !== info.platform) {
+      throw new FlightDeckError(
+        'DEVICE_PLATFORM_MISMATCH',
+        `${session.description} is a ${info.platform} device; ${payload.name} is for ${target}. Nothing was sent.`,
+        { details: { device: info.platform, payload: target } },
+      );
+    }
+    opts.onPhase?.('check');
+    const checked: CheckResult = await check(payload.bytes, info.platform);
+    if (!checked.ok && !opts.force) {
+      throw new FlightDeckError(
+        'PAYLOAD_CHECK_FAILED',
+        `${payload.name} does not fit ${info.platform} (${session.description}); nothing was sent:\n${checked.findings.map((f) => `  - [${f.rule}] ${f.message}`).join('\n')}`,
+        { details: { findings: checked.findings } },
+      );
+    }
+    let lineRate = info.lineRate;
+    if (opts.lineRate) {
+      opts.onPhase?.('line-rate');
+      lineRate = await session.switchLineRate(opts.lineRate);
+    }
+    const compression = pickCompression(opts.compression, info.compression, info.lineRate, session.description);
+    opts.onPhase?.('upload');
+    const up = await session.upload(payload.bytes, payload.sha256, {
+      compression,
+      fresh: !opts.resume,
+      ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),
+      ...(opts.window ? { window: opts.window } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+    let state: DeviceState;
+    if (up.state === 'active') {
+      state = await session.status();
+    } else {
+      opts.onPhase?.('verify');
+      await session.verify(payload.sha256, payload.bytes.length);
+      opts.onPhase?.('commit');
+      state = await session.commit(payload.sha256);
+    }
+    const result: DeployResult = {
+      device: session.description,
+      platform: info.platform,
+      payload: payload.name,
+      sha256: payload.sha256,
+      size: payload.bytes.length,
+      slot: up.slot,
+      outcome: up.state === 'active' ? 'already-active' : 'committed',
+      resumedFrom: up.resumedFrom,
+      retries: up.retries,
+      wireBytes: up.wireBytes,
+      seconds: (Date.now() - started) / 1000,
+      lineRate,
+      compression,
+      findings: checked.ok ? [] : checked.findings,
+      state,
+    };
+    if (opts.run) {
+      opts.onPhase?.('run');
+      result.exitCode = await session.run(opts.onLog ?? (() => {}));
+    }
+    return result;
+  } finally {
+    await session.close().catch(() => {});
+  }
+}
+
+function pickCompression(wanted: Compression | 'auto', supported: Compression[], lineRate: number, device: string): Compression {
+  if (wanted === 'auto') {
+    // Compression pays on a slow line; on a socket or USB it only costs CPU.
+    if (lineRate === 0) return 'none';
+    return supported.includes('br') ? 'br' : supported.includes('deflate') ? 'deflate' : 'none';
+  }
+  if (wanted !== 'none' && !supported.includes(wanted)) {
+    throw new FlightDeckError('INVALID_INPUT', `${device} does not support ${wanted} compression (it offers ${supported.join(', ') || 'none'}).`, {
+      hint: 'Use --compression auto to let Flight Deck pick.',
+    });
+  }
+  return wanted;
+}

@@ -1,0 +1,94 @@
+/**
+ * What `deploy` sends: a .wasm module, or one module picked from a platform bundle (.tar.gz holding
+ * `<platform>/manifest.json` and `<platform>/wasm/*.wasm`, as in the demo kit).
+ * Registry references are resolved by the registry client (issue 4) into one of these before deploy.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { z } from 'zod';
+import { FlightDeckError } from '../errors.js';
+
+export interface Payload {
+  bytes: Buffer;
+  sha256: string;
+  /** Human name: the file, or bundle!module. */
+  name: string;
+  /** Platform the bundle was built for (bundles only). */
+  platform: string | undefined;
+}
+
+const BundleManifest = z.object({
+  platform: z.string(),
+  modules: z.array(z.object({ file: z.string(), sha256: z.string().optional() })).min(1),
+});
+
+export async function loadPayload(file: string, module?: string): Promise<Payload> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new FlightDeckError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `Cannot read payload ${file}: ${(err as Error).message}`, {
+      cause: err,
+      details: { path: file },
+    });
+  }
+  if (bytes.subarray(0, 4).equals(Buffer.from([0, 0x61, 0x73, 0x6d]))) {
+    if (module) throw invalid(file, '--module applies to bundles only; this is a .wasm module');
+    return { bytes, sha256: sha256(bytes), name: path.basename(file), platform: undefined };
+  }
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return fromBundle(file, bytes, module);
+  throw invalid(file, 'neither a WebAssembly module (\\0asm) nor a gzip bundle');
+}
+
+function fromBundle(file: string, gz: Buffer, module: string | undefined): Payload {
+  let entries: Map<string, Buffer>;
+  try {
+    entries = readTar(gunzipSync(gz));
+  } catch (err) {
+    throw invalid(file, `not a readable .tar.gz bundle (${(err as Error).message})`);
+  }
+  const manifestName = [...entries.keys()].find((n) => /^[^/]+\/manifest\.json$/.test(n));
+  if (!manifestName) throw invalid(file, 'the bundle has no <platform>/manifest.json');
+  let manifest: z.infer<typeof BundleManifest>;
+  try {
+    manifest = BundleManifest.parse(JSON.parse(entries.get(manifestName)!.toString('utf8')));
+  } catch (err) {
+    throw invalid(file, `${manifestName} is not a bundle manifest (${(err as Error).message.split('\n')[0]})`);
+  }
+  const root = manifestName.slice(0, manifestName.indexOf('/') + 1);
+  const names = manifest.modules.map((m) => m.file);
+  const chosen = module ? names.find((n) => n === module || path.basename(n, '.wasm') === module || path.basename(n) === module) : names[0];
+  if (!chosen) throw invalid(file, `no module ${JSON.stringify(module)} in the bundle; it has ${names.join(', ')}`);
+  const bytes = entries.get(root + chosen);
+  if (!bytes) throw invalid(file, `the manifest lists ${chosen} but the bundle does not hold it`);
+  return { bytes, sha256: sha256(bytes), name: `${path.basename(file)}!${chosen}`, platform: manifest.platform };
+}
+
+/** Regular files of a ustar archive (other entry types are skipped). */
+function readTar(tar: Buffer): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (let off = 0; off + 512 <= tar.length; ) {
+    const header = tar.subarray(off, off + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (start: number, len: number) => header.toString('utf8', start, start + len).replace(/\0.*$/s, '');
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    if (!Number.isFinite(size) || off + 512 + size > tar.length) throw new Error('truncated archive');
+    const prefix = field(345, 155);
+    const name = (prefix ? `${prefix}/` : '') + field(0, 100);
+    const type = field(156, 1);
+    if (type === '0' || type === '') files.set(name.replace(/^\.\//, ''), tar.subarray(off + 512, off + 512 + size));
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
+function invalid(file: string, why: string): FlightDeckError {
+  return new FlightDeckError('PAYLOAD_INVALID', `Payload ${file}: ${why}.`, { details: { path: file } });
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

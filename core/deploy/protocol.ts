@@ -1,0 +1,181 @@
+/**
+ * Flight Deploy Protocol messages (docs/protocol.md). Control messages carry a JSON body; the bulk path
+ * (DATA, ACK, NAK) is binary. Shared by the host session (core/deploy/session.ts) and the emulator.
+ */
+import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+export const Msg = {
+  HELLO: 0x01,
+  INFO: 0x02,
+  SET_RATE: 0x03,
+  RATE_OK: 0x04,
+  BEGIN: 0x10,
+  READY: 0x11,
+  DATA: 0x12,
+  ACK: 0x13,
+  NAK: 0x14,
+  END: 0x15,
+  VERIFIED: 0x16,
+  COMMIT: 0x17,
+  COMMITTED: 0x18,
+  ROLLBACK: 0x19,
+  STATUS: 0x1a,
+  STATE: 0x1b,
+  RUN: 0x20,
+  LOG: 0x21,
+  EXIT: 0x22,
+  MONITOR: 0x23,
+  MONITOR_END: 0x24,
+  ERROR: 0x7f,
+} as const;
+export type MsgType = (typeof Msg)[keyof typeof Msg];
+
+export const MSG_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Msg).map(([k, v]) => [v, k]));
+
+export const COMPRESSIONS = ['none', 'deflate', 'br'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+const CODEC: Record<Compression, number> = { none: 0, deflate: 1, br: 2 };
+
+export const SlotName = z.enum(['A', 'B']);
+export type SlotName = z.infer<typeof SlotName>;
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const SlotContent = z.object({ sha256: Sha256, size: z.number().int().nonnegative() }).nullable();
+
+export const InfoSchema = z.object({
+  version: z.number().int(),
+  platform: z.string(),
+  /** Bytes of memory the device gives a payload. */
+  memory: z.number().int().positive(),
+  threads: z.number().int().positive(),
+  slots: z.number().int().positive(),
+  maxFrame: z.number().int().min(1024),
+  compression: z.array(z.enum(COMPRESSIONS)),
+  /** Line rates the device can switch to (serial); empty when it has no line rate. */
+  lineRates: z.array(z.number().int().positive()),
+  /** Current line rate in baud (0: none, e.g. TCP). */
+  lineRate: z.number().int().nonnegative(),
+  firmware: z.string(),
+});
+export type DeviceInfo = z.infer<typeof InfoSchema>;
+
+export const SetRateSchema = z.object({ baud: z.number().int().positive() });
+
+export const BeginSchema = z.object({
+  sha256: Sha256,
+  size: z.number().int().positive(),
+  blockSize: z.number().int().positive(),
+  compression: z.enum(COMPRESSIONS),
+  /** Discard any partial upload of this payload instead of resuming it. */
+  fresh: z.boolean(),
+});
+export type Begin = z.infer<typeof BeginSchema>;
+
+export const ReadySchema = z.object({
+  slot: SlotName,
+  /** Bytes of this payload the device already holds (the host sends from here). */
+  offset: z.number().int().nonnegative(),
+  /** `active`: the payload is already the committed one; `verified`: it waits in the inactive slot. */
+  state: z.enum(['upload', 'verified', 'active']),
+});
+export type Ready = z.infer<typeof ReadySchema>;
+
+export const VerifiedSchema = z.object({ sha256: Sha256, slot: SlotName });
+export const CommitSchema = z.object({ sha256: Sha256 });
+
+export const StateSchema = z.object({
+  platform: z.string(),
+  active: SlotName.nullable(),
+  slots: z.object({ A: SlotContent, B: SlotContent }),
+  upload: z.object({ sha256: Sha256, size: z.number().int(), durable: z.number().int(), slot: SlotName }).nullable(),
+});
+export type DeviceState = z.infer<typeof StateSchema>;
+
+export const LogSchema = z.object({ stream: z.enum(['stdout', 'stderr', 'device']), text: z.string() });
+export type LogLine = z.infer<typeof LogSchema>;
+export const ExitSchema = z.object({ code: z.number().int() });
+export const MonitorSchema = z.object({ follow: z.boolean() });
+
+/** Why a device said no. */
+export const DEVICE_ERRORS = ['REFUSED', 'VERIFY_FAILED', 'PROTOCOL', 'BUSY'] as const;
+export const ErrorSchema = z.object({ code: z.enum(DEVICE_ERRORS), message: z.string() });
+export type DeviceErrorBody = z.infer<typeof ErrorSchema>;
+
+export function json(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value));
+}
+
+/** Parse a JSON body against a schema; undefined when it does not fit. */
+export function parseBody<T>(schema: z.ZodType<T>, body: Uint8Array): T | undefined {
+  try {
+    const r = schema.safeParse(JSON.parse(Buffer.from(body).toString('utf8')));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// --- DATA: offset:u32le | rawLength:u32le | codec:u8 | bytes -----------------------------------------
+
+export interface DataBlock {
+  offset: number;
+  rawLength: number;
+  codec: Compression;
+  bytes: Buffer;
+}
+
+export const DATA_HEADER = 9;
+
+export function encodeData(offset: number, raw: Buffer, compression: Compression): Buffer {
+  let codec: Compression = 'none';
+  let bytes = raw;
+  if (compression !== 'none') {
+    const packed = compress(raw, compression);
+    if (packed.length < raw.length) {
+      codec = compression;
+      bytes = packed;
+    }
+  }
+  const out = Buffer.allocUnsafe(DATA_HEADER + bytes.length);
+  out.writeUInt32LE(offset, 0);
+  out.writeUInt32LE(raw.length, 4);
+  out[8] = CODEC[codec];
+  bytes.copy(out, DATA_HEADER);
+  return out;
+}
+
+export function decodeData(body: Buffer): DataBlock | undefined {
+  if (body.length < DATA_HEADER) return undefined;
+  const codec = COMPRESSIONS[body[8]!];
+  if (codec === undefined) return undefined;
+  return { offset: body.readUInt32LE(0), rawLength: body.readUInt32LE(4), codec, bytes: body.subarray(DATA_HEADER) };
+}
+
+/** Decompress a block; undefined when the bytes do not inflate to exactly `rawLength`. */
+export function unpackBlock(block: DataBlock): Buffer | undefined {
+  try {
+    const raw =
+      block.codec === 'none'
+        ? block.bytes
+        : block.codec === 'deflate'
+          ? inflateRawSync(block.bytes, { maxOutputLength: block.rawLength })
+          : brotliDecompressSync(block.bytes, { maxOutputLength: block.rawLength });
+    return raw.length === block.rawLength ? raw : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function compress(raw: Buffer, compression: Exclude<Compression, 'none'>): Buffer {
+  return compression === 'deflate'
+    ? deflateRawSync(raw, { level: 6 })
+    : brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } });
+}
+
+export function u32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32LE(n, 0);
+  return b;
+}

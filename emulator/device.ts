@@ -1,0 +1,390 @@
+/**
+ * The device side of the Flight Deploy Protocol: one Device (slots, limits, log) serving any number of
+ * connections (one upload at a time). See docs/protocol.md for the message flow.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { checkLimits } from '../core/deploy/check.js';
+import type { Frame } from '../core/deploy/framing.js';
+import type { FrameLink } from '../core/deploy/link.js';
+import type { PlatformLimits } from '../core/deploy/platform-limits.js';
+import {
+  BeginSchema,
+  COMPRESSIONS,
+  CommitSchema,
+  decodeData,
+  json,
+  Msg,
+  MSG_NAMES,
+  MonitorSchema,
+  parseBody,
+  PROTOCOL_VERSION,
+  SetRateSchema,
+  u32,
+  unpackBlock,
+  type DeviceErrorBody,
+  type DeviceInfo,
+  type LogLine,
+} from '../core/deploy/protocol.js';
+import { RATE_FALLBACK_MS } from '../core/deploy/session.js';
+import { FlightDeckError } from '../core/errors.js';
+import type { CrashPhase } from './faults.js';
+import type { SlotStore } from './slots.js';
+
+export const MAX_FRAME = (256 << 10) + 64;
+const LOG_HISTORY = 1000;
+const RATE_TURNAROUND_MS = 50;
+
+export interface DeviceOptions {
+  limits: PlatformLimits;
+  store: SlotStore;
+  firmware: string;
+  /** Fsync the upload and advance its durable mark every this many bytes (and every 250 ms, at END, on disconnect). */
+  checkpointBytes: number;
+  crashAt?: CrashPhase;
+  /** What crashing means: the CLI kills its own process; in-process callers halt the device. */
+  crash: (phase: CrashPhase) => void;
+  /** Line rates that do not work on this line (a test fault): frames at them are lost. */
+  badRates?: number[];
+  log?: (message: string) => void;
+}
+
+/** The serial line of one connection (absent on TCP). */
+export interface LineControl {
+  rate: number;
+  rates: number[];
+  set(baud: number): Promise<void>;
+}
+
+interface Upload {
+  sha256: string;
+  size: number;
+  slot: 'A' | 'B';
+  received: number;
+  fd: number | undefined;
+  owner: FrameLink;
+  checkpointAt: number;
+  checkpointTime: number;
+  nakedAt: number;
+}
+
+class Refusal extends Error {
+  readonly body: DeviceErrorBody;
+  constructor(code: DeviceErrorBody['code'], message: string) {
+    super(message);
+    this.body = { code, message };
+  }
+}
+
+export class Device {
+  private readonly o: DeviceOptions;
+  private upload: Upload | null = null;
+  private readonly history: LogLine[] = [];
+  private readonly monitors = new Set<FrameLink>();
+  private readonly runs = new Set<ChildProcess>();
+
+  constructor(options: DeviceOptions) {
+    this.o = options;
+  }
+
+  private get store(): SlotStore {
+    return this.o.store;
+  }
+
+  info(line?: LineControl): DeviceInfo {
+    return {
+      version: PROTOCOL_VERSION,
+      platform: this.o.limits.id,
+      memory: this.o.limits.memory,
+      threads: this.o.limits.threads,
+      slots: 2,
+      maxFrame: MAX_FRAME,
+      compression: [...COMPRESSIONS],
+      lineRates: line?.rates ?? [],
+      lineRate: line?.rate ?? 0,
+      firmware: this.o.firmware,
+    };
+  }
+
+  private reach(phase: CrashPhase): void {
+    if (this.o.crashAt === phase) this.o.crash(phase);
+  }
+
+  /** Serve one connection until it closes. */
+  async serve(link: FrameLink, line?: LineControl): Promise<void> {
+    let dropped = 0;
+    let fallback: { timer: NodeJS.Timeout; rate: number } | undefined;
+    try {
+      for (;;) {
+        const frame = await link.nextOrTimeout(3600_000);
+        if (link.dropped !== dropped) {
+          dropped = link.dropped;
+          await this.nak(link);
+        }
+        if (!frame) continue;
+        if (line && this.o.badRates?.includes(line.rate)) continue; // the line garbles everything at this rate
+        if (fallback) {
+          clearTimeout(fallback.timer);
+          fallback = undefined;
+        }
+        try {
+          if (frame.type === Msg.SET_RATE && line) {
+            const old = line.rate;
+            await this.setRate(link, line, frame);
+            fallback = {
+              rate: old,
+              timer: setTimeout(() => {
+                this.o.log?.(`no frame at ${line.rate} baud: back to ${old}`);
+                void line.set(old);
+                fallback = undefined;
+              }, RATE_FALLBACK_MS),
+            };
+          } else {
+            await this.handle(link, frame, line);
+          }
+        } catch (err) {
+          if (err instanceof FlightDeckError && err.code === 'DEVICE_DISCONNECTED') throw err;
+          // A refusal, or a fault of the device itself (e.g. its disk is full): the host gets the reason.
+          const body: DeviceErrorBody = err instanceof Refusal ? err.body : { code: 'REFUSED', message: `device error: ${(err as Error).message}` };
+          this.o.log?.(`refused ${MSG_NAMES[frame.type] ?? frame.type}: ${body.message}`);
+          await link.send(Msg.ERROR, json(body));
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof FlightDeckError && err.code === 'DEVICE_DISCONNECTED')) throw err;
+    } finally {
+      if (fallback) clearTimeout(fallback.timer);
+      this.monitors.delete(link);
+      if (this.upload?.owner === link) this.checkpoint(this.upload);
+    }
+  }
+
+  private async handle(link: FrameLink, frame: Frame, line: LineControl | undefined): Promise<void> {
+    switch (frame.type) {
+      case Msg.HELLO:
+        this.reach('handshake');
+        return link.send(Msg.INFO, json(this.info(line)));
+      case Msg.STATUS:
+        return link.send(Msg.STATE, json(this.store.snapshot(this.o.limits.id)));
+      case Msg.BEGIN:
+        return this.begin(link, frame);
+      case Msg.DATA:
+        return this.data(link, frame);
+      case Msg.END:
+        return this.end(link);
+      case Msg.COMMIT:
+        return this.commit(link, frame);
+      case Msg.ROLLBACK:
+        return this.rollback(link);
+      case Msg.RUN:
+        return this.run(link);
+      case Msg.MONITOR:
+        return this.monitor(link, frame);
+      case Msg.SET_RATE:
+        throw new Refusal('REFUSED', 'this connection has no line rate');
+      default:
+        throw new Refusal('PROTOCOL', `unexpected ${MSG_NAMES[frame.type] ?? `message 0x${frame.type.toString(16)}`}`);
+    }
+  }
+
+  private async setRate(link: FrameLink, line: LineControl, frame: Frame): Promise<void> {
+    const req = parseBody(SetRateSchema, frame.body);
+    if (!req || !line.rates.includes(req.baud)) throw new Refusal('REFUSED', `line rate ${req?.baud} is not one of ${line.rates.join(', ')}`);
+    await link.send(Msg.RATE_OK, json({ baud: req.baud }));
+    // Changing the rate flushes the port's buffers: let RATE_OK leave first (a UART's turnaround time).
+    await new Promise((resolve) => setTimeout(resolve, RATE_TURNAROUND_MS));
+    await line.set(req.baud);
+  }
+
+  private async begin(link: FrameLink, frame: Frame): Promise<void> {
+    const req = parseBody(BeginSchema, frame.body);
+    if (!req) throw new Refusal('PROTOCOL', 'malformed BEGIN');
+    if (this.upload && this.upload.owner !== link && !this.upload.owner.closed) throw new Refusal('BUSY', 'another host is uploading');
+    if (req.size > this.o.limits.memory) {
+      throw new Refusal('REFUSED', `payload of ${req.size} bytes exceeds the ${this.o.limits.memory} bytes of ${this.o.limits.name}`);
+    }
+    const { state } = this.store;
+    if (state.active && state.slots[state.active]?.sha256 === req.sha256) {
+      return link.send(Msg.READY, json({ slot: state.active, offset: req.size, state: 'active' }));
+    }
+    const slot = this.store.inactive();
+    if (state.slots[slot]?.sha256 === req.sha256 && !req.fresh) {
+      return link.send(Msg.READY, json({ slot, offset: req.size, state: 'verified' }));
+    }
+    let offset = 0;
+    const current = this.upload;
+    if (current && current.sha256 === req.sha256 && !req.fresh) {
+      offset = current.received; // same device run: every written byte is good
+      current.owner = link;
+    } else {
+      this.closeUpload();
+      const j = this.store.journal;
+      const partial = this.store.partialFile(slot);
+      const size = fileSize(partial);
+      if (j && j.sha256 === req.sha256 && j.slot === slot && j.size === req.size && !req.fresh && size >= j.durable) {
+        offset = j.durable;
+      } else {
+        this.store.discardUpload();
+        this.store.clearSlot(slot);
+        this.store.writeJournal({ sha256: req.sha256, size: req.size, slot, durable: 0 });
+      }
+      const fd = fs.openSync(partial, offset === 0 ? 'w' : 'r+');
+      fs.ftruncateSync(fd, offset);
+      this.upload = { sha256: req.sha256, size: req.size, slot, received: offset, fd, owner: link, checkpointAt: offset, checkpointTime: Date.now(), nakedAt: -1 };
+    }
+    this.o.log?.(`BEGIN ${req.sha256.slice(0, 12)} (${req.size} bytes, ${req.compression}) into slot ${slot} from byte ${offset}`);
+    this.reach('begin');
+    return link.send(Msg.READY, json({ slot, offset, state: 'upload' }));
+  }
+
+  private async data(link: FrameLink, frame: Frame): Promise<void> {
+    const u = this.upload;
+    if (!u || u.owner !== link || u.fd === undefined) return; // a straggler after END or from an old session
+    const block = decodeData(frame.body);
+    if (!block) throw new Refusal('PROTOCOL', 'malformed DATA');
+    if (block.offset < u.received) return link.send(Msg.ACK, u32(u.received));
+    if (block.offset > u.received) return this.nak(link);
+    const raw = unpackBlock(block);
+    if (!raw || u.received + raw.length > u.size) return this.nak(link);
+    fs.writeSync(u.fd, raw, 0, raw.length, u.received);
+    const before = u.received;
+    u.received += raw.length;
+    u.nakedAt = -1;
+    if (u.received - u.checkpointAt >= this.o.checkpointBytes || Date.now() - u.checkpointTime >= 250) this.checkpoint(u);
+    if (before < u.size / 2 && u.received >= u.size / 2) this.reach('mid-block');
+    return link.send(Msg.ACK, u32(u.received));
+  }
+
+  /** One NAK per gap: the host goes back to `received` and resends from there. */
+  private async nak(link: FrameLink): Promise<void> {
+    const u = this.upload;
+    if (!u || u.owner !== link || u.nakedAt === u.received) return;
+    u.nakedAt = u.received;
+    await link.send(Msg.NAK, u32(u.received));
+  }
+
+  private checkpoint(u: Upload): void {
+    if (u.fd === undefined || u.received === this.store.journal?.durable) return;
+    fs.fsyncSync(u.fd);
+    this.store.writeJournal({ sha256: u.sha256, size: u.size, slot: u.slot, durable: u.received });
+    u.checkpointAt = u.received;
+    u.checkpointTime = Date.now();
+  }
+
+  private closeUpload(): void {
+    if (this.upload?.fd !== undefined) fs.closeSync(this.upload.fd);
+    this.upload = null;
+  }
+
+  private async end(link: FrameLink): Promise<void> {
+    const u = this.upload;
+    const slot = this.store.inactive();
+    const ready = this.store.state.slots[slot];
+    if (!u || u.owner !== link) {
+      // END again after VERIFIED was lost, or for a payload that waits verified in the inactive slot.
+      if (ready && this.store.hashFile(this.store.slotFile(slot)) === ready.sha256) {
+        return link.send(Msg.VERIFIED, json({ sha256: ready.sha256, slot }));
+      }
+      throw new Refusal('PROTOCOL', 'END without an upload');
+    }
+    if (u.received !== u.size) throw new Refusal('PROTOCOL', `END at byte ${u.received} of ${u.size}`);
+    this.reach('end');
+    this.checkpoint(u);
+    this.closeUpload();
+    const partial = this.store.partialFile(u.slot);
+    const actual = this.store.hashFile(partial);
+    if (actual !== u.sha256) {
+      this.store.discardUpload();
+      throw new Refusal('VERIFY_FAILED', `payload hashes to sha256:${actual}, not sha256:${u.sha256}; upload discarded`);
+    }
+    const checked = await checkLimits(fs.readFileSync(partial), this.o.limits);
+    if (!checked.ok) {
+      this.store.discardUpload();
+      throw new Refusal('REFUSED', `payload does not fit ${this.o.limits.name}: ${checked.findings.map((f) => f.message).join('; ')}`);
+    }
+    this.store.install(u.slot, u.sha256, u.size);
+    this.o.log?.(`verified ${u.sha256.slice(0, 12)} in slot ${u.slot}`);
+    this.reach('verify');
+    return link.send(Msg.VERIFIED, json({ sha256: u.sha256, slot: u.slot }));
+  }
+
+  private async commit(link: FrameLink, frame: Frame): Promise<void> {
+    const req = parseBody(CommitSchema, frame.body);
+    if (!req) throw new Refusal('PROTOCOL', 'malformed COMMIT');
+    const { state } = this.store;
+    const slot = (['A', 'B'] as const).find((s) => state.slots[s]?.sha256 === req.sha256);
+    if (!slot) throw new Refusal('REFUSED', `no verified payload sha256:${req.sha256} to commit`);
+    if (state.active !== slot) {
+      // The 'commit' crash point sits between the fsync of the new state.json.tmp and its rename.
+      this.store.writeState({ ...state, active: slot }, 'commit-rename');
+      this.o.log?.(`committed ${req.sha256.slice(0, 12)}: slot ${slot} is active`);
+    }
+    return link.send(Msg.COMMITTED, json(this.store.snapshot(this.o.limits.id)));
+  }
+
+  private async rollback(link: FrameLink): Promise<void> {
+    const { state } = this.store;
+    const other = this.store.inactive();
+    if (!state.slots[other] || this.upload?.slot === other) throw new Refusal('REFUSED', 'no previous payload to roll back to');
+    this.store.writeState({ ...state, active: other });
+    this.o.log?.(`rolled back: slot ${other} is active`);
+    return link.send(Msg.STATE, json(this.store.snapshot(this.o.limits.id)));
+  }
+
+  private async monitor(link: FrameLink, frame: Frame): Promise<void> {
+    const req = parseBody(MonitorSchema, frame.body);
+    if (!req) throw new Refusal('PROTOCOL', 'malformed MONITOR');
+    for (const line of this.history) await link.send(Msg.LOG, json(line));
+    if (req.follow) this.monitors.add(link);
+    else await link.send(Msg.MONITOR_END, json({}));
+  }
+
+  private emitLog(line: LogLine, requester: FrameLink): void {
+    this.history.push(line);
+    if (this.history.length > LOG_HISTORY) this.history.shift();
+    for (const target of new Set([requester, ...this.monitors])) {
+      if (!target.closed) target.send(Msg.LOG, json(line)).catch(() => {});
+    }
+  }
+
+  /** Start the active payload in a child process (WASI stdout/stderr piped back as LOG frames). */
+  private async run(link: FrameLink): Promise<void> {
+    const { state } = this.store;
+    const active = state.active ? state.slots[state.active] : null;
+    if (!state.active || !active) throw new Refusal('REFUSED', 'no committed payload to run');
+    const [cmd, args] = runnerCommand(this.store.slotFile(state.active));
+    this.emitLog({ stream: 'device', text: `run ${active.sha256.slice(0, 12)} from slot ${state.active}\n` }, link);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.runs.add(child);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      child[stream].setEncoding('utf8').on('data', (text: string) => this.emitLog({ stream, text }, link));
+    }
+    const code = await new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1))));
+    this.runs.delete(child);
+    this.emitLog({ stream: 'device', text: `exited with code ${code}\n` }, link);
+    if (!link.closed) await link.send(Msg.EXIT, json({ code }));
+  }
+
+  /** Stop running payloads and close the upload file (the device powers off). */
+  shutdown(): void {
+    for (const child of this.runs) child.kill('SIGKILL');
+    if (this.upload) this.checkpoint(this.upload);
+    this.closeUpload();
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return -1;
+  }
+}
+
+/** The runner next to this module: runner.js once built; runner.ts (through tsx) when run from sources. */
+function runnerCommand(slotFile: string): [string, string[]] {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const runner = fileURLToPath(new URL(fromSource ? './runner.ts' : './runner.js', import.meta.url));
+  return [process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '--no-warnings', runner, slotFile]];
+}

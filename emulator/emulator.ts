@@ -1,0 +1,156 @@
+/**
+ * The reference dev-kit emulator: a Device on a TCP listener or a serial port (a pty in tests), with
+ * line-rate pacing and fault injection. `flightdeck emulate` runs it; tests start it in-process.
+ */
+import net from 'node:net';
+import { FrameLink } from '../core/deploy/link.js';
+import { platformLimits } from '../core/deploy/platform-limits.js';
+import { formatDeviceUri, parseDeviceUri, type ByteTransport } from '../core/deploy/transport.js';
+import { FlightDeckError } from '../core/errors.js';
+import { packageVersion } from '../core/config/package.js';
+import { openSerial } from '../native-bridge/serial/index.js';
+import { socketTransport } from '../native-bridge/tcp/index.js';
+import { Device, MAX_FRAME, type LineControl } from './device.js';
+import { LineFaults, type CrashPhase, type Faults } from './faults.js';
+import { paced } from './pacing.js';
+import { SlotStore } from './slots.js';
+
+export const SERIAL_LINE_RATES = [115200, 230400, 460800, 921600];
+
+export interface EmulatorOptions {
+  platform: string;
+  stateDir: string;
+  /** `tcp://127.0.0.1:0` (port 0: any free port). */
+  listen?: string;
+  /** Path of the serial port or pty to serve on. */
+  serial?: string;
+  /** Serial: pace bytes at this line rate (a pty has none); also the rate the port opens at. */
+  lineRate?: number;
+  faults?: Faults;
+  /** Serial line rates that fail (test fault for the rate switch fallback). */
+  badRates?: number[];
+  checkpointBytes?: number;
+  /** What a crash at `faults.crashAt` does; default: the process kills itself, as a kit losing power. */
+  crash?: (phase: CrashPhase) => void;
+  log?: (message: string) => void;
+}
+
+export interface Emulator {
+  uri: string;
+  platform: string;
+  close(): Promise<void>;
+}
+
+export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
+  const limits = platformLimits(o.platform);
+  if (Boolean(o.listen) === Boolean(o.serial)) {
+    throw new FlightDeckError('USAGE', 'The emulator needs exactly one of --listen tcp://HOST:PORT or --serial PATH.');
+  }
+  if (o.listen && o.lineRate) {
+    throw new FlightDeckError('USAGE', '--line-rate paces a serial line; a TCP listener (--listen) has none. Use it with --serial.');
+  }
+  const crash = o.crash ?? (() => process.kill(process.pid, 'SIGKILL'));
+  let store: SlotStore;
+  try {
+    store = new SlotStore(o.stateDir, () => {
+      if (o.faults?.crashAt === 'commit') {
+        o.log?.('crash at commit');
+        crash('commit');
+      }
+    });
+  } catch (err) {
+    throw new FlightDeckError('IO_ERROR', `Cannot use ${o.stateDir} as the emulator's state directory: ${(err as Error).message}`, {
+      cause: err,
+      details: { path: o.stateDir },
+    });
+  }
+  const device = new Device({
+    limits,
+    store,
+    firmware: `flightdeck-emulator ${packageVersion()}`,
+    // Time (250 ms) bounds what a crash loses on a slow line; bytes bound the fsync rate on a fast one.
+    checkpointBytes: o.checkpointBytes ?? 16 << 20,
+    ...(o.faults?.crashAt ? { crashAt: o.faults.crashAt } : {}),
+    crash: (phase) => {
+      o.log?.(`crash at ${phase}`);
+      crash(phase);
+    },
+    ...(o.badRates ? { badRates: o.badRates } : {}),
+    ...(o.log ? { log: o.log } : {}),
+  });
+  const faults = new LineFaults(o.faults ?? {});
+  return o.listen ? listenTcp(o.listen, device, faults, limits.id) : serveSerial(o.serial!, o, device, faults, limits.id);
+}
+
+async function listenTcp(listen: string, device: Device, faults: LineFaults, platform: string): Promise<Emulator> {
+  const uri = parseDeviceUri(listen, true);
+  if (uri.kind !== 'tcp') throw new FlightDeckError('DEVICE_URI_INVALID', `--listen takes tcp://HOST:PORT, not ${listen}.`);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const transport = faults.wrap(socketTransport(socket, `host ${socket.remoteAddress}:${socket.remotePort}`), () => socket.destroy());
+    device.serve(new FrameLink(transport, MAX_FRAME)).catch(() => socket.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new FlightDeckError('IO_ERROR', `Cannot listen on ${listen}: ${err.message}`, { cause: err, hint: 'Pick another port, or port 0 for any free one.' })),
+    );
+    server.listen(uri.port === 0 ? 0 : uri.port, uri.host, resolve);
+  });
+  const addr = server.address() as net.AddressInfo;
+  return {
+    uri: formatDeviceUri({ kind: 'tcp', host: uri.host, port: addr.port }),
+    platform,
+    close: async () => {
+      device.shutdown();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Serve on a serial port; after a disconnect (a fault) the port is reopened for the next host. */
+async function serveSerial(path: string, o: EmulatorOptions, device: Device, faults: LineFaults, platform: string): Promise<Emulator> {
+  const baud = o.lineRate ?? 115200;
+  let current: ByteTransport | undefined;
+  let closing = false;
+  const open = async (): Promise<void> => {
+    const port = await openSerial(path, baud);
+    const line: LineControl = { rate: baud, rates: SERIAL_LINE_RATES, set: async () => {} };
+    let transport: ByteTransport = faults.wrap(port, () => void port.close());
+    if (o.lineRate) {
+      const pacedPort = paced(transport, baud);
+      transport = pacedPort;
+      line.set = async (rate) => {
+        await port.setLineRate?.(rate);
+        pacedPort.setPace(rate);
+        line.rate = rate;
+      };
+    } else {
+      line.set = async (rate) => {
+        await port.setLineRate?.(rate);
+        line.rate = rate;
+      };
+    }
+    current = transport;
+    device.serve(new FrameLink(transport, MAX_FRAME), line).then(
+      () => reopen(),
+      () => reopen(),
+    );
+  };
+  const reopen = () => {
+    if (closing) return;
+    setTimeout(() => void open().catch((err: Error) => o.log?.(`cannot reopen ${path}: ${err.message}`)), 300);
+  };
+  await open();
+  return {
+    uri: formatDeviceUri({ kind: 'serial', path, baud }),
+    platform,
+    close: async () => {
+      closing = true;
+      device.shutdown();
+      await current?.close();
+    },
+  };
+}
