@@ -8,6 +8,7 @@ import { platformLimits } from '../core/deploy/platform-limits.js';
 import { formatDeviceUri, parseDeviceUri, type ByteTransport } from '../core/deploy/transport.js';
 import { FlightDeckError } from '../core/errors.js';
 import { packageVersion } from '../core/config/package.js';
+import { resolvePaths, type FlightDeckPaths } from '../core/config/paths.js';
 import { openSerial } from '../native-bridge/serial/index.js';
 import { socketTransport } from '../native-bridge/tcp/index.js';
 import { Device, MAX_FRAME, type LineControl } from './device.js';
@@ -18,7 +19,10 @@ import { SlotStore } from './slots.js';
 export const SERIAL_LINE_RATES = [115200, 230400, 460800, 921600];
 
 export interface EmulatorOptions {
+  /** A platform id: the profile (built in or the user's) gives the limits the device enforces. */
   platform: string;
+  /** Where user platform profiles live (default: the OS folders / FLIGHTDECK_HOME). */
+  paths?: FlightDeckPaths;
   stateDir: string;
   /** `tcp://127.0.0.1:0` (port 0: any free port). */
   listen?: string;
@@ -42,7 +46,7 @@ export interface Emulator {
 }
 
 export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
-  const limits = platformLimits(o.platform);
+  const limits = await platformLimits(o.platform, o.paths ?? resolvePaths());
   if (Boolean(o.listen) === Boolean(o.serial)) {
     throw new FlightDeckError('USAGE', 'The emulator needs exactly one of --listen tcp://HOST:PORT or --serial PATH.');
   }

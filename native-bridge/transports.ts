@@ -1,6 +1,5 @@
 /** The deploy ports, implemented with serialport, usb and node:net, for the composition roots. */
 import type { DeployPorts } from '../core/api/handlers/deploy.js';
-import { limitsCheck } from '../core/deploy/check.js';
 import { formatDeviceUri, type DeviceFinder, type TransportOpener } from '../core/deploy/transport.js';
 import { listSerialPorts, openSerial } from './serial/index.js';
 import { openTcp } from './tcp/index.js';
@@ -23,5 +22,4 @@ export const deviceFinder: DeviceFinder = {
   usbDevices: async () => listUsbDevices(),
 };
 
-/** INTERIM check: `limitsCheck` until the WASM platform check (issue 5) is wired here. */
-export const deployPorts: DeployPorts = { openTransport, finder: deviceFinder, check: limitsCheck };
+export const deployPorts: DeployPorts = { openTransport, finder: deviceFinder };

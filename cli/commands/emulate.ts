@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import type { Output } from '../output.js';
 import { resolvePaths } from '../../core/config/paths.js';
 import { registerEmulator } from '../../core/deploy/devices.js';
-import { PLATFORM_LIMITS } from '../../core/deploy/platform-limits.js';
 import { FlightDeckError } from '../../core/errors.js';
 import { startEmulator } from '../../emulator/emulator.js';
 import { CRASH_PHASES, type CrashPhase, type Faults } from '../../emulator/faults.js';
@@ -41,7 +40,7 @@ export function registerEmulate(program: Command, out: () => Output): void {
   program
     .command('emulate')
     .description('Run a reference dev kit: the device side of the deploy protocol with A/B slots, platform limits and WASM run')
-    .requiredOption('-p, --platform <id>', `platform to emulate: ${Object.keys(PLATFORM_LIMITS).join(', ')}`)
+    .requiredOption('-p, --platform <id>', 'platform to emulate (an id from `flightdeck platforms`; its profile sets the limits)')
     .option('--listen <uri>', 'serve on TCP, e.g. tcp://127.0.0.1:0 (port 0: any free port)')
     .option('--serial <path>', 'serve on a serial port or pty')
     .option('--state <dir>', 'slot directory (default: <data>/emulators/<platform>)')
@@ -85,6 +84,7 @@ Examples:
       const badRates = (f.badRate ?? []).map((b) => intOption('--bad-rate', b)!);
       const emulator = await startEmulator({
         platform: f.platform,
+        paths,
         stateDir,
         ...(f.listen ? { listen: f.listen } : {}),
         ...(f.serial ? { serial: f.serial } : {}),

@@ -1,12 +1,19 @@
 /**
- * The payload check port `deploy` runs before sending a byte, and an interim implementation.
+ * The payload check `deploy` runs before sending a byte: the platform rules of core/platforms (memory,
+ * threads, features, from a full parse of the module) against the device's platform profile.
  *
- * INTERIM: `limitsCheck` stands in for the WASM platform check of issue 5 (core/wasm + core/platforms)
- * until the lead wires it in. It does not parse the binary: it compiles the module with the engine and
- * instantiates it against stub imports, reading what the engine exposes (initial size and sharedness of
- * a defined memory; link failure of an imported one). The emulator enforces its limits the same way.
+ * `checkLimits` is the device side's own enforcement, as a kit's loader would do it: compile the module
+ * with the engine and instantiate it against stub imports, refusing what exceeds the device's limits.
+ * The emulator uses it; the host uses `profileCheck`.
  */
-import { platformLimits, type PlatformLimits } from './platform-limits.js';
+import { createHash } from 'node:crypto';
+import type { FlightDeckPaths } from '../config/paths.js';
+import { packageVersion } from '../config/package.js';
+import { FlightDeckError } from '../errors.js';
+import { findProfiles } from '../platforms/profiles.js';
+import { checkTarget } from '../platforms/rules.js';
+import { parseWasm } from '../wasm/parser.js';
+import type { PlatformLimits } from './platform-limits.js';
 import { wasm, type WasmImports, type WasmInstance, type WasmModule } from './wasm-api.js';
 
 export interface Finding {
@@ -22,7 +29,28 @@ export interface CheckResult {
 /** Does this payload fit that platform? Resolves with findings; rejects only for an unknown platform. */
 export type PayloadCheck = (payload: Uint8Array, platformId: string) => Promise<CheckResult>;
 
-export const limitsCheck: PayloadCheck = async (payload, platformId) => checkLimits(payload, platformLimits(platformId));
+/** The host-side check: the platform profile (built in or the user's) and the rules of `flightdeck check`. */
+export function profileCheck(paths: FlightDeckPaths): PayloadCheck {
+  return async (payload, platformId) => {
+    const platforms = await findProfiles(paths, [platformId]); // PLATFORM_UNKNOWN for an unknown id
+    let report;
+    try {
+      report = await parseWasm(
+        (async function* () {
+          yield payload;
+        })(),
+        { name: 'payload', size: payload.length },
+      );
+    } catch (err) {
+      if (err instanceof FlightDeckError && err.code === 'WASM_MALFORMED') return { ok: false, findings: [{ rule: 'wasm.malformed', message: err.message }] };
+      throw err;
+    }
+    const sha256 = `sha256:${createHash('sha256').update(payload).digest('hex')}`;
+    const checked = checkTarget({ target: 'payload', inputKind: 'file', annotations: {}, modules: [{ path: 'payload', sha256, report }] }, platforms, packageVersion());
+    const findings = (checked.platforms[0]?.findings ?? []).map((f) => ({ rule: f.ruleId, message: f.message }));
+    return { ok: checked.summary.fits, findings };
+  };
+}
 
 const PAGE = 65536;
 
@@ -36,7 +64,7 @@ export async function checkLimits(payload: Uint8Array, limits: PlatformLimits): 
   }
   const pages = Math.floor(limits.memory / PAGE);
   // An imported memory is offered at the platform's full size, unshared and then (multi-threaded
-  // platforms) shared; a module whose own maximum is below that size is refused too (interim limitation).
+  // platforms) shared; a module whose own maximum is below that size is refused too (a limit of engine-based loading).
   const variants = limits.threads > 1 ? [false, true] : [false];
   let instance: WasmInstance | undefined;
   let linkError: unknown;

@@ -1,9 +1,10 @@
 /**
- * The limits the emulator enforces and the interim payload check uses, one row per platform.
- * INTERIM: the platform profiles of issue 5 (core/platforms, assets/platforms/*.json) replace this table;
- * keep the ids in step with them.
+ * The limits a device enforces, derived from a platform profile (core/platforms): the payload budget
+ * (total memory less the runtime's reserve) and the thread count. The emulator serves with them and
+ * reports them in HELLO.
  */
-import { FlightDeckError } from '../errors.js';
+import type { FlightDeckPaths } from '../config/paths.js';
+import { findProfiles } from '../platforms/profiles.js';
 
 export interface PlatformLimits {
   id: string;
@@ -14,22 +15,9 @@ export interface PlatformLimits {
   threads: number;
 }
 
-const MiB = 1024 * 1024;
-
-export const PLATFORM_LIMITS: Readonly<Record<string, PlatformLimits>> = {
-  dreamcast: { id: 'dreamcast', name: 'Sega Dreamcast', memory: 16 * MiB, threads: 1 },
-  vita: { id: 'vita', name: 'PlayStation Vita', memory: 512 * MiB, threads: 4 },
-  'v6r-small': { id: 'v6r-small', name: 'V6R small', memory: 128 * MiB, threads: 2 },
-  'v6r-medium': { id: 'v6r-medium', name: 'V6R medium', memory: 512 * MiB, threads: 4 },
-  'v6r-large': { id: 'v6r-large', name: 'V6R large', memory: 2048 * MiB, threads: 8 },
-};
-
-export function platformLimits(id: string): PlatformLimits {
-  const limits = PLATFORM_LIMITS[id];
-  if (!limits) {
-    throw new FlightDeckError('PLATFORM_UNKNOWN', `Unknown platform ${JSON.stringify(id)}; known: ${Object.keys(PLATFORM_LIMITS).join(', ')}.`, {
-      details: { platform: id },
-    });
-  }
-  return limits;
+/** Limits of a platform id (built in or a user profile); PLATFORM_UNKNOWN for an unknown id. */
+export async function platformLimits(id: string, paths: FlightDeckPaths): Promise<PlatformLimits> {
+  const [entry] = await findProfiles(paths, [id]);
+  const p = entry!.profile;
+  return { id: p.id, name: p.name, memory: entry!.budgetBytes, threads: p.threads.max };
 }

@@ -145,7 +145,7 @@ export function helloModule(text: string, code: number): Buffer {
   return wat2wasm(`(module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
+  (memory (export "memory") 1 1)
   (data (i32.const 64) "${[...bytes].map((b) => '\\' + b.toString(16).padStart(2, '0')).join('')}")
   (func (export "_start")
     (i32.store (i32.const 0) (i32.const 64))

@@ -6,14 +6,12 @@ import { listDevices, resolveDevice } from '../../deploy/devices.js';
 import { loadPayload } from '../../deploy/payload.js';
 import { HostSession, type SessionTimings } from '../../deploy/session.js';
 import { parseDeviceUri, type ByteTransport, type DeviceFinder, type TransportOpener } from '../../deploy/transport.js';
-import type { PayloadCheck } from '../../deploy/check.js';
+import { profileCheck } from '../../deploy/check.js';
 
 /** The ports deploy needs from the composition root (native-bridge implements them). */
 export interface DeployPorts {
   openTransport: TransportOpener;
   finder: DeviceFinder;
-  /** The platform check run before a byte is sent (issue 5's check; an interim one until then). */
-  check: PayloadCheck;
 }
 
 type DeployMethods = 'deploy.run' | 'devices.list' | 'device.status' | 'device.rollback' | 'device.monitor';
@@ -44,7 +42,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     async 'deploy.run'(input, call) {
       const payload = await loadPayload(input.payload, input.module);
       const { transport } = await open(input.device);
-      return deploy(payload, transport, ports().check, {
+      return deploy(payload, transport, profileCheck(paths), {
         ...(input.platform ? { platform: input.platform } : {}),
         force: input.force,
         resume: input.resume,

@@ -85,7 +85,7 @@ describe('flightdeck deploy, device, monitor, devices, emulate', () => {
     const status = await cli(['device', 'status', emu.uri, '--json']);
     expect(status.code).toBe(0);
     const s = JSON.parse(status.stdout) as { info: { platform: string; threads: number }; state: { active: string; slots: Record<string, unknown> } };
-    expect(s.info).toMatchObject({ platform: 'vita', threads: 4 });
+    expect(s.info).toMatchObject({ platform: 'vita', threads: 3 }); // the Vita profile's application threads
     expect(s.state.active).toBe('B');
     const before = readSlots(dir);
     const rb = await cli(['device', 'rollback', emu.uri]);

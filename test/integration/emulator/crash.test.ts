@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deploy, type DeployResult } from '../../../core/deploy/deploy.js';
-import { limitsCheck } from '../../../core/deploy/check.js';
+import { profileCheck } from '../../../core/deploy/check.js';
+import { resolvePaths } from '../../../core/config/paths.js';
 import { sha256 } from '../../../core/deploy/payload.js';
 import { parseDeviceUri } from '../../../core/deploy/transport.js';
 import { openTcp } from '../../../native-bridge/tcp/index.js';
@@ -11,13 +12,15 @@ import { tempHome } from '../../support/cli.js';
 import { readSlots, spawnEmulator, stateDir } from '../../support/emulator.js';
 import { codeModule } from '../../support/wasm.js';
 
+const hostCheck = profileCheck(resolvePaths({ FLIGHTDECK_HOME: tempHome() }));
+
 const A = codeModule(2500, 21);
 const B = codeModule(2500, 22);
 
 async function deployTo(uri: string, bytes: Buffer): Promise<DeployResult> {
   const u = parseDeviceUri(uri);
   if (u.kind !== 'tcp') throw new Error('tcp only');
-  return deploy({ bytes, sha256: sha256(bytes), name: 'p.wasm', platform: 'v6r-medium' }, await openTcp(u.host, u.port, uri), limitsCheck, {
+  return deploy({ bytes, sha256: sha256(bytes), name: 'p.wasm', platform: 'v6r-medium' }, await openTcp(u.host, u.port, uri), hostCheck, {
     force: false,
     resume: true,
     run: false,

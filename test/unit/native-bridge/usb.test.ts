@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deploy } from '../../../core/deploy/deploy.js';
-import { limitsCheck } from '../../../core/deploy/check.js';
+import { profileCheck } from '../../../core/deploy/check.js';
+import { tempHome } from '../../support/cli.js';
+import { resolvePaths } from '../../../core/config/paths.js';
 import { FrameLink } from '../../../core/deploy/link.js';
 import { platformLimits } from '../../../core/deploy/platform-limits.js';
 import { sha256 } from '../../../core/deploy/payload.js';
@@ -28,6 +30,8 @@ import {
 import type { FlightDeckError } from '../../../core/errors.js';
 import { activePayload, stateDir } from '../../support/emulator.js';
 import { withCustomSection } from '../../support/wasm.js';
+
+const hostCheck = profileCheck(resolvePaths({ FLIGHTDECK_HOME: tempHome() }));
 
 const INTERRUPT = 3;
 
@@ -133,7 +137,7 @@ describe('usb transport (contract test against a fake of the usb library API)', 
     ends.push(end);
     const kit = fakeKit('VITA-0042', end);
     const dir = stateDir();
-    const device = new Device({ limits: platformLimits('vita'), store: new SlotStore(dir), firmware: 'fake-usb', checkpointBytes: 4096, crash: () => {} });
+    const device = new Device({ limits: await platformLimits('vita', resolvePaths({ FLIGHTDECK_HOME: tempHome() })), store: new SlotStore(dir), firmware: 'fake-usb', checkpointBytes: 4096, crash: () => {} });
     void device.serve(new FrameLink(end, MAX_FRAME));
     const other = fakeKit('OTHER', busEnd());
     const usb: UsbModule = { getDeviceList: () => [other.device, kit.device] };
@@ -146,7 +150,7 @@ describe('usb transport (contract test against a fake of the usb library API)', 
 
     // An empty module carrying 50 kB of random bytes in a custom section: valid, incompressible.
     const wasmish = withCustomSection(Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), 'blob', randomBytes(50_000));
-    const r = await deploy({ bytes: wasmish, sha256: sha256(wasmish), name: 'x.wasm', platform: 'vita' }, transport, limitsCheck, {
+    const r = await deploy({ bytes: wasmish, sha256: sha256(wasmish), name: 'x.wasm', platform: 'vita' }, transport, hostCheck, {
       force: false,
       resume: true,
       run: false,

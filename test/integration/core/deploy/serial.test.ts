@@ -1,13 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deploy, type DeployOptions } from '../../../../core/deploy/deploy.js';
-import { limitsCheck } from '../../../../core/deploy/check.js';
+import { profileCheck } from '../../../../core/deploy/check.js';
+import { tempHome } from '../../../../test/support/cli.js';
+import { resolvePaths } from '../../../../core/config/paths.js';
 import { sha256 } from '../../../../core/deploy/payload.js';
 import { openSerial } from '../../../../native-bridge/serial/index.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../../../emulator/emulator.js';
 import { activePayload, readSlots, stateDir } from '../../../support/emulator.js';
 import { ptyPair, type PtyPair } from '../../../support/pty.js';
 import { codeModule, withCustomSection } from '../../../support/wasm.js';
+
+const hostCheck = profileCheck(resolvePaths({ FLIGHTDECK_HOME: tempHome() }));
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -27,7 +31,7 @@ const FAST = { replyMs: 1000, ackMs: 300, maxRetries: 30 };
 
 async function deployOver(pty: PtyPair, bytes: Buffer, baud: number, opts: Partial<DeployOptions> = {}) {
   const transport = await openSerial(pty.host, baud);
-  return deploy({ bytes, sha256: sha256(bytes), name: 'p.wasm', platform: undefined }, transport, limitsCheck, {
+  return deploy({ bytes, sha256: sha256(bytes), name: 'p.wasm', platform: undefined }, transport, hostCheck, {
     force: false,
     resume: true,
     run: false,

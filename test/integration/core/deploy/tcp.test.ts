@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { deploy, type DeployOptions } from '../../../../core/deploy/deploy.js';
-import { limitsCheck } from '../../../../core/deploy/check.js';
+import { profileCheck } from '../../../../core/deploy/check.js';
+import { tempHome } from '../../../../test/support/cli.js';
+import { resolvePaths } from '../../../../core/config/paths.js';
 import { sha256, type Payload } from '../../../../core/deploy/payload.js';
 import { HostSession } from '../../../../core/deploy/session.js';
 import { parseDeviceUri } from '../../../../core/deploy/transport.js';
@@ -9,6 +11,8 @@ import { openTcp } from '../../../../native-bridge/tcp/index.js';
 import type { Emulator } from '../../../../emulator/emulator.js';
 import { codeModule, wat2wasm } from '../../../support/wasm.js';
 import { activePayload, readSlots, stateDir, tcpEmulator } from '../../../support/emulator.js';
+
+const hostCheck = profileCheck(resolvePaths({ FLIGHTDECK_HOME: tempHome() }));
 
 const started: Emulator[] = [];
 afterEach(async () => {
@@ -35,7 +39,7 @@ const FAST = { replyMs: 1000, ackMs: 150, maxRetries: 30 };
 const base: DeployOptions = { force: false, resume: true, run: false, compression: 'auto', timings: FAST };
 
 async function deployTo(uri: string, bytes: Buffer, opts: Partial<DeployOptions> = {}) {
-  return deploy(payload(bytes), await connect(uri), limitsCheck, { ...base, ...opts });
+  return deploy(payload(bytes), await connect(uri), hostCheck, { ...base, ...opts });
 }
 
 async function rejection(p: Promise<unknown>): Promise<FlightDeckError> {
@@ -168,7 +172,7 @@ describe('deploy over TCP to the emulator', () => {
     const big = wat2wasm('(module (memory (export "memory") 512 1024))'); // 32 MiB > Dreamcast's 16 MiB
     const err = await rejection(deployTo(e.uri, big));
     expect(err.code).toBe('PAYLOAD_CHECK_FAILED');
-    expect(err.message).toMatch(/memory "memory" starts at 33554432 bytes/);
+    expect(err.message).toMatch(/\[memory.initial-exceeds-budget\] .*32(\.00)? MiB/);
     expect(readSlots(dir).upload).toBeNull();
 
     const forced = await rejection(deployTo(e.uri, big, { force: true }));
@@ -179,6 +183,6 @@ describe('deploy over TCP to the emulator', () => {
     const threads = wat2wasm('(module (memory (export "memory") 1 4 shared))', ['--enable-threads']);
     const t = await rejection(deployTo(e.uri, threads));
     expect(t.code).toBe('PAYLOAD_CHECK_FAILED');
-    expect(t.message).toMatch(/\[threads\]/);
+    expect(t.message).toMatch(/\[threads.unsupported\]/);
   });
 });
