@@ -1,14 +1,15 @@
 /**
  * What `deploy` sends: a .wasm module, or one module picked from a platform bundle (.tar.gz holding
  * `<platform>/manifest.json` and `<platform>/wasm/*.wasm`, as in the demo kit).
- * Registry references are resolved by the registry client (issue 4) into one of these before deploy.
+ * Registry and `oci:` references are pulled into the content store by the deploy handler and read from
+ * there as one of these.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { FlightDeckError } from '../errors.js';
+import { gunzipLimited, tarEntries } from '../archive/tar.js';
 
 export interface Payload {
   bytes: Buffer;
@@ -39,14 +40,14 @@ export async function loadPayload(file: string, module?: string): Promise<Payloa
     if (module) throw invalid(file, '--module applies to bundles only; this is a .wasm module');
     return { bytes, sha256: sha256(bytes), name: path.basename(file), platform: undefined };
   }
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return fromBundle(file, bytes, module);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return await fromBundle(file, bytes, module);
   throw invalid(file, 'neither a WebAssembly module (\\0asm) nor a gzip bundle');
 }
 
-function fromBundle(file: string, gz: Buffer, module: string | undefined): Payload {
+async function fromBundle(file: string, gz: Buffer, module: string | undefined): Promise<Payload> {
   let entries: Map<string, Buffer>;
   try {
-    entries = readTar(gunzipSync(gz));
+    entries = await readTar(gz);
   } catch (err) {
     throw invalid(file, `not a readable .tar.gz bundle (${(err as Error).message})`);
   }
@@ -67,20 +68,17 @@ function fromBundle(file: string, gz: Buffer, module: string | undefined): Paylo
   return { bytes, sha256: sha256(bytes), name: `${path.basename(file)}!${chosen}`, platform: manifest.platform };
 }
 
-/** Regular files of a ustar archive (other entry types are skipped). */
-function readTar(tar: Buffer): Map<string, Buffer> {
+/** Regular files of a tar+gzip bundle (other entry types are skipped), through the shared reader's limits. */
+async function readTar(gz: Buffer): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
-  for (let off = 0; off + 512 <= tar.length; ) {
-    const header = tar.subarray(off, off + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (start: number, len: number) => header.toString('utf8', start, start + len).replace(/\0.*$/s, '');
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    if (!Number.isFinite(size) || off + 512 + size > tar.length) throw new Error('truncated archive');
-    const prefix = field(345, 155);
-    const name = (prefix ? `${prefix}/` : '') + field(0, 100);
-    const type = field(156, 1);
-    if (type === '0' || type === '') files.set(name.replace(/^\.\//, ''), tar.subarray(off + 512, off + 512 + size));
-    off += 512 + Math.ceil(size / 512) * 512;
+  const source = (async function* () {
+    yield gz;
+  })();
+  for await (const e of tarEntries(gunzipLimited(source))) {
+    if (e.type !== '0') continue;
+    const chunks: Buffer[] = [];
+    for await (const c of e.body) chunks.push(c);
+    files.set(e.path.replace(/^\.\//, ''), Buffer.concat(chunks));
   }
   return files;
 }

@@ -165,3 +165,10 @@ export function registryBaseUrl(host: string, plainHttp: readonly string[] = [])
   const local = bare === 'localhost' || bare === '127.0.0.1' || bare === '[::1]';
   return `${local || plainHttp.includes(host) ? 'http' : 'https'}://${host}`;
 }
+
+/** Docker's rule: the first path component names a registry when it has a dot or a port, or is localhost. */
+export function isRegistryReference(target: string): boolean {
+  const m = /^([^/]+)\/[^:@]+(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/.exec(target);
+  const host = m?.[1];
+  return host !== undefined && !host.startsWith('.') && (host.includes('.') || host.includes(':') || host === 'localhost');
+}

@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
-import { parseLayoutReference } from '../oci/reference.js';
+import { isRegistryReference, parseLayoutReference } from '../oci/reference.js';
 import type { InspectResult } from '../api/contracts/wasm.js';
 import { parseWasm } from './parser.js';
 import { walkTarGz, type BundleLimits, DEFAULT_BUNDLE_LIMITS } from './bundle.js';
@@ -29,12 +29,6 @@ export interface InspectOptions {
   resolveReference?: (reference: string, signal?: AbortSignal) => Promise<string>;
 }
 
-/** Docker's rule: the first path component names a registry when it has a dot or a port, or is localhost. */
-export function isRegistryReference(target: string): boolean {
-  const m = /^([^/]+)\/[^:@]+(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/.exec(target);
-  const host = m?.[1];
-  return host !== undefined && !host.startsWith('.') && (host.includes('.') || host.includes(':') || host === 'localhost');
-}
 
 type Visit = (path: string, bytes: AsyncIterable<Uint8Array>, size: number | undefined) => Promise<void>;
 type InputKind = InspectResult['inputKind'];

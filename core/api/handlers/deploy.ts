@@ -3,7 +3,10 @@ import type { CallContext } from '../dispatch.js';
 import { FlightDeckError } from '../../errors.js';
 import { deploy } from '../../deploy/deploy.js';
 import { listDevices, resolveDevice } from '../../deploy/devices.js';
-import { loadPayload } from '../../deploy/payload.js';
+import { existsSync } from 'node:fs';
+import { loadPayload, type Payload } from '../../deploy/payload.js';
+import { MEDIA } from '../../oci/manifest.js';
+import { isRegistryReference } from '../../oci/reference.js';
 import { HostSession, type SessionTimings } from '../../deploy/session.js';
 import { parseDeviceUri, type ByteTransport, type DeviceFinder, type TransportOpener } from '../../deploy/transport.js';
 import { profileCheck } from '../../deploy/check.js';
@@ -26,6 +29,25 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     const uri = resolveDevice(ref, paths);
     return { uri, transport: await ports().openTransport(parseDeviceUri(uri)) };
   };
+  /**
+   * A file path, or a registry / `oci:` reference pulled into the verified content store first: its WASM
+   * layer, or its bundle layer (one module picked with `module`).
+   */
+  const resolvePayload = async (ref: string, module: string | undefined, signal: AbortSignal | undefined): Promise<Payload> => {
+    if (!ref.startsWith('oci:') && !(isRegistryReference(ref) && !existsSync(ref))) return loadPayload(ref, module);
+    const pulled = await ctx.registry.pullToStore(ref, {}, { signal });
+    const wasmLayer = pulled.layers.find((l) => ([MEDIA.wasmLayer, MEDIA.wasm] as string[]).includes(l.mediaType));
+    const layer = module ? pulled.layers.find((l) => l.mediaType === MEDIA.tarGzip) : (wasmLayer ?? pulled.layers.find((l) => l.mediaType === MEDIA.tarGzip));
+    if (!layer) {
+      throw new FlightDeckError('PAYLOAD_INVALID', `${ref} holds no WASM module or tar+gzip bundle layer to deploy.`, {
+        hint: 'Deploy a wasm/<name> or bundles/<platform> artifact, e.g. flight/shared-types/bundles/vita:latest.',
+        details: { reference: ref },
+      });
+    }
+    const p = await loadPayload(pulled.store.blobPath(layer.digest), module);
+    const inside = p.name.includes('!') ? p.name.slice(p.name.indexOf('!')) : '';
+    return { ...p, name: `${ref}${inside}` };
+  };
   const timings = (timeoutMs: number | undefined): Partial<SessionTimings> => (timeoutMs ? { replyMs: timeoutMs } : {});
   /** A session for one short request; always closed. */
   const withSession = async <T>(ref: string, timeoutMs: number | undefined, call: CallContext, fn: (s: HostSession, uri: string) => Promise<T>): Promise<T> => {
@@ -40,7 +62,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
 
   return {
     async 'deploy.run'(input, call) {
-      const payload = await loadPayload(input.payload, input.module);
+      const payload = await resolvePayload(input.payload, input.module, call.signal);
       const { transport } = await open(input.device);
       return deploy(payload, transport, profileCheck(paths), {
         ...(input.platform ? { platform: input.platform } : {}),
