@@ -14,7 +14,7 @@ import { ClientFrameSchema } from '../../core/api/protocol.js';
 import { resolvePaths } from '../../core/config/paths.js';
 import { writeFileAtomic } from '../../core/fs/atomic.js';
 import { FlightDeckError } from '../../core/errors.js';
-import { APP_ORIGIN, APP_SCHEME, CSP, IPC_CALL, IPC_FRAME, IPC_REVEAL, SECURE_WEB_PREFERENCES, isRevealAllowed, isTrustedUrl, resolveAppFile } from './security.js';
+import { APP_ORIGIN, APP_SCHEME, CSP, IPC_CALL, IPC_FRAME, IPC_REVEAL, isExternalAllowed, isRevealAllowed, isTrustedUrl, resolveAppFile } from './security.js';
 import { DOCS_URL, menuTemplate } from './menu.js';
 import { restoreWindowState, type WindowState } from './window-state.js';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
@@ -140,8 +140,8 @@ async function start(): Promise<void> {
     });
     contents.on('will-attach-webview', (event) => event.preventDefault());
     contents.setWindowOpenHandler(({ url }) => {
-      // Documentation links open in the user's browser; nothing opens inside the app.
-      if (url.startsWith('https://')) void shell.openExternal(url);
+      // Our documentation opens in the user's browser; nothing opens inside the app.
+      if (isExternalAllowed(url)) void shell.openExternal(url); // eng-disable OPEN_EXTERNAL_JS_CHECK reviewed since only allow listed documentation URLs pass
       return { action: 'deny' };
     });
   });
@@ -168,7 +168,7 @@ async function start(): Promise<void> {
     Menu.buildFromTemplate(
       menuTemplate(process.platform, {
         revealData: () => void shell.openPath(paths.data),
-        openDocs: () => void shell.openExternal(DOCS_URL),
+        openDocs: () => void shell.openExternal(DOCS_URL), // eng-disable OPEN_EXTERNAL_JS_CHECK reviewed since a constant URL
       }),
     ),
   );
@@ -180,7 +180,21 @@ async function start(): Promise<void> {
     minHeight: 600,
     title: 'Flight Deck',
     show: false,
-    webPreferences: { ...SECURE_WEB_PREFERENCES, preload: preloadPath },
+    webPreferences: {
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      enableBlinkFeatures: '',
+      disableBlinkFeatures: 'Auxclick',
+      webviewTag: false,
+      spellcheck: false,
+      preload: preloadPath, // eng-disable PRELOAD_JS_CHECK reviewed since the sandboxed preload exposes only post, onFrame and reveal
+    },
   });
   if (state.maximized) win.maximize();
   keepWindowState(win);

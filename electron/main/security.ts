@@ -46,6 +46,20 @@ export function resolveAppFile(url: string, root: string, sep = '/'): string | u
   return [root.replace(/[\\/]+$/, ''), ...parts].join(sep);
 }
 
+/** Links the app may open in the user's browser: our documentation only, never what a page asks for. */
+export const EXTERNAL_PREFIXES = ['https://github.com/flightdeck-dev/flightdeck/'] as const;
+
+export function isExternalAllowed(url: unknown): url is string {
+  if (typeof url !== 'string') return false;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' && !u.username && !u.password && EXTERNAL_PREFIXES.some((p) => u.href.startsWith(p));
+  } catch {
+    return false;
+  }
+}
+
+/** main.ts spells these out literally, so auditors and electronegativity see them; a unit test keeps both equal. */
 export const SECURE_WEB_PREFERENCES = {
   contextIsolation: true,
   sandbox: true,
@@ -56,6 +70,8 @@ export const SECURE_WEB_PREFERENCES = {
   allowRunningInsecureContent: false,
   experimentalFeatures: false,
   enableBlinkFeatures: '',
+  /** Middle-click would open links in a new window. */
+  disableBlinkFeatures: 'Auxclick',
   webviewTag: false,
   spellcheck: false,
 } as const;

@@ -47,3 +47,26 @@ describe('native menu', () => {
     expect(menuTemplate('darwin', { revealData() {}, openDocs() {} })[0]!.label).toBe('Flight Deck');
   });
 });
+
+describe('main window web preferences', () => {
+  it('main.ts spells out every secure preference literally (what electronegativity and reviewers read)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { SECURE_WEB_PREFERENCES } = await import('../../../../electron/main/security.js');
+    const { ROOT } = await import('../../../support/cli.js');
+    const src = readFileSync(`${ROOT}/electron/main/main.ts`, 'utf8');
+    const prefs = src.slice(src.indexOf('webPreferences: {'), src.indexOf('preload: preloadPath'));
+    for (const [k, v] of Object.entries(SECURE_WEB_PREFERENCES)) expect(prefs, k).toContain(`${k}: ${JSON.stringify(v).replace(/"/g, "'")},`);
+  });
+});
+
+describe('external links', () => {
+  it('opens only our documentation in the browser', async () => {
+    const { isExternalAllowed } = await import('../../../../electron/main/security.js');
+    expect(isExternalAllowed('https://github.com/flightdeck-dev/flightdeck/blob/main/docs/desktop.md')).toBe(true);
+    expect(isExternalAllowed('https://github.com/flightdeck-dev/flightdeck.evil/x')).toBe(false);
+    expect(isExternalAllowed('https://evil.example/')).toBe(false);
+    expect(isExternalAllowed('http://github.com/flightdeck-dev/flightdeck/')).toBe(false);
+    expect(isExternalAllowed('https://x@github.com/flightdeck-dev/flightdeck/')).toBe(false);
+    expect(isExternalAllowed('file:///etc/passwd')).toBe(false);
+  });
+});
