@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
-import { test, expect, type WebHostFixture } from './fixtures.js';
+import path from 'node:path';
+import { test, expect, ROOT, type WebHostFixture } from './fixtures.js';
+import { startRegistry } from '../support/registry.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 
 // The whole job in a real browser against real parts: `flightdeck serve`, gnome-keyring on a private
 // D-Bus, docker-registry with a password, the demo kit published by skopeo. Tests run in order and share
@@ -137,6 +140,39 @@ test('checks: the Vita bundle fails Dreamcast with rule ids and over-budget memo
   await expect(page.locator('[data-platform="vita"] .memory.over')).toHaveCount(0);
   await page.screenshot({ path: `${SHOTS}/checks-vita.png`, fullPage: true });
   expect(errors).toEqual([]);
+});
+
+test('a slow pull shows live byte progress and Cancel stops it with ABORTED; nothing is cached', async ({ page, host }) => {
+  // A second, open registry behind a proxy that trickles blob bodies (64 B every 150 ms).
+  const slow = await startRegistry();
+  const proxy = await startFaultProxy(slow.url);
+  try {
+    const kit = path.join(ROOT, 'assets', 'demo-kit');
+    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${kit}:flight/shared-types/bundles/v6r-small:latest`, `docker://${slow.host}/flight/shared-types/bundles/v6r-small:2026.11.01`]);
+    proxy.rules.push({ method: 'GET', path: /\/blobs\/sha256:/, fault: { kind: 'slow', delayMs: 150, chunk: 64 } });
+    const sent: string[] = [];
+    page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
+    await open(page, host);
+    await page.getByLabel('Registry', { exact: true }).fill(proxy.host);
+    await page.getByRole('button', { name: 'Browse' }).click();
+    await page.getByRole('button', { name: 'flight/shared-types/bundles/v6r-small' }).click();
+    await page.getByRole('button', { name: '2026.11.01' }).click();
+    const bundle = page.getByRole('article', { name: 'flight/shared-types/bundles/v6r-small:2026.11.01' });
+    await bundle.getByRole('button', { name: 'Pull' }).click();
+    const bar = bundle.getByRole('progressbar', { name: 'Pull progress' });
+    await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(Number(await bar.getAttribute('aria-valuenow'))).toBeLessThan(100);
+    await bundle.getByRole('button', { name: 'Cancel' }).click();
+    await expect(bundle.getByRole('alert')).toContainText('ABORTED');
+    expect(sent.map((f) => JSON.parse(f) as { t: string }).some((f) => f.t === 'cancel')).toBe(true);
+    // The server's cache (read fresh after a reload) holds nothing from that registry.
+    await page.reload();
+    await expect(page.getByText(/\d+ artifacts?, \d+ blobs/)).toBeVisible();
+    await expect(page.locator('[data-testid="cache-table"] td', { hasText: proxy.host })).toHaveCount(0);
+  } finally {
+    await proxy.stop();
+    await slow.stop();
+  }
 });
 
 test('the Registries screen hands a bundle to Checks; a missing tag shows NOT_FOUND with a hint', async ({ page, host, registry }) => {
