@@ -86,6 +86,56 @@ describe('flightdeck serve: WebSocket api', () => {
     expect(code).toBe(1007);
   });
 
+  it('speaks the protocol edges: fragmented messages, ping/pong, binary and oversized frames, unmasked frames', async () => {
+    const connect = async () => {
+      const ws = new WebSocket(wsUrl(), protocols(), { origin: serve.origin });
+      await new Promise((r) => ws.once('open', r));
+      return ws;
+    };
+    const closeCode = (ws: WebSocket) => new Promise<number>((r) => ws.once('close', (c) => r(c)));
+
+    // A call split over three frames is reassembled; a ping gets its pong.
+    const ws = await connect();
+    const answer = new Promise<{ id: number; envelope: { ok: boolean } }>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));
+    const text = JSON.stringify({ t: 'call', id: 5, method: 'app.version', input: {} });
+    ws.send(text.slice(0, 10), { fin: false });
+    ws.send(text.slice(10, 20), { fin: false });
+    ws.send(text.slice(20), { fin: true });
+    expect(await answer).toMatchObject({ id: 5, envelope: { ok: true } });
+    const pong = new Promise<string>((r) => ws.once('pong', (d) => r(d.toString())));
+    ws.ping('are-you-there');
+    expect(await pong).toBe('are-you-there');
+
+    // Binary frames: 1003. Messages over the cap: 1009.
+    const closedBinary = closeCode(ws);
+    ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await closedBinary).toBe(1003);
+    const big = await connect();
+    const closedBig = closeCode(big);
+    big.send('x'.repeat(4 * 1024 * 1024 + 1));
+    expect(await closedBig).toBe(1009);
+
+    // A client frame without a mask is a protocol error (raw socket after a real handshake).
+    const { port } = new URL(serve.origin);
+    const raw = net.connect(Number(port), '127.0.0.1');
+    await new Promise((r) => raw.once('connect', r));
+    raw.write(
+      `GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${protocols().join(', ')}\r\n\r\n`,
+    );
+    let got = Buffer.alloc(0);
+    raw.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got.toString()).toContain('HTTP/1.1 101');
+    expect(got.toString()).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    got = Buffer.alloc(0);
+    raw.write(Buffer.concat([Buffer.from([0x81, 0x02]), Buffer.from('{}')]));
+    await new Promise((r) => raw.once('close', r));
+    // Close frame 0x88 with code 1002.
+    expect(got[0]).toBe(0x88);
+    expect(got.readUInt16BE(2)).toBe(1002);
+  });
+
   it('streams progress events of a pull from a real registry before the result', async () => {
     const { api, transport } = client();
     const events: ApiEvent[] = [];
