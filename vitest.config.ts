@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
 
-// Two projects: fast unit tests and integration tests that start real servers, ptys and keyrings.
+// Three projects: fast unit tests, component tests of the Svelte UI (jsdom + testing-library), and
+// integration tests that start real servers, ptys and keyrings.
 // Both import the TypeScript sources directly; integration tests that spawn the CLI use dist/ (built by
 // `npm test` before they run).
 export default defineConfig({
@@ -11,6 +14,15 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          testTimeout: 10_000,
+        },
+      },
+      {
+        plugins: [svelte({ configFile: 'renderer/svelte.config.js' }), svelteTesting()],
+        test: {
+          name: 'component',
+          include: ['test/component/**/*.test.ts'],
+          environment: 'jsdom',
           testTimeout: 10_000,
         },
       },

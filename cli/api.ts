@@ -2,14 +2,12 @@ import { createHandlers } from '../core/api/service.js';
 import { dispatch, type CallContext, type Handlers } from '../core/api/dispatch.js';
 import type { Input, Method, Output } from '../core/api/contract.js';
 import { FlightDeckError } from '../core/errors.js';
-import { nativeProbes } from '../native-bridge/probes.js';
 import type { ApiDeps } from '../core/api/service.js';
 import type { FlagCredential } from '../core/credentials/env.js';
-import { openSecretStore } from '../native-bridge/keychain/index.js';
-import { deployPorts } from '../native-bridge/transports.js';
+import { nativeApiDeps } from '../native-bridge/deps.js';
 
 let handlers: Handlers | undefined;
-const deps: ApiDeps = { probes: nativeProbes, openSecretStore: () => openSecretStore(), deploy: deployPorts };
+const deps: ApiDeps = nativeApiDeps();
 
 /** The composition root: core handlers wired to the native-bridge adapters. */
 export function appHandlers(): Handlers {

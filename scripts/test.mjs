@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: the whole suite, in the order that fails fastest on the cheapest checks.
 //   system tools (installed via apt when root on Debian/Ubuntu) -> build (typechecks) -> typecheck tests -> lint ->
-//   svelte-check -> unit -> integration -> e2e (Playwright + Debian Chromium)
+//   svelte-check -> unit -> component -> integration -> e2e (Playwright + Debian Chromium)
 // Every step runs even after a failure so one run shows every problem; the exit code is non-zero if
 // any failed. The last line is the plain summary `tests: N passed, N failed, N skipped`.
 //   node scripts/test.mjs [--only unit,integration,...]
@@ -75,7 +75,7 @@ run('build', process.execPath, ['scripts/build.mjs']);
 run('typecheck-tests', bin('tsc'), ['-p', 'test/tsconfig.json', '--noEmit']);
 run('lint', bin('eslint'), ['--max-warnings', '0', '.']);
 run('svelte-check', bin('svelte-check'), ['--tsconfig', 'renderer/tsconfig.json', '--fail-on-warnings', '--output', 'human']);
-for (const project of ['unit', 'integration']) {
+for (const project of ['unit', 'component', 'integration']) {
   const out = path.join(reports, `${project}.json`);
   run(project, bin('vitest'), ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], {
     count: vitestCounts(out),

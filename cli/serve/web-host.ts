@@ -7,6 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { dispatch, type Handlers } from '../../core/api/dispatch.js';
 import { FlightDeckError } from '../../core/errors.js';
 import { CONTENT_SECURITY_POLICY } from '../../core/security.js';
+import { createCallSession } from '../../core/api/session.js';
+import { MAX_MESSAGE_BYTES, WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../core/api/protocol.js';
+import type { Duplex } from 'node:stream';
+import { acceptWebSocket } from './websocket.js';
 
 
 const MIME: Record<string, string> = {
@@ -44,9 +48,10 @@ export interface WebHost {
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
- * `flightdeck serve`: the renderer over HTTP plus `POST /api/<method>` on the same contract as Electron
- * IPC. Only loopback; every api call needs the session token; Host and Origin are checked so another web
- * page (or DNS rebinding) cannot drive the api.
+ * `flightdeck serve`: the renderer over HTTP, the api as a WebSocket at /api/ws (calls with progress events
+ * and cancel, core/api/protocol.ts) and as one-shot `POST /api/<method>`, both on the same contract and
+ * dispatch as Electron IPC. Only loopback; every api call needs the session token; Host and Origin are
+ * checked so another web page (or DNS rebinding) cannot drive the api.
  */
 export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const host = opts.host ?? '127.0.0.1';
@@ -61,10 +66,50 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   let allowedHosts = new Set<string>();
   let origin = '';
 
+  const sockets = new Set<ReturnType<typeof acceptWebSocket>>();
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, { ok: false, error: new FlightDeckError('INTERNAL', 'Web host failure.').toJSON() });
       else res.destroy();
+    });
+  });
+
+  const tokenOk = (given: string) => {
+    const buf = Buffer.from(given);
+    return buf.length === tokenBuf.length && timingSafeEqual(buf, tokenBuf);
+  };
+
+  /** The WebSocket api: same guards as POST, checked before the handshake completes. */
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    const refuse = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+    };
+    socket.on('error', () => socket.destroy());
+    if (!allowedHosts.has(req.headers.host ?? '')) return refuse(421, 'Misdirected Request');
+    if (new URL(req.url ?? '/', origin).pathname !== WS_PATH) return refuse(404, 'Not Found');
+    // Browsers always send Origin on a WebSocket; only our own page may connect.
+    if (req.headers.origin !== undefined && req.headers.origin !== origin) return refuse(403, 'Forbidden');
+    if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || req.headers['sec-websocket-version'] !== '13' || !req.headers['sec-websocket-key']) {
+      return refuse(400, 'Bad Request');
+    }
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const given = offered.find((p) => p.startsWith(WS_TOKEN_PREFIX))?.slice(WS_TOKEN_PREFIX.length) ?? '';
+    if (!offered.includes(WS_PROTOCOL) || !tokenOk(given)) return refuse(401, 'Unauthorized');
+    const ws = acceptWebSocket(req, socket, WS_PROTOCOL, MAX_MESSAGE_BYTES);
+    sockets.add(ws);
+    const session = createCallSession(opts.handlers, (frame) => ws.send(JSON.stringify(frame)));
+    ws.onMessage((text) => {
+      let frame: unknown;
+      try {
+        frame = JSON.parse(text);
+      } catch {
+        return ws.close(1007, 'frames are JSON');
+      }
+      session.receive(frame);
+    });
+    ws.onClose(() => {
+      sockets.delete(ws);
+      session.close();
     });
   });
 
@@ -94,8 +139,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     if (req.headers.origin !== undefined && req.headers.origin !== origin) {
       return send(res, 403, envelopeError('Cross-origin api calls are refused.'));
     }
-    const given = Buffer.from(String(req.headers['x-flightdeck-token'] ?? ''));
-    if (given.length !== tokenBuf.length || !timingSafeEqual(given, tokenBuf)) {
+    if (!tokenOk(String(req.headers['x-flightdeck-token'] ?? ''))) {
       return send(res, 401, envelopeError('Missing or wrong session token.', 'Open the URL printed by `flightdeck serve`.'));
     }
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
@@ -166,6 +210,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     token,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const ws of sockets) ws.close(1001, 'web host stopping');
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -12,6 +12,7 @@ import { ociContract } from './contracts/oci.js';
 import { credentialsContract } from './contracts/credentials.js';
 import { wasmContract } from './contracts/wasm.js';
 import { deployContract } from './contracts/deploy.js';
+import { reportsContract } from './contracts/reports.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -25,6 +26,7 @@ export * from './contracts/oci.js';
 export * from './contracts/credentials.js';
 export * from './contracts/wasm.js';
 export * from './contracts/deploy.js';
+export * from './contracts/reports.js';
 
 /**
  * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the
@@ -36,6 +38,7 @@ export const contract = {
   ...credentialsContract,
   ...wasmContract,
   ...deployContract,
+  ...reportsContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -13,6 +13,7 @@ import { checkRegistryAuth } from '../oci/client.js';
 import { createRegistryAccess, type RegistryAccess } from '../oci/access.js';
 import { wasmHandlers } from './handlers/wasm.js';
 import { deployHandlers, type DeployPorts } from './handlers/deploy.js';
+import { reportsHandlers } from './handlers/reports.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
@@ -64,5 +65,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...credentialsHandlers(ctx),
     ...wasmHandlers(ctx),
     ...deployHandlers(ctx),
+    ...reportsHandlers(),
   };
 }

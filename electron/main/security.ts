@@ -6,7 +6,12 @@
 /** The renderer is served from this custom scheme (no file://, no http). */
 export const APP_SCHEME = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://flightdeck`;
-export const IPC_CHANNEL = 'flightdeck:invoke';
+/** Renderer → main: one call-protocol frame (call or cancel, core/api/protocol.ts). */
+export const IPC_CALL = 'flightdeck:call';
+/** Main → renderer: one host frame (event or result). */
+export const IPC_FRAME = 'flightdeck:frame';
+/** Renderer → main (invoke): show a file of Flight Deck's folders in the system file manager. */
+export const IPC_REVEAL = 'flightdeck:reveal';
 
 export { CONTENT_SECURITY_POLICY as CSP } from '../../core/security.js';
 
@@ -41,6 +46,20 @@ export function resolveAppFile(url: string, root: string, sep = '/'): string | u
   return [root.replace(/[\\/]+$/, ''), ...parts].join(sep);
 }
 
+/** Links the app may open in the user's browser: our documentation only, never what a page asks for. */
+export const EXTERNAL_PREFIXES = ['https://github.com/flightdeck-dev/flightdeck/'] as const;
+
+export function isExternalAllowed(url: unknown): url is string {
+  if (typeof url !== 'string') return false;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' && !u.username && !u.password && EXTERNAL_PREFIXES.some((p) => u.href.startsWith(p));
+  } catch {
+    return false;
+  }
+}
+
+/** main.ts spells these out literally, so auditors and electronegativity see them; a unit test keeps both equal. */
 export const SECURE_WEB_PREFERENCES = {
   contextIsolation: true,
   sandbox: true,
@@ -51,6 +70,26 @@ export const SECURE_WEB_PREFERENCES = {
   allowRunningInsecureContent: false,
   experimentalFeatures: false,
   enableBlinkFeatures: '',
+  /** Middle-click would open links in a new window. */
+  disableBlinkFeatures: 'Auxclick',
   webviewTag: false,
   spellcheck: false,
 } as const;
+
+/**
+ * "Reveal in folder" only for absolute paths inside Flight Deck's own folders (content store, cache,
+ * config, logs): a compromised page must not make main open arbitrary places. Pure string logic; `sep`
+ * and case folding follow the OS.
+ */
+export function isRevealAllowed(target: unknown, roots: string[], sep = '/', caseInsensitive = false): target is string {
+  if (typeof target !== 'string' || target.length === 0 || target.length > 4096 || target.includes('\0')) return false;
+  const norm = (p: string) => (caseInsensitive ? p.toLowerCase() : p);
+  const abs = sep === '/' ? target.startsWith('/') : /^[A-Za-z]:\\/.test(target);
+  if (!abs) return false;
+  if (target.split(/[\\/]/).some((seg) => seg === '..')) return false;
+  return roots.some((root) => {
+    const r = norm(root.replace(/[\\/]+$/, ''));
+    const t = norm(target);
+    return t === r || t.startsWith(r + sep);
+  });
+}

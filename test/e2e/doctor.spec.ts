@@ -7,6 +7,7 @@ test.describe('Flight Deck in a browser (flightdeck serve)', () => {
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     await page.goto(host.url);
     await expect(page.getByRole('heading', { name: 'Flight Deck', level: 1 })).toBeVisible();
+    await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Doctor' }).click();
     await expect(page.getByRole('heading', { name: 'Doctor' })).toBeVisible();
     const caps = page.locator('[data-capability]');
     await expect(caps).toHaveCount(5);
@@ -19,11 +20,12 @@ test.describe('Flight Deck in a browser (flightdeck serve)', () => {
     // The token was taken out of the address bar after the first load.
     expect(new URL(page.url()).hash).toBe('');
     expect(errors).toEqual([]);
-    await page.screenshot({ path: 'test-results/e2e-artifacts/doctor.png' });
+    await page.screenshot({ path: 'test-results/e2e-artifacts/screens/doctor.png' });
   });
 
   test('is keyboard operable: the re-check button is reachable with Tab and runs the check', async ({ page, host }) => {
     await page.goto(host.url);
+    await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Doctor' }).click();
     await expect(page.locator('[data-capability]')).toHaveCount(5);
     const button = page.getByRole('button', { name: 'Check again' });
     for (let i = 0; i < 10 && !(await button.evaluate((b) => b === document.activeElement)); i++) await page.keyboard.press('Tab');
@@ -34,6 +36,7 @@ test.describe('Flight Deck in a browser (flightdeck serve)', () => {
 
   test('without the session token the api refuses and the page shows a coded error', async ({ page, host }) => {
     await page.goto(host.origin + '/');
+    await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Doctor' }).click();
     await expect(page.getByRole('alert')).toContainText('INVALID_INPUT');
     await expect(page.getByRole('alert')).toContainText('Open the URL printed by `flightdeck serve`');
   });

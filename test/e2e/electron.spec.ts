@@ -14,9 +14,13 @@ test('the Electron window loads the renderer with the secure preload bridge', as
   const app = await electron.launch({ executablePath: bin.executable, args: [path.join(ROOT)] });
   try {
     const win = await app.firstWindow();
-    await expect(win.getByRole('heading', { name: 'Doctor' })).toBeVisible();
+    await expect(win.getByRole('heading', { name: 'Registries & bundles' })).toBeVisible();
+    await win.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Doctor' }).click();
+    // The call went renderer → preload → main → api worker (utility process) and back.
+    await expect(win.locator('[data-capability]')).toHaveCount(5);
     expect(await win.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
-    expect(await win.evaluate(() => typeof (window as unknown as { flightdeck?: { invoke?: unknown } }).flightdeck?.invoke)).toBe('function');
+    const bridge = await win.evaluate(() => Object.keys((window as unknown as { flightdeck: object }).flightdeck).sort());
+    expect(bridge).toEqual(['onFrame', 'post', 'reveal']);
   } finally {
     await app.close();
   }

@@ -1,4 +1,4 @@
-import { createClient, httpTransport, ipcTransport, type ApiClient, type PreloadBridge } from '../../../core/api/client.js';
+import { createClient, webHostTransport, ipcTransport, type ApiClient, type PreloadBridge } from '../../../core/api/client.js';
 
 declare global {
   interface Window {
@@ -19,9 +19,15 @@ function webToken(): string {
   return sessionStorage.getItem(TOKEN_KEY) ?? '';
 }
 
-/** The api client: Electron IPC when running in the desktop shell, HTTP against `flightdeck serve` otherwise. */
+/**
+ * The api client: Electron IPC when running in the desktop shell, the WebSocket of `flightdeck serve`
+ * otherwise. Both carry progress events and cancellation.
+ */
 export const api: ApiClient = createClient(
-  window.flightdeck ? ipcTransport(window.flightdeck) : httpTransport(window.location.origin, webToken()),
+  window.flightdeck ? ipcTransport(window.flightdeck) : webHostTransport(window.location.origin, webToken()),
 );
+
+/** "Reveal in folder" exists only in the desktop shell. */
+export const reveal: ((path: string) => Promise<unknown>) | undefined = window.flightdeck?.reveal?.bind(window.flightdeck);
 
 export const shell: 'desktop' | 'browser' = window.flightdeck ? 'desktop' : 'browser';

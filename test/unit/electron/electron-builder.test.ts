@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
@@ -32,4 +32,31 @@ describe('electron-builder.yml', () => {
       expect(readFileSync(path.join(ROOT, icon)).subarray(1, 4).toString()).toBe('PNG');
     }
   });
+
+  it('names files that exist: resources, icons, packaged globs, the sources of main, preload and the api worker', () => {
+    const dirs = config.directories as { buildResources: string };
+    expect(existsSync(path.join(ROOT, dirs.buildResources)), dirs.buildResources).toBe(true);
+    for (const pattern of (config.files as string[]).filter((f) => !f.startsWith('!') && !f.startsWith('dist/'))) {
+      // Patterns here are a file or `folder/**/*` (Node 20 has no fs.globSync).
+      const folder = pattern.endsWith('/**/*') ? pattern.slice(0, -'/**/*'.length) : undefined;
+      if (folder) expect(readdirSync(path.join(ROOT, folder)).length, pattern).toBeGreaterThan(0);
+      else expect(existsSync(path.join(ROOT, pattern)), pattern).toBe(true);
+    }
+    // dist/ is built from these (tsc for main and the worker, Vite for the preload).
+    const main = (config.extraMetadata as { main: string }).main;
+    expect(main).toMatch(/^dist\/electron\/main\/main\.js$/);
+    for (const src of ['electron/main/main.ts', 'electron/main/api-worker.ts', 'electron/preload/preload.ts']) {
+      expect(existsSync(path.join(ROOT, src)), src).toBe(true);
+    }
+    expect(readFileSync(path.join(ROOT, 'electron/main/main.ts'), 'utf8')).toContain("'api-worker.js'");
+    // Native modules kept outside the asar are ones the app depends on.
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { optionalDependencies: Record<string, string> };
+    for (const unpack of config.asarUnpack as string[]) {
+      const name = /node_modules\/((?:@[^/]+\/)?[^/*]+)/.exec(unpack)?.[1];
+      expect(name, unpack).toBeDefined();
+      const deps = Object.keys(pkg.optionalDependencies);
+      expect(deps.some((d) => d === name || d.startsWith(name!.replace(/\*$/, '')) || (name === '@serialport' && d === 'serialport')), unpack).toBe(true);
+    }
+  });
 });
+

@@ -1,0 +1,42 @@
+/**
+ * The call protocol every streaming transport speaks (the web host's WebSocket, Electron's api worker):
+ * a caller sends `call` frames with its own ids and may `cancel` them; the host answers with any number
+ * of `event` frames (progress of long work) and exactly one `result` frame carrying the contract envelope.
+ * Browser-safe: zod only (bundled into the renderer through core/api/client.ts).
+ */
+import { z } from 'zod';
+import { EnvelopeSchema } from './contract.js';
+
+/** WebSocket sub-protocol of the web host. The session token travels as a second sub-protocol entry. */
+export const WS_PROTOCOL = 'flightdeck.v1';
+export const WS_TOKEN_PREFIX = 'flightdeck.token.';
+export const WS_PATH = '/api/ws';
+/** Largest frame either side accepts (a check report of a big bundle stays well under this). */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export const CallIdSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** An event of a running call. `progress` is the common one; other types pass through untouched. */
+export const ApiEventSchema = z
+  .object({
+    type: z.string().min(1).max(64),
+    /** What is progressing: blob, push, verify, inspect, check, ... */
+    task: z.string().max(64).optional(),
+    done: z.number().nonnegative().optional(),
+    total: z.number().nonnegative().optional(),
+    detail: z.string().max(4096).optional(),
+  })
+  .catchall(z.unknown());
+export type ApiEvent = z.infer<typeof ApiEventSchema>;
+
+export const ClientFrameSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('call'), id: CallIdSchema, method: z.string().min(1).max(128), input: z.unknown() }).strict(),
+  z.object({ t: z.literal('cancel'), id: CallIdSchema }).strict(),
+]);
+export type ClientFrame = z.infer<typeof ClientFrameSchema>;
+
+export const HostFrameSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('event'), id: CallIdSchema, event: ApiEventSchema }),
+  z.object({ t: z.literal('result'), id: CallIdSchema, envelope: EnvelopeSchema }),
+]);
+export type HostFrame = z.infer<typeof HostFrameSchema>;

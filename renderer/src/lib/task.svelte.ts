@@ -1,0 +1,56 @@
+import type { ApiEvent, CallOptions } from '../../../core/api/client.js';
+import { toShownError, type ShownError } from './errors.js';
+import { latestProgress, type Progress } from './progress.js';
+
+export { blobProgress, type Progress } from './progress.js';
+
+/**
+ * One api call the UI runs: running flag, coded error, progress from the call's events, and cancel.
+ * Progress of a pull arrives per blob; `progressOf` folds events into one bar.
+ */
+export class Task<T> {
+  running = $state(false);
+  error: ShownError | undefined = $state();
+  value: T | undefined = $state();
+  progress: Progress | undefined = $state();
+  #controller: AbortController | undefined;
+  #fold: (events: ApiEvent[], e: ApiEvent) => Progress | undefined;
+  #events: ApiEvent[] = [];
+
+  constructor(fold: (events: ApiEvent[], e: ApiEvent) => Progress | undefined = latestProgress) {
+    this.#fold = fold;
+  }
+
+  async run(call: (opts: CallOptions) => Promise<T>): Promise<T | undefined> {
+    this.#controller?.abort();
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.#events = [];
+    this.running = true;
+    this.error = undefined;
+    this.progress = undefined;
+    try {
+      const value = await call({
+        signal: controller.signal,
+        onEvent: (e) => {
+          this.#events.push(e);
+          this.progress = this.#fold(this.#events, e);
+        },
+      });
+      if (this.#controller === controller) this.value = value;
+      return value;
+    } catch (err) {
+      if (this.#controller === controller) this.error = toShownError(err);
+      return undefined;
+    } finally {
+      if (this.#controller === controller) {
+        this.running = false;
+        this.#controller = undefined;
+      }
+    }
+  }
+
+  cancel(): void {
+    this.#controller?.abort();
+  }
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import { Task, blobProgress } from '../../renderer/src/lib/task.svelte.js';
+import { Theme } from '../../renderer/src/lib/theme.svelte.js';
+import { Nav } from '../../renderer/src/lib/nav.svelte.js';
+import { ApiError } from '../../core/api/client.js';
+
+describe('Task', () => {
+  it('folds events into progress, keeps the value, and reports a coded error', async () => {
+    const t = new Task<number>();
+    const v = await t.run(async (o) => {
+      o.onEvent?.({ type: 'progress', done: 3, total: 4 });
+      expect(t.running).toBe(true);
+      return 42;
+    });
+    flushSync();
+    expect(v).toBe(42);
+    expect(t.value).toBe(42);
+    expect(t.progress).toEqual({ done: 3, total: 4 });
+    expect(t.running).toBe(false);
+    await t.run(async () => {
+      throw new ApiError({ code: 'REGISTRY_UNREACHABLE', message: 'down', hint: 'check the host' });
+    });
+    expect(t.error).toEqual({ code: 'REGISTRY_UNREACHABLE', message: 'down', hint: 'check the host' });
+  });
+
+  it('cancel aborts the signal the call got', async () => {
+    const t = new Task<void>();
+    let signal: AbortSignal | undefined;
+    const running = t.run((o) => {
+      signal = o.signal;
+      return new Promise((_r, reject) => o.signal?.addEventListener('abort', () => reject(new ApiError({ code: 'ABORTED', message: 'x', hint: 'y' }))));
+    });
+    t.cancel();
+    await running;
+    expect(signal?.aborted).toBe(true);
+    expect(t.error?.code).toBe('ABORTED');
+  });
+
+  it('sums a pull’s bytes over blobs, last event per blob', () => {
+    const p = blobProgress([
+      { type: 'progress', task: 'blob', digest: 'a', done: 10, total: 100 },
+      { type: 'progress', task: 'blob', digest: 'b', done: 0, total: 50 },
+      { type: 'progress', task: 'blob', digest: 'a', done: 100, total: 100 },
+    ]);
+    expect(p).toEqual({ done: 100, total: 150, detail: '2 blobs' });
+  });
+});
+
+describe('Theme and Nav', () => {
+  it('applies and remembers dark/light, and clears the override for system', () => {
+    const store = new Map<string, string>();
+    const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
+    const t = new Theme(storage);
+    t.set('dark');
+    expect(document.documentElement.dataset.theme).toBe('dark');
+    expect(new Theme(storage).mode).toBe('dark');
+    t.set('system');
+    expect(document.documentElement.dataset.theme).toBeUndefined();
+  });
+
+  it('hands a bundle to the Checks screen', () => {
+    const n = new Nav();
+    n.checkBundle('reg/repo:tag');
+    expect(n.current).toBe('checks');
+    expect(n.checkTarget).toBe('reg/repo:tag');
+  });
+});
