@@ -9,6 +9,7 @@ import { registerCredentials } from './commands/credentials.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerCheck } from './commands/check.js';
 import { registerPlatforms } from './commands/platforms.js';
+import { registerKit } from './commands/kit.js';
 
 const EXAMPLES = `
 Examples:
@@ -53,6 +54,7 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
   registerInspect(program, out);
   registerCheck(program, out);
   registerPlatforms(program, out);
+  registerKit(program, out);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }

@@ -11,6 +11,7 @@ import { appContract } from './contracts/app.js';
 import { ociContract } from './contracts/oci.js';
 import { credentialsContract } from './contracts/credentials.js';
 import { wasmContract } from './contracts/wasm.js';
+import { kitsContract } from './contracts/kits.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -23,6 +24,7 @@ export * from './contracts/app.js';
 export * from './contracts/oci.js';
 export * from './contracts/credentials.js';
 export * from './contracts/wasm.js';
+export * from './contracts/kits.js';
 
 /**
  * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the
@@ -33,6 +35,7 @@ export const contract = {
   ...ociContract,
   ...credentialsContract,
   ...wasmContract,
+  ...kitsContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -12,6 +12,7 @@ import { loadConfig } from '../config/config.js';
 import { checkRegistryAuth } from '../oci/client.js';
 import { createRegistryAccess, type RegistryAccess } from '../oci/access.js';
 import { wasmHandlers } from './handlers/wasm.js';
+import { kitsHandlers } from './handlers/kits.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
@@ -60,5 +61,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...ociHandlers(ctx),
     ...credentialsHandlers(ctx),
     ...wasmHandlers(ctx),
+    ...kitsHandlers(ctx),
   };
 }

@@ -92,6 +92,21 @@ export async function walkTarGz(
   }
 }
 
+/** Walk a plain (uncompressed) tar stream with the same rules and limits (kits are plain tar files). */
+export async function walkPlainTar(
+  name: string,
+  source: AsyncIterable<Uint8Array>,
+  visit: (entry: BundleEntry) => Promise<void>,
+  limits: BundleLimits = DEFAULT_BUNDLE_LIMITS,
+): Promise<void> {
+  try {
+    await walkTar(name, new StreamReader(source), visit, limits);
+  } catch (err) {
+    if (err instanceof WasmFormatError) throw bad(name, err.message, err.offset);
+    throw err;
+  }
+}
+
 async function walkTar(name: string, r: StreamReader, visit: (entry: BundleEntry) => Promise<void>, limits: BundleLimits): Promise<void> {
   let entries = 0;
   let longName: string | undefined;
