@@ -108,7 +108,9 @@ async function notExisting(file: string): Promise<void> {
   }
 }
 
-export async function buildKit(opts: BuildOptions): Promise<KitBuild> {
+export async function buildKit(options: BuildOptions): Promise<KitBuild> {
+  // The same platforms in any order are the same input: the kit must not differ.
+  const opts = { ...options, platforms: [...new Set(options.platforms)].sort() };
   const { origin, store, signal } = opts;
   const output = path.resolve(opts.output);
   const format = output.endsWith('.tar') ? 'tar' : 'dir';

@@ -10,6 +10,7 @@ import { buildKit, type KitOrigin } from '../../kits/build.js';
 import { importKit, openKit, refuse, verifyKit } from '../../kits/import.js';
 import { pushKitDir } from '../../kits/push.js';
 import { loadPolicy } from '../../kits/signatures.js';
+import { findProfiles } from '../../platforms/profiles.js';
 import { verifyKitDir } from '../../kits/verify.js';
 
 type KitMethods = 'kit.build' | 'kit.verify' | 'kit.import' | 'kit.push';
@@ -50,6 +51,7 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
 
   return {
     async 'kit.build'(input, call) {
+      await findProfiles(paths, input.platforms); // an unknown platform fails before any network call
       const policy = await loadPolicy(paths, input.policy);
       const { origin, close } = await openOrigin(input.from, input);
       try {
