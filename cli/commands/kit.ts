@@ -117,7 +117,7 @@ function renderBuild(r: KitBuild, o: Output): string {
     `  ${r.lock.artifacts.length} artifact(s), ${formatBytes(r.lock.totalBytes)}; ${formatBytes(r.downloadedBytes)} downloaded, ${formatBytes(r.reusedBytes)} from the content store`,
   ];
   for (const a of r.lock.artifacts) {
-    const sig = a.signature ? (a.signature.verifiedBy.length ? `signed (${a.signature.verifiedBy.join(', ')})` : 'signed (not verified: no key)') : 'unsigned';
+    const sig = a.signatures.length ? (a.verifiedBy.length ? `signed (${a.verifiedBy.join(', ')})` : 'signed (not verified: no key)') : 'unsigned';
     lines.push(`  ${a.ref}  ${o.dim(a.digest.slice(0, 19))}  ${formatBytes(a.size)}  ${sig}`);
   }
   for (const c of r.lock.checks) lines.push(`  ${c.fits ? o.green('✔') : o.red('✘')} ${c.platform}: ${c.results.length} artifact(s) checked${c.fits ? '' : `, ${c.results.filter((x) => !x.fits).map((x) => x.ref).join(', ')} do not fit`}`);

@@ -16,7 +16,7 @@ import { fsError, type OciLayout } from '../oci/layout.js';
 import { ANNOTATION_CREATED, ANNOTATION_REF_NAME, digestOf, type Descriptor } from '../oci/manifest.js';
 import { pull, type BlobEvent, type ContentSource, type ResolvedManifest } from '../oci/pull.js';
 import type { Reference } from '../oci/reference.js';
-import { cosignSignatures, enforcePolicy, signatureTag, type Policy } from './signatures.js';
+import { enforcePolicy, referrersTag, signatureSet, signatureTag, type CosignSignature, type Policy } from './signatures.js';
 import { KIT_LOCK_FILE, writeTar, type TarSource } from './tar.js';
 import { runChecks } from './verify.js';
 
@@ -35,6 +35,17 @@ export interface KitOrigin {
   source(repository: string, reference: string): ContentSource;
   /** The reference the content store tags a pulled `repository@digest` with. */
   reference(repository: string, digest: string): Reference;
+  /** The referrers API's index for `digest`, or null (no API, or no referrers). */
+  referrers(repository: string, digest: string, signal?: AbortSignal): Promise<ResolvedManifest | null>;
+}
+
+async function resolveOrNull(source: ContentSource, signal?: AbortSignal): Promise<ResolvedManifest | null> {
+  try {
+    return await source.resolve(signal);
+  } catch (err) {
+    if (err instanceof FlightDeckError && err.code === 'NOT_FOUND') return null;
+    throw err;
+  }
 }
 
 export type KitBuildEvent =
@@ -78,7 +89,8 @@ interface Selected {
   platforms: string[];
   top: ResolvedManifest;
   blobs: Descriptor[];
-  signature: { ref: string; top: ResolvedManifest; blobs: Descriptor[] } | null;
+  /** The cosign `.sig` manifest and/or the referrers index, as found. */
+  signatures: Array<{ ref: string; top: ResolvedManifest; blobs: Descriptor[] }>;
 }
 
 /** Every descriptor a manifest reaches (itself first), fetching child manifests of an index. */
@@ -154,21 +166,20 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
     }
     const pinned = origin.source(a.repository, top.descriptor.digest);
     const blobs = await graphOf(pinned, top, signal);
-    const sigTag = signatureTag(top.descriptor.digest);
-    let signature: Selected['signature'] = null;
-    try {
-      const sigTop = await origin.source(a.repository, sigTag).resolve(signal);
-      signature = { ref: `${a.repository}:${sigTag}`, top: sigTop, blobs: await graphOf(origin.source(a.repository, sigTop.descriptor.digest), sigTop, signal) };
-    } catch (err) {
-      if (!(err instanceof FlightDeckError && err.code === 'NOT_FOUND')) throw err;
-    }
-    selected.push({ ref: `${a.repository}:${a.tag}`, repository: a.repository, tag: a.tag, category: a.category, platforms: a.platforms, top, blobs, signature });
+    const signatures: Selected['signatures'] = [];
+    const attach = async (tag: string, found: ResolvedManifest | null) => {
+      if (found) signatures.push({ ref: `${a.repository}:${tag}`, top: found, blobs: await graphOf(pinned, found, signal) });
+    };
+    await attach(signatureTag(top.descriptor.digest), await resolveOrNull(origin.source(a.repository, signatureTag(top.descriptor.digest)), signal));
+    const referrers = (await origin.referrers(a.repository, top.descriptor.digest, signal)) ?? (await resolveOrNull(origin.source(a.repository, referrersTag(top.descriptor.digest)), signal));
+    await attach(referrersTag(top.descriptor.digest), referrers);
+    selected.push({ ref: `${a.repository}:${a.tag}`, repository: a.repository, tag: a.tag, category: a.category, platforms: a.platforms, top, blobs, signatures });
   }
 
   // 3. The plan: total size, and what the content store still lacks.
   const all = new Map<string, Descriptor>();
   for (const d of [...(await graphOf(origin.source(masterRepo, master.digest), masterTop, signal))]) all.set(d.digest, d);
-  for (const s of selected) for (const d of [...s.blobs, ...(s.signature?.blobs ?? [])]) all.set(d.digest, d);
+  for (const s of selected) for (const d of [...s.blobs, ...s.signatures.flatMap((x) => x.blobs)]) all.set(d.digest, d);
   let totalBytes = 0;
   let downloadBytes = 0;
   for (const d of all.values()) {
@@ -180,13 +191,15 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
   // 4. Signatures first (small), so the policy refuses before the payloads are downloaded.
   const verdicts = new Map<string, string[]>();
   for (const s of selected) {
-    let sigs = null;
-    if (s.signature) {
-      const digest = s.signature.top.descriptor.digest;
-      await pull(origin.source(s.repository, digest), store, origin.reference(s.repository, digest), { signal, onEvent: emitBlob });
-      sigs = await cosignSignatures(s.signature.top.manifest, (d) => store.readBlob(d.digest));
+    const sigs: CosignSignature[] = [];
+    for (const sig of s.signatures) {
+      const digest = sig.top.descriptor.digest;
+      const source = origin.source(s.repository, digest);
+      // A referrers index from the API has no digest reference of its own on the registry: serve it as is.
+      await pull({ ...source, resolve: async () => sig.top }, store, origin.reference(s.repository, digest), { signal, onEvent: emitBlob });
+      sigs.push(...(await signatureSet(store, digest)));
     }
-    verdicts.set(s.ref, enforcePolicy(opts.policy, { registry: origin.registry, repository: s.repository, digest: s.top.descriptor.digest }, sigs).verifiedBy);
+    verdicts.set(s.ref, enforcePolicy(opts.policy, { registry: origin.registry, repository: s.repository, digest: s.top.descriptor.digest }, s.signatures.length ? sigs : null).verifiedBy);
   }
 
   // 5. The payloads, into the content store (resumable: partial blobs are kept and continued).
@@ -219,7 +232,8 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
     ...(s.top.manifest.artifactType ? { artifactType: s.top.manifest.artifactType } : {}),
     platforms: s.platforms,
     size: size(s.blobs),
-    signature: s.signature ? { ref: s.signature.ref, digest: s.signature.top.descriptor.digest, verifiedBy: verdicts.get(s.ref) ?? [] } : null,
+    signatures: s.signatures.map((x) => ({ ref: x.ref, digest: x.top.descriptor.digest })),
+    verifiedBy: verdicts.get(s.ref) ?? [],
   }));
   const masterRef = `${masterRepo}:${opts.tag}`;
   const lock: KitLock = {
@@ -245,7 +259,7 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
     mediaType: 'application/vnd.oci.image.index.v1+json',
     manifests: [
       entry(masterRef, masterTop),
-      ...selected.flatMap((s) => [entry(s.ref, s.top), ...(s.signature ? [entry(s.signature.ref, s.signature.top)] : [])]),
+      ...selected.flatMap((s) => [entry(s.ref, s.top), ...s.signatures.map((x) => entry(x.ref, x.top))]),
     ].sort((a, b) => (a.annotations[ANNOTATION_REF_NAME] < b.annotations[ANNOTATION_REF_NAME] ? -1 : 1)),
   };
   const meta: Array<[string, Buffer]> = [

@@ -12,17 +12,27 @@ import type { FlightDeckPaths } from '../config/paths.js';
 import { FlightDeckError } from '../errors.js';
 import type { OciLayout } from '../oci/layout.js';
 import { ANNOTATION_REF_NAME, parseManifest, type Descriptor, type Manifest } from '../oci/manifest.js';
-import { parseDigest } from '../oci/reference.js';
+import type { Connection, RegistryAccess } from '../oci/access.js';
+import { parseDigest, type RegistryReference } from '../oci/reference.js';
 
 export const COSIGN_PAYLOAD_MEDIA = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const COSIGN_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 export const COSIGN_PAYLOAD_TYPE = 'cosign container image signature';
 const MAX_PAYLOAD = 1024 * 1024;
 
+/** Artifact type of a cosign signature attached as an OCI 1.1 referrer (`subject` = the signed manifest). */
+export const COSIGN_SIG_ARTIFACT = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+
 /** The tag cosign stores the signatures of `digest` under. */
 export function signatureTag(digest: string): string {
   const { algorithm, hex } = parseDigest(digest);
   return `${algorithm}-${hex}.sig`;
+}
+
+/** The referrers tag schema: the index of `digest`'s referrers on a registry without the referrers API. */
+export function referrersTag(digest: string): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return `${algorithm}-${hex}`;
 }
 
 export interface CosignSignature {
@@ -43,14 +53,42 @@ export async function cosignSignatures(manifest: Manifest, read: (d: Descriptor)
   return out;
 }
 
-/** Signatures stored in a layout under `<name>:sha256-<hex>.sig` (a kit, or the content store). */
-export async function layoutSignatures(layout: OciLayout, name: string, digest: string): Promise<{ ref: string; digest: string; signatures: CosignSignature[] } | null> {
-  const ref = `${name}:${signatureTag(digest)}`;
+/**
+ * The signatures held by a signature manifest (the `.sig` tag), or by the cosign signature referrers a
+ * referrers index lists, stored in a layout.
+ */
+export async function signatureSet(layout: OciLayout, digest: string): Promise<CosignSignature[]> {
+  const read = (d: Descriptor) => layout.readBlob(d.digest, MAX_PAYLOAD);
+  const top = parseManifest(await layout.readBlob(digest), undefined, `oci:${layout.root}@${digest}`);
+  if (top.kind === 'manifest') return cosignSignatures(top, read);
+  const out: CosignSignature[] = [];
+  for (const child of top.manifests) {
+    const m = parseManifest(await layout.readBlob(child.digest), child.mediaType, `oci:${layout.root}@${child.digest}`);
+    if (m.kind === 'manifest' && (m.artifactType === COSIGN_SIG_ARTIFACT || m.config.mediaType === COSIGN_SIG_ARTIFACT)) out.push(...(await cosignSignatures(m, read)));
+  }
+  return out;
+}
+
+/**
+ * Signatures of `name@digest` stored in a layout (a kit, or the content store): under
+ * `<name>:sha256-<hex>.sig` (cosign) and `<name>:sha256-<hex>` (OCI referrers). Null when neither exists.
+ */
+export async function layoutSignatures(layout: OciLayout, name: string, digest: string): Promise<{ refs: Array<{ ref: string; digest: string }>; signatures: CosignSignature[] } | null> {
   const { manifests } = await layout.readIndex();
-  const entry = manifests.find((e) => e.annotations?.[ANNOTATION_REF_NAME] === ref);
-  if (!entry) return null;
-  const manifest = parseManifest(await layout.readBlob(entry.digest), entry.mediaType, `oci:${layout.root}:${ref}`);
-  return { ref, digest: entry.digest, signatures: await cosignSignatures(manifest, (d) => layout.readBlob(d.digest, MAX_PAYLOAD)) };
+  const refs: Array<{ ref: string; digest: string }> = [];
+  const signatures: CosignSignature[] = [];
+  for (const ref of [`${name}:${signatureTag(digest)}`, `${name}:${referrersTag(digest)}`]) {
+    const entry = manifests.find((e) => e.annotations?.[ANNOTATION_REF_NAME] === ref);
+    if (!entry) continue;
+    refs.push({ ref, digest: entry.digest });
+    signatures.push(...(await signatureSet(layout, entry.digest)));
+  }
+  return refs.length ? { refs, signatures } : null;
+}
+
+/** A tag cosign or the referrers tag schema uses (`sha256-<hex>[.sig]`): not an artifact of its own. */
+export function isSignatureTag(tag: string): boolean {
+  return /^sha(256|512)-[a-f0-9]+(\.sig)?$/.test(tag);
 }
 
 /** Names of the keys under which at least one signature verifies and whose payload names `digest`. */
@@ -198,4 +236,24 @@ export function enforcePolicy(policy: Policy | undefined, subject: PolicySubject
     });
   }
   return { rule: ruleName, verifiedBy: ok };
+}
+
+/**
+ * The one call for `deploy`: apply the policy to `ref` at `digest` before flashing. Signatures are pulled
+ * into the content store from the `.sig` tag and the referrers tag schema (`sha256-<hex>`); with
+ * `conn.offline` they come from an imported kit, without any network call. No policy: no lookup at all.
+ */
+export async function checkSignaturePolicy(access: RegistryAccess, policy: Policy | undefined, ref: RegistryReference, digest: string, conn: Connection = {}): Promise<PolicyVerdict> {
+  const subject = { registry: ref.registry, repository: ref.repository, digest };
+  if (!policy) return enforcePolicy(policy, subject, null);
+  let found: CosignSignature[] | null = null;
+  for (const tag of [signatureTag(digest), referrersTag(digest)]) {
+    try {
+      const pulled = await access.pullToStore(`${ref.registry}/${ref.repository}:${tag}`, conn);
+      found = [...(found ?? []), ...(await signatureSet(pulled.store, pulled.digest))];
+    } catch (err) {
+      if (!(err instanceof FlightDeckError && (err.code === 'NOT_FOUND' || err.code === 'OFFLINE_MISS'))) throw err;
+    }
+  }
+  return enforcePolicy(policy, subject, found);
 }

@@ -15,7 +15,7 @@ import { ANNOTATION_REF_NAME, parseManifest, type Descriptor, type Manifest } fr
 import { findProfiles } from '../platforms/profiles.js';
 import { checkTarget } from '../platforms/rules.js';
 import { inspectTarget } from '../wasm/target.js';
-import { enforcePolicy, layoutSignatures, type Policy } from './signatures.js';
+import { enforcePolicy, isSignatureTag, layoutSignatures, type Policy } from './signatures.js';
 import { KIT_LOCK_FILE } from './tar.js';
 
 export interface VerifyOptions {
@@ -158,9 +158,9 @@ export async function verifyKitDir(kit: string, dir: string, opts: VerifyOptions
       if (byName.get(a.ref)?.digest === a.digest && reachSize(a.ref) !== a.size) {
         problem('KIT_INVALID', `the lock says ${a.ref} is ${a.size} bytes, the kit holds ${reachSize(a.ref)}.`, a.ref);
       }
-      if (a.signature) {
-        known.add(a.signature.ref);
-        expect(a.signature.ref, a.signature.digest, 'signature');
+      for (const sig of a.signatures) {
+        known.add(sig.ref);
+        expect(sig.ref, sig.digest, 'signature');
       }
     }
     for (const r of refs) if (!known.has(r.name)) problem('KIT_INVALID', `index.json holds ${r.name}, which the lock does not list.`, r.name);
@@ -172,7 +172,7 @@ export async function verifyKitDir(kit: string, dir: string, opts: VerifyOptions
   const registry = lock?.source.registry ?? null;
   for (const { name, entry } of refs) {
     const colon = name.lastIndexOf(':');
-    if (colon <= 0 || name.endsWith('.sig') || !/^[a-z0-9]/.test(name)) continue;
+    if (colon <= 0 || isSignatureTag(name.slice(colon + 1)) || !/^[a-z0-9]/.test(name)) continue;
     const repository = name.slice(0, colon);
     let found: Awaited<ReturnType<typeof layoutSignatures>> = null;
     try {

@@ -67,3 +67,40 @@ export async function cosignSign(host: string, repo: string, digest: string, key
   const s = cosignSignature(key, `${host}/${repo}`, digest, payloadDigest);
   await pushRaw(host, repo, s.tag, s.manifest, s.blobs);
 }
+
+/**
+ * A cosign signature attached as an OCI 1.1 referrer (what `cosign sign --registry-referrers-mode=oci-1-1`
+ * writes): artifactType `application/vnd.dev.cosign.artifact.sig.v1+json`, the empty config, the
+ * simple-signing layer, and `subject` naming the signed manifest; pushed by digest. With `tagSchema`, the
+ * referrers index is also pushed under the tag `sha256-<hex>` (how clients attach referrers on a registry
+ * without the referrers API). Returns the referrers index a registry with the API would serve.
+ */
+export async function cosignReferrer(host: string, repo: string, subject: { digest: string; size: number; mediaType: string }, key: TestKey, opts: { tagSchema: boolean }): Promise<Buffer> {
+  const s = cosignSignature(key, `${host}/${repo}`, subject.digest);
+  const layer = (JSON.parse(s.manifest.toString('utf8')) as { layers: unknown[] }).layers[0];
+  const empty = Buffer.from('{}');
+  const artifactType = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType,
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', size: 2, digest: sha(empty) },
+      layers: [layer],
+      subject,
+    }),
+  );
+  await pushRaw(host, repo, sha(manifest), manifest, [empty, s.blobs[1]!]);
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(manifest), size: manifest.length, artifactType }],
+    }),
+  );
+  if (opts.tagSchema) {
+    const res = await fetch(`http://${host}/v2/${repo}/manifests/sha256-${subject.digest.slice(7)}`, { method: 'PUT', body: new Uint8Array(index), headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' } });
+    if (res.status !== 201) throw new Error(`referrers index push ${res.status}: ${await res.text()}`);
+  }
+  return index;
+}

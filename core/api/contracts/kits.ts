@@ -11,13 +11,8 @@ const file = z.string().min(1).max(4096);
 const platformId = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/);
 export const KIT_INCLUDES = ['bindings', 'wit'] as const;
 
-export const KitSignatureSchema = z.object({
-  /** Ref name of the cosign signature manifest in the kit (`<repo>:sha256-<hex>.sig`). */
-  ref: z.string(),
-  digest,
-  /** Key names (from the policy) that verified a signature layer; empty when no key was configured. */
-  verifiedBy: z.array(z.string()),
-});
+/** Signature content in the kit: the cosign `<repo>:sha256-<hex>.sig` manifest, the `<repo>:sha256-<hex>` referrers index. */
+export const KitSignatureSchema = z.object({ ref: z.string(), digest });
 
 export const KitArtifactSchema = z.object({
   /** Ref name in the kit's index.json: `<repository>:<tag>`. */
@@ -31,7 +26,9 @@ export const KitArtifactSchema = z.object({
   platforms: z.array(z.string()),
   /** Bytes of the manifest and every blob it reaches. */
   size: u,
-  signature: KitSignatureSchema.nullable(),
+  signatures: z.array(KitSignatureSchema),
+  /** Policy keys that verified a signature of this digest at build time; empty without a policy key. */
+  verifiedBy: z.array(z.string()),
 });
 export type KitArtifact = z.infer<typeof KitArtifactSchema>;
 

@@ -33,6 +33,7 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
         namespace: ref.tag ?? DEFAULT_NAMESPACE,
         source: (repo, r) => layoutSource(layout, isDigest(r) ? { digest: r } : { tag: `${repo}:${r}` }),
         reference: (_repo, digest) => ({ kind: 'layout', dir: layout.root, tag: undefined, digest }),
+        referrers: async () => null,
       };
       return { origin, close: () => {} };
     }
@@ -45,6 +46,7 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
       namespace: target.repository,
       source: (repo, r) => registrySource(client, repo, r),
       reference: (repo, digest) => ({ kind: 'registry', registry: target.registry, repository: repo, tag: undefined, digest }),
+      referrers: (repo, digest, signal) => client.referrers(repo, digest, signal),
     };
     return { origin, close: () => client.close() };
   }

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli, tempHome } from '../../support/cli.js';
-import { cosignKey, cosignSign, type TestKey } from '../../support/cosign.js';
+import { cosignKey, cosignReferrer, cosignSign, type TestKey } from '../../support/cosign.js';
+import { startFaultProxy } from '../../support/fault-proxy.js';
 import { readLayout } from '../../support/oci-layout.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { tar } from '../../support/tar.js';
@@ -27,8 +28,9 @@ const REFS = [
 let registry: TestRegistry;
 let work: string;
 let release: TestKey;
+let apiReferrers: Buffer;
 let other: TestKey;
-let lock: Record<string, unknown> & { artifacts: Array<{ ref: string; digest: string; signature: { verifiedBy: string[] } | null }>; checks: Array<{ platform: string; fits: boolean; results: unknown[] }> };
+let lock: Record<string, unknown> & { artifacts: Array<{ ref: string; digest: string; signatures: Array<{ ref: string }>; verifiedBy: string[] }>; checks: Array<{ platform: string; fits: boolean; results: unknown[] }> };
 
 const demoDigest = (ref: string): string => readLayout(DEMO).refs.find((r) => r.name === `flight/shared-types/${ref}:${VERSION}`)!.digest;
 const sha256File = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -62,6 +64,10 @@ beforeAll(async () => {
   await cosignSign(registry.host, 'flight/shared-types/bundles/dreamcast', demoDigest('bundles/dreamcast'), release);
   // Under wasm/complete's .sig tag, a valid signature whose payload names another digest (replayed).
   await cosignSign(registry.host, 'flight/shared-types/wasm/complete', demoDigest('wasm/complete'), release, demoDigest('bundles/vita'));
+  // OCI referrers: session-threads through the referrers tag schema, simd-checksum only through the API.
+  const subject = (ref: string) => ({ digest: demoDigest(ref), size: readLayout(DEMO).refs.find((r) => r.digest === demoDigest(ref))!.size, mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+  await cosignReferrer(registry.host, 'flight/shared-types/wasm/session-threads', subject('wasm/session-threads'), release, { tagSchema: true });
+  apiReferrers = await cosignReferrer(registry.host, 'flight/shared-types/wasm/simd-checksum', subject('wasm/simd-checksum'), release, { tagSchema: false });
 });
 afterAll(async () => {
   await registry?.stop();
@@ -107,7 +113,7 @@ describe('kit build', () => {
     expect(refs.some((x) => x.includes('bindings'))).toBe(false);
     for (const x of lock.artifacts) expect(x.digest).toBe(demoDigest(x.ref.replace('flight/shared-types/', '').replace(`:${VERSION}`, '')));
     // The cosign signature travels with the kit; the one over another digest is carried but verifies nothing.
-    expect(lock.artifacts.find((x) => x.ref.includes('bundles/dreamcast'))!.signature).not.toBeNull();
+    expect(lock.artifacts.find((x) => x.ref.includes('bundles/dreamcast'))!.signatures.map((x) => x.ref)).toEqual([`flight/shared-types/bundles/dreamcast:sha256-${demoDigest('bundles/dreamcast').slice(7)}.sig`]);
     expect(lock.checks.map((c) => [c.platform, c.fits])).toEqual([['dreamcast', true], ['vita', true]]);
   });
 
@@ -266,7 +272,7 @@ describe('signature policy', () => {
     const r = await runCli(['--json', 'kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--policy', policy, '-o', path.join(work, 'signed.tar')], { env: { FLIGHTDECK_HOME: tempHome() } });
     expect(r.code, r.stdout).toBe(0);
     const built = JSON.parse(r.stdout) as { lock: typeof lock };
-    expect(built.lock.artifacts.find((a) => a.ref.includes('bundles/dreamcast'))!.signature!.verifiedBy).toEqual(['release']);
+    expect(built.lock.artifacts.find((a) => a.ref.includes('bundles/dreamcast'))!.verifiedBy).toEqual(['release']);
     const v = await runCli(['--json', 'kit', 'verify', path.join(work, 'signed.tar'), '--policy', policy], { env: { FLIGHTDECK_HOME: tempHome() } });
     expect(v.code, v.stdout).toBe(0);
     expect((JSON.parse(v.stdout) as { signatures: Array<{ ref: string; status: string }> }).signatures.find((s) => s.ref.includes('bundles/dreamcast'))!.status).toBe('verified');
@@ -286,6 +292,42 @@ describe('signature policy', () => {
       expect(existsSync(out)).toBe(false);
     });
   }
+
+  it('signatures attached as OCI referrers count: the referrers tag schema, and the referrers API where the registry has it', async () => {
+    const rules = [
+      { repository: 'flight/shared-types/wasm/session-threads', keys: ['release'] },
+      { repository: 'flight/shared-types/wasm/simd-checksum', keys: ['release'] },
+    ];
+    const policy = writePolicy(work, rules);
+    // docker-registry has no referrers API: simd-checksum's signature is only reachable through it.
+    const direct = await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', VERSION, '--policy', policy, '-o', path.join(work, 'no-api.tar')], { env: { FLIGHTDECK_HOME: tempHome() } });
+    expect(direct.code).toBe(6);
+    expect(direct.stderr).toMatch(/error\[SIGNATURE_REQUIRED\].*simd-checksum/);
+    // The same registry behind a proxy that serves the referrers API for simd-checksum.
+    const proxy = await startFaultProxy(registry.url);
+    proxy.rules.push({
+      method: 'GET',
+      path: new RegExp(`^/v2/flight/shared-types/wasm/simd-checksum/referrers/${demoDigest('wasm/simd-checksum')}`),
+      fault: { kind: 'status', status: 200, headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' }, body: apiReferrers.toString('utf8') },
+    });
+    try {
+      const out = path.join(work, 'referrers.tar');
+      const r = await runCli(['--json', 'kit', 'build', '-p', 'vita', '--from', `${proxy.host}/flight/shared-types`, '--tag', VERSION, '--policy', policy, '-o', out], { env: { FLIGHTDECK_HOME: tempHome() } });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const built = JSON.parse(r.stdout) as { lock: typeof lock };
+      for (const name of ['session-threads', 'simd-checksum']) {
+        const a = built.lock.artifacts.find((x) => x.ref.includes(`wasm/${name}`))!;
+        expect(a.verifiedBy).toEqual(['release']);
+        expect(a.signatures.map((x) => x.ref)).toEqual([`flight/shared-types/wasm/${name}:sha256-${demoDigest(`wasm/${name}`).slice(7)}`]);
+      }
+      const v = await runCli(['--json', 'kit', 'verify', out, '--policy', policy], { env: { FLIGHTDECK_HOME: tempHome() } });
+      expect(v.code, v.stdout).toBe(0);
+      const statuses = (JSON.parse(v.stdout) as { signatures: Array<{ ref: string; status: string }> }).signatures.filter((x) => /session-threads|simd-checksum/.test(x.ref));
+      expect(statuses.map((x) => x.status)).toEqual(['verified', 'verified']);
+    } finally {
+      await proxy.stop();
+    }
+  });
 
   it('kit verify and import apply the policy to a kit built without one', async () => {
     const policy = writePolicy(work, [{ repository: 'flight/shared-types/bundles/vita', keys: ['release'], registry: registry.host }]);
