@@ -5,7 +5,7 @@
  * platform checks, and write a deterministic OCI image layout (a directory, or a tar) with kit-lock.json.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { FlightDeckPaths } from '../config/paths.js';
@@ -284,6 +284,11 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
       await mkdir(path.join(staging, 'blobs', 'sha256'), { recursive: true });
       for (const d of blobs) await copyFile(store.blobPath(d.digest), path.join(staging, 'blobs', 'sha256', d.digest.slice(7)));
       for (const [name, bytes] of meta) await writeFile(path.join(staging, name), bytes);
+      // Every file on disk before the directory appears under its name.
+      for (const file of [...blobs.map((d) => path.join('blobs', 'sha256', d.digest.slice(7))), ...meta.map(([name]) => name)]) {
+        const fh = await open(path.join(staging, file), 'r');
+        await fh.sync().finally(() => fh.close());
+      }
       await rename(staging, output);
     } catch (err) {
       await rm(staging, { recursive: true, force: true });

@@ -3,14 +3,13 @@
  * mtime, no user or group names), and a safe extractor into a staging directory that accepts only the
  * files of an OCI image layout (`oci-layout`, `index.json`, `kit-lock.json`, `blobs/sha256/<hex>`).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError } from '../errors.js';
 import { fsError } from '../oci/layout.js';
 import { walkPlainTar, DEFAULT_BUNDLE_LIMITS } from '../wasm/bundle.js';
-import { randomBytes } from 'node:crypto';
 
 export const KIT_LOCK_FILE = 'kit-lock.json';
 const METADATA = new Set(['oci-layout', 'index.json', KIT_LOCK_FILE]);
@@ -153,9 +152,10 @@ export async function extractKitTar(kit: string, dir: string, existing?: (digest
           const actual = `sha256:${hash.digest('hex')}`;
           hashed.set(digest, actual);
           if (actual === digest) {
+            // Only read by verification: the store keeps its own copy, so no fsync is needed here.
             await link(have, target).then(
               () => linked.add(digest),
-              async () => writeFile(target, await readAll(createReadStream(have))),
+              () => copyFile(have, target),
             );
           }
           return;
@@ -182,10 +182,4 @@ export async function extractKitTar(kit: string, dir: string, existing?: (digest
     source.destroy();
   }
   return { hashed, linked };
-}
-
-async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of stream) parts.push(c as Buffer);
-  return Buffer.concat(parts);
 }

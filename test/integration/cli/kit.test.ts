@@ -1,11 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli, tempHome } from '../../support/cli.js';
+import { BIN, ROOT, runCli, tempHome } from '../../support/cli.js';
 import { cosignKey, cosignReferrer, cosignSign, type TestKey } from '../../support/cosign.js';
 import { startFaultProxy } from '../../support/fault-proxy.js';
 import { readLayout } from '../../support/oci-layout.js';
@@ -115,6 +115,35 @@ describe('kit build', () => {
     // The cosign signature travels with the kit; the one over another digest is carried but verifies nothing.
     expect(lock.artifacts.find((x) => x.ref.includes('bundles/dreamcast'))!.signatures.map((x) => x.ref)).toEqual([`flight/shared-types/bundles/dreamcast:sha256-${demoDigest('bundles/dreamcast').slice(7)}.sig`]);
     expect(lock.checks.map((c) => [c.platform, c.fits])).toEqual([['dreamcast', true], ['vita', true]]);
+  });
+
+  it('an interrupted build keeps its partial download and the next run continues it with a Range request', async () => {
+    const layer = readLayout(DEMO).manifest(`flight/shared-types/bundles/vita:${VERSION}`).layers[0]!;
+    const proxy = await startFaultProxy(registry.url);
+    proxy.rules.push({ method: 'GET', path: new RegExp(`/blobs/${layer.digest}$`), fault: { kind: 'slow', chunk: 128, delayMs: 150 }, times: 1 });
+    const home = tempHome();
+    const out = path.join(work, 'resumed.tar');
+    const args = ['kit', 'build', '-p', 'vita', '--from', `${proxy.host}/flight/shared-types`, '--tag', VERSION, '-o', out];
+    try {
+      const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FLIGHTDECK_HOME: home }, stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const partial = path.join(home, 'data', 'store', 'ingest', `${layer.digest.slice(7)}.partial`);
+      // Cancel once the slow blob is some chunks in (bytes still in the writer's batch are flushed on cancel).
+      for (let i = 0; i < 400 && !proxy.log.some((l) => l.path.endsWith(`/blobs/${layer.digest}`)); i++) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 600));
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(existsSync(out)).toBe(false);
+      const kept = statSync(partial).size;
+      expect(kept).toBeGreaterThan(0);
+      expect(kept).toBeLessThan(layer.size);
+      const again = await runCli(args, { env: { FLIGHTDECK_HOME: home } });
+      expect(again.code, again.stderr).toBe(0);
+      const resumed = proxy.log.filter((l) => l.path.endsWith(`/blobs/${layer.digest}`) && l.method === 'GET');
+      expect(resumed.at(-1)!.range).toBe(`bytes=${kept}-`);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('refuses to write over an existing kit, and an unknown platform, with codes', async () => {
