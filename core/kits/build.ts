@@ -15,7 +15,7 @@ import { KIT_LOCK_SCHEMA, type KitArtifact, type KitBuild, type KitLock } from '
 import { fsError, type OciLayout } from '../oci/layout.js';
 import { ANNOTATION_CREATED, ANNOTATION_REF_NAME, digestOf, type Descriptor } from '../oci/manifest.js';
 import { pull, type BlobEvent, type ContentSource, type ResolvedManifest } from '../oci/pull.js';
-import type { Reference } from '../oci/reference.js';
+import { isDigest, isRepository, isTag, type Reference } from '../oci/reference.js';
 import { enforcePolicy, referrersTag, signatureSet, signatureTag, type CosignSignature, type Policy } from './signatures.js';
 import { KIT_LOCK_FILE, writeTar, type TarSource } from './tar.js';
 import { runChecks } from './verify.js';
@@ -69,12 +69,13 @@ export interface BuildOptions {
   onEvent?: (e: KitBuildEvent) => void;
 }
 
+// Names from the master manifest go into registry URLs and layout ref names: validated first.
 const MasterDocSchema = z.object({
   artifacts: z.array(
     z.object({
-      repository: z.string().min(1),
-      tag: z.string().min(1),
-      digest: z.string().optional(),
+      repository: z.string().refine(isRepository, 'not a repository name'),
+      tag: z.string().refine(isTag, 'not a tag'),
+      digest: z.string().refine(isDigest, 'not a digest').optional(),
       category: z.string(),
       platforms: z.array(z.string()).default([]),
     }),
@@ -134,17 +135,28 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
   const masterTop = await origin.source(masterRepo, opts.tag).resolve(signal);
   const master = await pull(origin.source(masterRepo, masterTop.descriptor.digest), store, origin.reference(masterRepo, masterTop.descriptor.digest), { signal, onEvent: emitBlob });
   let doc: z.infer<typeof MasterDocSchema> | undefined;
+  let why = 'no JSON layer';
   for (const layer of master.layers) {
     if (!/json/.test(layer.mediaType)) continue;
-    const parsed = MasterDocSchema.safeParse(JSON.parse((await store.readBlob(layer.digest)).toString('utf8')));
+    let json: unknown;
+    try {
+      json = JSON.parse((await store.readBlob(layer.digest)).toString('utf8'));
+    } catch (err) {
+      if (err instanceof FlightDeckError) throw err;
+      why = `layer ${layer.digest} is not JSON`;
+      continue;
+    }
+    const parsed = MasterDocSchema.safeParse(json);
     if (parsed.success) doc = parsed.data;
+    else why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 400);
   }
   if (!doc) {
-    throw new FlightDeckError('MANIFEST_INVALID', `The master manifest ${origin.from} ${masterRepo}:${opts.tag} has no JSON document with an artifacts[] list.`);
+    throw new FlightDeckError('MANIFEST_INVALID', `The master manifest ${origin.from} ${masterRepo}:${opts.tag} has no valid artifacts[] list (${why}).`);
   }
 
   // 2. Select and resolve: tags → digests, as the master manifest pins them.
-  const wanted = doc.artifacts.filter(
+  const unique = [...new Map(doc.artifacts.map((a) => [`${a.repository}:${a.tag}`, a])).values()];
+  const wanted = unique.filter(
     (a) =>
       (CHECKED.has(a.category) && a.platforms.some((p) => opts.platforms.includes(p))) ||
       opts.include.some((i) => INCLUDE_CATEGORY[i] === a.category),
@@ -178,7 +190,7 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
 
   // 3. The plan: total size, and what the content store still lacks.
   const all = new Map<string, Descriptor>();
-  for (const d of [...(await graphOf(origin.source(masterRepo, master.digest), masterTop, signal))]) all.set(d.digest, d);
+  for (const d of await graphOf(origin.source(masterRepo, master.digest), masterTop, signal)) all.set(d.digest, d);
   for (const s of selected) for (const d of [...s.blobs, ...s.signatures.flatMap((x) => x.blobs)]) all.set(d.digest, d);
   let totalBytes = 0;
   let downloadBytes = 0;

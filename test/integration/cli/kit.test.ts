@@ -146,6 +146,17 @@ describe('kit build', () => {
     }
   });
 
+  it('refuses a master manifest whose names are not repositories or tags (they would go into URLs)', async () => {
+    const doc = path.join(work, 'hostile-master.json');
+    writeFileSync(doc, JSON.stringify({ artifacts: [{ repository: '../../v2/_catalog', tag: 'x', category: 'bundles', platforms: ['vita'] }] }));
+    const push = await runCli(['push', `${registry.host}/flight/shared-types/manifest:hostile`, `${doc}:application/json`], { env: { FLIGHTDECK_HOME: tempHome() } });
+    expect(push.code, push.stderr).toBe(0);
+    const r = await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', 'hostile', '-o', path.join(work, 'hostile.tar')], { env: { FLIGHTDECK_HOME: tempHome() } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/error\[MANIFEST_INVALID\].*artifacts\.0\.repository: not a repository name/);
+    expect(existsSync(path.join(work, 'hostile.tar'))).toBe(false);
+  });
+
   it('refuses to write over an existing kit, and an unknown platform, with codes', async () => {
     writeFileSync(path.join(work, 'exists.tar'), 'x');
     const r = await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', VERSION, '-o', path.join(work, 'exists.tar')], { env: { FLIGHTDECK_HOME: tempHome() } });
