@@ -54,10 +54,14 @@ function storeState(home: string): string {
 beforeAll(async () => {
   registry = await startRegistry();
   work = mkdtempSync(path.join(os.tmpdir(), 'fd-kit-'));
+  // Four lanes of skopeo copies; one repository is never written by two copies at once.
+  const copies: Array<[string, string]> = [...REFS.map((r): [string, string] => [r, VERSION]), ['manifest', 'latest']];
   await Promise.all(
-    [...REFS.map((r) => [r, VERSION]), ['manifest', 'latest']].map(([r, tag]) =>
-      run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${DEMO}:flight/shared-types/${r}:${VERSION}`, `docker://${registry.host}/flight/shared-types/${r}:${tag}`]),
-    ),
+    [0, 1, 2, 3].map(async (lane) => {
+      for (const [r, tag] of copies.filter(([r]) => REFS.indexOf(r) % 4 === lane)) {
+        await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${DEMO}:flight/shared-types/${r}:${VERSION}`, `docker://${registry.host}/flight/shared-types/${r}:${tag}`]);
+      }
+    }),
   );
   release = cosignKey();
   other = cosignKey();
@@ -233,6 +237,10 @@ describe('kit verify and import', () => {
       expect(i.code).toBe(6);
       expect(i.stderr).toMatch(/error\[KIT_INVALID\].*Nothing was imported/);
       expect(storeState(home)).toBe(before);
+      // kit push verifies first: nothing reaches the registry (port 9 would refuse the connection anyway).
+      const p = await runCli(['kit', 'push', dir, '127.0.0.1:9'], { env: { FLIGHTDECK_HOME: home } });
+      expect(p.code).toBe(6);
+      expect(p.stderr).toMatch(/error\[KIT_INVALID\].*Nothing was pushed/);
     });
   }
 
