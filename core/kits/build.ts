@@ -154,6 +154,8 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
     throw new FlightDeckError('MANIFEST_INVALID', `The master manifest ${origin.from} ${masterRepo}:${opts.tag} has no valid artifacts[] list (${why}).`);
   }
 
+  const created = buildTime(opts, master.annotations);
+
   // 2. Select and resolve: tags → digests, as the master manifest pins them.
   const unique = [...new Map(doc.artifacts.map((a) => [`${a.repository}:${a.tag}`, a])).values()];
   const wanted = unique.filter(
@@ -232,7 +234,6 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
   );
 
   // 7. The lock and the layout.
-  const created = buildTime(opts, master.annotations);
   const size = (blobs: Descriptor[]) => [...new Map(blobs.map((d) => [d.digest, d.size])).values()].reduce((a, n) => a + n, 0);
   const artifacts: KitArtifact[] = selected.map((s) => ({
     ref: s.ref,
