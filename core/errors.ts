@@ -128,6 +128,26 @@ export const ERROR_TABLE = {
     title: 'Content size mismatch',
     hint: 'The bytes received do not match the declared size; nothing was stored. Retry the operation.',
   },
+  KIT_INVALID: {
+    exit: 6,
+    title: 'Invalid kit',
+    hint: 'The kit is damaged or was altered (missing or tampered blob, index or lock file disagreeing, unsafe tar entry); nothing was imported. Rebuild it with `flightdeck kit build` and compare kit hashes.',
+  },
+  SIGNATURE_REQUIRED: {
+    exit: 6,
+    title: 'Signature required',
+    hint: 'The signature policy requires this repository to be signed (`cosign sign --key`), and no signature was found; sign it or fix the policy file.',
+  },
+  SIGNATURE_INVALID: {
+    exit: 6,
+    title: 'Signature invalid',
+    hint: 'A signature exists but does not verify with a key the policy accepts for this repository (wrong key, altered payload or another digest); do not flash this content.',
+  },
+  OFFLINE_MISS: {
+    exit: 3,
+    title: 'Not available offline',
+    hint: 'With --offline only the local content store is used: import a kit that holds this reference (`flightdeck kit import KIT`) or run without --offline.',
+  },
   WASM_MALFORMED: {
     exit: 3,
     title: 'Malformed WebAssembly binary',

@@ -20,6 +20,7 @@ export function registerCheck(program: Command, out: () => Output): void {
     .requiredOption('-p, --platform <id>', 'platform to check against (repeat for several; see `flightdeck platforms`)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'sarif', 'junit']).default('text'))
     .option('-o, --output <file>', 'write the report to FILE (atomically) instead of stdout')
+    .option('--offline', 'registry references come only from the content store (an imported kit): no network call')
     .addHelpText(
       'after',
       `
@@ -32,14 +33,14 @@ Examples:
   $ flightdeck check bundle.tar.gz -p vita -p v6r-small --format sarif --output check.sarif
   $ flightdeck check oci:./layout:v1 -p dreamcast --format junit > junit.xml`,
     )
-    .action(async (target: string, opts: { platform: string[]; format: Format; output?: string }) => {
+    .action(async (target: string, opts: { platform: string[]; format: Format; output?: string; offline?: boolean }) => {
       const o = out();
       try {
         if (o.opts.json && !opts.output && (opts.format === 'sarif' || opts.format === 'junit')) {
           throw new FlightDeckError('USAGE', `--json prints the JSON report; write ${opts.format} with --output FILE.`);
         }
         const progress = o.progress('check');
-        const report = await callApi('wasm.check', { target, platforms: opts.platform }, { emit: (e) => progress.update(Number(e.done), undefined, String(e.detail ?? '')) });
+        const report = await callApi('wasm.check', { target, platforms: opts.platform, ...(opts.offline ? { offline: true } : {}) }, { emit: (e) => progress.update(Number(e.done), undefined, String(e.detail ?? '')) });
         progress.finish(`${report.modules.length} module(s)`);
         const doc = render(report, opts.format, Boolean(opts.output));
         if (opts.output) {

@@ -5,14 +5,14 @@ import { readSecret } from '../secret-input.js';
 import { ERROR_TABLE, FlightDeckError } from '../../core/errors.js';
 import type { MasterManifestInfo, CacheList, CachePrune, CacheVerify, RefInspect, ListResult, PullResultInfo, PushResultInfo } from '../../core/api/contract.js';
 
-interface ConnOpts {
+export interface ConnOpts {
   plainHttp?: boolean;
   insecure?: boolean;
   username?: string;
   passwordStdin?: boolean;
 }
 
-function connectionOptions(cmd: Command): Command {
+export function connectionOptions(cmd: Command): Command {
   return cmd
     .option('--plain-http', 'talk plain HTTP to the registry (default for localhost)')
     .option('--no-plain-http', 'force HTTPS, even for localhost')
@@ -22,7 +22,7 @@ function connectionOptions(cmd: Command): Command {
 }
 
 /** Credentials from flags (Basic); otherwise the lookup order of docs/credentials.md applies. */
-async function setupCredentials(o: ConnOpts): Promise<{ plainHttp?: boolean; insecure?: boolean }> {
+export async function setupCredentials(o: ConnOpts): Promise<{ plainHttp?: boolean; insecure?: boolean }> {
   if (o.passwordStdin && !o.username) throw new FlightDeckError('USAGE', '--password-stdin needs --username.');
   if (o.username) {
     if (!o.passwordStdin) throw new FlightDeckError('USAGE', '--username needs --password-stdin (passwords are never taken as arguments).');
@@ -102,7 +102,7 @@ export function blobProgress(o: Output, task: string) {
   return { emit, finish };
 }
 
-function abortOnSigint(): { signal: AbortSignal; dispose: () => void } {
+export function abortOnSigint(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
   const on = () => ac.abort();
   process.once('SIGINT', on);
@@ -118,10 +118,11 @@ export function registerOci(program: Command, out: () => Output): void {
       .option('-o, --output <dir>', 'write each titled layer to DIR/<title>')
       .option('--unpack', 'unpack tar+gzip layers into DIR/<name>/ (refuses unsafe paths)')
       .option('--platform <p>', 'from an index, only manifests annotated flight.target-platform=P')
+      .option('--offline', 'use only the content store (an imported kit): no network call at all')
       .addOption(new Option('-c, --concurrency <n>', 'parallel blob downloads').default(3).argParser((v) => Number(v))),
   )
     .addHelpText('after', '\nExamples:\n  $ flightdeck pull localhost:5000/flight/shared-types/wasm/complete:latest -o ./wasm\n  $ flightdeck pull oci:./kit:2025.06.06 --output out --unpack')
-    .action(async (reference: string, opts: ConnOpts & { output?: string; unpack?: boolean; platform?: string; concurrency: number }) => {
+    .action(async (reference: string, opts: ConnOpts & { output?: string; unpack?: boolean; platform?: string; offline?: boolean; concurrency: number }) => {
       const o = out();
       if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1 || opts.concurrency > 16) throw new FlightDeckError('USAGE', '--concurrency must be 1..16.');
       const conn = await setupCredentials(opts);
@@ -137,6 +138,7 @@ export function registerOci(program: Command, out: () => Output): void {
             ...(opts.output ? { output: opts.output } : {}),
             ...(opts.unpack ? { unpack: true } : {}),
             ...(opts.platform ? { platform: opts.platform } : {}),
+            ...(opts.offline ? { offline: true } : {}),
           },
           { signal, emit: progress.emit },
         );

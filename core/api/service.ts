@@ -14,6 +14,7 @@ import { createRegistryAccess, type RegistryAccess } from '../oci/access.js';
 import { wasmHandlers } from './handlers/wasm.js';
 import { deployHandlers, type DeployPorts } from './handlers/deploy.js';
 import { reportsHandlers } from './handlers/reports.js';
+import { kitsHandlers } from './handlers/kits.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
@@ -66,5 +67,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...wasmHandlers(ctx),
     ...deployHandlers(ctx),
     ...reportsHandlers(),
+    ...kitsHandlers(ctx),
   };
 }

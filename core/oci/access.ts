@@ -10,11 +10,45 @@ import { openStore } from './cache.js';
 import { RegistryClient, type ClientOptions } from './client.js';
 import { OciLayout } from './layout.js';
 import { layoutSource, pull, registrySource, type ContentSource, type PullOptions, type PullResult } from './pull.js';
-import { parseReference, type Reference } from './reference.js';
+import { formatReference, parseReference, type Reference, type RegistryReference } from './reference.js';
+import { ANNOTATION_REF_NAME } from './manifest.js';
+import { FlightDeckError } from '../errors.js';
 
 export interface Connection {
   plainHttp?: boolean | undefined;
   insecure?: boolean | undefined;
+  /** Use only the content store: no network call at all (OFFLINE_MISS when it lacks the content). */
+  offline?: boolean | undefined;
+}
+
+/** Kit imports name each ref `<registry>/<repo>:<tag>` and record `<repo>:<tag>` here (core/kits/import.ts). */
+export const ANNOTATION_KIT_REF = 'io.flightdeck.kit-ref';
+
+/**
+ * A source reading only the content store: the reference's own entry, else a kit-imported entry for the
+ * same `<repo>:<tag>` from any registry, else the manifest by digest. Missing content is OFFLINE_MISS.
+ */
+async function offlineSource(store: OciLayout, ref: RegistryReference): Promise<ContentSource> {
+  const name = `${ref.registry}/${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`}`;
+  const { manifests } = await store.readIndex();
+  const entry =
+    manifests.find((e) => e.annotations?.[ANNOTATION_REF_NAME] === name) ??
+    (ref.digest
+      ? manifests.find((e) => e.digest === ref.digest)
+      : manifests.find((e) => e.annotations?.[ANNOTATION_KIT_REF] === `${ref.repository}:${ref.tag ?? 'latest'}`));
+  const miss = (what: string) =>
+    new FlightDeckError('OFFLINE_MISS', `${formatReference(ref)} is not in the content store ${store.root} (${what}), and --offline allows no network call.`, {
+      details: { reference: formatReference(ref) },
+    });
+  if (!entry && !(ref.digest && (await store.has({ digest: ref.digest })))) throw miss('no such ref');
+  const source = layoutSource(store, { digest: entry?.digest ?? ref.digest });
+  return {
+    ...source,
+    blob: (desc, offset, signal) =>
+      source.blob(desc, offset, signal).catch((err: unknown) => {
+        throw err instanceof FlightDeckError && err.code === 'NOT_FOUND' ? miss(`blob ${desc.digest} missing`) : err;
+      }),
+  };
 }
 
 export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => CredentialProvider) {
@@ -39,6 +73,7 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
   async function pullToStore(reference: string, conn: Connection, opts: PullOptions = {}): Promise<PullResult & { store: OciLayout }> {
     const ref = parseReference(reference);
     const store = await openStore(paths);
+    if (conn.offline && ref.kind === 'registry') return { ...(await pull(await offlineSource(store, ref), store, ref, opts)), store };
     return { ...(await withSource(ref, conn, (source) => pull(source, store, ref, opts))), store };
   }
 

@@ -10,7 +10,7 @@ import { registerSecret } from '../credentials/redact.js';
 import type { CredentialProvider, RegistryCredential } from '../credentials/types.js';
 import { basicHeader, fetchToken, parseChallenge, type Challenge } from './auth.js';
 import { discard, NetworkError, readBody, Transport, type HttpResponse, type TransportOptions } from './http.js';
-import { MANIFEST_MAX_BYTES, MANIFEST_TYPES, digestOf, parseManifest, type Descriptor, type Manifest } from './manifest.js';
+import { MANIFEST_MAX_BYTES, MANIFEST_TYPES, MEDIA, digestOf, parseManifest, type Descriptor, type Manifest } from './manifest.js';
 import { isDigest, registryBaseUrl } from './reference.js';
 
 export interface ClientOptions extends TransportOptions {
@@ -302,6 +302,24 @@ export class RegistryClient {
     if (res.status === 200) return true;
     if (res.status === 404) return false;
     throw await statusError(this.registry, res, `blob ${digest} in ${repo}`);
+  }
+
+  /**
+   * The OCI 1.1 referrers API (`GET /v2/<repo>/referrers/<digest>`): an index of the manifests whose
+   * `subject` is `digest`, or null when the registry has no such API (404, 400, 405) or no referrers.
+   */
+  async referrers(repo: string, digest: string, signal?: AbortSignal): Promise<{ bytes: Buffer; descriptor: Descriptor; manifest: Manifest } | null> {
+    const where = `referrers of ${this.registry}/${repo}@${digest}`;
+    const res = await this.request({ method: 'GET', path: `/v2/${repo}/referrers/${digest}`, headers: { accept: MEDIA.ociIndex }, scopes: [pullScope(repo)], signal });
+    if ([400, 404, 405].includes(res.status)) {
+      await discard(res);
+      return null;
+    }
+    if (res.status !== 200) throw await statusError(this.registry, res, where);
+    const bytes = await readBody(res, MANIFEST_MAX_BYTES, () => new FlightDeckError('MANIFEST_TOO_LARGE', `The ${where} are over the 4 MiB cap.`));
+    const manifest = parseManifest(bytes, MEDIA.ociIndex, where);
+    if (manifest.kind !== 'index' || manifest.manifests.length === 0) return null;
+    return { bytes, descriptor: { mediaType: MEDIA.ociIndex, digest: digestOf(bytes), size: bytes.length }, manifest };
   }
 
   /** Tags of a repository, following `Link` pagination. */

@@ -34,8 +34,22 @@ export async function walkTarGz(
   visit: (entry: BundleEntry) => Promise<void>,
   limits: BundleLimits = DEFAULT_BUNDLE_LIMITS,
 ): Promise<void> {
+  return walkTar(name, gunzipLimited(source, limits), visit, limits);
+}
+
+/** Walk a plain (uncompressed) tar stream with the same rules and limits (kits are plain tar files). */
+export async function walkPlainTar(
+  name: string,
+  source: AsyncIterable<Uint8Array>,
+  visit: (entry: BundleEntry) => Promise<void>,
+  limits: BundleLimits = DEFAULT_BUNDLE_LIMITS,
+): Promise<void> {
+  return walkTar(name, source, visit, limits);
+}
+
+async function walkTar(name: string, tar: AsyncIterable<Uint8Array>, visit: (entry: BundleEntry) => Promise<void>, limits: BundleLimits): Promise<void> {
   try {
-    for await (const e of tarEntries(gunzipLimited(source, limits), limits)) {
+    for await (const e of tarEntries(tar, limits)) {
       if (e.type === '1' || e.type === '2') throw bad(name, `refuses link entry "${e.path}"`, e.offset);
       if (e.type === '3' || e.type === '4' || e.type === '6') throw bad(name, `refuses device or fifo entry "${e.path}"`, e.offset);
       const path = safePath(name, e.path, e.offset);

@@ -195,9 +195,11 @@ export async function walkOciLayout(target: string, visit: Visit, opts: InspectO
   if (!dir) throw new FlightDeckError('REFERENCE_INVALID', `${target} names no directory.`, { details: { target } });
   const index = await readJsonBlobFile(path.join(dir, 'index.json'), target);
   const manifests = (Array.isArray(index.manifests) ? index.manifests : []) as Descriptor[];
-  const chosen = manifests.filter((m) =>
+  const matches = manifests.filter((m) =>
     digest ? m.digest === digest : tag ? m.annotations?.['org.opencontainers.image.ref.name'] === tag : true,
   );
+  // Several tags of one digest name the same manifest.
+  const chosen = digest ? matches.slice(0, 1) : matches;
   if (chosen.length !== 1) {
     const what = digest ?? (tag ? `tag ${tag}` : 'a single manifest');
     const tags = manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']).filter(Boolean);

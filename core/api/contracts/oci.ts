@@ -128,6 +128,8 @@ export const ociContract = {
         unpack: z.boolean().optional(),
         concurrency: z.number().int().min(1).max(16).optional(),
         platform: z.string().min(1).max(64).optional(),
+        /** Only the content store (an imported kit): no network call at all. */
+        offline: z.boolean().optional(),
         ...connection,
       })
       .strict(),

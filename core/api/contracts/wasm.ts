@@ -232,12 +232,12 @@ export const wasmContract = {
   },
   'wasm.inspect': {
     summary: 'Inspect every WASM module or component in a target: memory, features, threads, sections.',
-    input: z.object({ target }).strict(),
+    input: z.object({ target, offline: z.boolean().optional() }).strict(),
     output: InspectResultSchema,
   },
   'wasm.check': {
     summary: 'Check every module in a target against one or more platform profiles.',
-    input: z.object({ target, platforms: z.array(z.string().regex(PLATFORM_ID)).min(1).max(32) }).strict(),
+    input: z.object({ target, platforms: z.array(z.string().regex(PLATFORM_ID)).min(1).max(32), offline: z.boolean().optional() }).strict(),
     output: CheckReportSchema,
   },
 } as const;

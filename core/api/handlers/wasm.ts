@@ -8,8 +8,8 @@ import { packageVersion } from '../../config/package.js';
 export function wasmHandlers(ctx: ApiContext): AreaHandlers<'platforms.list' | 'wasm.inspect' | 'wasm.check'> {
   const { paths } = ctx;
   /** Registry references are pulled into the verified content store, then read from there like any layout. */
-  const resolveReference = async (reference: string, signal?: AbortSignal) => {
-    const pulled = await ctx.registry.pullToStore(reference, {}, { signal });
+  const resolver = (offline: boolean | undefined) => async (reference: string, signal?: AbortSignal) => {
+    const pulled = await ctx.registry.pullToStore(reference, { offline }, { signal });
     return `oci:${pulled.store.root}@${pulled.digest}`;
   };
   return {
@@ -18,7 +18,7 @@ export function wasmHandlers(ctx: ApiContext): AreaHandlers<'platforms.list' | '
     },
     async 'wasm.inspect'(input, call) {
       return inspectTarget(input.target, {
-        resolveReference,
+        resolveReference: resolver(input.offline),
         signal: call.signal,
         onModule: (path, done) => call.emit({ type: 'progress', task: 'inspect', done, detail: path }),
       });
@@ -27,7 +27,7 @@ export function wasmHandlers(ctx: ApiContext): AreaHandlers<'platforms.list' | '
       // Resolve the platforms first: an unknown id fails before any work on the target.
       const platforms = await findProfiles(paths, input.platforms);
       const inspected = await inspectTarget(input.target, {
-        resolveReference,
+        resolveReference: resolver(input.offline),
         signal: call.signal,
         onModule: (path, done) => call.emit({ type: 'progress', task: 'check', done, detail: path }),
       });

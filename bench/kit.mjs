@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// Build and import a 256 MiB kit (8 × 32 MiB binding layers + the demo Vita bundle, listed by a master
+// manifest in a local docker-registry) vs skopeo moving the same content to an OCI layout, in the same
+// run, alternating, fresh destinations each time:
+//   build:  flightdeck kit build -p vita --include bindings -o KIT.tar   vs  skopeo copy docker://… oci:DIR (each ref)
+//   import: flightdeck kit import KIT.tar (into an empty store)         vs  skopeo copy oci-archive:KIT.tar:REF oci:DIR (each ref)
+// then the import of a kit the store already holds (must move no blob bytes).
+// Reports median wall time and peak RSS (from /usr/bin/time).
+//   node bench/kit.mjs [--runs=3]         (or `npm run bench -- kit`)
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(root, 'bin', 'flightdeck.js');
+const DEMO = path.join(root, 'assets', 'demo-kit');
+const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 3);
+const MiB = 1024 * 1024;
+const NS = 'flight/shared-types';
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function randomFile(file, size) {
+  const fd = openSync(file, 'w');
+  for (let left = size; left > 0; left -= 4 * MiB) writeSync(fd, randomBytes(Math.min(4 * MiB, left)));
+  closeSync(fd);
+}
+
+function must(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** Run a command under /usr/bin/time; returns wall seconds, peak RSS in MiB and stdout. */
+function timed(cmd, args, env = {}) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * MiB });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  const [secs, kb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { secs, rssMiB: kb / 1024, stdout: r.stdout };
+}
+
+/** Several commands as one step: summed time, max RSS. */
+const sum = (rs) => ({ secs: rs.reduce((a, r) => a + r.secs, 0), rssMiB: Math.max(...rs.map((r) => r.rssMiB)) });
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-bench-kit-'));
+const port = await freePort();
+const host = `127.0.0.1:${port}`;
+writeFileSync(
+  path.join(dir, 'registry.yml'),
+  `version: 0.1\nlog: { level: error, accesslog: { disabled: true } }\nstorage: { filesystem: { rootdirectory: ${dir}/registry } }\nhttp: { addr: ${host}, secret: bench }\n`,
+);
+const registry = spawn('docker-registry', ['serve', path.join(dir, 'registry.yml')], { stdio: 'ignore' });
+try {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://${host}/v2/`)).ok) break;
+    } catch {
+      /* starting */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The content: the demo Vita bundle, 8 × 32 MiB binding layers, and a master manifest listing both.
+  must('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${DEMO}:${NS}/bundles/vita:latest`, `docker://${host}/${NS}/bundles/vita:bench`]);
+  const files = [];
+  for (let i = 0; i < 8; i++) {
+    const f = path.join(dir, `part-${i}.tar.gz`);
+    randomFile(f, 32 * MiB);
+    files.push(f);
+  }
+  const pushEnv = { FLIGHTDECK_HOME: path.join(dir, 'push-home') };
+  const bulk = JSON.parse(must(process.execPath, [BIN, '--json', 'push', `${host}/${NS}/bindings/bulk:bench`, ...files], pushEnv));
+  const master = path.join(dir, 'manifest.json');
+  writeFileSync(
+    master,
+    JSON.stringify({
+      artifacts: [
+        { repository: `${NS}/bundles/vita`, tag: 'bench', category: 'bundles', platforms: ['vita'] },
+        { repository: `${NS}/bindings/bulk`, tag: 'bench', digest: bulk.digest, category: 'bindings', platforms: [] },
+      ],
+    }),
+  );
+  must(process.execPath, [BIN, 'push', `${host}/${NS}/manifest:bench`, `${master}:application/json`, '-a', 'org.opencontainers.image.created=2026-11-01T00:00:00Z', '--quiet'], pushEnv);
+  const refs = [`${NS}/manifest:bench`, `${NS}/bundles/vita:bench`, `${NS}/bindings/bulk:bench`];
+
+  const rows = { build: [], skopeoBuild: [], imp: [], skopeoImp: [], again: [] };
+  let kitBytes = 0;
+  let again;
+  for (let i = 0; i < runs; i++) {
+    const home = path.join(dir, `home-${i}`);
+    const kit = path.join(dir, `kit-${i}.tar`);
+    rows.build.push(timed(process.execPath, [BIN, 'kit', 'build', '-p', 'vita', '--from', `${host}/${NS}`, '--tag', 'bench', '--include', 'bindings', '-o', kit, '--quiet'], { FLIGHTDECK_HOME: home }));
+    kitBytes = Number(must('stat', ['-c', '%s', kit]));
+    rmSync(home, { recursive: true, force: true });
+    const layout = path.join(dir, `skopeo-${i}`);
+    rows.skopeoBuild.push(sum(refs.map((r) => timed('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${host}/${r}`, `oci:${layout}:${r}`]))));
+    rmSync(layout, { recursive: true, force: true });
+
+    const importHome = path.join(dir, `import-${i}`);
+    rows.imp.push(timed(process.execPath, [BIN, 'kit', 'import', kit, '--quiet'], { FLIGHTDECK_HOME: importHome }));
+    const second = timed(process.execPath, [BIN, '--json', 'kit', 'import', kit], { FLIGHTDECK_HOME: importHome });
+    rows.again.push(second);
+    again = JSON.parse(second.stdout);
+    rmSync(importHome, { recursive: true, force: true });
+    const layout2 = path.join(dir, `skopeo-import-${i}`);
+    rows.skopeoImp.push(sum(refs.map((r) => timed('skopeo', ['copy', '--quiet', `oci-archive:${kit}:${r}`, `oci:${layout2}:${r}`]))));
+    rmSync(layout2, { recursive: true, force: true });
+    rmSync(kit, { force: true });
+  }
+  const row = (name, rs) => `| ${name} | ${median(rs.map((r) => r.secs)).toFixed(2)} | ${(kitBytes / MiB / median(rs.map((r) => r.secs))).toFixed(0)} | ${Math.max(...rs.map((r) => r.rssMiB)).toFixed(0)} |`;
+  const lines = [
+    `kit: ${(kitBytes / MiB).toFixed(1)} MiB kit tar (8 × 32 MiB + the demo Vita bundle + master), local docker-registry, ${runs} runs each, ${os.cpus().length} cores, node ${process.versions.node}, ${readFileSync('/etc/debian_version', 'utf8').trim() ? `debian ${readFileSync('/etc/debian_version', 'utf8').trim()}` : ''}`,
+    `| step | median s | MiB/s | peak RSS MiB (max) |`,
+    `| --- | ---: | ---: | ---: |`,
+    row('flightdeck kit build (registry → store → KIT.tar, checks run)', rows.build),
+    row('skopeo copy docker:// → oci: (3 refs, summed)', rows.skopeoBuild),
+    row('flightdeck kit import KIT.tar (empty store, full verify)', rows.imp),
+    row('skopeo copy oci-archive:KIT.tar → oci: (3 refs, summed)', rows.skopeoImp),
+    row('flightdeck kit import KIT.tar again (already present)', rows.again),
+    ``,
+    `re-import of a present kit: blobsAdded ${again.blobsAdded}, bytesAdded ${again.bytesAdded}, blobsPresent ${again.blobsPresent}`,
+    `runs (s): build ${rows.build.map((r) => r.secs.toFixed(2)).join(' ')}; skopeo ${rows.skopeoBuild.map((r) => r.secs.toFixed(2)).join(' ')}; import ${rows.imp.map((r) => r.secs.toFixed(2)).join(' ')}; skopeo oci-archive ${rows.skopeoImp.map((r) => r.secs.toFixed(2)).join(' ')}`,
+  ];
+  console.log(lines.join('\n'));
+} finally {
+  registry.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}

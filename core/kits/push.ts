@@ -1,0 +1,54 @@
+/**
+ * `kit push`: mirror a verified kit into a registry. Every ref of the kit's index.json (`<repo>:<tag>`,
+ * signatures under `<repo>:sha256-<hex>.sig` included) is pushed to the same repository and tag: blobs the
+ * registry already has are skipped (HEAD), child manifests go before the manifests that name them.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { FlightDeckError, throwIfAborted } from '../errors.js';
+import type { KitPush } from '../api/contracts/kits.js';
+import type { RegistryClient } from '../oci/client.js';
+import { OciLayout } from '../oci/layout.js';
+import { ANNOTATION_REF_NAME, parseManifest, type Descriptor } from '../oci/manifest.js';
+import { isRepository, isTag } from '../oci/reference.js';
+
+export async function pushKitDir(dir: string, client: RegistryClient, signal?: AbortSignal): Promise<KitPush> {
+  const layout = await OciLayout.open(dir, { create: false });
+  const { manifests } = await layout.readIndex();
+  let uploaded = 0;
+  let skipped = 0;
+  const done = new Set<string>();
+  const pushBlob = async (repo: string, d: Descriptor) => {
+    const key = `${repo}@${d.digest}`;
+    if (done.has(key)) return;
+    done.add(key);
+    if (await client.hasBlob(repo, d.digest, signal)) {
+      skipped++;
+      return;
+    }
+    const file = layout.blobPath(d.digest);
+    await client.pushBlob(repo, d, (start, end) => createReadStream(file, { start, end: end - 1, highWaterMark: 1024 * 1024 }), { signal });
+    uploaded++;
+  };
+  const pushManifest = async (repo: string, d: Descriptor, reference: string): Promise<void> => {
+    throwIfAborted(signal);
+    const bytes = await readFile(layout.blobPath(d.digest));
+    const m = parseManifest(bytes, d.mediaType, `${dir}@${d.digest}`);
+    if (m.kind === 'index') for (const c of m.manifests) await pushManifest(repo, c, c.digest);
+    else for (const b of [m.config, ...m.layers]) await pushBlob(repo, b);
+    await client.putManifest(repo, reference, bytes, m.mediaType, signal);
+  };
+  const refs: string[] = [];
+  for (const entry of manifests) {
+    const name = entry.annotations?.[ANNOTATION_REF_NAME] ?? '';
+    const colon = name.lastIndexOf(':');
+    const repo = name.slice(0, colon);
+    const tag = name.slice(colon + 1);
+    if (colon <= 0 || !isRepository(repo) || !isTag(tag)) {
+      throw new FlightDeckError('KIT_INVALID', `${dir}: index.json ref ${JSON.stringify(name)} is not <repository>:<tag>, so it has no place in a registry.`, { details: { kit: dir } });
+    }
+    await pushManifest(repo, entry, tag);
+    refs.push(`${client.registry}/${name}`);
+  }
+  return { registry: client.registry, refs: refs.sort(), uploaded, skipped };
+}
