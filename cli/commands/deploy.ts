@@ -13,6 +13,7 @@ interface DeployFlags {
   run?: boolean;
   resume: boolean;
   force?: boolean;
+  offline?: boolean;
   compression: string;
   lineRate?: string;
   timeout?: string;
@@ -22,13 +23,14 @@ export function registerDeploy(program: Command, out: () => Output): void {
   program
     .command('deploy')
     .description('Check a WASM payload against the device, upload it (resuming), verify, commit and optionally run it')
-    .argument('<payload>', 'a .wasm module or a platform bundle (.tar.gz)')
+    .argument('<payload>', 'a .wasm module, a platform bundle (.tar.gz), or a registry / oci: reference')
     .requiredOption('-d, --device <uri|name>', 'serial:///dev/ttyUSB0?baud=921600, usb://VID:PID[/SERIAL], tcp://host:port, or a name from `flightdeck devices`')
     .option('-p, --platform <id>', 'platform the payload is for; refused when the device reports another')
     .option('-m, --module <name>', 'module of a bundle to deploy (default: the first it lists)')
     .option('--run', 'start the payload after the commit and stream its output')
     .option('--no-resume', 'start the upload over instead of continuing a partial one')
     .option('--force', 'send even when the payload check fails (the device still enforces its limits)')
+    .option('--offline', 'resolve a reference from the content store only (an imported kit): no network call')
     .option('--compression <c>', 'auto, none, deflate or br', 'auto')
     .option('--line-rate <baud>', 'serial: switch to this line rate after the handshake (falls back if it fails)')
     .option('--timeout <ms>', 'how long to wait for each device reply')
@@ -55,6 +57,7 @@ Examples:
           'deploy.run',
           {
             payload,
+            ...(f.offline ? { offline: true } : {}),
             device: f.device,
             ...(f.platform ? { platform: f.platform } : {}),
             ...(f.module ? { module: f.module } : {}),

@@ -80,8 +80,10 @@ export const deployContract = {
     summary: 'Check, upload (resuming), verify and commit a payload on a device; optionally run it.',
     input: z
       .object({
-        /** Path of a .wasm module or a platform bundle (.tar.gz). */
+        /** Path of a .wasm module or a platform bundle (.tar.gz), or a registry / `oci:` reference. */
         payload: z.string().min(1).max(4096),
+        /** Resolve a reference from the content store only (an imported kit): no network call. */
+        offline: z.boolean().optional(),
         /** Module to pick from a bundle (default: the first listed). */
         module: z.string().min(1).max(255).optional(),
         device: DeviceRef,

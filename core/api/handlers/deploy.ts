@@ -6,7 +6,8 @@ import { listDevices, resolveDevice } from '../../deploy/devices.js';
 import { existsSync } from 'node:fs';
 import { loadPayload, type Payload } from '../../deploy/payload.js';
 import { MEDIA } from '../../oci/manifest.js';
-import { isRegistryReference } from '../../oci/reference.js';
+import { isRegistryReference, parseReference } from '../../oci/reference.js';
+import { checkSignaturePolicy, loadPolicy } from '../../kits/signatures.js';
 import { HostSession, type SessionTimings } from '../../deploy/session.js';
 import { parseDeviceUri, type ByteTransport, type DeviceFinder, type TransportOpener } from '../../deploy/transport.js';
 import { profileCheck } from '../../deploy/check.js';
@@ -33,9 +34,13 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
    * A file path, or a registry / `oci:` reference pulled into the verified content store first: its WASM
    * layer, or its bundle layer (one module picked with `module`).
    */
-  const resolvePayload = async (ref: string, module: string | undefined, signal: AbortSignal | undefined): Promise<Payload> => {
+  const resolvePayload = async (ref: string, module: string | undefined, offline: boolean, signal: AbortSignal | undefined): Promise<Payload> => {
     if (!ref.startsWith('oci:') && !(isRegistryReference(ref) && !existsSync(ref))) return loadPayload(ref, module);
-    const pulled = await ctx.registry.pullToStore(ref, {}, { signal });
+    const conn = { offline };
+    const pulled = await ctx.registry.pullToStore(ref, conn, { signal });
+    // The signature policy (docs/kits.md) applies to what comes from a registry, as for `kit build`.
+    const parsed = parseReference(ref);
+    if (parsed.kind === 'registry') await checkSignaturePolicy(ctx.registry, await loadPolicy(paths), parsed, pulled.digest, conn);
     const wasmLayer = pulled.layers.find((l) => ([MEDIA.wasmLayer, MEDIA.wasm] as string[]).includes(l.mediaType));
     const layer = module ? pulled.layers.find((l) => l.mediaType === MEDIA.tarGzip) : (wasmLayer ?? pulled.layers.find((l) => l.mediaType === MEDIA.tarGzip));
     if (!layer) {
@@ -62,7 +67,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
 
   return {
     async 'deploy.run'(input, call) {
-      const payload = await resolvePayload(input.payload, input.module, call.signal);
+      const payload = await resolvePayload(input.payload, input.module, Boolean(input.offline), call.signal);
       const { transport } = await open(input.device);
       return deploy(payload, transport, profileCheck(paths), {
         ...(input.platform ? { platform: input.platform } : {}),
