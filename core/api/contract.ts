@@ -13,6 +13,7 @@ import { credentialsContract } from './contracts/credentials.js';
 import { wasmContract } from './contracts/wasm.js';
 import { deployContract } from './contracts/deploy.js';
 import { reportsContract } from './contracts/reports.js';
+import { emulatorsContract } from './contracts/emulators.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -27,6 +28,7 @@ export * from './contracts/credentials.js';
 export * from './contracts/wasm.js';
 export * from './contracts/deploy.js';
 export * from './contracts/reports.js';
+export * from './contracts/emulators.js';
 
 /**
  * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the
@@ -39,6 +41,7 @@ export const contract = {
   ...wasmContract,
   ...deployContract,
   ...reportsContract,
+  ...emulatorsContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -14,6 +14,7 @@ import { createRegistryAccess, type RegistryAccess } from '../oci/access.js';
 import { wasmHandlers } from './handlers/wasm.js';
 import { deployHandlers, type DeployPorts } from './handlers/deploy.js';
 import { reportsHandlers } from './handlers/reports.js';
+import { emulatorsHandlers, type EmulatorPort } from './handlers/emulators.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
@@ -28,6 +29,8 @@ export interface ApiDeps {
   env?: NodeJS.ProcessEnv;
   /** Device transports, discovery and the payload check (native-bridge); absent: no device support. */
   deploy?: DeployPorts;
+  /** Starts the reference emulator in this process (the app's local emulator); absent: none. */
+  emulators?: EmulatorPort;
 }
 
 /** What every area's handler factory receives. */
@@ -66,5 +69,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...wasmHandlers(ctx),
     ...deployHandlers(ctx),
     ...reportsHandlers(),
+    ...emulatorsHandlers(ctx),
   };
 }
