@@ -14,6 +14,7 @@ import { wasmContract } from './contracts/wasm.js';
 import { deployContract } from './contracts/deploy.js';
 import { reportsContract } from './contracts/reports.js';
 import { kitsContract } from './contracts/kits.js';
+import { emulatorsContract } from './contracts/emulators.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -29,6 +30,7 @@ export * from './contracts/wasm.js';
 export * from './contracts/deploy.js';
 export * from './contracts/reports.js';
 export * from './contracts/kits.js';
+export * from './contracts/emulators.js';
 
 /**
  * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the
@@ -42,6 +44,7 @@ export const contract = {
   ...deployContract,
   ...reportsContract,
   ...kitsContract,
+  ...emulatorsContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -15,6 +15,7 @@ import { wasmHandlers } from './handlers/wasm.js';
 import { deployHandlers, type DeployPorts } from './handlers/deploy.js';
 import { reportsHandlers } from './handlers/reports.js';
 import { kitsHandlers } from './handlers/kits.js';
+import { emulatorsHandlers, type EmulatorPort } from './handlers/emulators.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
 export interface ApiDeps {
@@ -29,6 +30,8 @@ export interface ApiDeps {
   env?: NodeJS.ProcessEnv;
   /** Device transports, discovery and the payload check (native-bridge); absent: no device support. */
   deploy?: DeployPorts;
+  /** Starts the reference emulator in this process (the app's local emulator); absent: none. */
+  emulators?: EmulatorPort;
 }
 
 /** What every area's handler factory receives. */
@@ -68,5 +71,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...deployHandlers(ctx),
     ...reportsHandlers(),
     ...kitsHandlers(ctx),
+    ...emulatorsHandlers(ctx),
   };
 }

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import type { AreaHandlers, ApiContext } from '../service.js';
+import type { LocalEmulator } from '../contracts/emulators.js';
+import type { FlightDeckPaths } from '../../config/paths.js';
+import { registerEmulator } from '../../deploy/devices.js';
+import { FlightDeckError } from '../../errors.js';
+
+/** A running reference emulator, as the composition root starts it (emulator/ lives outside core). */
+export interface RunningEmulator {
+  uri: string;
+  platform: string;
+  close(): Promise<void>;
+}
+
+/** The port that starts the reference emulator in this process, listening on tcp://127.0.0.1:0. */
+export interface EmulatorPort {
+  start(o: { platform: string; stateDir: string; paths: FlightDeckPaths }): Promise<RunningEmulator>;
+}
+
+type EmulatorMethods = 'emulators.start' | 'emulators.stop' | 'emulators.local';
+
+export function emulatorsHandlers(ctx: ApiContext): AreaHandlers<EmulatorMethods> {
+  // Registrations are keyed by process id (core/deploy/devices.ts): one local emulator per app process.
+  let local: { info: LocalEmulator; emulator: RunningEmulator; unregister: () => void } | undefined;
+  const stop = async (): Promise<LocalEmulator | null> => {
+    const current = local;
+    if (!current) return null;
+    local = undefined;
+    current.unregister();
+    await current.emulator.close();
+    return current.info;
+  };
+  return {
+    async 'emulators.start'({ platform }) {
+      const port = ctx.deps.emulators;
+      if (!port) throw new FlightDeckError('INTERNAL', 'This front end was started without the local emulator (no emulator port).');
+      if (local) {
+        throw new FlightDeckError('INVALID_INPUT', `A local emulator already runs: ${local.info.name} on ${local.info.uri}.`, {
+          hint: 'Stop it first; one local emulator runs per app (start more with `flightdeck emulate`).',
+        });
+      }
+      const stateDir = path.join(ctx.paths.data, 'emulators', `local-${platform}`);
+      const emulator = await port.start({ platform, stateDir, paths: ctx.paths });
+      const info: LocalEmulator = { uri: emulator.uri, platform: emulator.platform, name: `local-${emulator.platform}`, stateDir };
+      const unregister = registerEmulator(ctx.paths, { pid: process.pid, ...info });
+      local = { info, emulator, unregister };
+      return info;
+    },
+    async 'emulators.stop'() {
+      return { stopped: await stop() };
+    },
+    async 'emulators.local'() {
+      return { emulator: local?.info ?? null };
+    },
+  };
+}

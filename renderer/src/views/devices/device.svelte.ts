@@ -1,0 +1,49 @@
+import { api } from '../../lib/api.js';
+import { Task } from '../../lib/task.svelte.js';
+import type { ApiEvent } from '../../../../core/api/client.js';
+import type { Output } from '../../../../core/api/contract.js';
+
+export interface LogEntry {
+  id: number;
+  stream: string;
+  text: string;
+}
+
+/** The kit's console: the last `limit` lines of run output and device log. */
+export class LogLines {
+  lines: LogEntry[] = $state([]);
+  #next = 0;
+  constructor(readonly limit = 1000) {}
+
+  push(e: ApiEvent): void {
+    const text = String(e.text ?? '').replace(/\r?\n$/, '');
+    this.lines = [...this.lines.slice(-(this.limit - 1)), { id: this.#next++, stream: String(e.stream ?? 'device'), text }];
+  }
+
+  clear(): void {
+    this.lines = [];
+  }
+}
+
+/** The device picked on the Devices screen: its slot status, its console and the log follow, shared by the panels. */
+export class SelectedDevice {
+  readonly status = new Task<Output<'device.status'>>();
+  readonly monitor = new Task<Output<'device.monitor'>>();
+  readonly log = new LogLines();
+  constructor(readonly ref: string) {}
+
+  refresh(): Promise<unknown> {
+    return this.status.run((o) => api.call('device.status', { device: this.ref }, o));
+  }
+
+  /** Follow the device's log into the console until stopped (or `close`d). */
+  toggleFollow(): void {
+    if (this.monitor.running) return this.monitor.cancel();
+    void this.monitor.run((o) => api.call('device.monitor', { device: this.ref, follow: true }, { ...o, onEvent: (e) => e.type === 'log' && this.log.push(e) }));
+  }
+
+  close(): void {
+    this.monitor.cancel();
+    this.status.cancel();
+  }
+}
