@@ -1,9 +1,9 @@
-/** Which screen is shown. Devices and Offline kits are listed but arrive with issues 7 and 9. */
+/** Which screen is shown. Devices is listed but arrives with issue 7. */
 export const ROUTES = [
   { id: 'registries', label: 'Registries & bundles' },
   { id: 'checks', label: 'Checks' },
   { id: 'devices', label: 'Devices', later: 'Deploying to kits and emulators arrives with the deploy work (issue 7).' },
-  { id: 'kits', label: 'Offline kits', later: 'Building, exporting and importing offline kits arrives with the kits work (issue 9).' },
+  { id: 'kits', label: 'Offline kits' },
   { id: 'credentials', label: 'Credentials' },
   { id: 'doctor', label: 'Doctor' },
   { id: 'settings', label: 'Settings' },
