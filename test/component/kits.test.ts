@@ -135,24 +135,25 @@ describe('Offline kits: verify, import, push', () => {
     expect(within(r).queryByRole('alert')).toBeNull();
   });
 
-  it('every problem of a refused kit is shown with its code and that code\'s hint', async () => {
+  it('every problem of a refused kit is shown with its code and the hint of the refusal', async () => {
     fake.reset({
       'platforms.list': platforms,
       'kit.verify': () =>
         report([
           { code: 'BLOB_DIGEST_MISMATCH', message: `blob ${d('c')} is tampered.`, subject: d('c') },
           { code: 'KIT_INVALID', message: 'the lock says the kit holds 3072 blob bytes, it holds 3071.' },
+          { code: 'SIGNATURE_INVALID', message: 'signature of the bundle does not verify.', subject: BUNDLE },
         ]),
     });
     render(Kits);
     await fireEvent.input(screen.getByLabelText('Kit'), { target: { value: '/lab/kit' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Verify' }));
     const r = await screen.findByTestId('kit-report');
-    expect(within(r).getByRole('status').textContent).toContain('Kit refused: 2 problems');
+    expect(within(r).getByRole('status').textContent).toContain('Kit refused: 3 problems');
     const alerts = within(r).getAllByRole('alert');
-    expect(alerts.map((a) => a.querySelector('.code')?.textContent)).toEqual(['BLOB_DIGEST_MISMATCH', 'KIT_INVALID']);
-    expect(alerts[0]!.querySelector('.hint')?.textContent).toBe(ERROR_TABLE.BLOB_DIGEST_MISMATCH.hint);
-    expect(alerts[1]!.querySelector('.hint')?.textContent).toBe(ERROR_TABLE.KIT_INVALID.hint);
+    expect(alerts.map((a) => a.querySelector('.code')?.textContent)).toEqual(['BLOB_DIGEST_MISMATCH', 'KIT_INVALID', 'SIGNATURE_INVALID']);
+    expect(alerts[0]!.textContent).toContain(`blob ${d('c')} is tampered.`);
+    expect(alerts.map((a) => a.querySelector('.hint')?.textContent)).toEqual([ERROR_TABLE.KIT_INVALID.hint, ERROR_TABLE.KIT_INVALID.hint, ERROR_TABLE.SIGNATURE_INVALID.hint]);
     expect(r.textContent).toContain('Platform checks not re-run: the kit has problems');
   });
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures.js';
 import { runCli } from '../support/cli.js';
+import { startRegistry } from '../support/registry.js';
 
 // Offline kits through the UI against the real `flightdeck serve`: build a Dreamcast kit from the demo kit
 // layout into a folder, verify it, import it into the server's content store, then refuse a tampered copy.
@@ -27,11 +28,15 @@ function tamper(kit: string): string {
   return layer;
 }
 
+/** The kit the first test builds, pushed by the second. */
+let built = '';
+
 test('build a Dreamcast kit from the demo layout, verify it, import it; a tampered copy is refused with its code and hint', async ({ page, host }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-e2e-kit-'));
   const kit = path.join(dir, 'dreamcast-kit');
+  built = kit;
   await page.goto(host.url);
   await screen(page, 'Offline kits').click();
   await expect(page.getByRole('heading', { name: 'Offline kits', level: 2 })).toBeFocused();
@@ -42,8 +47,7 @@ test('build a Dreamcast kit from the demo layout, verify it, import it; a tamper
   await page.getByLabel('Master manifest tag').fill('2026.11.01');
   await page.getByLabel('Output').fill(kit);
   await page.getByRole('button', { name: 'Build kit' }).click();
-  const built = page.getByTestId('kit-built');
-  await expect(built).toContainText(kit, { timeout: 15_000 });
+  await expect(page.getByTestId('kit-built')).toContainText(kit, { timeout: 15_000 });
   await expect(page.getByTestId('kit-plan')).toContainText(/Plan: \d+ artifacts, [\d.]+ KiB in total/);
   await expect(page.getByRole('progressbar', { name: 'Build progress' })).toHaveAttribute('aria-valuenow', '100');
   await expect(page.getByTestId('kit-artifacts')).toContainText(BUNDLE);
@@ -84,11 +88,30 @@ test('build a Dreamcast kit from the demo layout, verify it, import it; a tamper
   await expect(report.getByRole('status')).toContainText('Kit refused');
   const mismatch = report.getByRole('alert').filter({ hasText: 'BLOB_DIGEST_MISMATCH' });
   await expect(mismatch).toContainText(layer);
-  await expect(mismatch.locator('.hint')).toContainText('do not match their digest');
+  await expect(mismatch.locator('.hint')).toContainText('damaged or was altered');
   await page.screenshot({ path: `${SHOTS}/kits-tampered.png`, fullPage: true });
   await page.getByRole('button', { name: 'Import' }).click();
   const refused = page.getByRole('alert').filter({ hasText: 'KIT_INVALID' });
   await expect(refused).toContainText('Nothing was imported');
   await expect(refused.locator('.hint')).toContainText('damaged or was altered');
   expect(errors).toEqual([]);
+});
+
+test('push the kit to a lab registry: its refs are there afterwards', async ({ page, host }) => {
+  test.skip(!built, 'needs the kit the previous test builds');
+  const lock = JSON.parse(readFileSync(path.join(built, 'kit-lock.json'), 'utf8')) as { artifacts: unknown[] };
+  const lab = await startRegistry();
+  try {
+    await page.goto(host.url);
+    await screen(page, 'Offline kits').click();
+    await page.getByLabel('Kit', { exact: true }).fill(built);
+    await page.getByLabel('Lab registry').fill(lab.host);
+    await page.getByRole('button', { name: 'Push to registry' }).click();
+    await expect(page.getByTestId('kit-pushed')).toContainText(new RegExp(`Pushed ${lock.artifacts.length + 1} refs to ${lab.host}: \\d+ blobs uploaded`));
+    // Read back from the registry itself.
+    const tags = (await (await fetch(`${lab.url}/v2/flight/shared-types/bundles/dreamcast/tags/list`)).json()) as { tags: string[] };
+    expect(tags.tags).toContain('2026.11.01');
+  } finally {
+    await lab.stop();
+  }
 });

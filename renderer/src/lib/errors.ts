@@ -1,5 +1,5 @@
 import { ApiError } from '../../../core/api/client.js';
-import { ERROR_TABLE, isErrorCode } from '../../../core/errors.js';
+import { ERROR_TABLE } from '../../../core/errors.js';
 
 export interface ShownError {
   code: string;
@@ -17,8 +17,11 @@ export function toShownError(err: unknown): ShownError {
   };
 }
 
-/** A problem a report lists (e.g. a kit verification), shown like an error: its code and that code's hint. */
-export function problemError(problem: { code: string; message: string }): ShownError {
-  const hint = isErrorCode(problem.code) ? ERROR_TABLE[problem.code].hint : ERROR_TABLE.KIT_INVALID.hint;
-  return { code: problem.code, message: problem.message, hint };
+/**
+ * A problem of a kit verification, shown like an error: its own code, and the hint of the error that refuses
+ * such a kit (signature codes keep theirs; every integrity problem refuses the kit as KIT_INVALID).
+ */
+export function kitProblemError(problem: { code: string; message: string }): ShownError {
+  const refusal = problem.code === 'SIGNATURE_REQUIRED' || problem.code === 'SIGNATURE_INVALID' ? problem.code : 'KIT_INVALID';
+  return { code: problem.code, message: problem.message, hint: ERROR_TABLE[refusal].hint };
 }
