@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,8 @@ import { runCli } from '../support/cli.js';
 import { startRegistry } from '../support/registry.js';
 
 // Offline kits through the UI against the real `flightdeck serve`: build a Dreamcast kit from the demo kit
-// layout into a folder, verify it, import it into the server's content store, then refuse a tampered copy.
+// layout into a folder, verify it, import it into the server's content store, then refuse a tampered copy;
+// build a tar kit and push it to a lab registry.
 test.describe.configure({ mode: 'serial' });
 
 const SHOTS = 'test-results/e2e-artifacts/screens';
@@ -28,15 +30,11 @@ function tamper(kit: string): string {
   return layer;
 }
 
-/** The kit the first test builds, pushed by the second. */
-let built = '';
-
 test('build a Dreamcast kit from the demo layout, verify it, import it; a tampered copy is refused with its code and hint', async ({ page, host }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-e2e-kit-'));
   const kit = path.join(dir, 'dreamcast-kit');
-  built = kit;
   await page.goto(host.url);
   await screen(page, 'Offline kits').click();
   await expect(page.getByRole('heading', { name: 'Offline kits', level: 2 })).toBeFocused();
@@ -97,20 +95,33 @@ test('build a Dreamcast kit from the demo layout, verify it, import it; a tamper
   expect(errors).toEqual([]);
 });
 
-test('push the kit to a lab registry: its refs are there afterwards', async ({ page, host }) => {
-  test.skip(!built, 'needs the kit the previous test builds');
-  const lock = JSON.parse(readFileSync(path.join(built, 'kit-lock.json'), 'utf8')) as { artifacts: unknown[] };
+test('build a tar kit for two platforms (its kit hash is the sha256 of the file) and push it to a lab registry', async ({ page, host }) => {
+  const tar = path.join(mkdtempSync(path.join(os.tmpdir(), 'fd-e2e-kit-')), 'lab.tar');
   const lab = await startRegistry();
   try {
     await page.goto(host.url);
     await screen(page, 'Offline kits').click();
-    await page.getByLabel('Kit', { exact: true }).fill(built);
+    await page.getByRole('checkbox', { name: 'Sega Dreamcast' }).check();
+    await page.getByRole('checkbox', { name: 'PlayStation Vita' }).check();
+    await page.getByLabel('Output').fill(tar);
+    await page.getByRole('button', { name: 'Build kit' }).click();
+    const built = page.getByTestId('kit-built');
+    await expect(built).toContainText(`${tar} (tar)`, { timeout: 15_000 });
+    const sha = createHash('sha256').update(readFileSync(tar)).digest('hex');
+    await expect(built.locator('code[title^="sha256:"]')).toHaveAttribute('title', `sha256:${sha}`);
+    await expect(page.getByRole('table', { name: 'Platform checks recorded in the lock' }).locator('th[scope="rowgroup"]')).toHaveText([/dreamcast/, /vita/]);
+
     await page.getByLabel('Lab registry').fill(lab.host);
     await page.getByRole('button', { name: 'Push to registry' }).click();
-    await expect(page.getByTestId('kit-pushed')).toContainText(new RegExp(`Pushed ${lock.artifacts.length + 1} refs to ${lab.host}: \\d+ blobs uploaded`));
-    // Read back from the registry itself.
-    const tags = (await (await fetch(`${lab.url}/v2/flight/shared-types/bundles/dreamcast/tags/list`)).json()) as { tags: string[] };
-    expect(tags.tags).toContain('2026.11.01');
+    await expect(page.getByTestId('kit-pushed')).toContainText(new RegExp(`Pushed \\d+ refs to ${lab.host}: \\d+ blobs uploaded`));
+    // Every artifact the screen listed from the lock is in the registry now, under its tag.
+    const refs = await page.getByTestId('kit-artifacts').locator('tbody tr td:first-child').allTextContents();
+    expect(refs).toEqual(expect.arrayContaining(['flight/shared-types/bundles/dreamcast:2026.11.01', 'flight/shared-types/bundles/vita:2026.11.01']));
+    for (const ref of refs) {
+      const [repository, tag] = ref.split(':');
+      const tags = (await (await fetch(`${lab.url}/v2/${repository}/tags/list`)).json()) as { tags: string[] };
+      expect(tags.tags, ref).toContain(tag);
+    }
   } finally {
     await lab.stop();
   }
