@@ -100,6 +100,9 @@ test('build a tar kit for two platforms (its kit hash is the sha256 of the file)
   const lab = await startRegistry();
   try {
     await page.goto(host.url);
+    // In the dark theme this time (the screenshot shows it).
+    await screen(page, 'Settings').click();
+    await page.getByRole('radio', { name: 'Dark' }).check();
     await screen(page, 'Offline kits').click();
     await page.getByRole('checkbox', { name: 'Sega Dreamcast' }).check();
     await page.getByRole('checkbox', { name: 'PlayStation Vita' }).check();
@@ -114,6 +117,7 @@ test('build a tar kit for two platforms (its kit hash is the sha256 of the file)
     await page.getByLabel('Lab registry').fill(lab.host);
     await page.getByRole('button', { name: 'Push to registry' }).click();
     await expect(page.getByTestId('kit-pushed')).toContainText(new RegExp(`Pushed \\d+ refs to ${lab.host}: \\d+ blobs uploaded`));
+    await page.screenshot({ path: `${SHOTS}/kits-dark.png`, fullPage: true });
     // Every artifact the screen listed from the lock is in the registry now, under its tag.
     const refs = await page.getByTestId('kit-artifacts').locator('tbody tr td:first-child').allTextContents();
     expect(refs).toEqual(expect.arrayContaining(['flight/shared-types/bundles/dreamcast:2026.11.01', 'flight/shared-types/bundles/vita:2026.11.01']));
