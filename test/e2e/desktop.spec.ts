@@ -201,12 +201,6 @@ test('keyboard: Tab reaches the screens, Enter opens one and focus lands on its 
   await expect(target).toHaveAttribute('aria-current', 'page');
 });
 
-test('Offline kits is listed and says it arrives later', async ({ page, host }) => {
-  await open(page, host);
-  await screen(page, 'Offline kits').click();
-  await expect(page.getByRole('status')).toContainText('issue 9');
-});
-
 test('settings: dark theme applies and is kept; screenshots in dark', async ({ page, host }) => {
   await open(page, host);
   await screen(page, 'Settings').click();

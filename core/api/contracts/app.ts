@@ -27,6 +27,8 @@ export const VersionInfoSchema = z.object({
   node: z.string(),
   platform: z.string(),
   arch: z.string(),
+  /** Absolute path of the embedded demo kit (an OCI layout), wherever the app is installed. */
+  demoKit: z.string(),
 });
 export type VersionInfo = z.infer<typeof VersionInfoSchema>;
 

@@ -1,9 +1,9 @@
-/** Which screen is shown. Offline kits is listed but arrives with issue 9. */
+/** Which screen is shown. */
 export const ROUTES = [
   { id: 'registries', label: 'Registries & bundles' },
   { id: 'checks', label: 'Checks' },
   { id: 'devices', label: 'Devices' },
-  { id: 'kits', label: 'Offline kits', later: 'Building, exporting and importing offline kits arrives with the kits work (issue 9).' },
+  { id: 'kits', label: 'Offline kits' },
   { id: 'credentials', label: 'Credentials' },
   { id: 'doctor', label: 'Doctor' },
   { id: 'settings', label: 'Settings' },

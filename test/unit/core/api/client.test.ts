@@ -3,7 +3,7 @@ import { ApiError, createClient, ipcTransport } from '../../../../core/api/clien
 
 describe('api client', () => {
   it('returns values from ok envelopes', async () => {
-    const client = createClient(async () => ({ ok: true, value: { version: '1', node: '20', platform: 'linux', arch: 'x64' } }));
+    const client = createClient(async () => ({ ok: true, value: { version: '1', node: '20', platform: 'linux', arch: 'x64', demoKit: '/kit' } }));
     expect((await client.call('app.version', {})).version).toBe('1');
   });
 

@@ -11,7 +11,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
   const unused = Object.fromEntries(METHODS.map((m) => [m, async () => Promise.reject(new Error(`${m} is not stubbed`))])) as unknown as Handlers;
   return {
     ...unused,
-    'app.version': async () => ({ version: '1.2.3', node: '20', platform: 'linux', arch: 'x64' }),
+    'app.version': async () => ({ version: '1.2.3', node: '20', platform: 'linux', arch: 'x64', demoKit: '/kit' }),
     'doctor.run': async () => ({ version: '1.2.3', paths: { config: 'c', data: 'd', cache: 'k', log: 'l' }, capabilities: [] }),
     ...overrides,
   };
@@ -21,7 +21,7 @@ describe('dispatch', () => {
   it('returns the handler value in an ok envelope', async () => {
     expect(await dispatch(handlers(), 'app.version', {})).toEqual({
       ok: true,
-      value: { version: '1.2.3', node: '20', platform: 'linux', arch: 'x64' },
+      value: { version: '1.2.3', node: '20', platform: 'linux', arch: 'x64', demoKit: '/kit' },
     });
   });
 

@@ -9,7 +9,7 @@ function handlers(): Handlers {
   return {
     'app.version': async (_i: unknown, call: CallContext) => {
       call.emit({ type: 'progress', task: 'version', done: 1, total: 2, password: 'hunter2' });
-      return { version: '1.2.3', node: 'v20', platform: 'linux', arch: 'x64' };
+      return { version: '1.2.3', node: 'v20', platform: 'linux', arch: 'x64', demoKit: '/kit' };
     },
     'cache.verify': (_i: unknown, call: CallContext) =>
       new Promise((_resolve, reject) => {
