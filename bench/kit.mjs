@@ -8,35 +8,19 @@
 // Reports median wall time and peak RSS (from /usr/bin/time).
 //   node bench/kit.mjs [--runs=3]         (or `npm run bench -- kit`)
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MiB, freePort, median, randomFile, timed } from './lib/util.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(root, 'bin', 'flightdeck.js');
 const DEMO = path.join(root, 'assets', 'demo-kit');
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 3);
-const MiB = 1024 * 1024;
 const NS = 'flight/shared-types';
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-function randomFile(file, size) {
-  const fd = openSync(file, 'w');
-  for (let left = size; left > 0; left -= 4 * MiB) writeSync(fd, randomBytes(Math.min(4 * MiB, left)));
-  closeSync(fd);
-}
 
 function must(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
@@ -44,17 +28,9 @@ function must(cmd, args, env = {}) {
   return r.stdout;
 }
 
-/** Run a command under /usr/bin/time; returns wall seconds, peak RSS in MiB and stdout. */
-function timed(cmd, args, env = {}) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * MiB });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-  const [secs, kb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-  return { secs, rssMiB: kb / 1024, stdout: r.stdout };
-}
 
 /** Several commands as one step: summed time, max RSS. */
 const sum = (rs) => ({ secs: rs.reduce((a, r) => a + r.secs, 0), rssMiB: Math.max(...rs.map((r) => r.rssMiB)) });
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-bench-kit-'));
 const port = await freePort();

@@ -1,16 +1,7 @@
 /** Deterministic mutation fuzzing shared by the unit test (a few thousand cases) and the bench (100,000). */
 
-/** mulberry32: a small, fast, seeded PRNG returning [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded PRNG is the one the emulator places line faults with.
+export { rng } from '../../emulator/faults.js';
 
 /** One to four edits: flip bits, overwrite bytes, write LEB128-looking runs, truncate, insert, duplicate. */
 export function mutate(input: Uint8Array, random: () => number): Uint8Array {
