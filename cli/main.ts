@@ -13,6 +13,7 @@ import { registerDeploy } from './commands/deploy.js';
 import { registerDevice, registerMonitor } from './commands/device.js';
 import { registerDevices } from './commands/devices.js';
 import { registerEmulate } from './commands/emulate.js';
+import { registerReceipts } from './commands/receipts.js';
 
 const EXAMPLES = `
 Examples:
@@ -64,6 +65,7 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
   registerDevice(program, out);
   registerMonitor(program, out);
   registerEmulate(program, out);
+  registerReceipts(program, out);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }

@@ -3,9 +3,9 @@
  */
 import { FlightDeckError } from '../errors.js';
 import type { CheckResult, Finding, PayloadCheck } from './check.js';
-import type { Payload } from './payload.js';
-import type { Compression, DeviceState, LogLine } from './protocol.js';
-import { HostSession, type SessionTimings, type UploadProgress } from './session.js';
+import { sha256, type Payload } from './payload.js';
+import { FEATURES, type Compression, type DeviceState, type LogLine } from './protocol.js';
+import { HostSession, type DeltaPlan, type SessionTimings, type UploadProgress, type UploadResult } from './session.js';
 import type { ByteTransport } from './transport.js';
 
 export type DeployPhase = 'connect' | 'check' | 'line-rate' | 'upload' | 'verify' | 'commit' | 'run';
@@ -19,6 +19,8 @@ export interface DeployOptions {
   resume: boolean;
   run: boolean;
   compression: Compression | 'auto';
+  /** Fast reflash when the device offers block hashes (default true); false always sends the whole payload. */
+  delta?: boolean;
   /** Serial: line rate to switch to after the handshake (falls back when it fails). */
   lineRate?: number;
   timings?: Partial<SessionTimings>;
@@ -33,12 +35,17 @@ export interface DeployOptions {
 export interface DeployResult {
   device: string;
   platform: string;
+  /** Identity the device reported in INFO. */
+  serial?: string;
+  firmware: string;
   payload: string;
   sha256: string;
   size: number;
   slot: 'A' | 'B';
   /** `committed`: switched to the new payload; `already-active`: the device was already running it. */
   outcome: 'committed' | 'already-active';
+  /** `delta`: only differing blocks were sent; `full-after-delta`: the delta failed and the whole payload went. */
+  transfer: 'full' | 'delta' | 'full-after-delta';
   resumedFrom: number;
   retries: number;
   wireBytes: number;
@@ -84,31 +91,53 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
       lineRate = await session.switchLineRate(opts.lineRate);
     }
     const compression = pickCompression(opts.compression, info.compression, info.lineRate, session.description);
-    opts.onPhase?.('upload');
-    const up = await session.upload(payload.bytes, payload.sha256, {
-      compression,
-      fresh: !opts.resume,
-      ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),
-      ...(opts.window ? { window: opts.window } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    });
+    const features = info.features ?? [];
+    const plan = opts.delta !== false && features.includes(FEATURES.blockHashes) ? await planDelta(session, payload, opts.resume) : undefined;
+    /** Upload (all of it, or the plan's blocks) and have the device verify the whole payload. */
+    const send = async (delta?: DeltaPlan): Promise<UploadResult> => {
+      opts.onPhase?.('upload');
+      const up = await session.upload(payload.bytes, payload.sha256, {
+        compression,
+        fresh: !opts.resume,
+        ...(delta ? { delta } : {}),
+        ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),
+        ...(opts.window ? { window: opts.window } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      });
+      if (up.state !== 'active') {
+        opts.onPhase?.('verify');
+        await session.verify(payload.sha256, payload.bytes.length);
+      }
+      return up;
+    };
+    let transfer: DeployResult['transfer'] = plan ? 'delta' : 'full';
+    let up: UploadResult;
+    try {
+      up = await send(plan);
+    } catch (err) {
+      // Any mismatch of a fast reflash (base gone, blocks wrong, hash off): send the whole payload instead.
+      if (!plan || !(err instanceof FlightDeckError) || !['DEVICE_VERIFY_FAILED', 'DEVICE_REFUSED'].includes(err.code)) throw err;
+      transfer = 'full-after-delta';
+      up = await send();
+    }
     let state: DeviceState;
     if (up.state === 'active') {
       state = await session.status();
     } else {
-      opts.onPhase?.('verify');
-      await session.verify(payload.sha256, payload.bytes.length);
       opts.onPhase?.('commit');
       state = await session.commit(payload.sha256);
     }
     const result: DeployResult = {
       device: session.description,
       platform: info.platform,
+      ...(info.serial ? { serial: info.serial } : {}),
+      firmware: info.firmware,
       payload: payload.name,
       sha256: payload.sha256,
       size: payload.bytes.length,
       slot: up.slot,
       outcome: up.state === 'active' ? 'already-active' : 'committed',
+      transfer: up.state === 'active' ? 'full' : transfer,
       resumedFrom: up.resumedFrom,
       retries: up.retries,
       wireBytes: up.wireBytes,
@@ -126,6 +155,34 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
   } finally {
     await session.close().catch(() => {});
   }
+}
+
+/** Blocks of at least 4 KiB, at most 4096 of them (the BLOCKS reply must fit one frame). */
+export function deltaBlockSize(size: number): number {
+  let blockSize = 4096;
+  while (Math.ceil(size / blockSize) > 4096) blockSize *= 2;
+  return blockSize;
+}
+
+/**
+ * Ask the device for the block hashes of its active payload and list the blocks that differ. None when
+ * there is nothing to start from, the device already holds this payload or a partial upload of it to
+ * resume, or when more than half would go anyway.
+ */
+async function planDelta(session: HostSession, payload: Payload, resume: boolean): Promise<DeltaPlan | undefined> {
+  const size = payload.bytes.length;
+  const blockSize = deltaBlockSize(size);
+  if (blockSize > session.info.maxFrame - 64) return undefined;
+  const state = await session.status();
+  if (resume && state.upload?.sha256 === payload.sha256) return undefined;
+  const remote = await session.blockHashes(blockSize);
+  if (!remote.sha256 || remote.sha256 === payload.sha256) return undefined;
+  const blocks: number[] = [];
+  for (let i = 0; i * blockSize < size; i++) {
+    if (remote.hashes[i] !== sha256(payload.bytes.subarray(i * blockSize, (i + 1) * blockSize))) blocks.push(i);
+  }
+  if (blocks.length * blockSize > size / 2) return undefined;
+  return { base: remote.sha256, blockSize, blocks };
 }
 
 function pickCompression(wanted: Compression | 'auto', supported: Compression[], lineRate: number, device: string): Compression {

@@ -1,8 +1,13 @@
 import type { AreaHandlers, ApiContext } from '../service.js';
 import type { CallContext } from '../dispatch.js';
-import { FlightDeckError } from '../../errors.js';
-import { deploy } from '../../deploy/deploy.js';
-import { listDevices, resolveDevice } from '../../deploy/devices.js';
+import { FlightDeckError, toFlightDeckError } from '../../errors.js';
+import { deploy, type DeployResult } from '../../deploy/deploy.js';
+import { devicesOfPlatform, listDevices, resolveDevice } from '../../deploy/devices.js';
+import { listReceipts, makeReceipt, saveSession, sessionsDir, writeReceipt, type SessionRecord } from '../../deploy/receipts.js';
+import type { FleetEntry, Receipt } from '../contracts/deploy.js';
+import type { z } from 'zod';
+import type { deployContract } from '../contracts/deploy.js';
+import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadPayload, type Payload } from '../../deploy/payload.js';
 import { MEDIA } from '../../oci/manifest.js';
@@ -17,7 +22,8 @@ export interface DeployPorts {
   finder: DeviceFinder;
 }
 
-type DeployMethods = 'deploy.run' | 'devices.list' | 'device.status' | 'device.rollback' | 'device.monitor';
+type DeployMethods = 'deploy.run' | 'deploy.fleet' | 'receipts.list' | 'devices.list' | 'device.status' | 'device.rollback' | 'device.monitor';
+type DeployInput = Omit<z.infer<(typeof deployContract)['deploy.run']['input']>, 'device'>;
 
 export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
   const { paths } = ctx;
@@ -46,7 +52,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     }
     const p = await loadPayload(pulled.store.blobPath(layer.digest), module);
     const inside = p.name.includes('!') ? p.name.slice(p.name.indexOf('!')) : '';
-    return { ...p, name: `${ref}${inside}` };
+    return { ...p, name: `${ref}${inside}`, source: { reference: pulled.reference, manifestDigest: pulled.digest } };
   };
   const timings = (timeoutMs: number | undefined): Partial<SessionTimings> => (timeoutMs ? { replyMs: timeoutMs } : {});
   /** A session for one short request; always closed. */
@@ -60,23 +66,67 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     }
   };
 
+  /**
+   * Deploy to one device and write its receipt; with `run`, the payload's log is saved as a session
+   * linked from the receipt. `tag` adds `device` to every event (fleet deploys).
+   */
+  const deployOne = async (payload: Payload, ref: string, input: DeployInput, call: CallContext, tag: boolean): Promise<DeployResult & { receipt: Receipt; receiptFile: string }> => {
+    const emit = (e: { type: string; [k: string]: unknown }) => call.emit(tag ? { ...e, device: ref } : e);
+    const { uri, transport } = await open(ref);
+    const session: SessionRecord['lines'] = [];
+    const result: DeployResult = await deploy(payload, transport, profileCheck(paths), {
+      ...(input.platform ? { platform: input.platform } : {}),
+      force: input.force,
+      resume: input.resume,
+      run: input.run,
+      compression: input.compression,
+      delta: input.delta,
+      ...(input.lineRate ? { lineRate: input.lineRate } : {}),
+      timings: timings(input.timeoutMs),
+      ...(call.signal ? { signal: call.signal } : {}),
+      onPhase: (phase) => emit({ type: 'phase', phase }),
+      onProgress: (p) => emit({ type: 'progress', phase: 'upload', ...p }),
+      onLog: (line) => {
+        session.push({ time: new Date().toISOString(), ...line });
+        emit({ type: 'log', ...line });
+      },
+    });
+    const receipt = makeReceipt(result, payload, { uri, name: uri === ref ? null : ref });
+    if (input.run) {
+      const file = path.join(sessionsDir(paths), `${receipt.id}.jsonl`);
+      receipt.session = await saveSession(file, { device: uri, receipt: receipt.id, payloadSha256: payload.sha256, lines: session });
+      receipt.exitCode = result.exitCode ?? null;
+    }
+    return { ...result, receipt, receiptFile: await writeReceipt(paths, receipt) };
+  };
+
   return {
     async 'deploy.run'(input, call) {
       const payload = await resolvePayload(input.payload, input.module, call.signal);
-      const { transport } = await open(input.device);
-      return deploy(payload, transport, profileCheck(paths), {
-        ...(input.platform ? { platform: input.platform } : {}),
-        force: input.force,
-        resume: input.resume,
-        run: input.run,
-        compression: input.compression,
-        ...(input.lineRate ? { lineRate: input.lineRate } : {}),
-        timings: timings(input.timeoutMs),
-        ...(call.signal ? { signal: call.signal } : {}),
-        onPhase: (phase) => call.emit({ type: 'phase', phase }),
-        onProgress: (p) => call.emit({ type: 'progress', phase: 'upload', ...p }),
-        onLog: (line) => call.emit({ type: 'log', ...line }),
+      return deployOne(payload, input.device, input, call, false);
+    },
+    async 'deploy.fleet'(input, call) {
+      const refs = [...new Set([...input.devices, ...(input.allMatching ? devicesOfPlatform(input.allMatching, paths) : [])])];
+      if (refs.length === 0) {
+        throw new FlightDeckError('USAGE', 'No devices to deploy to.', { hint: 'Give --device URI (repeatable) or --all-matching PLATFORM.' });
+      }
+      const payload = await resolvePayload(input.payload, input.module, call.signal);
+      const results = await mapLimit(refs, input.concurrency, async (ref): Promise<FleetEntry> => {
+        try {
+          const result = await deployOne(payload, ref, input, call, true);
+          call.emit({ type: 'result', device: ref, ok: true });
+          return { device: ref, ok: true, result };
+        } catch (err) {
+          const e = toFlightDeckError(err);
+          call.emit({ type: 'result', device: ref, ok: false, code: e.code });
+          return { device: ref, ok: false, error: { code: e.code, message: e.message, hint: e.hint } };
+        }
       });
+      const failed = results.filter((r) => !r.ok).length;
+      return { payload: payload.name, sha256: payload.sha256, results, succeeded: results.length - failed, failed };
+    },
+    async 'receipts.list'(input) {
+      return { receipts: await listReceipts(paths, input.device) };
     },
     async 'devices.list'() {
       return listDevices(ctx.deps.deploy?.finder, paths);
@@ -89,18 +139,38 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     },
     async 'device.monitor'(input, call) {
       return withSession(input.device, input.timeoutMs, call, async (s, uri) => {
-        let lines = 0;
+        const lines: SessionRecord['lines'] = [];
         try {
           await s.monitor(input.follow, (line) => {
-            lines++;
+            lines.push({ time: new Date().toISOString(), ...line });
             call.emit({ type: 'log', ...line });
           });
         } catch (err) {
           // Following ends when the user stops it or the device goes away; both are a normal end.
           if (!(input.follow && err instanceof FlightDeckError && (err.code === 'ABORTED' || err.code === 'DEVICE_DISCONNECTED'))) throw err;
         }
-        return { device: uri, lines };
+        if (!input.save) return { device: uri, lines: lines.length };
+        // Link the session to the deploy that put the active payload there (its newest receipt).
+        const state = await s.status().catch(() => undefined);
+        const active = state?.active ? state.slots[state.active]?.sha256 : undefined;
+        const receipt = active ? (await listReceipts(paths, uri)).find((r) => r.payload.sha256 === active) : undefined;
+        const saved = await saveSession(input.save, { device: uri, receipt: receipt?.id ?? null, payloadSha256: active ?? null, lines });
+        return { device: uri, lines: lines.length, saved };
       });
     },
   };
+}
+
+/** Run `fn` over `items`, at most `limit` at a time; results in the order of `items`. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
