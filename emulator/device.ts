@@ -276,6 +276,7 @@ export class Device {
     const bytes = fs.readFileSync(this.store.slotFile(active));
     const hashes: string[] = [];
     for (let at = 0; at < bytes.length; at += req.blockSize) hashes.push(createHash('sha256').update(bytes.subarray(at, at + req.blockSize)).digest('hex'));
+    this.o.log?.(`block hashes of ${content.sha256.slice(0, 12)}: ${hashes.length} blocks of ${req.blockSize} bytes`);
     return { sha256: content.sha256, size: bytes.length, blockSize: req.blockSize, hashes };
   }
 

@@ -13,6 +13,8 @@ export type DeployPhase = 'connect' | 'check' | 'line-rate' | 'upload' | 'verify
 export interface DeployOptions {
   /** Platform the payload is meant for; refused when the device reports another. Bundles carry their own. */
   platform?: string;
+  /** Platform the device is listed with (devices.json); refused when it reports another (a mislabelled kit). */
+  devicePlatform?: string;
   /** Send even when the payload check fails (the device still enforces its limits). */
   force: boolean;
   /** Continue a partial upload the device holds (default); false starts over. */
@@ -69,6 +71,13 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
   const session = await HostSession.open(transport, { ...(opts.timings ? { timings: opts.timings } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
   try {
     const info = session.info;
+    if (opts.devicePlatform && opts.devicePlatform !== info.platform) {
+      throw new FlightDeckError(
+        'DEVICE_PLATFORM_MISMATCH',
+        `${session.description} is listed as a ${opts.devicePlatform} device but reports ${info.platform}. Nothing was sent.`,
+        { hint: 'Check which kit is on that port, then fix its platform in devices.json.', details: { device: info.platform, listed: opts.devicePlatform } },
+      );
+    }
     if (target && target !== info.platform) {
       throw new FlightDeckError(
         'DEVICE_PLATFORM_MISMATCH',

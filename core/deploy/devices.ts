@@ -165,3 +165,9 @@ export function devicesOfPlatform(platform: string, paths: FlightDeckPaths): str
   }
   return refs;
 }
+
+/** The platform a named device is listed with (devices.json or an emulator's registration), if any. */
+export function declaredPlatform(ref: string, paths: FlightDeckPaths): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(ref)) return undefined;
+  return [...configuredDevices(paths), ...runningEmulators(paths)].find((d) => d.name === ref)?.platform;
+}

@@ -2,7 +2,7 @@ import type { AreaHandlers, ApiContext } from '../service.js';
 import type { CallContext } from '../dispatch.js';
 import { FlightDeckError, toFlightDeckError } from '../../errors.js';
 import { deploy, type DeployResult } from '../../deploy/deploy.js';
-import { devicesOfPlatform, listDevices, resolveDevice } from '../../deploy/devices.js';
+import { declaredPlatform, devicesOfPlatform, listDevices, resolveDevice } from '../../deploy/devices.js';
 import { listReceipts, makeReceipt, saveSession, sessionsDir, writeReceipt, type SessionRecord } from '../../deploy/receipts.js';
 import type { FleetEntry, Receipt } from '../contracts/deploy.js';
 import type { z } from 'zod';
@@ -73,9 +73,11 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
   const deployOne = async (payload: Payload, ref: string, input: DeployInput, call: CallContext, tag: boolean): Promise<DeployResult & { receipt: Receipt; receiptFile: string }> => {
     const emit = (e: { type: string; [k: string]: unknown }) => call.emit(tag ? { ...e, device: ref } : e);
     const { uri, transport } = await open(ref);
+    const listedAs = declaredPlatform(ref, paths);
     const session: SessionRecord['lines'] = [];
     const result: DeployResult = await deploy(payload, transport, profileCheck(paths), {
       ...(input.platform ? { platform: input.platform } : {}),
+      ...(listedAs ? { devicePlatform: listedAs } : {}),
       force: input.force,
       resume: input.resume,
       run: input.run,
