@@ -14,7 +14,7 @@ import { MEDIA } from '../../oci/manifest.js';
 import { isRegistryReference } from '../../oci/reference.js';
 import { HostSession, type SessionTimings } from '../../deploy/session.js';
 import { parseDeviceUri, type ByteTransport, type DeviceFinder, type TransportOpener } from '../../deploy/transport.js';
-import { profileCheck } from '../../deploy/check.js';
+import { profileCheck, type PayloadCheck } from '../../deploy/check.js';
 
 /** The ports deploy needs from the composition root (native-bridge implements them). */
 export interface DeployPorts {
@@ -70,12 +70,12 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
    * Deploy to one device and write its receipt; with `run`, the payload's log is saved as a session
    * linked from the receipt. `tag` adds `device` to every event (fleet deploys).
    */
-  const deployOne = async (payload: Payload, ref: string, input: DeployInput, call: CallContext, tag: boolean): Promise<DeployResult & { receipt: Receipt; receiptFile: string }> => {
+  const deployOne = async (payload: Payload, ref: string, input: DeployInput, call: CallContext, tag: boolean, check: PayloadCheck): Promise<DeployResult & { receipt: Receipt; receiptFile: string }> => {
     const emit = (e: { type: string; [k: string]: unknown }) => call.emit(tag ? { ...e, device: ref } : e);
     const { uri, transport } = await open(ref);
     const listedAs = declaredPlatform(ref, paths);
     const session: SessionRecord['lines'] = [];
-    const result: DeployResult = await deploy(payload, transport, profileCheck(paths), {
+    const result: DeployResult = await deploy(payload, transport, check, {
       ...(input.platform ? { platform: input.platform } : {}),
       ...(listedAs ? { devicePlatform: listedAs } : {}),
       force: input.force,
@@ -105,7 +105,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
   return {
     async 'deploy.run'(input, call) {
       const payload = await resolvePayload(input.payload, input.module, call.signal);
-      return deployOne(payload, input.device, input, call, false);
+      return deployOne(payload, input.device, input, call, false, profileCheck(paths));
     },
     async 'deploy.fleet'(input, call) {
       const refs = [...new Set([...input.devices, ...(input.allMatching ? devicesOfPlatform(input.allMatching, paths) : [])])];
@@ -113,9 +113,12 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
         throw new FlightDeckError('USAGE', 'No devices to deploy to.', { hint: 'Give --device URI (repeatable) or --all-matching PLATFORM.' });
       }
       const payload = await resolvePayload(input.payload, input.module, call.signal);
+      // One payload: check it once per platform, not once per device.
+      const checks = new Map<string, ReturnType<PayloadCheck>>();
+      const check: PayloadCheck = (bytes, platform) => checks.get(platform) ?? checks.set(platform, profileCheck(paths)(bytes, platform)).get(platform)!;
       const results = await mapLimit(refs, input.concurrency, async (ref): Promise<FleetEntry> => {
         try {
-          const result = await deployOne(payload, ref, input, call, true);
+          const result = await deployOne(payload, ref, input, call, true, check);
           call.emit({ type: 'result', device: ref, ok: true });
           return { device: ref, ok: true, result };
         } catch (err) {
