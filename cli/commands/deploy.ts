@@ -11,6 +11,7 @@ interface DeployFlags {
   allMatching?: string;
   concurrency: string;
   delta: boolean;
+  reconnect?: string;
   platform?: string;
   module?: string;
   run?: boolean;
@@ -35,6 +36,7 @@ export function registerDeploy(program: Command, out: () => Output): void {
     .option('--all-matching <platform>', 'deploy to every known device of this platform (configured with it, or a running emulator)')
     .option('--concurrency <n>', 'devices flashed at once when there are many', '8')
     .option('--no-delta', 'always send the whole payload (no fast reflash of the differing blocks)')
+    .option('--reconnect <seconds>', 'wait this long for a kit that went away mid-deploy to come back (same serial number), then resume')
     .option('-p, --platform <id>', 'platform the payload is for; refused when the device reports another')
     .option('-m, --module <name>', 'module of a bundle to deploy (default: the first it lists)')
     .option('--run', 'start the payload after the commit and stream its output')
@@ -64,7 +66,9 @@ code is non-zero when any of them failed (the code of the first failure).`,
       }
       const lineRate = intOption('--line-rate', f.lineRate);
       const timeoutMs = intOption('--timeout', f.timeout);
+      const reconnect = intOption('--reconnect', f.reconnect);
       const common = {
+        ...(reconnect ? { reconnect } : {}),
         payload,
         ...(f.platform ? { platform: f.platform } : {}),
         ...(f.module ? { module: f.module } : {}),

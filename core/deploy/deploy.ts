@@ -4,15 +4,19 @@
 import { FlightDeckError } from '../errors.js';
 import type { CheckResult, Finding, PayloadCheck } from './check.js';
 import { sha256, type Payload } from './payload.js';
-import { FEATURES, type Compression, type DeviceState, type LogLine } from './protocol.js';
+import { FEATURES, type Compression, type DeviceInfo, type DeviceState, type LogLine } from './protocol.js';
 import { HostSession, type DeltaPlan, type SessionTimings, type UploadProgress, type UploadResult } from './session.js';
 import type { ByteTransport } from './transport.js';
 
-export type DeployPhase = 'connect' | 'check' | 'line-rate' | 'upload' | 'verify' | 'commit' | 'run';
+export type DeployPhase = 'connect' | 'reconnect' | 'check' | 'line-rate' | 'upload' | 'verify' | 'commit' | 'run';
 
 export interface DeployOptions {
   /** Platform the payload is meant for; refused when the device reports another. Bundles carry their own. */
   platform?: string;
+  /** Serial number the device must report (a reconnect after a cut): another one is refused, nothing sent. */
+  serial?: string;
+  /** Called with the device's INFO after the handshake. */
+  onDevice?: (info: DeviceInfo) => void;
   /** Platform the device is listed with (devices.json); refused when it reports another (a mislabelled kit). */
   devicePlatform?: string;
   /** Send even when the payload check fails (the device still enforces its limits). */
@@ -71,6 +75,12 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
   const session = await HostSession.open(transport, { ...(opts.timings ? { timings: opts.timings } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
   try {
     const info = session.info;
+    opts.onDevice?.(info);
+    if (opts.serial && info.serial !== opts.serial) {
+      throw new FlightDeckError('DEVICE_CHANGED', `${session.description} now reports serial number ${info.serial ?? '(none)'}, not ${opts.serial}. Nothing was sent.`, {
+        details: { expected: opts.serial, found: info.serial ?? null },
+      });
+    }
     if (opts.devicePlatform && opts.devicePlatform !== info.platform) {
       throw new FlightDeckError(
         'DEVICE_PLATFORM_MISMATCH',

@@ -126,6 +126,8 @@ const deployOptions = {
   /** Fast reflash (send only differing blocks) when the device offers it. */
   delta: z.boolean().default(true),
   lineRate: z.number().int().min(300).max(16_000_000).optional(),
+  /** Seconds to wait for a kit that went away mid-deploy to come back (same serial number) and resume; 0: off. */
+  reconnect: z.number().int().min(0).max(3600).default(0),
   timeoutMs,
 };
 

@@ -1,7 +1,7 @@
 import type { AreaHandlers, ApiContext } from '../service.js';
 import type { CallContext } from '../dispatch.js';
 import { FlightDeckError, toFlightDeckError } from '../../errors.js';
-import { deploy, type DeployResult } from '../../deploy/deploy.js';
+import { deploy, type DeployOptions, type DeployResult } from '../../deploy/deploy.js';
 import { declaredPlatform, devicesOfPlatform, listDevices, resolveDevice } from '../../deploy/devices.js';
 import { listReceipts, makeReceipt, saveSession, sessionsDir, writeReceipt, type SessionRecord } from '../../deploy/receipts.js';
 import type { FleetEntry, Receipt } from '../contracts/deploy.js';
@@ -72,10 +72,12 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
    */
   const deployOne = async (payload: Payload, ref: string, input: DeployInput, call: CallContext, tag: boolean, check: PayloadCheck): Promise<DeployResult & { receipt: Receipt; receiptFile: string }> => {
     const emit = (e: { type: string; [k: string]: unknown }) => call.emit(tag ? { ...e, device: ref } : e);
-    const { uri, transport } = await open(ref);
+    const uri = resolveDevice(ref, paths);
     const listedAs = declaredPlatform(ref, paths);
     const session: SessionRecord['lines'] = [];
-    const result: DeployResult = await deploy(payload, transport, check, {
+    let serial: string | undefined;
+    let phase = '';
+    const opts: DeployOptions = {
       ...(input.platform ? { platform: input.platform } : {}),
       ...(listedAs ? { devicePlatform: listedAs } : {}),
       force: input.force,
@@ -86,13 +88,21 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
       ...(input.lineRate ? { lineRate: input.lineRate } : {}),
       timings: timings(input.timeoutMs),
       ...(call.signal ? { signal: call.signal } : {}),
-      onPhase: (phase) => emit({ type: 'phase', phase }),
+      onDevice: (info) => void (serial ??= info.serial),
+      onPhase: (p) => {
+        phase = p;
+        emit({ type: 'phase', phase: p });
+      },
       onProgress: (p) => emit({ type: 'progress', phase: 'upload', ...p }),
       onLog: (line) => {
         session.push({ time: new Date().toISOString(), ...line });
         emit({ type: 'log', ...line });
       },
-    });
+    };
+    const attempt = async () => deploy(payload, await ports().openTransport(parseDeviceUri(uri)), check, { ...opts, ...(serial ? { serial } : {}) });
+    // Reconnect only to a device seen before (its serial number), and never once its payload runs.
+    const window = () => (serial && phase !== 'run' ? input.reconnect * 1000 : 0);
+    const result = await withReconnect(attempt, window, call.signal, () => emit({ type: 'phase', phase: 'reconnect' }));
     const receipt = makeReceipt(result, payload, { uri, name: uri === ref ? null : ref });
     if (input.run) {
       const file = path.join(sessionsDir(paths), `${receipt.id}.jsonl`);
@@ -164,6 +174,26 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
       });
     },
   };
+}
+
+const LOST: string[] = ['DEVICE_DISCONNECTED', 'DEVICE_TIMEOUT', 'DEVICE_NOT_FOUND', 'SERIAL_UNAVAILABLE'];
+
+/**
+ * Run `attempt`; when the device goes away after it was seen (`windowMs()` > 0), try again every 500 ms
+ * until it comes back or the window since the cut has passed. The device resumes from its durable mark.
+ */
+async function withReconnect<T>(attempt: () => Promise<T>, windowMs: () => number, signal: AbortSignal | undefined, onRetry: () => void): Promise<T> {
+  let deadline: number | undefined;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      deadline ??= Date.now() + windowMs();
+      if (!(err instanceof FlightDeckError) || !LOST.includes(err.code) || Date.now() >= deadline || signal?.aborted) throw err;
+      onRetry();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 /** Run `fn` over `items`, at most `limit` at a time; results in the order of `items`. */

@@ -74,10 +74,13 @@ describe('flightdeck deploy to a fleet', () => {
     const bytes = codeModule(200, 77);
     const file = path.join(home, 'fleet.wasm');
     writeFileSync(file, bytes);
-    const r = await cli(['deploy', file, ...kits.flatMap((k) => ['--device', k.name]), '--concurrency', '8', '--timeout', '1500', '--json']);
-    expect(r.code, r.stderr).toBe(8); // the exit code of the first failure: a device error
+    const order = ['vita-1', 'dc-serial', 'dc-cut', 'v6r-1', 'vita-3', 'vita-2', 'vita-serial', 'v6r-2'];
+    const r = await cli(['deploy', file, ...order.flatMap((n) => ['--device', n]), '--concurrency', '8', '--timeout', '1500', '--json']);
+    // The exit code of the first failed device in the order given: dc-cut's DEVICE_DISCONNECTED (8), not vita-3's 7.
+    expect(r.code, r.stderr).toBe(8);
     const fleet = JSON.parse(r.stdout) as FleetJson;
     expect(fleet).toMatchObject({ sha256: sha(bytes), succeeded: 6, failed: 2 });
+    expect(fleet.results.map((x) => x.device)).toEqual(order);
     const entry = new Map(fleet.results.map((x) => [x.device, x]));
     expect(entry.get('dc-cut')).toMatchObject({ ok: false, error: { code: 'DEVICE_DISCONNECTED' } });
     expect(entry.get('vita-3')).toMatchObject({ ok: false, error: { code: 'DEVICE_PLATFORM_MISMATCH' } });
