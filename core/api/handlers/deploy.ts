@@ -138,6 +138,9 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
         }
       });
       const failed = results.filter((r) => !r.ok).length;
+      if (call.signal?.aborted) {
+        throw new FlightDeckError('ABORTED', `Fleet deploy cancelled; ${results.length - failed} device(s) had committed (their receipts are kept).`);
+      }
       return { payload: payload.name, sha256: payload.sha256, results, succeeded: results.length - failed, failed };
     },
     async 'receipts.list'(input) {
