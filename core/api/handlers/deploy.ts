@@ -158,6 +158,8 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     async 'device.monitor'(input, call) {
       return withSession(input.device, input.timeoutMs, call, async (s, uri) => {
         const lines: SessionRecord['lines'] = [];
+        // A saved session names the payload the device runs (asked first: Ctrl+C ends the session's signal).
+        const state = input.save ? await s.status() : undefined;
         try {
           await s.monitor(input.follow, (line) => {
             lines.push({ time: new Date().toISOString(), ...line });
@@ -169,7 +171,6 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
         }
         if (!input.save) return { device: uri, lines: lines.length };
         // Link the session to the deploy that put the active payload there (its newest receipt).
-        const state = await s.status().catch(() => undefined);
         const active = state?.active ? state.slots[state.active]?.sha256 : undefined;
         const receipt = active ? (await listReceipts(paths, uri)).find((r) => r.payload.sha256 === active) : undefined;
         const saved = await saveSession(input.save, { device: uri, receipt: receipt?.id ?? null, payloadSha256: active ?? null, lines });

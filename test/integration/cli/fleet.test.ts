@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Receipt } from '../../../core/api/contract.js';
 import { resolvePaths } from '../../../core/config/paths.js';
 import { startEmulator, type Emulator } from '../../../emulator/emulator.js';
-import { runCli, tempHome } from '../../support/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, ROOT, runCli, tempHome } from '../../support/cli.js';
+import { waitFor } from '../../support/ports.js';
 import { activePayload, stateDir } from '../../support/emulator.js';
 import { ptyPair, type PtyPair } from '../../support/pty.js';
 import { codeModule, helloModule } from '../../support/wasm.js';
@@ -159,5 +161,17 @@ describe('flightdeck deploy to a fleet', () => {
     const [mh, ...ml] = readFileSync(saved, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(mh.session).toMatchObject({ receipt: result.receipt.id, payloadSha256: sha(readFileSync(file)) });
     expect(ml.some((l: { text: string }) => l.text === 'fleet says hi\n')).toBe(true);
+
+    // Following until Ctrl+C: the session is saved when it ends, still linked to the receipt.
+    const followed = path.join(home, 'follow.jsonl');
+    const child = spawn(process.execPath, [BIN, 'monitor', 'vita-1', '--save', followed], { cwd: ROOT, env: { ...process.env, ...env } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(async () => out.includes('fleet says hi'), 'monitor to replay the log', 5000);
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(child.exitCode).toBe(0);
+    const [fh] = readFileSync(followed, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(fh.session).toMatchObject({ receipt: result.receipt.id });
   });
 });
