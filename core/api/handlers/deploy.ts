@@ -76,6 +76,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     const listedAs = declaredPlatform(ref, paths);
     const session: SessionRecord['lines'] = [];
     let serial: string | undefined;
+    let connects = 0;
     let phase = '';
     const opts: DeployOptions = {
       ...(input.platform ? { platform: input.platform } : {}),
@@ -88,7 +89,10 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
       ...(input.lineRate ? { lineRate: input.lineRate } : {}),
       timings: timings(input.timeoutMs),
       ...(call.signal ? { signal: call.signal } : {}),
-      onDevice: (info) => void (serial ??= info.serial),
+      onDevice: (info) => {
+        serial ??= info.serial;
+        connects++;
+      },
       onPhase: (p) => {
         phase = p;
         emit({ type: 'phase', phase: p });
@@ -102,7 +106,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     const attempt = async () => deploy(payload, await ports().openTransport(parseDeviceUri(uri)), check, { ...opts, ...(serial ? { serial } : {}) });
     // Reconnect only to a device seen before (its serial number), and never once its payload runs.
     const window = () => (serial && phase !== 'run' ? input.reconnect * 1000 : 0);
-    const result = await withReconnect(attempt, window, call.signal, () => emit({ type: 'phase', phase: 'reconnect' }));
+    const result = await withReconnect(attempt, window, () => connects, call.signal, () => emit({ type: 'phase', phase: 'reconnect' }));
     const receipt = makeReceipt(result, payload, { uri, name: uri === ref ? null : ref });
     if (input.run) {
       const file = path.join(sessionsDir(paths), `${receipt.id}.jsonl`);
@@ -118,7 +122,18 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
       return deployOne(payload, input.device, input, call, false, profileCheck(paths));
     },
     async 'deploy.fleet'(input, call) {
-      const refs = [...new Set([...input.devices, ...(input.allMatching ? devicesOfPlatform(input.allMatching, paths) : [])])];
+      // Each device once, even when named and given by URI (an unknown name fails on its own line).
+      const byUri = new Map<string, string>();
+      for (const ref of [...input.devices, ...(input.allMatching ? devicesOfPlatform(input.allMatching, paths) : [])]) {
+        let key = ref;
+        try {
+          key = resolveDevice(ref, paths);
+        } catch {
+          // reported by deployOne
+        }
+        if (!byUri.has(key)) byUri.set(key, ref);
+      }
+      const refs = [...byUri.values()];
       if (refs.length === 0) {
         throw new FlightDeckError('USAGE', 'No devices to deploy to.', { hint: 'Give --device URI (repeatable) or --all-matching PLATFORM.' });
       }
@@ -184,14 +199,26 @@ const LOST: string[] = ['DEVICE_DISCONNECTED', 'DEVICE_TIMEOUT', 'DEVICE_NOT_FOU
 
 /**
  * Run `attempt`; when the device goes away after it was seen (`windowMs()` > 0), try again every 500 ms
- * until it comes back or the window since the cut has passed. The device resumes from its durable mark.
+ * until it comes back or the window since the cut has passed (a new window after each time it answered
+ * again: `connects()` counts handshakes). The device resumes from its durable mark.
  */
-async function withReconnect<T>(attempt: () => Promise<T>, windowMs: () => number, signal: AbortSignal | undefined, onRetry: () => void): Promise<T> {
+async function withReconnect<T>(
+  attempt: () => Promise<T>,
+  windowMs: () => number,
+  connects: () => number,
+  signal: AbortSignal | undefined,
+  onRetry: () => void,
+): Promise<T> {
   let deadline: number | undefined;
+  let seen = connects();
   for (;;) {
     try {
       return await attempt();
     } catch (err) {
+      if (connects() !== seen) {
+        seen = connects();
+        deadline = undefined;
+      }
       deadline ??= Date.now() + windowMs();
       if (!(err instanceof FlightDeckError) || !LOST.includes(err.code) || Date.now() >= deadline || signal?.aborted) throw err;
       onRetry();

@@ -130,13 +130,27 @@ describe('flightdeck deploy to a fleet', () => {
     const bytes = codeModule(150, 78);
     const file = path.join(home, 'v6r.wasm');
     writeFileSync(file, bytes);
-    const r = await cli(['deploy', file, '--all-matching', 'v6r-small']);
+    // v6r-1 also given by URI first: deployed once, listed as given first.
+    const r = await cli(['deploy', file, '--all-matching', 'v6r-small', '--device', byName('v6r-1').uri]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`v6r.wasm  sha256:${sha(bytes)}`);
-    expect(r.stdout).toMatch(/✔ v6r-1: committed, slot B, (full|delta)/);
+    expect(r.stdout).toContain(`✔ ${byName('v6r-1').uri}: committed, slot B,`);
+    expect(r.stdout.match(/✔ /g)).toHaveLength(1);
     expect(r.stdout).toMatch(new RegExp(`device reports sha256:${sha(bytes)} matches`));
     expect(r.stdout).toContain('1 succeeded, 0 failed');
     expect(activePayload(byName('v6r-1').dir)).toEqual(bytes);
+
+    // An unknown name fails on its own line; the others go on (here: already active).
+    const mixed = await cli(['deploy', file, '--device', 'no-such-kit', '--device', 'v6r-1', '--json']);
+    expect(mixed.code).toBe(8);
+    expect(JSON.parse(mixed.stdout)).toMatchObject({
+      succeeded: 1,
+      failed: 1,
+      results: [
+        { device: 'no-such-kit', ok: false, error: { code: 'DEVICE_NOT_FOUND' } },
+        { device: 'v6r-1', ok: true, result: { outcome: 'already-active' } },
+      ],
+    });
 
     const none = await cli(['deploy', file, '--all-matching', 'gamecube']);
     expect(none.code).toBe(8);
