@@ -12,10 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deploy } from '../dist/core/deploy/deploy.js';
-import { limitsCheck } from '../dist/core/deploy/check.js';
+import { profileCheck } from '../dist/core/deploy/check.js';
+import { resolvePaths } from '../dist/core/config/paths.js';
 import { sha256 } from '../dist/core/deploy/payload.js';
 import { openSerial } from '../dist/native-bridge/serial/index.js';
 import { openTcp } from '../dist/native-bridge/tcp/index.js';
+
+/** The host's payload check (the platform rules), with a private home (no user profiles). */
+const hostCheck = profileCheck(resolvePaths({ FLIGHTDECK_HOME: mkdtempSync(path.join(os.tmpdir(), 'fd-bench-home-')) }));
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BAUD = 921600;
@@ -63,11 +67,11 @@ function customSection(bytes) {
 const payload = (name, bytes) => ({ bytes, sha256: sha256(bytes), name, platform: undefined });
 
 async function deployOver(transport, p, compression = 'auto') {
-  return deploy(p, transport, limitsCheck, { force: false, resume: false, run: false, compression });
+  return deploy(p, transport, hostCheck, { force: false, resume: false, run: false, compression });
 }
 
 async function rawCopy(pty, bytes) {
-  const sink = start(process.execPath, [path.join(root, 'bench/_paced-sink.mjs'), pty.device, String(BAUD), String(bytes.length)]);
+  const sink = start(process.execPath, [path.join(root, 'bench/lib/paced-sink.mjs'), pty.device, String(BAUD), String(bytes.length)]);
   if ((await sink.line()) !== 'ready') throw new Error('sink did not start');
   const host = await openSerial(pty.host, BAUD);
   const started = performance.now();
@@ -118,7 +122,7 @@ try {
   let uploadStart = 0;
   let uploadEnd = 0;
   const t = performance.now();
-  const r = await deploy(payload('64 MiB random', big), await openTcp('127.0.0.1', port, uri), limitsCheck, {
+  const r = await deploy(payload('64 MiB random', big), await openTcp('127.0.0.1', port, uri), hostCheck, {
     force: false,
     resume: false,
     run: false,

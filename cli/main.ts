@@ -14,6 +14,7 @@ import { registerDevice, registerMonitor } from './commands/device.js';
 import { registerDevices } from './commands/devices.js';
 import { registerEmulate } from './commands/emulate.js';
 import { registerKit } from './commands/kit.js';
+import { registerReceipts } from './commands/receipts.js';
 
 const EXAMPLES = `
 Examples:
@@ -66,6 +67,7 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
   registerMonitor(program, out);
   registerEmulate(program, out);
   registerKit(program, out);
+  registerReceipts(program, out);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }

@@ -124,6 +124,33 @@ export class Output {
   }
 
   /**
+   * Lines redrawn in place on a TTY (a live table, at most 10 redraws a second); nothing under --json,
+   * --quiet, --no-progress or without a TTY.
+   */
+  live(): { draw(lines: string[]): void; done(): void } {
+    const { json, quiet, progress } = this.opts;
+    if (json || quiet || !progress || !this.s.stderr.isTTY) return { draw() {}, done() {} };
+    const stream = this.s.stderr;
+    let shown = 0;
+    let last = 0;
+    let pending: string[] | undefined;
+    const paint = (lines: string[]) => {
+      stream.write((shown ? `${ESC}${shown}F` : '') + lines.map((l) => `${ESC}2K${redact(l)}\n`).join(''));
+      shown = lines.length;
+      pending = undefined;
+    };
+    return {
+      draw: (lines) => {
+        pending = lines;
+        if (Date.now() - last < 100) return;
+        last = Date.now();
+        paint(lines);
+      },
+      done: () => pending && paint(pending),
+    };
+  }
+
+  /**
    * Progress for a long task: a redrawn bar on a TTY, JSON lines under --json, nothing otherwise
    * (or with --no-progress / --quiet).
    */

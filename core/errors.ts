@@ -223,6 +223,11 @@ export const ERROR_TABLE = {
     title: 'Device verification failed',
     hint: 'The device discarded the upload and kept the committed payload. Run the deploy again; it starts over.',
   },
+  DEVICE_CHANGED: {
+    exit: 8,
+    title: 'A different device answered',
+    hint: 'The kit that came back on this port has another serial number; nothing was sent to it. Check which kit is attached and run the deploy again.',
+  },
   DEVICE_TIMEOUT: {
     exit: 8,
     title: 'Device stopped answering',

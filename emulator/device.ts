@@ -3,6 +3,7 @@
  * connections (one upload at a time). See docs/protocol.md for the message flow.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkLimits } from '../core/deploy/check.js';
@@ -12,8 +13,11 @@ import type { PlatformLimits } from '../core/deploy/platform-limits.js';
 import {
   BeginSchema,
   COMPRESSIONS,
+  type Begin,
   CommitSchema,
   decodeData,
+  FEATURES,
+  HashesSchema,
   json,
   Msg,
   MSG_NAMES,
@@ -23,8 +27,10 @@ import {
   SetRateSchema,
   u32,
   unpackBlock,
+  type Blocks,
   type DeviceErrorBody,
   type DeviceInfo,
+  type DeviceState,
   type LogLine,
 } from '../core/deploy/protocol.js';
 import { RATE_FALLBACK_MS } from '../core/deploy/session.js';
@@ -40,6 +46,8 @@ export interface DeviceOptions {
   limits: PlatformLimits;
   store: SlotStore;
   firmware: string;
+  /** Serial number reported in INFO. */
+  serial?: string;
   /** Fsync the upload and advance its durable mark every this many bytes (and every 250 ms, at END, on disconnect). */
   checkpointBytes: number;
   crashAt?: CrashPhase;
@@ -61,7 +69,13 @@ interface Upload {
   sha256: string;
   size: number;
   slot: 'A' | 'B';
+  /** Bytes of the stream received: the payload, or (delta) the listed blocks one after another. */
   received: number;
+  /** Length of that stream. */
+  length: number;
+  /** Delta upload: the blocks of the payload the stream carries (units of blockSize). */
+  blocks: number[] | undefined;
+  blockSize: number;
   fd: number | undefined;
   owner: FrameLink;
   checkpointAt: number;
@@ -104,6 +118,8 @@ export class Device {
       lineRates: line?.rates ?? [],
       lineRate: line?.rate ?? 0,
       firmware: this.o.firmware,
+      ...(this.o.serial ? { serial: this.o.serial } : {}),
+      features: [FEATURES.blockHashes, FEATURES.slotHash],
     };
   }
 
@@ -166,7 +182,9 @@ export class Device {
         this.reach('handshake');
         return link.send(Msg.INFO, json(this.info(line)));
       case Msg.STATUS:
-        return link.send(Msg.STATE, json(this.store.snapshot(this.o.limits.id)));
+        return link.send(Msg.STATE, json(this.state()));
+      case Msg.HASHES:
+        return link.send(Msg.BLOCKS, json(this.blockHashes(frame)));
       case Msg.BEGIN:
         return this.begin(link, frame);
       case Msg.DATA:
@@ -212,9 +230,10 @@ export class Device {
     if (state.slots[slot]?.sha256 === req.sha256 && !req.fresh) {
       return link.send(Msg.READY, json({ slot, offset: req.size, state: 'verified' }));
     }
+    if (req.delta) return this.beginDelta(link, req, slot);
     let offset = 0;
     const current = this.upload;
-    if (current && current.sha256 === req.sha256 && !req.fresh) {
+    if (current && !current.blocks && current.sha256 === req.sha256 && !req.fresh) {
       offset = current.received; // same device run: every written byte is good
       current.owner = link;
     } else {
@@ -231,11 +250,74 @@ export class Device {
       }
       const fd = fs.openSync(partial, offset === 0 ? 'w' : 'r+');
       fs.ftruncateSync(fd, offset);
-      this.upload = { sha256: req.sha256, size: req.size, slot, received: offset, fd, owner: link, checkpointAt: offset, checkpointTime: Date.now(), nakedAt: -1 };
+      this.upload = { ...this.newUpload(link, req.sha256, req.size, slot, fd), received: offset, checkpointAt: offset };
     }
     this.o.log?.(`BEGIN ${req.sha256.slice(0, 12)} (${req.size} bytes, ${req.compression}) into slot ${slot} from byte ${offset}`);
     this.reach('begin');
     return link.send(Msg.READY, json({ slot, offset, state: 'upload' }));
+  }
+
+  private newUpload(owner: FrameLink, sha256: string, size: number, slot: 'A' | 'B', fd: number): Upload {
+    return { sha256, size, slot, received: 0, length: size, blocks: undefined, blockSize: 0, fd, owner, checkpointAt: 0, checkpointTime: Date.now(), nakedAt: -1 };
+  }
+
+  /** What STATUS and COMMITTED report, with the device's own hash of the active slot's bytes. */
+  private state(): DeviceState {
+    const active = this.store.state.active;
+    return { ...this.store.snapshot(this.o.limits.id), activeHash: active ? this.store.hashFile(this.store.slotFile(active)) : null };
+  }
+
+  private blockHashes(frame: Frame): Blocks {
+    const req = parseBody(HashesSchema, frame.body);
+    if (!req) throw new Refusal('PROTOCOL', 'malformed HASHES');
+    const active = this.store.state.active;
+    const content = active ? this.store.state.slots[active] : null;
+    if (!active || !content) return { sha256: null, size: 0, blockSize: req.blockSize, hashes: [] };
+    const bytes = fs.readFileSync(this.store.slotFile(active));
+    const hashes: string[] = [];
+    for (let at = 0; at < bytes.length; at += req.blockSize) hashes.push(createHash('sha256').update(bytes.subarray(at, at + req.blockSize)).digest('hex'));
+    this.o.log?.(`block hashes of ${content.sha256.slice(0, 12)}: ${hashes.length} blocks of ${req.blockSize} bytes`);
+    return { sha256: content.sha256, size: bytes.length, blockSize: req.blockSize, hashes };
+  }
+
+  /**
+   * Fast reflash: the inactive slot starts as a copy of the active payload (cut or grown to the new size),
+   * and the stream that follows overwrites only the listed blocks. Not resumable: a cut starts over.
+   */
+  private async beginDelta(link: FrameLink, req: Begin, slot: 'A' | 'B'): Promise<void> {
+    const { base, blocks } = req.delta!;
+    const active = this.store.state.active;
+    if (!active || this.store.state.slots[active]?.sha256 !== base) throw new Refusal('REFUSED', `delta base sha256:${base} is not the active payload`);
+    const count = Math.ceil(req.size / req.blockSize);
+    if (blocks.some((b, i) => b >= count || (i > 0 && b <= blocks[i - 1]!))) throw new Refusal('PROTOCOL', 'delta blocks must ascend and lie inside the payload');
+    this.closeUpload();
+    this.store.discardUpload();
+    this.store.clearSlot(slot);
+    this.store.writeJournal({ sha256: req.sha256, size: req.size, slot, durable: 0 });
+    const partial = this.store.partialFile(slot);
+    fs.copyFileSync(this.store.slotFile(active), partial);
+    const fd = fs.openSync(partial, 'r+');
+    fs.ftruncateSync(fd, req.size);
+    const length = blocks.reduce((sum, b) => sum + Math.min(req.blockSize, req.size - b * req.blockSize), 0);
+    this.upload = { ...this.newUpload(link, req.sha256, req.size, slot, fd), length, blocks, blockSize: req.blockSize };
+    this.o.log?.(`BEGIN ${req.sha256.slice(0, 12)} as a delta of ${base.slice(0, 12)}: ${blocks.length} of ${count} blocks into slot ${slot}`);
+    this.reach('begin');
+    return link.send(Msg.READY, json({ slot, offset: 0, state: 'upload' }));
+  }
+
+  /** Write stream bytes: at their offset, or (delta) at the place of the blocks they belong to. */
+  private write(u: Upload, raw: Buffer): void {
+    if (!u.blocks) {
+      fs.writeSync(u.fd!, raw, 0, raw.length, u.received);
+      return;
+    }
+    for (let done = 0; done < raw.length; ) {
+      const at = u.received + done;
+      const within = at % u.blockSize;
+      const n = Math.min(raw.length - done, u.blockSize - within);
+      fs.writeSync(u.fd!, raw, done, n, u.blocks[Math.floor(at / u.blockSize)]! * u.blockSize + within);
+      done += n;
+    }
   }
 
   private async data(link: FrameLink, frame: Frame): Promise<void> {
@@ -246,13 +328,13 @@ export class Device {
     if (block.offset < u.received) return link.send(Msg.ACK, u32(u.received));
     if (block.offset > u.received) return this.nak(link);
     const raw = unpackBlock(block);
-    if (!raw || u.received + raw.length > u.size) return this.nak(link);
-    fs.writeSync(u.fd, raw, 0, raw.length, u.received);
+    if (!raw || u.received + raw.length > u.length) return this.nak(link);
+    this.write(u, raw);
     const before = u.received;
     u.received += raw.length;
     u.nakedAt = -1;
     if (u.received - u.checkpointAt >= this.o.checkpointBytes || Date.now() - u.checkpointTime >= 250) this.checkpoint(u);
-    if (before < u.size / 2 && u.received >= u.size / 2) this.reach('mid-block');
+    if (before < u.length / 2 && u.received >= u.length / 2) this.reach('mid-block');
     return link.send(Msg.ACK, u32(u.received));
   }
 
@@ -265,7 +347,7 @@ export class Device {
   }
 
   private checkpoint(u: Upload): void {
-    if (u.fd === undefined || u.received === this.store.journal?.durable) return;
+    if (u.fd === undefined || u.blocks || u.received === this.store.journal?.durable) return;
     fs.fsyncSync(u.fd);
     this.store.writeJournal({ sha256: u.sha256, size: u.size, slot: u.slot, durable: u.received });
     u.checkpointAt = u.received;
@@ -288,9 +370,10 @@ export class Device {
       }
       throw new Refusal('PROTOCOL', 'END without an upload');
     }
-    if (u.received !== u.size) throw new Refusal('PROTOCOL', `END at byte ${u.received} of ${u.size}`);
+    if (u.received !== u.length) throw new Refusal('PROTOCOL', `END at byte ${u.received} of ${u.length}`);
     this.reach('end');
     this.checkpoint(u);
+    if (u.blocks) fs.fsyncSync(u.fd!);
     this.closeUpload();
     const partial = this.store.partialFile(u.slot);
     const actual = this.store.hashFile(partial);
@@ -320,7 +403,7 @@ export class Device {
       this.store.writeState({ ...state, active: slot }, 'commit-rename');
       this.o.log?.(`committed ${req.sha256.slice(0, 12)}: slot ${slot} is active`);
     }
-    return link.send(Msg.COMMITTED, json(this.store.snapshot(this.o.limits.id)));
+    return link.send(Msg.COMMITTED, json(this.state()));
   }
 
   private async rollback(link: FrameLink): Promise<void> {

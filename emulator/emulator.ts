@@ -2,7 +2,10 @@
  * The reference dev-kit emulator: a Device on a TCP listener or a serial port (a pty in tests), with
  * line-rate pacing and fault injection. `flightdeck emulate` runs it; tests start it in-process.
  */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { FrameLink } from '../core/deploy/link.js';
 import { platformLimits } from '../core/deploy/platform-limits.js';
 import { formatDeviceUri, parseDeviceUri, type ByteTransport } from '../core/deploy/transport.js';
@@ -39,9 +42,18 @@ export interface EmulatorOptions {
   log?: (message: string) => void;
 }
 
+/** Bytes the emulator received from and sent to hosts, over all connections (what a test can assert on). */
+export interface ByteCounters {
+  bytesIn: number;
+  bytesOut: number;
+}
+
 export interface Emulator {
   uri: string;
   platform: string;
+  /** The serial number it reports in INFO, kept in its state directory. */
+  serial: string;
+  counters: ByteCounters;
   close(): Promise<void>;
 }
 
@@ -68,10 +80,12 @@ export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
       details: { path: o.stateDir },
     });
   }
+  const serial = deviceSerial(o.stateDir);
   const device = new Device({
     limits,
     store,
     firmware: `flightdeck-emulator ${packageVersion()}`,
+    serial,
     // Time (250 ms) bounds what a crash loses on a slow line; bytes bound the fsync rate on a fast one.
     checkpointBytes: o.checkpointBytes ?? 16 << 20,
     ...(o.faults?.crashAt ? { crashAt: o.faults.crashAt } : {}),
@@ -83,17 +97,54 @@ export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
     ...(o.log ? { log: o.log } : {}),
   });
   const faults = new LineFaults(o.faults ?? {});
-  return o.listen ? listenTcp(o.listen, device, faults, limits.id) : serveSerial(o.serial!, o, device, faults, limits.id);
+  const counters: ByteCounters = { bytesIn: 0, bytesOut: 0 };
+  const wrap = (t: ByteTransport, disconnect: () => void) => counted(faults.wrap(t, disconnect), counters);
+  const emulator = o.listen ? await listenTcp(o.listen, device, wrap) : await serveSerial(o.serial!, o, device, wrap);
+  return { ...emulator, platform: limits.id, serial, counters };
 }
 
-async function listenTcp(listen: string, device: Device, faults: LineFaults, platform: string): Promise<Emulator> {
+type Wrap = (transport: ByteTransport, disconnect: () => void) => ByteTransport;
+type Served = Omit<Emulator, 'platform' | 'serial' | 'counters'>;
+
+/** The serial number of the emulated kit: made once, then kept with its slots. */
+function deviceSerial(stateDir: string): string {
+  const file = path.join(stateDir, 'serial');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    const serial = `FDE-${randomBytes(6).toString('hex').toUpperCase()}`;
+    fs.writeFileSync(file, serial + '\n');
+    return serial;
+  }
+}
+
+function counted(inner: ByteTransport, counters: ByteCounters): ByteTransport {
+  const counting: ByteTransport = {
+    description: inner.description,
+    write: async (data) => {
+      counters.bytesOut += data.length;
+      await inner.write(data);
+    },
+    onData: (listener) =>
+      inner.onData((chunk) => {
+        counters.bytesIn += chunk.length;
+        listener(chunk);
+      }),
+    onClose: (listener) => inner.onClose(listener),
+    close: () => inner.close(),
+  };
+  if (inner.setLineRate) counting.setLineRate = (baud) => inner.setLineRate!(baud);
+  return counting;
+}
+
+async function listenTcp(listen: string, device: Device, wrap: Wrap): Promise<Served> {
   const uri = parseDeviceUri(listen, true);
   if (uri.kind !== 'tcp') throw new FlightDeckError('DEVICE_URI_INVALID', `--listen takes tcp://HOST:PORT, not ${listen}.`);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    const transport = faults.wrap(socketTransport(socket, `host ${socket.remoteAddress}:${socket.remotePort}`), () => socket.destroy());
+    const transport = wrap(socketTransport(socket, `host ${socket.remoteAddress}:${socket.remotePort}`), () => socket.destroy());
     device.serve(new FrameLink(transport, MAX_FRAME)).catch(() => socket.destroy());
   });
   await new Promise<void>((resolve, reject) => {
@@ -105,7 +156,6 @@ async function listenTcp(listen: string, device: Device, faults: LineFaults, pla
   const addr = server.address() as net.AddressInfo;
   return {
     uri: formatDeviceUri({ kind: 'tcp', host: uri.host, port: addr.port }),
-    platform,
     close: async () => {
       device.shutdown();
       for (const s of sockets) s.destroy();
@@ -115,14 +165,14 @@ async function listenTcp(listen: string, device: Device, faults: LineFaults, pla
 }
 
 /** Serve on a serial port; after a disconnect (a fault) the port is reopened for the next host. */
-async function serveSerial(path: string, o: EmulatorOptions, device: Device, faults: LineFaults, platform: string): Promise<Emulator> {
+async function serveSerial(path: string, o: EmulatorOptions, device: Device, wrap: Wrap): Promise<Served> {
   const baud = o.lineRate ?? 115200;
   let current: ByteTransport | undefined;
   let closing = false;
   const open = async (): Promise<void> => {
     const port = await openSerial(path, baud);
     const line: LineControl = { rate: baud, rates: SERIAL_LINE_RATES, set: async () => {} };
-    let transport: ByteTransport = faults.wrap(port, () => void port.close());
+    let transport: ByteTransport = wrap(port, () => void port.close());
     if (o.lineRate) {
       const pacedPort = paced(transport, baud);
       transport = pacedPort;
@@ -150,7 +200,6 @@ async function serveSerial(path: string, o: EmulatorOptions, device: Device, fau
   await open();
   return {
     uri: formatDeviceUri({ kind: 'serial', path, baud }),
-    platform,
     close: async () => {
       closing = true;
       device.shutdown();

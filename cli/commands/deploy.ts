@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
-import { formatBytes, type Output } from '../output.js';
+import { formatBytes, renderBar, type Output } from '../output.js';
 import { callApi } from '../api.js';
-import type { DeployResultView } from '../../core/api/contract.js';
-import { FlightDeckError } from '../../core/errors.js';
+import type { DeployResultView, FleetResult, Receipt } from '../../core/api/contract.js';
+import { ERROR_TABLE, FlightDeckError, isErrorCode } from '../../core/errors.js';
 import { withInterrupt } from './signal.js';
 import { intOption, printLog } from './device.js';
 
 interface DeployFlags {
-  device: string;
+  device: string[];
+  allMatching?: string;
+  concurrency: string;
+  delta: boolean;
+  reconnect?: string;
   platform?: string;
   module?: string;
   run?: boolean;
@@ -24,7 +28,16 @@ export function registerDeploy(program: Command, out: () => Output): void {
     .command('deploy')
     .description('Check a WASM payload against the device, upload it (resuming), verify, commit and optionally run it')
     .argument('<payload>', 'a .wasm module, a platform bundle (.tar.gz), or a registry / oci: reference')
-    .requiredOption('-d, --device <uri|name>', 'serial:///dev/ttyUSB0?baud=921600, usb://VID:PID[/SERIAL], tcp://host:port, or a name from `flightdeck devices`')
+    .option(
+      '-d, --device <uri|name>',
+      'serial:///dev/ttyUSB0?baud=921600, usb://VID:PID[/SERIAL], tcp://host:port, or a name from `flightdeck devices`; repeat for many',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
+    .option('--all-matching <platform>', 'deploy to every known device of this platform (configured with it, or a running emulator)')
+    .option('--concurrency <n>', 'devices flashed at once when there are many', '8')
+    .option('--no-delta', 'always send the whole payload (no fast reflash of the differing blocks)')
+    .option('--reconnect <seconds>', 'wait this long for a kit that went away mid-deploy to come back (same serial number), then resume')
     .option('-p, --platform <id>', 'platform the payload is for; refused when the device reports another')
     .option('-m, --module <name>', 'module of a bundle to deploy (default: the first it lists)')
     .option('--run', 'start the payload after the commit and stream its output')
@@ -40,7 +53,12 @@ export function registerDeploy(program: Command, out: () => Output): void {
 Examples:
   $ flightdeck deploy app.wasm --device serial:///dev/ttyUSB0?baud=115200 --line-rate 921600
   $ flightdeck deploy flight-dreamcast.tar.gz --device dc-bench --run
-  $ flightdeck deploy app.wasm --device tcp://127.0.0.1:7000 --json`,
+  $ flightdeck deploy app.wasm --device tcp://127.0.0.1:7000 --json
+  $ flightdeck deploy app.wasm --device dc-1 --device tcp://10.0.0.7:7000 --concurrency 4
+  $ flightdeck deploy flight/shared-types/bundles/vita:latest --all-matching vita
+
+Every deploy writes a receipt to the data dir (see \`flightdeck receipts\`). With many devices the exit
+code is non-zero when any of them failed (the code of the first failure).`,
     )
     .action(async (payload: string, f: DeployFlags) => {
       const o = out();
@@ -50,24 +68,34 @@ Examples:
       }
       const lineRate = intOption('--line-rate', f.lineRate);
       const timeoutMs = intOption('--timeout', f.timeout);
+      const reconnect = intOption('--reconnect', f.reconnect);
+      const common = {
+        ...(reconnect ? { reconnect } : {}),
+        payload,
+        ...(f.offline ? { offline: true } : {}),
+        ...(f.platform ? { platform: f.platform } : {}),
+        ...(f.module ? { module: f.module } : {}),
+        run: Boolean(f.run),
+        resume: f.resume,
+        force: Boolean(f.force),
+        delta: f.delta,
+        compression: compression as 'auto',
+        ...(lineRate ? { lineRate } : {}),
+        ...(timeoutMs ? { timeoutMs } : {}),
+      };
+      if (f.device.length === 0 && !f.allMatching) {
+        throw new FlightDeckError('USAGE', 'deploy needs --device URI (repeatable) or --all-matching PLATFORM.');
+      }
+      if (f.device.length > 1 || f.allMatching) {
+        const concurrency = intOption('--concurrency', f.concurrency)!;
+        return deployFleet(o, { ...common, devices: f.device, ...(f.allMatching ? { allMatching: f.allMatching } : {}), concurrency });
+      }
       const bar = o.progress('upload');
       const started = Date.now();
       const result = await withInterrupt((signal) =>
         callApi(
           'deploy.run',
-          {
-            payload,
-            ...(f.offline ? { offline: true } : {}),
-            device: f.device,
-            ...(f.platform ? { platform: f.platform } : {}),
-            ...(f.module ? { module: f.module } : {}),
-            run: Boolean(f.run),
-            resume: f.resume,
-            force: Boolean(f.force),
-            compression: compression as 'auto',
-            ...(lineRate ? { lineRate } : {}),
-            ...(timeoutMs ? { timeoutMs } : {}),
-          },
+          { ...common, device: f.device[0]! },
           {
             signal,
             emit: (e) => {
@@ -106,5 +134,88 @@ export function renderDeploy(r: DeployResultView, o: Output): string {
     lines.push(o.dim(`  ${formatBytes(r.wireBytes)} on the wire (${r.compression}${line})${resumed}, ${r.retries} retries, ${r.seconds.toFixed(2)} s`));
   }
   if (r.exitCode !== undefined) lines.push(`  payload exited with code ${r.exitCode}`);
+  if (r.receipt) lines.push(...renderReceipt(r.receipt, o).map((l) => `  ${l}`), o.dim(`  ${r.receiptFile}`));
+  return lines.join('\n');
+}
+
+/** The chain of a receipt: source → payload → what the device reported → device → who and when. */
+export function renderReceipt(r: Receipt, o: Output): string[] {
+  const mark = r.reported.matches ? o.green('matches') : o.red('DOES NOT MATCH');
+  return [
+    `receipt ${r.id}  ${r.time}  ${r.operator}, flightdeck ${r.tool.version}`,
+    ...(r.source ? [`  from ${r.source.reference} (manifest ${r.source.manifestDigest})`] : []),
+    `  payload ${r.payload.name} sha256:${r.payload.sha256}`,
+    `  device  ${r.device.platform} ${r.device.serial ?? '(no serial)'} ${r.device.uri}${r.device.name ? ` (${r.device.name})` : ''}, ${r.device.firmware}`,
+    `  device reports slot ${r.reported.slot ?? '-'} sha256:${r.reported.sha256 ?? '(not reported)'}: ${mark}`,
+    ...(r.session ? [`  session ${r.session}`] : []),
+  ];
+}
+
+interface Row {
+  phase: string;
+  done: number;
+  total: number;
+  status?: string;
+}
+
+/** Many devices: a live table on a TTY, JSON events tagged by device, a summary, non-zero exit on any failure. */
+async function deployFleet(o: Output, input: Parameters<typeof callApi<'deploy.fleet'>>[1]): Promise<void> {
+  const rows = new Map<string, Row>();
+  const live = o.live();
+  const lastEvent = new Map<string, number>();
+  const row = (device: string) => rows.get(device) ?? rows.set(device, { phase: 'waiting', done: 0, total: 0 }).get(device)!;
+  const draw = () => {
+    const width = Math.max(...[...rows.keys()].map((d) => d.length), 6);
+    live.draw(
+      [...rows].map(([device, r]) => `${device.padEnd(width)}  ${r.status ?? renderBar(r.phase.padEnd(7), r.done, r.total || undefined, undefined, 60)}`),
+    );
+  };
+  const result: FleetResult = await withInterrupt((signal) =>
+    callApi('deploy.fleet', input, {
+      signal,
+      emit: (e) => {
+        const device = String(e.device);
+        const r = row(device);
+        if (e.type === 'phase') {
+          r.phase = String(e.phase);
+          o.event({ event: 'phase', device, phase: e.phase });
+        } else if (e.type === 'progress') {
+          r.done = Number(e.done);
+          r.total = Number(e.total);
+          const now = Date.now();
+          if (now - (lastEvent.get(device) ?? 0) >= 100 || r.done >= r.total) {
+            lastEvent.set(device, now);
+            o.event({ event: 'progress', device, done: r.done, total: r.total, retries: e.retries, wireBytes: e.wireBytes });
+          }
+        } else if (e.type === 'log') {
+          o.event({ event: 'log', device, stream: e.stream, text: e.text });
+        } else if (e.type === 'result') {
+          r.status = e.ok ? o.green('✔ done') : o.red(`✘ ${String(e.code)}`);
+          o.event({ event: 'result', device, ok: e.ok, ...(e.code ? { code: e.code } : {}) });
+        }
+        draw();
+      },
+    }),
+  );
+  live.done();
+  o.result(result, (v) => renderFleet(v, o));
+  const firstFailure = result.results.find((r) => !r.ok)?.error?.code;
+  if (firstFailure) o.exitCode = isErrorCode(firstFailure) ? ERROR_TABLE[firstFailure].exit : 1;
+}
+
+function renderFleet(v: FleetResult, o: Output): string {
+  const lines = [o.bold(`${v.payload}  sha256:${v.sha256}`)];
+  for (const r of v.results) {
+    if (r.ok && r.result) {
+      const d = r.result;
+      const how = d.outcome === 'already-active' ? 'already active' : `committed, slot ${d.slot}, ${d.transfer}, ${formatBytes(d.wireBytes)} on the wire`;
+      const rep = d.receipt?.reported;
+      lines.push(`${o.green('✔')} ${r.device}: ${how}, ${d.seconds.toFixed(2)} s`);
+      if (rep) lines.push(o.dim(`    device reports sha256:${rep.sha256 ?? '(none)'} ${rep.matches ? 'matches' : 'DOES NOT MATCH'}; receipt ${d.receipt!.id}`));
+    } else {
+      lines.push(`${o.red('✘')} ${r.device}: ${o.red(`error[${r.error?.code}]`)} ${r.error?.message}`);
+    }
+  }
+  lines.push(`${v.succeeded} succeeded, ${v.failed} failed`);
   return lines.join('\n');
 }

@@ -70,12 +70,16 @@ export function registerMonitor(program: Command, out: () => Output): void {
     .description("Stream a device's log: its payload's stdout/stderr and device messages (Ctrl+C to stop)")
     .argument('<device>', 'device URI or name')
     .option('--no-follow', 'print the recent log and exit')
-    .addHelpText('after', '\nExamples:\n  $ flightdeck monitor tcp://127.0.0.1:7000\n  $ flightdeck monitor dc-bench --no-follow --json')
-    .action(async (ref: string, f: { follow: boolean }) => {
+    .option('--save <file>', 'save the session (timestamped JSON lines, linked to the deploy receipt) when it ends')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ flightdeck monitor tcp://127.0.0.1:7000\n  $ flightdeck monitor dc-bench --no-follow --json\n  $ flightdeck monitor dc-bench --save bench.jsonl',
+    )
+    .action(async (ref: string, f: { follow: boolean; save?: string }) => {
       const o = out();
       const r = await withInterrupt((signal) =>
-        callApi('device.monitor', { device: ref, follow: f.follow }, { signal, emit: (e) => e.type === 'log' && printLog(o, e) }),
+        callApi('device.monitor', { device: ref, follow: f.follow, ...(f.save ? { save: f.save } : {}) }, { signal, emit: (e) => e.type === 'log' && printLog(o, e) }),
       );
-      o.result(r, (v) => o.dim(`${v.lines} log line(s) from ${v.device}`));
+      o.result(r, (v) => o.dim(`${v.lines} log line(s) from ${v.device}${v.saved ? `, saved to ${v.saved}` : ''}`));
     });
 }

@@ -57,7 +57,7 @@ export function registerEmulate(program: Command, out: () => Output): void {
     .addHelpText(
       'after',
       `
-Prints its address (under --json one line: {"uri", "platform", "stateDir", "pid"}) and runs until Ctrl+C.
+Prints its address (under --json one line: {"uri", "platform", "name", "serial", "stateDir", "pid"}) and runs until Ctrl+C.
 
 Examples:
   $ flightdeck emulate --platform dreamcast --listen tcp://127.0.0.1:7000
@@ -96,8 +96,8 @@ Examples:
       });
       const name = f.name ?? `emulator-${f.platform}-${process.pid}`;
       const unregister = registerEmulator(paths, { pid: process.pid, uri: emulator.uri, platform: emulator.platform, name, stateDir });
-      o.announce({ uri: emulator.uri, platform: emulator.platform, name, stateDir, pid: process.pid }, (v) =>
-        `Emulating ${v.platform} on ${v.uri} (state ${v.stateDir}). Press Ctrl+C to stop.`,
+      o.announce({ uri: emulator.uri, platform: emulator.platform, name, serial: emulator.serial, stateDir, pid: process.pid }, (v) =>
+        `Emulating ${v.platform} on ${v.uri} (serial ${v.serial}, state ${v.stateDir}). Press Ctrl+C to stop.`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => {

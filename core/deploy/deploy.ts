@@ -3,22 +3,30 @@
  */
 import { FlightDeckError } from '../errors.js';
 import type { CheckResult, Finding, PayloadCheck } from './check.js';
-import type { Payload } from './payload.js';
-import type { Compression, DeviceState, LogLine } from './protocol.js';
-import { HostSession, type SessionTimings, type UploadProgress } from './session.js';
+import { sha256, type Payload } from './payload.js';
+import { FEATURES, type Compression, type DeviceInfo, type DeviceState, type LogLine } from './protocol.js';
+import { HostSession, type DeltaPlan, type SessionTimings, type UploadProgress, type UploadResult } from './session.js';
 import type { ByteTransport } from './transport.js';
 
-export type DeployPhase = 'connect' | 'check' | 'line-rate' | 'upload' | 'verify' | 'commit' | 'run';
+export type DeployPhase = 'connect' | 'reconnect' | 'check' | 'line-rate' | 'upload' | 'verify' | 'commit' | 'run';
 
 export interface DeployOptions {
   /** Platform the payload is meant for; refused when the device reports another. Bundles carry their own. */
   platform?: string;
+  /** Serial number the device must report (a reconnect after a cut): another one is refused, nothing sent. */
+  serial?: string;
+  /** Called with the device's INFO after the handshake. */
+  onDevice?: (info: DeviceInfo) => void;
+  /** Platform the device is listed with (devices.json); refused when it reports another (a mislabelled kit). */
+  devicePlatform?: string;
   /** Send even when the payload check fails (the device still enforces its limits). */
   force: boolean;
   /** Continue a partial upload the device holds (default); false starts over. */
   resume: boolean;
   run: boolean;
   compression: Compression | 'auto';
+  /** Fast reflash when the device offers block hashes (default true); false always sends the whole payload. */
+  delta?: boolean;
   /** Serial: line rate to switch to after the handshake (falls back when it fails). */
   lineRate?: number;
   timings?: Partial<SessionTimings>;
@@ -33,12 +41,17 @@ export interface DeployOptions {
 export interface DeployResult {
   device: string;
   platform: string;
+  /** Identity the device reported in INFO. */
+  serial?: string;
+  firmware: string;
   payload: string;
   sha256: string;
   size: number;
   slot: 'A' | 'B';
   /** `committed`: switched to the new payload; `already-active`: the device was already running it. */
   outcome: 'committed' | 'already-active';
+  /** `delta`: only differing blocks were sent; `full-after-delta`: the delta failed and the whole payload went. */
+  transfer: 'full' | 'delta' | 'full-after-delta';
   resumedFrom: number;
   retries: number;
   wireBytes: number;
@@ -62,6 +75,19 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
   const session = await HostSession.open(transport, { ...(opts.timings ? { timings: opts.timings } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
   try {
     const info = session.info;
+    opts.onDevice?.(info);
+    if (opts.serial && info.serial !== opts.serial) {
+      throw new FlightDeckError('DEVICE_CHANGED', `${session.description} now reports serial number ${info.serial ?? '(none)'}, not ${opts.serial}. Nothing was sent.`, {
+        details: { expected: opts.serial, found: info.serial ?? null },
+      });
+    }
+    if (opts.devicePlatform && opts.devicePlatform !== info.platform) {
+      throw new FlightDeckError(
+        'DEVICE_PLATFORM_MISMATCH',
+        `${session.description} is listed as a ${opts.devicePlatform} device but reports ${info.platform}. Nothing was sent.`,
+        { hint: 'Check which kit is on that port, then fix its platform in devices.json.', details: { device: info.platform, listed: opts.devicePlatform } },
+      );
+    }
     if (target && target !== info.platform) {
       throw new FlightDeckError(
         'DEVICE_PLATFORM_MISMATCH',
@@ -84,31 +110,53 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
       lineRate = await session.switchLineRate(opts.lineRate);
     }
     const compression = pickCompression(opts.compression, info.compression, info.lineRate, session.description);
-    opts.onPhase?.('upload');
-    const up = await session.upload(payload.bytes, payload.sha256, {
-      compression,
-      fresh: !opts.resume,
-      ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),
-      ...(opts.window ? { window: opts.window } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    });
+    const features = info.features ?? [];
+    const plan = opts.delta !== false && features.includes(FEATURES.blockHashes) ? await planDelta(session, payload, opts.resume) : undefined;
+    /** Upload (all of it, or the plan's blocks) and have the device verify the whole payload. */
+    const send = async (delta?: DeltaPlan): Promise<UploadResult> => {
+      opts.onPhase?.('upload');
+      const up = await session.upload(payload.bytes, payload.sha256, {
+        compression,
+        fresh: !opts.resume,
+        ...(delta ? { delta } : {}),
+        ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),
+        ...(opts.window ? { window: opts.window } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      });
+      if (up.state !== 'active') {
+        opts.onPhase?.('verify');
+        await session.verify(payload.sha256, payload.bytes.length);
+      }
+      return up;
+    };
+    let transfer: DeployResult['transfer'] = plan ? 'delta' : 'full';
+    let up: UploadResult;
+    try {
+      up = await send(plan);
+    } catch (err) {
+      // Any mismatch of a fast reflash (base gone, blocks wrong, hash off): send the whole payload instead.
+      if (!plan || !(err instanceof FlightDeckError) || !['DEVICE_VERIFY_FAILED', 'DEVICE_REFUSED'].includes(err.code)) throw err;
+      transfer = 'full-after-delta';
+      up = await send();
+    }
     let state: DeviceState;
     if (up.state === 'active') {
       state = await session.status();
     } else {
-      opts.onPhase?.('verify');
-      await session.verify(payload.sha256, payload.bytes.length);
       opts.onPhase?.('commit');
       state = await session.commit(payload.sha256);
     }
     const result: DeployResult = {
       device: session.description,
       platform: info.platform,
+      ...(info.serial ? { serial: info.serial } : {}),
+      firmware: info.firmware,
       payload: payload.name,
       sha256: payload.sha256,
       size: payload.bytes.length,
       slot: up.slot,
       outcome: up.state === 'active' ? 'already-active' : 'committed',
+      transfer: up.state === 'active' ? 'full' : transfer,
       resumedFrom: up.resumedFrom,
       retries: up.retries,
       wireBytes: up.wireBytes,
@@ -126,6 +174,34 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
   } finally {
     await session.close().catch(() => {});
   }
+}
+
+/** Blocks of at least 4 KiB, at most 4096 of them (the BLOCKS reply must fit one frame). */
+export function deltaBlockSize(size: number): number {
+  let blockSize = 4096;
+  while (Math.ceil(size / blockSize) > 4096) blockSize *= 2;
+  return blockSize;
+}
+
+/**
+ * Ask the device for the block hashes of its active payload and list the blocks that differ. None when
+ * there is nothing to start from, the device already holds this payload or a partial upload of it to
+ * resume, or when more than half would go anyway.
+ */
+async function planDelta(session: HostSession, payload: Payload, resume: boolean): Promise<DeltaPlan | undefined> {
+  const size = payload.bytes.length;
+  const blockSize = deltaBlockSize(size);
+  if (blockSize > session.info.maxFrame - 64) return undefined;
+  const state = await session.status();
+  if (resume && state.upload?.sha256 === payload.sha256) return undefined;
+  const remote = await session.blockHashes(blockSize);
+  if (!remote.sha256 || remote.sha256 === payload.sha256) return undefined;
+  const blocks: number[] = [];
+  for (let i = 0; i * blockSize < size; i++) {
+    if (remote.hashes[i] !== sha256(payload.bytes.subarray(i * blockSize, (i + 1) * blockSize))) blocks.push(i);
+  }
+  if (blocks.length * blockSize > size / 2) return undefined;
+  return { base: remote.sha256, blockSize, blocks };
 }
 
 function pickCompression(wanted: Compression | 'auto', supported: Compression[], lineRate: number, device: string): Compression {

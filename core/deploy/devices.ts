@@ -153,3 +153,21 @@ export function resolveDevice(ref: string, paths: FlightDeckPaths): string {
   }
   return named.uri;
 }
+
+/** Known devices of one platform (configured with that platform, or running emulators of it), by name. */
+export function devicesOfPlatform(platform: string, paths: FlightDeckPaths): string[] {
+  const known = [...configuredDevices(paths), ...runningEmulators(paths).map((e) => ({ name: e.name, uri: e.uri, platform: e.platform }))];
+  const refs = known.filter((d) => d.platform === platform).map((d) => d.name ?? d.uri);
+  if (refs.length === 0) {
+    throw new FlightDeckError('DEVICE_NOT_FOUND', `No known ${platform} device (configured in ${devicesFile(paths)} with that platform, or a running emulator).`, {
+      hint: 'Give devices with --device, add them with their platform to devices.json, or check the platform id with `flightdeck devices`.',
+    });
+  }
+  return refs;
+}
+
+/** The platform a named device is listed with (devices.json or an emulator's registration), if any. */
+export function declaredPlatform(ref: string, paths: FlightDeckPaths): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(ref)) return undefined;
+  return [...configuredDevices(paths), ...runningEmulators(paths)].find((d) => d.name === ref)?.platform;
+}

@@ -18,6 +18,8 @@ export interface Payload {
   name: string;
   /** Platform the bundle was built for (bundles only). */
   platform: string | undefined;
+  /** The registry or `oci:` reference it was pulled from, and the manifest digest it resolved to. */
+  source?: { reference: string; manifestDigest: string };
 }
 
 const BundleManifest = z.object({

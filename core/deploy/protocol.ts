@@ -24,6 +24,8 @@ export const Msg = {
   ROLLBACK: 0x19,
   STATUS: 0x1a,
   STATE: 0x1b,
+  HASHES: 0x1c,
+  BLOCKS: 0x1d,
   RUN: 0x20,
   LOG: 0x21,
   EXIT: 0x22,
@@ -58,8 +60,20 @@ export const InfoSchema = z.object({
   /** Current line rate in baud (0: none, e.g. TCP). */
   lineRate: z.number().int().nonnegative(),
   firmware: z.string(),
+  /** Serial number: the same device answers with the same one after it disconnects and comes back. */
+  serial: z.string().optional(),
+  /** Optional protocol features the device offers (FEATURES); a v1 device without the field offers none. */
+  features: z.array(z.string()).optional(),
 });
 export type DeviceInfo = z.infer<typeof InfoSchema>;
+
+/** Protocol features a device may announce in INFO (docs/protocol.md, "Features"). */
+export const FEATURES = {
+  /** HASHES/BLOCKS and BEGIN.delta: fast reflash of the blocks that differ from the active payload. */
+  blockHashes: 'block-hashes',
+  /** STATE and COMMITTED carry `activeHash`, the device's own SHA-256 of the active slot's bytes. */
+  slotHash: 'slot-hash',
+} as const;
 
 export const SetRateSchema = z.object({ baud: z.number().int().positive() });
 
@@ -70,6 +84,11 @@ export const BeginSchema = z.object({
   compression: z.enum(COMPRESSIONS),
   /** Discard any partial upload of this payload instead of resuming it. */
   fresh: z.boolean(),
+  /**
+   * Fast reflash: start from a copy of the active payload `base` and send only the listed blocks (indices
+   * in units of blockSize, ascending); DATA offsets then count bytes of those blocks, one after another.
+   */
+  delta: z.object({ base: Sha256, blocks: z.array(z.number().int().nonnegative()) }).optional(),
 });
 export type Begin = z.infer<typeof BeginSchema>;
 
@@ -90,8 +109,21 @@ export const StateSchema = z.object({
   active: SlotName.nullable(),
   slots: z.object({ A: SlotContent, B: SlotContent }),
   upload: z.object({ sha256: Sha256, size: z.number().int(), durable: z.number().int(), slot: SlotName }).nullable(),
+  /** The device's own SHA-256 of the active slot's bytes, hashed when it answered (feature slot-hash). */
+  activeHash: Sha256.nullable().optional(),
 });
 export type DeviceState = z.infer<typeof StateSchema>;
+
+/** HASHES: the host asks for the SHA-256 of each block of the active payload. */
+export const HashesSchema = z.object({ blockSize: z.number().int().min(512) });
+/** BLOCKS: the active payload (null: none) and the hex SHA-256 of each of its blocks. */
+export const BlocksSchema = z.object({
+  sha256: Sha256.nullable(),
+  size: z.number().int().nonnegative(),
+  blockSize: z.number().int().positive(),
+  hashes: z.array(Sha256),
+});
+export type Blocks = z.infer<typeof BlocksSchema>;
 
 export const LogSchema = z.object({ stream: z.enum(['stdout', 'stderr', 'device']), text: z.string() });
 export type LogLine = z.infer<typeof LogSchema>;

@@ -8,6 +8,7 @@ import { FrameLink } from './link.js';
 import type { Frame } from './framing.js';
 import {
   BeginSchema,
+  BlocksSchema,
   CommitSchema,
   encodeData,
   ErrorSchema,
@@ -22,6 +23,7 @@ import {
   ReadySchema,
   StateSchema,
   VerifiedSchema,
+  type Blocks,
   type Compression,
   type DeviceInfo,
   type DeviceState,
@@ -54,6 +56,13 @@ export interface UploadProgress {
   retries: number;
   /** Bytes put on the wire so far (frames, after compression and escaping). */
   wireBytes: number;
+}
+
+/** Fast reflash: the device starts from its active payload `base` and gets only these blocks. */
+export interface DeltaPlan {
+  base: string;
+  blockSize: number;
+  blocks: number[];
 }
 
 export interface UploadResult extends UploadProgress {
@@ -172,21 +181,35 @@ export class HostSession {
     return this.parse(StateSchema, await this.request(Msg.ROLLBACK, {}, Msg.STATE));
   }
 
-  /** BEGIN, then send the payload from where the device stands, in a sliding window of blocks. */
+  /** The SHA-256 of each `blockSize` block of the active payload (feature block-hashes). */
+  async blockHashes(blockSize: number): Promise<Blocks> {
+    const blocks = this.parse(BlocksSchema, await this.request(Msg.HASHES, { blockSize }, Msg.BLOCKS));
+    if (blocks.sha256 && (blocks.blockSize !== blockSize || blocks.hashes.length !== Math.ceil(blocks.size / blockSize))) {
+      throw new FlightDeckError('DEVICE_PROTOCOL_ERROR', `${this.description} sent ${blocks.hashes.length} block hashes of ${blocks.blockSize} bytes for ${blocks.size} bytes.`);
+    }
+    return blocks;
+  }
+
+  /**
+   * BEGIN, then send the payload from where the device stands, in a sliding window of blocks. With a
+   * delta plan the stream is only the planned blocks, one after another (sent in blocks of its size).
+   */
   async upload(
     payload: Buffer,
     sha256: string,
-    opts: { compression: Compression; fresh: boolean; blockSize?: number; window?: number; onProgress?: (p: UploadProgress) => void },
+    opts: { compression: Compression; fresh: boolean; blockSize?: number; window?: number; delta?: DeltaPlan; onProgress?: (p: UploadProgress) => void },
   ): Promise<UploadResult> {
     const maxBlock = this.info.maxFrame - 64;
-    const blockSize = Math.max(512, Math.min(opts.blockSize ?? (this.info.lineRate ? 16 << 10 : 64 << 10), maxBlock));
+    const blockSize = opts.delta?.blockSize ?? Math.max(512, Math.min(opts.blockSize ?? (this.info.lineRate ? 16 << 10 : 64 << 10), maxBlock));
     const window = opts.window ?? (this.info.lineRate ? 4 : 16);
-    const begin = BeginSchema.parse({ sha256, size: payload.length, blockSize, compression: opts.compression, fresh: opts.fresh });
+    const delta = opts.delta ? { base: opts.delta.base, blocks: opts.delta.blocks } : undefined;
+    const begin = BeginSchema.parse({ sha256, size: payload.length, blockSize, compression: opts.compression, fresh: opts.fresh, ...(delta ? { delta } : {}) });
+    const stream = delta ? Buffer.concat(delta.blocks.map((b) => payload.subarray(b * blockSize, (b + 1) * blockSize))) : payload;
     const ready = this.parse(ReadySchema, await this.request(Msg.BEGIN, begin, Msg.READY));
-    const p: UploadProgress = { done: ready.offset, total: payload.length, resumedFrom: ready.offset, retries: 0, wireBytes: 0 };
-    if (ready.state !== 'upload' || ready.offset >= payload.length) {
+    const p: UploadProgress = { done: ready.offset, total: stream.length, resumedFrom: ready.offset, retries: 0, wireBytes: 0 };
+    if (ready.state !== 'upload' || ready.offset >= stream.length) {
       opts.onProgress?.(p);
-      return { ...p, done: payload.length, slot: ready.slot, state: ready.state };
+      return { ...p, done: stream.length, slot: ready.slot, state: ready.state };
     }
     // Line time of the bytes in flight, so a slow line is not mistaken for a lost block.
     const bytesPerMs = this.info.lineRate ? this.info.lineRate / 10 / 1000 : Infinity;
@@ -202,12 +225,12 @@ export class HostSession {
       if (++stalls > this.t.maxRetries) {
         throw new FlightDeckError(
           'DEVICE_TIMEOUT',
-          `${this.description} stopped acknowledging at byte ${acked} of ${payload.length} after ${this.t.maxRetries} retries.`,
+          `${this.description} stopped acknowledging at byte ${acked} of ${stream.length} after ${this.t.maxRetries} retries.`,
         );
       }
     };
     const advance = (cum: number) => {
-      if (cum <= acked || cum > payload.length) return;
+      if (cum <= acked || cum > stream.length) return;
       acked = cum;
       stalls = 0;
       while (inflight[0] && inflight[0].end <= acked) inflight.shift();
@@ -216,11 +239,11 @@ export class HostSession {
       p.wireBytes = this.link.bytesOut - wireStart;
       opts.onProgress?.(p);
     };
-    while (acked < payload.length) {
-      while (next < payload.length && inflight.length < window) {
-        const end = Math.min(next + blockSize, payload.length);
+    while (acked < stream.length) {
+      while (next < stream.length && inflight.length < window) {
+        const end = Math.min(next + blockSize, stream.length);
         const before = this.link.bytesOut;
-        await this.link.send(Msg.DATA, encodeData(next, payload.subarray(next, end), opts.compression));
+        await this.link.send(Msg.DATA, encodeData(next, stream.subarray(next, end), opts.compression));
         inflight.push({ end, wire: this.link.bytesOut - before, sentAt: Date.now() });
         next = end;
       }
@@ -238,7 +261,7 @@ export class HostSession {
         // The device saw a gap or a damaged frame at `expected` (it sends one NAK per gap): everything
         // before it arrived (acks may have been lost), everything after goes again.
         const expected = frame.body.readUInt32LE(0);
-        if (expected >= acked && expected <= payload.length) {
+        if (expected >= acked && expected <= stream.length) {
           advance(expected);
           goBack();
         }

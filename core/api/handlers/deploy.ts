@@ -1,8 +1,13 @@
 import type { AreaHandlers, ApiContext } from '../service.js';
 import type { CallContext } from '../dispatch.js';
-import { FlightDeckError } from '../../errors.js';
-import { deploy } from '../../deploy/deploy.js';
-import { listDevices, resolveDevice } from '../../deploy/devices.js';
+import { FlightDeckError, toFlightDeckError } from '../../errors.js';
+import { deploy, type DeployOptions, type DeployResult } from '../../deploy/deploy.js';
+import { declaredPlatform, devicesOfPlatform, listDevices, resolveDevice } from '../../deploy/devices.js';
+import { listReceipts, makeReceipt, saveSession, sessionsDir, writeReceipt, type SessionRecord } from '../../deploy/receipts.js';
+import type { FleetEntry, Receipt } from '../contracts/deploy.js';
+import type { z } from 'zod';
+import type { deployContract } from '../contracts/deploy.js';
+import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadPayload, type Payload } from '../../deploy/payload.js';
 import { MEDIA } from '../../oci/manifest.js';
@@ -10,7 +15,7 @@ import { isRegistryReference, parseReference } from '../../oci/reference.js';
 import { checkSignaturePolicy, loadPolicy } from '../../kits/signatures.js';
 import { HostSession, type SessionTimings } from '../../deploy/session.js';
 import { parseDeviceUri, type ByteTransport, type DeviceFinder, type TransportOpener } from '../../deploy/transport.js';
-import { profileCheck } from '../../deploy/check.js';
+import { profileCheck, type PayloadCheck } from '../../deploy/check.js';
 
 /** The ports deploy needs from the composition root (native-bridge implements them). */
 export interface DeployPorts {
@@ -18,7 +23,8 @@ export interface DeployPorts {
   finder: DeviceFinder;
 }
 
-type DeployMethods = 'deploy.run' | 'devices.list' | 'device.status' | 'device.rollback' | 'device.monitor';
+type DeployMethods = 'deploy.run' | 'deploy.fleet' | 'receipts.list' | 'devices.list' | 'device.status' | 'device.rollback' | 'device.monitor';
+type DeployInput = Omit<z.infer<(typeof deployContract)['deploy.run']['input']>, 'device'>;
 
 export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
   const { paths } = ctx;
@@ -51,7 +57,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     }
     const p = await loadPayload(pulled.store.blobPath(layer.digest), module);
     const inside = p.name.includes('!') ? p.name.slice(p.name.indexOf('!')) : '';
-    return { ...p, name: `${ref}${inside}` };
+    return { ...p, name: `${ref}${inside}`, source: { reference: pulled.reference, manifestDigest: pulled.digest } };
   };
   const timings = (timeoutMs: number | undefined): Partial<SessionTimings> => (timeoutMs ? { replyMs: timeoutMs } : {});
   /** A session for one short request; always closed. */
@@ -65,23 +71,100 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     }
   };
 
+  /**
+   * Deploy to one device and write its receipt; with `run`, the payload's log is saved as a session
+   * linked from the receipt. `tag` adds `device` to every event (fleet deploys).
+   */
+  const deployOne = async (payload: Payload, ref: string, input: DeployInput, call: CallContext, tag: boolean, check: PayloadCheck): Promise<DeployResult & { receipt: Receipt; receiptFile: string }> => {
+    const emit = (e: { type: string; [k: string]: unknown }) => call.emit(tag ? { ...e, device: ref } : e);
+    const uri = resolveDevice(ref, paths);
+    const listedAs = declaredPlatform(ref, paths);
+    const session: SessionRecord['lines'] = [];
+    let serial: string | undefined;
+    let connects = 0;
+    let phase = '';
+    const opts: DeployOptions = {
+      ...(input.platform ? { platform: input.platform } : {}),
+      ...(listedAs ? { devicePlatform: listedAs } : {}),
+      force: input.force,
+      resume: input.resume,
+      run: input.run,
+      compression: input.compression,
+      delta: input.delta,
+      ...(input.lineRate ? { lineRate: input.lineRate } : {}),
+      timings: timings(input.timeoutMs),
+      ...(call.signal ? { signal: call.signal } : {}),
+      onDevice: (info) => {
+        serial ??= info.serial;
+        connects++;
+      },
+      onPhase: (p) => {
+        phase = p;
+        emit({ type: 'phase', phase: p });
+      },
+      onProgress: (p) => emit({ type: 'progress', phase: 'upload', ...p }),
+      onLog: (line) => {
+        session.push({ time: new Date().toISOString(), ...line });
+        emit({ type: 'log', ...line });
+      },
+    };
+    const attempt = async () => deploy(payload, await ports().openTransport(parseDeviceUri(uri)), check, { ...opts, ...(serial ? { serial } : {}) });
+    // Reconnect only to a device seen before (its serial number), and never once its payload runs.
+    const window = () => (serial && phase !== 'run' ? input.reconnect * 1000 : 0);
+    const result = await withReconnect(attempt, window, () => connects, call.signal, () => emit({ type: 'phase', phase: 'reconnect' }));
+    const receipt = makeReceipt(result, payload, { uri, name: uri === ref ? null : ref });
+    if (input.run) {
+      const file = path.join(sessionsDir(paths), `${receipt.id}.jsonl`);
+      receipt.session = await saveSession(file, { device: uri, receipt: receipt.id, payloadSha256: payload.sha256, lines: session });
+      receipt.exitCode = result.exitCode ?? null;
+    }
+    return { ...result, receipt, receiptFile: await writeReceipt(paths, receipt) };
+  };
+
   return {
     async 'deploy.run'(input, call) {
       const payload = await resolvePayload(input.payload, input.module, Boolean(input.offline), call.signal);
-      const { transport } = await open(input.device);
-      return deploy(payload, transport, profileCheck(paths), {
-        ...(input.platform ? { platform: input.platform } : {}),
-        force: input.force,
-        resume: input.resume,
-        run: input.run,
-        compression: input.compression,
-        ...(input.lineRate ? { lineRate: input.lineRate } : {}),
-        timings: timings(input.timeoutMs),
-        ...(call.signal ? { signal: call.signal } : {}),
-        onPhase: (phase) => call.emit({ type: 'phase', phase }),
-        onProgress: (p) => call.emit({ type: 'progress', phase: 'upload', ...p }),
-        onLog: (line) => call.emit({ type: 'log', ...line }),
+      return deployOne(payload, input.device, input, call, false, profileCheck(paths));
+    },
+    async 'deploy.fleet'(input, call) {
+      // Each device once, even when named and given by URI (an unknown name fails on its own line).
+      const byUri = new Map<string, string>();
+      for (const ref of [...input.devices, ...(input.allMatching ? devicesOfPlatform(input.allMatching, paths) : [])]) {
+        let key = ref;
+        try {
+          key = resolveDevice(ref, paths);
+        } catch {
+          // reported by deployOne
+        }
+        if (!byUri.has(key)) byUri.set(key, ref);
+      }
+      const refs = [...byUri.values()];
+      if (refs.length === 0) {
+        throw new FlightDeckError('USAGE', 'No devices to deploy to.', { hint: 'Give --device URI (repeatable) or --all-matching PLATFORM.' });
+      }
+      const payload = await resolvePayload(input.payload, input.module, Boolean(input.offline), call.signal);
+      // One payload: check it once per platform, not once per device.
+      const checks = new Map<string, ReturnType<PayloadCheck>>();
+      const check: PayloadCheck = (bytes, platform) => checks.get(platform) ?? checks.set(platform, profileCheck(paths)(bytes, platform)).get(platform)!;
+      const results = await mapLimit(refs, input.concurrency, async (ref): Promise<FleetEntry> => {
+        try {
+          const result = await deployOne(payload, ref, input, call, true, check);
+          call.emit({ type: 'result', device: ref, ok: true });
+          return { device: ref, ok: true, result };
+        } catch (err) {
+          const e = toFlightDeckError(err);
+          call.emit({ type: 'result', device: ref, ok: false, code: e.code });
+          return { device: ref, ok: false, error: { code: e.code, message: e.message, hint: e.hint } };
+        }
       });
+      const failed = results.filter((r) => !r.ok).length;
+      if (call.signal?.aborted) {
+        throw new FlightDeckError('ABORTED', `Fleet deploy cancelled; ${results.length - failed} device(s) had committed (their receipts are kept).`);
+      }
+      return { payload: payload.name, sha256: payload.sha256, results, succeeded: results.length - failed, failed };
+    },
+    async 'receipts.list'(input) {
+      return { receipts: await listReceipts(paths, input.device) };
     },
     async 'devices.list'() {
       return listDevices(ctx.deps.deploy?.finder, paths);
@@ -94,18 +177,71 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     },
     async 'device.monitor'(input, call) {
       return withSession(input.device, input.timeoutMs, call, async (s, uri) => {
-        let lines = 0;
+        const lines: SessionRecord['lines'] = [];
+        // A saved session names the payload the device runs (asked first: Ctrl+C ends the session's signal).
+        const state = input.save ? await s.status() : undefined;
         try {
           await s.monitor(input.follow, (line) => {
-            lines++;
+            lines.push({ time: new Date().toISOString(), ...line });
             call.emit({ type: 'log', ...line });
           });
         } catch (err) {
           // Following ends when the user stops it or the device goes away; both are a normal end.
           if (!(input.follow && err instanceof FlightDeckError && (err.code === 'ABORTED' || err.code === 'DEVICE_DISCONNECTED'))) throw err;
         }
-        return { device: uri, lines };
+        if (!input.save) return { device: uri, lines: lines.length };
+        // Link the session to the deploy that put the active payload there (its newest receipt).
+        const active = state?.active ? state.slots[state.active]?.sha256 : undefined;
+        const receipt = active ? (await listReceipts(paths, uri)).find((r) => r.payload.sha256 === active) : undefined;
+        const saved = await saveSession(input.save, { device: uri, receipt: receipt?.id ?? null, payloadSha256: active ?? null, lines });
+        return { device: uri, lines: lines.length, saved };
       });
     },
   };
+}
+
+const LOST: string[] = ['DEVICE_DISCONNECTED', 'DEVICE_TIMEOUT', 'DEVICE_NOT_FOUND', 'SERIAL_UNAVAILABLE'];
+
+/**
+ * Run `attempt`; when the device goes away after it was seen (`windowMs()` > 0), try again every 500 ms
+ * until it comes back or the window since the cut has passed (a new window after each time it answered
+ * again: `connects()` counts handshakes). The device resumes from its durable mark.
+ */
+async function withReconnect<T>(
+  attempt: () => Promise<T>,
+  windowMs: () => number,
+  connects: () => number,
+  signal: AbortSignal | undefined,
+  onRetry: () => void,
+): Promise<T> {
+  let deadline: number | undefined;
+  let seen = connects();
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (connects() !== seen) {
+        seen = connects();
+        deadline = undefined;
+      }
+      deadline ??= Date.now() + windowMs();
+      if (!(err instanceof FlightDeckError) || !LOST.includes(err.code) || Date.now() >= deadline || signal?.aborted) throw err;
+      onRetry();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+/** Run `fn` over `items`, at most `limit` at a time; results in the order of `items`. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }

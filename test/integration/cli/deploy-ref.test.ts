@@ -53,6 +53,15 @@ describe('deploy REF', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'committed', size: want.length });
     expect(activePayload(dir)).toEqual(want);
     expect(createHash('sha256').update(activePayload(dir)!).digest('hex')).toBe(createHash('sha256').update(want).digest('hex'));
+    // The receipt links the registry's manifest digest (read independently with skopeo) to the payload and to the device's own hash.
+    const manifest = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+    const payloadSha = createHash('sha256').update(want).digest('hex');
+    expect(JSON.parse(r.stdout).receipt).toMatchObject({
+      source: { reference: expect.stringContaining('flight/shared-types/bundles/dreamcast:2026.11.01'), manifestDigest: `sha256:${createHash('sha256').update(manifest).digest('hex')}` },
+      payload: { sha256: payloadSha },
+      reported: { sha256: payloadSha, matches: true },
+      device: { uri: emu.uri, platform: 'dreamcast' },
+    });
   });
 
   it('deploys straight from an OCI layout reference (the demo kit), offline', async () => {
