@@ -17,6 +17,7 @@ import { resolvePaths } from '../dist/core/config/paths.js';
 import { sha256 } from '../dist/core/deploy/payload.js';
 import { openSerial } from '../dist/native-bridge/serial/index.js';
 import { openTcp } from '../dist/native-bridge/tcp/index.js';
+import { moduleWithData } from './lib/util.mjs';
 
 /** The host's payload check (the platform rules), with a private home (no user profiles). */
 const hostCheck = profileCheck(resolvePaths({ FLIGHTDECK_HOME: mkdtempSync(path.join(os.tmpdir(), 'fd-bench-home-')) }));
@@ -48,21 +49,6 @@ function start(cmd, args) {
   return { child, line, stop };
 }
 
-/** A valid module carrying `bytes` in a custom section. */
-function customSection(bytes) {
-  const leb = (n) => {
-    const out = [];
-    do {
-      let b = n & 0x7f;
-      n >>>= 7;
-      if (n) b |= 0x80;
-      out.push(b);
-    } while (n);
-    return Buffer.from(out);
-  };
-  const content = Buffer.concat([leb(4), Buffer.from('data'), bytes]);
-  return Buffer.concat([Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0]), leb(content.length), content]);
-}
 
 const payload = (name, bytes) => ({ bytes, sha256: sha256(bytes), name, platform: undefined });
 
@@ -88,7 +74,7 @@ try {
   while (!existsSync(pty.host) || !existsSync(pty.device)) await new Promise((r) => setTimeout(r, 20));
 
   const wasm = readFileSync(path.join(root, 'node_modules/playwright-core/lib/webp_codec.wasm'));
-  const random = customSection(randomBytes(256 * 1024));
+  const random = moduleWithData(randomBytes(256 * 1024));
   const serialCases = [
     ['real WASM (webp_codec.wasm, playwright-core)', wasm],
     ['random bytes (custom section)', random],
@@ -115,7 +101,7 @@ try {
   }
   await socat.stop();
 
-  const big = customSection(randomBytes(64 * 1024 * 1024));
+  const big = moduleWithData(randomBytes(64 * 1024 * 1024));
   const emu = start(process.execPath, [path.join(root, 'bin/flightdeck.js'), 'emulate', '--json', '--platform', 'v6r-large', '--listen', 'tcp://127.0.0.1:0', '--state', mkdtempSync(path.join(tmp, 'kit-'))]);
   const { uri } = JSON.parse(await emu.line());
   const port = Number(new URL(uri).port);

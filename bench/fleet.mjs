@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { moduleWithData } from './lib/util.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin/flightdeck.js');
@@ -19,21 +20,6 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'fd-bench-fleet-'));
 const env = { ...process.env, FLIGHTDECK_HOME: tmp, NO_COLOR: '1' };
 const children = [];
 
-/** A valid module carrying `bytes` in a custom section. */
-function withData(bytes) {
-  const leb = (n) => {
-    const out = [];
-    do {
-      let b = n & 0x7f;
-      n >>>= 7;
-      if (n) b |= 0x80;
-      out.push(b);
-    } while (n);
-    return Buffer.from(out);
-  };
-  const content = Buffer.concat([leb(4), Buffer.from('data'), bytes]);
-  return Buffer.concat([Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0]), leb(content.length), content]);
-}
 
 /** A socat pty pair: the emulator serves `device`, the host opens `host`. */
 async function ptys(name) {
@@ -68,7 +54,7 @@ function deployTo(file, names) {
 const stopAll = () => Promise.all(children.splice(0).map((c) => new Promise((r) => (c.exitCode !== null ? r() : (c.once('exit', r), c.kill('SIGTERM'))))));
 
 try {
-  const v1 = withData(randomBytes(SIZE));
+  const v1 = moduleWithData(randomBytes(SIZE));
   const v2 = Buffer.from(v1);
   v2[v2.length >> 1] ^= 0xff;
   const f1 = path.join(tmp, 'v1.wasm');
@@ -92,7 +78,7 @@ try {
     await stopAll();
   }
 
-  const small = withData(randomBytes(128 << 10));
+  const small = moduleWithData(randomBytes(128 << 10));
   const fs = path.join(tmp, 'serial.wasm');
   writeFileSync(fs, small);
   console.log(`serial, socat pty pairs, each emulator pacing 921600 baud; payload ${small.length} B (random)`);

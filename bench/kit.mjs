@@ -7,12 +7,12 @@
 // then the import of a kit the store already holds (must move no blob bytes).
 // Reports median wall time and peak RSS (from /usr/bin/time).
 //   node bench/kit.mjs [--runs=3]         (or `npm run bench -- kit`)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MiB, freePort, median, randomFile, timed } from './lib/util.mjs';
+import { MiB, median, randomFile, startRegistry, timed } from './lib/util.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(root, 'bin', 'flightdeck.js');
@@ -20,35 +20,19 @@ const DEMO = path.join(root, 'assets', 'demo-kit');
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 3);
 const NS = 'flight/shared-types';
 
-
-
 function must(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
   return r.stdout;
 }
 
-
 /** Several commands as one step: summed time, max RSS. */
 const sum = (rs) => ({ secs: rs.reduce((a, r) => a + r.secs, 0), rssMiB: Math.max(...rs.map((r) => r.rssMiB)) });
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-bench-kit-'));
-const port = await freePort();
-const host = `127.0.0.1:${port}`;
-writeFileSync(
-  path.join(dir, 'registry.yml'),
-  `version: 0.1\nlog: { level: error, accesslog: { disabled: true } }\nstorage: { filesystem: { rootdirectory: ${dir}/registry } }\nhttp: { addr: ${host}, secret: bench }\n`,
-);
-const registry = spawn('docker-registry', ['serve', path.join(dir, 'registry.yml')], { stdio: 'ignore' });
+const registry = await startRegistry(dir);
+const { host } = registry;
 try {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://${host}/v2/`)).ok) break;
-    } catch {
-      /* starting */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
   // The content: the demo Vita bundle, 8 × 32 MiB binding layers, and a master manifest listing both.
   must('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${DEMO}:${NS}/bundles/vita:latest`, `docker://${host}/${NS}/bundles/vita:bench`]);
   const files = [];
@@ -112,6 +96,6 @@ try {
   ];
   console.log(lines.join('\n'));
 } finally {
-  registry.kill('SIGTERM');
+  registry.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -4,39 +4,21 @@
 // destination each time. Reports median wall time, the ratio, and peak RSS (from /usr/bin/time), plus
 // peak RSS for a single 32 MiB vs 256 MiB blob to show memory stays flat as blobs grow.
 //   node bench/oci-pull.mjs [--runs=3]         (or `npm run bench -- oci-pull`)
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MiB, freePort, median, randomFile, timed } from './lib/util.mjs';
+import { MiB, median, randomFile, startRegistry, timed } from './lib/util.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(root, 'bin', 'flightdeck.js');
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 3);
 
-
-
-
-
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-bench-'));
-const port = await freePort();
-const host = `127.0.0.1:${port}`;
-writeFileSync(
-  path.join(dir, 'registry.yml'),
-  `version: 0.1\nlog: { level: error, accesslog: { disabled: true } }\nstorage: { filesystem: { rootdirectory: ${dir}/registry } }\nhttp: { addr: ${host}, secret: bench }\n`,
-);
-const registry = spawn('docker-registry', ['serve', path.join(dir, 'registry.yml')], { stdio: 'ignore' });
+const registry = await startRegistry(dir);
+const { host } = registry;
 try {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(`http://${host}/v2/`);
-      if (res.ok) break;
-    } catch {
-      /* starting */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
   const files = [];
   for (let i = 0; i < 8; i++) {
     const f = path.join(dir, `blob-${i}.wasm`);
@@ -86,6 +68,6 @@ try {
   ];
   console.log(lines.join('\n'));
 } finally {
-  registry.kill('SIGTERM');
+  registry.stop();
   rmSync(dir, { recursive: true, force: true });
 }
