@@ -119,7 +119,7 @@ describe('Devices view', () => {
         opts.onEvent?.({ type: 'phase', phase: 'run' });
         opts.onEvent?.({ type: 'log', stream: 'stdout', text: 'hello from the kit\n' });
         active = status('B', { A: SHA_A, B: SHA_B });
-        return { device: VITA.uri, platform: 'vita', payload: String((input as { payload: string }).payload), sha256: SHA_B, size: 2048, slot: 'B', outcome: 'committed', resumedFrom: 0, retries: 1, wireBytes: 2100, seconds: 0.4, lineRate: 0, compression: 'deflate', findings: [], state: active.state, exitCode: 0 };
+        return { device: VITA.uri, platform: 'vita', firmware: 'flightdeck-emulator 0.1.0', payload: String((input as { payload: string }).payload), sha256: SHA_B, size: 2048, slot: 'B', outcome: 'committed', transfer: 'full', resumedFrom: 0, retries: 1, wireBytes: 2100, seconds: 0.4, lineRate: 0, compression: 'deflate', findings: [], state: active.state, exitCode: 0 };
       },
     });
     const { container } = render(Devices);
