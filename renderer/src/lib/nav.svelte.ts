@@ -3,6 +3,7 @@ export const ROUTES = [
   { id: 'registries', label: 'Registries & bundles' },
   { id: 'checks', label: 'Checks' },
   { id: 'devices', label: 'Devices' },
+  { id: 'receipts', label: 'Receipts' },
   { id: 'kits', label: 'Offline kits' },
   { id: 'credentials', label: 'Credentials' },
   { id: 'doctor', label: 'Doctor' },
