@@ -16,7 +16,7 @@ if (electron.executable && hasDisplay()) {
   child = spawn(electron.executable, [root, ...passthrough], { stdio: 'inherit' });
 } else {
   const why = electron.executable ? 'no display is available' : electron.reason;
-  console.log(`Electron app unavailable here (${why}); serving the same UI in your browser instead.`);
+  console.log(`Electron app unavailable here: ${why}. Serving the same UI in your browser instead.`);
   child = spawn(process.execPath, [path.join(root, 'bin/flightdeck.js'), 'serve', ...passthrough], { stdio: 'inherit' });
 }
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
