@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { formatBytes, type Output } from '../output.js';
 import { callApi } from '../api.js';
-import { abortOnSigint, blobProgress, connectionOptions, setupCredentials, type ConnOpts } from './oci.js';
+import { blobProgress, connectionOptions, setupCredentials, type ConnOpts } from './oci.js';
+import { withInterrupt } from './signal.js';
 import { ERROR_TABLE, FlightDeckError } from '../../core/errors.js';
 import { KIT_INCLUDES, type KitBuild, type KitImport, type KitPush, type KitVerify } from '../../core/api/contract.js';
 
@@ -34,10 +35,9 @@ export function registerKit(program: Command, out: () => Output): void {
     .action(async (opts: ConnOpts & { platform: string[]; from: string; tag: string; include?: string; output: string; created?: string; policy?: string }) => {
       const o = out();
       const conn = await setupCredentials(opts);
-      const { signal, dispose } = abortOnSigint();
       const blobs = blobProgress(o, 'kit');
-      try {
-        const r = await callApi(
+      const r = await withInterrupt((signal) =>
+        callApi(
           'kit.build',
           {
             platforms: opts.platform,
@@ -59,12 +59,10 @@ export function registerKit(program: Command, out: () => Output): void {
               } else blobs.emit(e);
             },
           },
-        );
-        blobs.finish();
-        o.result(r, (v) => renderBuild(v, o));
-      } finally {
-        dispose();
-      }
+        ),
+      );
+      blobs.finish();
+      o.result(r, (v) => renderBuild(v, o));
     });
 
   kit

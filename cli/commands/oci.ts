@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { formatBytes, type Output } from '../output.js';
 import { callApi, useFlagCredential } from '../api.js';
+import { withInterrupt } from './signal.js';
 import { readSecret } from '../secret-input.js';
 import { ERROR_TABLE, FlightDeckError } from '../../core/errors.js';
 import type { MasterManifestInfo, CacheList, CachePrune, CacheVerify, RefInspect, ListResult, PullResultInfo, PushResultInfo } from '../../core/api/contract.js';
@@ -102,13 +103,6 @@ export function blobProgress(o: Output, task: string) {
   return { emit, finish };
 }
 
-export function abortOnSigint(): { signal: AbortSignal; dispose: () => void } {
-  const ac = new AbortController();
-  const on = () => ac.abort();
-  process.once('SIGINT', on);
-  return { signal: ac.signal, dispose: () => process.off('SIGINT', on) };
-}
-
 export function registerOci(program: Command, out: () => Output): void {
   connectionOptions(
     program
@@ -126,10 +120,9 @@ export function registerOci(program: Command, out: () => Output): void {
       const o = out();
       if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1 || opts.concurrency > 16) throw new FlightDeckError('USAGE', '--concurrency must be 1..16.');
       const conn = await setupCredentials(opts);
-      const { signal, dispose } = abortOnSigint();
       const progress = blobProgress(o, 'pull');
-      try {
-        const r = await callApi(
+      const r = await withInterrupt((signal) =>
+        callApi(
           'registry.pull',
           {
             reference,
@@ -141,12 +134,10 @@ export function registerOci(program: Command, out: () => Output): void {
             ...(opts.offline ? { offline: true } : {}),
           },
           { signal, emit: progress.emit },
-        );
-        progress.finish();
-        o.result(r, (v) => renderPull(v, o));
-      } finally {
-        dispose();
-      }
+        ),
+      );
+      progress.finish();
+      o.result(r, (v) => renderPull(v, o));
     });
 
   connectionOptions(
@@ -170,10 +161,9 @@ export function registerOci(program: Command, out: () => Output): void {
         annotations[a.slice(0, eq)] = a.slice(eq + 1);
       }
       const conn = await setupCredentials(opts);
-      const { signal, dispose } = abortOnSigint();
       const progress = blobProgress(o, 'push');
-      try {
-        const r = await callApi(
+      const r = await withInterrupt((signal) =>
+        callApi(
           'registry.push',
           {
             reference,
@@ -185,12 +175,10 @@ export function registerOci(program: Command, out: () => Output): void {
             ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}),
           },
           { signal, emit: progress.emit },
-        );
-        progress.finish();
-        o.result(r, (v) => renderPush(v, o));
-      } finally {
-        dispose();
-      }
+        ),
+      );
+      progress.finish();
+      o.result(r, (v) => renderPush(v, o));
     });
 
   connectionOptions(
