@@ -465,9 +465,13 @@ function fileSize(file: string): number {
   }
 }
 
-/** The runner next to this module: runner.js once built; runner.ts (through tsx) when run from sources. */
+/**
+ * The runner next to this module: runner.ts (through tsx) when run from sources, runner.js once built;
+ * from the CLI bundle (dist/cli/flightdeck.mjs) it is dist/emulator/runner.js.
+ */
 function runnerCommand(slotFile: string): [string, string[]] {
   const fromSource = import.meta.url.endsWith('.ts');
-  const runner = fileURLToPath(new URL(fromSource ? './runner.ts' : './runner.js', import.meta.url));
+  const beside = fileURLToPath(new URL(fromSource ? './runner.ts' : './runner.js', import.meta.url));
+  const runner = fromSource || fs.existsSync(beside) ? beside : fileURLToPath(new URL('../emulator/runner.js', import.meta.url));
   return [process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '--no-warnings', runner, slotFile]];
 }

@@ -38,6 +38,8 @@ export interface RequestSpec {
   signal?: AbortSignal | undefined;
   /** Retry on network errors / 5xx / 429 (default: true for GET/HEAD/PUT with a replayable body). */
   retry?: boolean;
+  /** A large body is expected (blob download): see `HttpRequest.bulk`. */
+  bulk?: boolean;
 }
 
 const RETRY_STATUS = new Set([500, 502, 503, 504]);
@@ -140,7 +142,14 @@ export class RegistryClient {
       const headers: Record<string, string> = { ...spec.headers };
       if (auth && url.origin === this.base.origin) headers.authorization = auth;
       const body = typeof spec.body === 'function' ? spec.body() : spec.body;
-      const res = await this.transport.request({ method, url, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body, signal: spec.signal });
+      const res = await this.transport.request({
+        method,
+        url,
+        headers,
+        body: method === 'GET' || method === 'HEAD' ? undefined : body,
+        signal: spec.signal,
+        bulk: spec.bulk,
+      });
       const location = res.headers.location;
       if (!REDIRECT_STATUS.has(res.status) || !location) return res;
       await discard(res);
@@ -291,6 +300,7 @@ export class RegistryClient {
       headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
       scopes: [pullScope(repo)],
       signal,
+      bulk: true,
     });
     if (res.status !== 200 && res.status !== 206) throw await statusError(this.registry, res, `blob ${digest} in ${repo}`);
     return res;

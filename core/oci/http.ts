@@ -2,12 +2,18 @@
  * A thin HTTP layer on node:http/https: keep-alive agents per client (with an optional extra CA or TLS
  * verification off for `--insecure`), streaming response bodies, an idle timeout, abort, and no
  * automatic redirects (the registry client follows them itself so Authorization never leaves its host).
+ * Requests marked `bulk` (blob downloads) go through the large-read HTTP/1.1 client in http1.ts, with the
+ * same trust settings and timeout.
  */
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { FlightDeckError } from '../errors.js';
+import { NetworkError, toNetworkError } from './http-error.js';
+import { BulkHttp } from './http1.js';
+
+export { NetworkError, toNetworkError } from './http-error.js';
 
 export interface TransportOptions {
   /** Extra CA certificates (PEM) trusted for this client, besides the system store and NODE_EXTRA_CA_CERTS. */
@@ -20,10 +26,13 @@ export interface TransportOptions {
   maxSockets?: number | undefined;
 }
 
+/** A response body: a Readable of Buffers; `complete` once every declared byte arrived. */
+export type HttpBody = Readable & { readonly complete: boolean };
+
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  body: IncomingMessage;
+  body: HttpBody;
   url: URL;
 }
 
@@ -33,40 +42,35 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: Buffer | Readable | undefined;
   signal?: AbortSignal | undefined;
-}
-
-/** A network-level failure (refused, reset, timeout, TLS); retryable. */
-export class NetworkError extends Error {
-  override readonly name = 'NetworkError';
-  constructor(
-    message: string,
-    readonly code: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
+  /** A large body is expected (a blob): a GET without a body then uses the large-read client. */
+  bulk?: boolean | undefined;
 }
 
 export class Transport {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly timeoutMs: number;
+  private readonly trust: ConnectionOptions = {};
+  private bulkHttp: BulkHttp | undefined;
 
   constructor(opts: TransportOptions = {}) {
     const maxSockets = opts.maxSockets ?? 16;
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
-    const tls: https.AgentOptions = { keepAlive: true, maxSockets };
-    if (opts.insecure) tls.rejectUnauthorized = false;
+    if (opts.insecure) this.trust.rejectUnauthorized = false;
     if (opts.ca) {
       // Adding `ca` replaces the default roots, so keep them.
-      tls.ca = [...rootCertificates, opts.ca.toString()];
+      this.trust.ca = [...rootCertificates, opts.ca.toString()];
     }
-    this.httpsAgent = new https.Agent(tls);
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets, ...this.trust });
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
   request(req: HttpRequest): Promise<HttpResponse> {
     const { url } = req;
+    if (req.bulk && req.method === 'GET' && req.body === undefined) {
+      this.bulkHttp ??= new BulkHttp({ tls: this.trust, timeoutMs: this.timeoutMs });
+      return this.bulkHttp.get(url, { 'user-agent': 'flightdeck', ...req.headers }, req.signal);
+    }
     const lib = url.protocol === 'https:' ? https : http;
     const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
     return new Promise<HttpResponse>((resolve, reject) => {
@@ -97,15 +101,10 @@ export class Transport {
   }
 
   close(): void {
+    this.bulkHttp?.close();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
-}
-
-export function toNetworkError(err: unknown, url: URL): Error {
-  if (err instanceof FlightDeckError || err instanceof NetworkError) return err;
-  const code = (err as NodeJS.ErrnoException).code ?? 'ENETWORK';
-  return new NetworkError(`${url.host}: ${(err as Error).message}`, code, { cause: err });
 }
 
 /** Read a whole (small) body with a byte cap; throws `onOver()` when it is exceeded. */

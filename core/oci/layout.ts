@@ -272,6 +272,8 @@ export class BlobWriter {
     if (!fh) throw new FlightDeckError('INTERNAL', 'BlobWriter.write before prepare');
     let pending: Buffer[] = [];
     let pendingBytes = 0;
+    // A source that lends its read buffers (core/oci/http1.ts) gets them back once they are on disk.
+    const recycle = (source as { recycle?: (chunks: readonly Buffer[]) => void }).recycle?.bind(source);
     const flush = async () => {
       if (pendingBytes === 0) return;
       const bufs = pending;
@@ -282,6 +284,7 @@ export class BlobWriter {
       } catch (err) {
         throw fsError(err, this.partial);
       }
+      recycle?.(bufs);
     };
     try {
       for await (const chunk of source) {

@@ -1,0 +1,20 @@
+/** Network-level failures of the registry transports (core/oci/http.ts, core/oci/http1.ts). */
+import { FlightDeckError } from '../errors.js';
+
+/** A network-level failure (refused, reset, timeout, TLS); retryable. */
+export class NetworkError extends Error {
+  override readonly name = 'NetworkError';
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function toNetworkError(err: unknown, url: URL): Error {
+  if (err instanceof FlightDeckError || err instanceof NetworkError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? 'ENETWORK';
+  return new NetworkError(`${url.host}: ${(err as Error).message}`, code, { cause: err });
+}
