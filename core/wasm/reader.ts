@@ -29,15 +29,18 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export class Cursor {
   pos: number;
+  /** End of the bytes this cursor may read (the code section narrows it to one function body at a time). */
+  end: number;
 
   /** `base` is the absolute offset of bytes[0] in the input. */
   constructor(
     readonly bytes: Uint8Array,
     readonly base: number,
     pos = 0,
-    readonly end = bytes.length,
+    end = bytes.length,
   ) {
     this.pos = pos;
+    this.end = end;
   }
 
   get offset(): number {
@@ -184,6 +187,8 @@ export class StreamReader {
   /** Absolute offset of buf[0]. */
   private base = 0;
   private done = false;
+  /** The source's own error (a truncated nested module, a tar or digest failure), rethrown when more is needed. */
+  private failure: { err: unknown } | undefined;
   private readonly it: AsyncIterator<Uint8Array>;
   /** Bytes consumed so far are mirrored here when a cross-check wants the whole module. */
   private tee: Uint8Array[] | undefined;
@@ -207,22 +212,32 @@ export class StreamReader {
   /** Make up to n bytes available; returns how many are. */
   async need(n: number): Promise<number> {
     if (this.available >= n) return n;
-    const parts: Uint8Array[] = [this.buf.subarray(this.pos)];
+    // What is left of the current buffer (nothing, at the start or after a whole chunk was consumed).
+    const parts: Uint8Array[] = this.available > 0 ? [this.buf.subarray(this.pos)] : [];
     let have = this.available;
     while (have < n && !this.done) {
-      const next = await this.it.next();
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await this.it.next();
+      } catch (err) {
+        // Keep what was read: the caller may still parse it (and meet the failure again when it needs more).
+        this.done = true;
+        this.failure = { err };
+        break;
+      }
       if (next.done) {
         this.done = true;
         break;
       }
-      const chunk = next.value instanceof Uint8Array ? next.value : new Uint8Array(next.value as ArrayBuffer);
+      const chunk = plain(next.value);
       if (chunk.length === 0) continue;
       parts.push(chunk);
       have += chunk.length;
     }
     this.base += this.pos;
     this.pos = 0;
-    this.buf = parts.length === 1 ? parts[0]! : concat(parts, have);
+    this.buf = parts.length === 0 ? new Uint8Array(0) : parts.length === 1 ? parts[0]! : concat(parts, have);
+    if (have < n && this.failure) throw this.failure.err;
     return Math.min(have, n);
   }
 
@@ -325,6 +340,15 @@ export class StreamReader {
     }
     this.pos += n;
   }
+}
+
+/**
+ * The chunk as a plain Uint8Array view of the same memory (no copy). Sources hand out Buffers, plain
+ * Uint8Arrays or ArrayBuffers; keeping one array type keeps the decoder's byte loads monomorphic.
+ */
+function plain(value: Uint8Array | ArrayBuffer): Uint8Array {
+  if (value instanceof Uint8Array) return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return new Uint8Array(value);
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array<ArrayBufferLike> {
