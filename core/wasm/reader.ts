@@ -4,6 +4,7 @@
  * AsyncIterable<Uint8Array> (a file stream, a tar entry, an OCI blob) and only keeps what the parser is
  * looking at. Offsets in errors are always absolute byte offsets in the input.
  */
+import { open } from 'node:fs/promises';
 import { FlightDeckError } from '../errors.js';
 
 /** Bad bytes at a known offset; the parser turns it into WASM_MALFORMED naming the input. */
@@ -73,10 +74,37 @@ export class Cursor {
 
   /** Unsigned 32-bit LEB128 (indices, sizes, counts). */
   u32(): number {
-    const first = this.bytes[this.pos];
-    if (first !== undefined && first < 0x80 && this.pos < this.end) {
-      this.pos++;
-      return first;
+    const b = this.bytes;
+    let p = this.pos;
+    if (p + 4 <= this.end) {
+      // up to four bytes (28 bits) with integer arithmetic; longer ones take the checked loop below
+      let x = b[p++]!;
+      let v = x & 0x7f;
+      if (x < 0x80) {
+        this.pos = p;
+        return v;
+      }
+      x = b[p++]!;
+      v |= (x & 0x7f) << 7;
+      if (x < 0x80) {
+        this.pos = p;
+        return v;
+      }
+      x = b[p++]!;
+      v |= (x & 0x7f) << 14;
+      if (x < 0x80) {
+        this.pos = p;
+        return v;
+      }
+      x = b[p++]!;
+      v |= (x & 0x7f) << 21;
+      if (x < 0x80) {
+        this.pos = p;
+        return v;
+      }
+    } else if (p < this.end && b[p]! < 0x80) {
+      this.pos = p + 1;
+      return b[p]!;
     }
     const start = this.offset;
     let result = 0;
@@ -364,4 +392,41 @@ function concat(parts: Uint8Array[], total: number): Uint8Array<ArrayBufferLike>
 /** An in-memory input as a one-chunk source. */
 export async function* bytesSource(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
+}
+
+/** Files up to this size are read with one read into one buffer; larger ones stream in FILE_CHUNK pieces. */
+export const WHOLE_FILE_MAX = 16 * 1024 * 1024;
+const FILE_CHUNK = 1024 * 1024;
+
+/**
+ * A file's bytes as a source. A file of at most WHOLE_FILE_MAX bytes (every real module we have seen) is
+ * one `read` into one buffer: a stream's 64 KiB chunks cost more in event-loop round trips and re-buffering
+ * than decoding the whole code section. A larger file streams in 1 MiB chunks, so memory stays bounded
+ * by the parser's own window (one section or one function body).
+ */
+export async function* fileSource(file: string): AsyncGenerator<Uint8Array> {
+  const fh = await open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    let position = 0;
+    if (size <= WHOLE_FILE_MAX) {
+      const buf = Buffer.allocUnsafe(size);
+      while (position < size) {
+        const { bytesRead } = await fh.read(buf, position, size - position, position);
+        if (bytesRead === 0) break;
+        position += bytesRead;
+      }
+      if (position > 0) yield buf.subarray(0, position);
+      if (position < size) return; // the file shrank while we read it
+    }
+    for (;;) {
+      const buf = Buffer.allocUnsafe(FILE_CHUNK);
+      const { bytesRead } = await fh.read(buf, 0, FILE_CHUNK, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
 }
