@@ -164,7 +164,8 @@ void SLOW;
  * (opcode | next byte << 8). Each entry is the instruction's whole length when those two bytes decide it
  * (bits 0-3; 0 = look closer), plus its block depth change + 1 (bits 4-5): no immediate (length 1; `end`
  * closes a block), a one-byte u32/s32/s64 immediate (2), a one-byte block type (2, opens a block),
- * f32.const (5) and f64.const (9). About four in five instructions of compiled code take this path.
+ * f32.const (5) and f64.const (9). With STEP3 for the third byte, 97 % of the instructions of sql.js's
+ * build are decided here.
  */
 const STEP = new Uint8Array(65536);
 /** STEP entry: the length depends on the third byte, looked up in STEP3 (opcode | third byte << 8). */
@@ -202,9 +203,10 @@ function shortLeb(b: Uint8Array, p: number, end: number, max: number): number {
  * `view` is a DataView over the same memory as `c.bytes` (one per code section, shared by its bodies).
  * Decoding must end with the body's final `end` exactly at `c.end`. Returns the instructions decoded.
  *
- * The loop reads two bytes at a time and looks them up in STEP; the position stays in a local. What the
- * table does not decide goes through `step` (short multi-byte immediates inline, the rest through the
- * Cursor), and the last byte of the buffer through the careful loop.
+ * The loop reads four bytes at a time (one DataView load) and looks the first two up in STEP (the third
+ * in STEP3 when STEP says so); the position stays in a local. What the tables do not decide goes through
+ * `step` (short multi-byte immediates inline, the rest through the Cursor), and the last three bytes of
+ * the buffer through the careful loop.
  */
 export function decodeBody(c: Cursor, view: DataView, st: DecodeState): number {
   const end = c.end;
