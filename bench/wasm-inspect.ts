@@ -1,20 +1,25 @@
 /**
  * `npm run bench` (or `npx tsx bench/wasm-inspect.ts`): the inspector versus wabt on the largest real
  * binaries, in the same run, plus a 100,000-case fuzz run.
- *   parser      core/wasm parseWasm in-process, every instruction decoded (engine cross-check off, then on)
- *   cli         `flightdeck inspect --json` end to end (includes Node start-up)
- *   objdump -x  `wasm-objdump -x` (headers and details; it does not decode instructions)
- *   validate    `wasm-validate` (decodes and type-checks every instruction)
- * Times are medians of repeated runs, in milliseconds.
+ *   parser      core/wasm parseWasm in-process on the file (fileSource: the read the CLI does), every
+ *               instruction decoded (engine cross-check off, then on)
+ *   cli         `flightdeck inspect --json` end to end (a new Node process: includes Node start-up)
+ *   objdump -x  `wasm-objdump -x` (a new process; headers and details; it does not decode instructions)
+ *   validate    `wasm-validate` (a new process; decodes and type-checks every instruction)
+ * Then the same comparison with the start-up paid once: one `flightdeck inspect DIR` over N copies versus
+ * one `wasm-objdump -x` over the same N files, plus inspectTarget(DIR) in-process (what that command does
+ * after start-up: read, sha256, decode, V8 cross-check). Times are medians of repeated runs, in ms.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseWasm } from '../core/wasm/parser.js';
-import { bytesSource } from '../core/wasm/reader.js';
+import { bytesSource, fileSource } from '../core/wasm/reader.js';
+import { inspectTarget } from '../core/wasm/target.js';
 import { FlightDeckError } from '../core/errors.js';
 import { BIN } from '../test/support/cli.js';
-import { REAL_BINARIES, buildComponent, fixtureBytes, type Fixture } from '../test/support/wasm.js';
+import { REAL_BINARIES, buildComponent, fixtureBytes, realComponent, type Fixture } from '../test/support/wasm.js';
 import { mutate, rng } from '../test/support/fuzz.js';
 
 const FUZZ_CASES = Number(process.env.FUZZ_CASES ?? 100_000);
@@ -52,18 +57,50 @@ console.log('| binary | size | parser (ms) | parser + V8 validate (ms) | cli ins
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const file of [...REAL_BINARIES].sort((a, b) => statSync(b).size - statSync(a).size)) {
   const size = statSync(file).size;
-  const parser = await timeAsync(20, () => parseWasm(createReadStream(file), { name: file, size, crossCheck: false }));
-  const checked = await timeAsync(10, () => parseWasm(createReadStream(file), { name: file, size }));
+  const parser = await timeAsync(40, () => parseWasm(fileSource(file), { name: file, size, crossCheck: false }));
+  const checked = await timeAsync(20, () => parseWasm(fileSource(file), { name: file, size }));
   const cli = timeSpawn(5, process.execPath, [BIN, 'inspect', '--json', file]);
-  const objdump = timeSpawn(10, 'wasm-objdump', ['-x', file]);
+  const objdump = timeSpawn(20, 'wasm-objdump', ['-x', file]);
   const validate = timeSpawn(10, 'wasm-validate', [file]);
   console.log(
     `| ${path.relative(process.cwd(), file)} | ${size} | ${fmt(parser)} | ${fmt(checked)} | ${fmt(cli)} | ${fmt(objdump)} | ${fmt(validate)} | ${(objdump / parser).toFixed(2)}× | ${(validate / parser).toFixed(2)}× |`,
   );
 }
 
+// Process start-up: each tool on an empty module (8 bytes).
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'fd-bench-wasm-'));
+const empty = path.join(tmp, 'empty.wasm');
+writeFileSync(empty, Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+console.log(
+  `\nstart-up on an empty module: cli inspect ${fmt(timeSpawn(5, process.execPath, [BIN, 'inspect', '--json', empty]))} ms, wasm-objdump -x ${fmt(timeSpawn(20, 'wasm-objdump', ['-x', empty]))} ms, wasm-validate ${fmt(timeSpawn(20, 'wasm-validate', [empty]))} ms`,
+);
+
+// Start-up paid once: N copies of the largest binary in one directory, one process per tool.
+const COPIES = Number(process.env.COPIES ?? 20);
+const largest = [...REAL_BINARIES].sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+const dir = path.join(tmp, 'copies');
+const copies = Array.from({ length: COPIES }, (_, i) => path.join(dir, `m${String(i).padStart(3, '0')}.wasm`));
+execFileSync('mkdir', ['-p', dir]);
+for (const c of copies) copyFileSync(largest, c);
+const inDir = await timeAsync(5, () => inspectTarget(dir, { crossCheck: false }));
+const inDirChecked = await timeAsync(5, () => inspectTarget(dir));
+const cliDir = timeSpawn(5, process.execPath, [BIN, 'inspect', '--json', dir]);
+const objdumpDir = timeSpawn(5, 'wasm-objdump', ['-x', ...copies]);
+console.log(`\n${COPIES} copies of ${path.relative(process.cwd(), largest)} (${COPIES * statSync(largest).size} bytes), one process per tool:\n`);
+console.log('| run | total (ms) | per file (ms) | wasm-objdump -x / run |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const [label, ms] of [
+  ['inspectTarget(DIR) in-process, cross-check off (read, sha256, decode)', inDir],
+  ['inspectTarget(DIR) in-process, V8 cross-check on (what the CLI runs)', inDirChecked],
+  ['`flightdeck inspect --json DIR` (one Node process)', cliDir],
+  [`\`wasm-objdump -x\` over the ${COPIES} files (one process)`, objdumpDir],
+] as const) {
+  console.log(`| ${label} | ${fmt(ms)} | ${(ms / COPIES).toFixed(2)} | ${(objdumpDir / ms).toFixed(2)}× |`);
+}
+rmSync(tmp, { recursive: true, force: true });
+
 const names: Fixture[] = ['simd', 'bulk-memory', 'reference-types', 'shared-memory', 'exceptions', 'target-features', 'multi-memory', 'tail-call', 'wasi-threads'];
-const seeds = [...names.map((n) => fixtureBytes(n)), buildComponent(fixtureBytes('simd')), readFileSync(REAL_BINARIES[0]!).subarray(0, 4096)];
+const seeds = [...names.map((n) => fixtureBytes(n)), buildComponent(fixtureBytes('simd')), (await realComponent()).bytes, readFileSync(REAL_BINARIES[0]!).subarray(0, 4096)];
 const random = rng(2026);
 const seen = { ok: 0, malformed: 0 };
 const t = performance.now();

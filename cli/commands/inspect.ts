@@ -56,6 +56,9 @@ function renderReport(rep: WasmReport, o: Output, pad: string, lines: string[]):
   } else if (rep.component) {
     const c = rep.component;
     lines.push(`${pad}core modules ${c.coreModules}  components ${c.components}  core instances ${c.coreInstances}  instances ${c.instances}  canon ${c.canons}  imports ${rep.imports.length}  exports ${rep.exports.length}`);
+    const ops = new Map<string, number>();
+    for (const d of c.canonDefs) ops.set(d.op, (ops.get(d.op) ?? 0) + 1);
+    if (ops.size) lines.push(`${pad}canon: ${[...ops].map(([op, n]) => `${op} ×${n}`).join(', ')}`);
     if (c.advancedCanon.length) lines.push(`${pad}advanced canon built-ins: ${c.advancedCanon.join(', ')}`);
   }
   lines.push(`${pad}features: ${rep.features.length ? rep.features.join(', ') : 'none beyond WebAssembly 1.0'}`);

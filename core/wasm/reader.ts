@@ -4,6 +4,7 @@
  * AsyncIterable<Uint8Array> (a file stream, a tar entry, an OCI blob) and only keeps what the parser is
  * looking at. Offsets in errors are always absolute byte offsets in the input.
  */
+import { open } from 'node:fs/promises';
 import { FlightDeckError } from '../errors.js';
 
 /** Bad bytes at a known offset; the parser turns it into WASM_MALFORMED naming the input. */
@@ -29,15 +30,18 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export class Cursor {
   pos: number;
+  /** End of the bytes this cursor may read (the code section narrows it to one function body at a time). */
+  end: number;
 
   /** `base` is the absolute offset of bytes[0] in the input. */
   constructor(
     readonly bytes: Uint8Array,
     readonly base: number,
     pos = 0,
-    readonly end = bytes.length,
+    end = bytes.length,
   ) {
     this.pos = pos;
+    this.end = end;
   }
 
   get offset(): number {
@@ -70,10 +74,37 @@ export class Cursor {
 
   /** Unsigned 32-bit LEB128 (indices, sizes, counts). */
   u32(): number {
-    const first = this.bytes[this.pos];
-    if (first !== undefined && first < 0x80 && this.pos < this.end) {
-      this.pos++;
-      return first;
+    const b = this.bytes;
+    let p = this.pos;
+    if (p + 4 <= this.end) {
+      // up to four bytes (28 bits) with integer arithmetic; longer ones take the checked loop below
+      let x = b[p++]!;
+      let v = x & 0x7f;
+      if (x < 0x80) {
+        this.pos = p;
+        return v;
+      }
+      x = b[p++]!;
+      v |= (x & 0x7f) << 7;
+      if (x < 0x80) {
+        this.pos = p;
+        return v;
+      }
+      x = b[p++]!;
+      v |= (x & 0x7f) << 14;
+      if (x < 0x80) {
+        this.pos = p;
+        return v;
+      }
+      x = b[p++]!;
+      v |= (x & 0x7f) << 21;
+      if (x < 0x80) {
+        this.pos = p;
+        return v;
+      }
+    } else if (p < this.end && b[p]! < 0x80) {
+      this.pos = p + 1;
+      return b[p]!;
     }
     const start = this.offset;
     let result = 0;
@@ -184,6 +215,8 @@ export class StreamReader {
   /** Absolute offset of buf[0]. */
   private base = 0;
   private done = false;
+  /** The source's own error (a truncated nested module, a tar or digest failure), rethrown when more is needed. */
+  private failure: { err: unknown } | undefined;
   private readonly it: AsyncIterator<Uint8Array>;
   /** Bytes consumed so far are mirrored here when a cross-check wants the whole module. */
   private tee: Uint8Array[] | undefined;
@@ -207,22 +240,32 @@ export class StreamReader {
   /** Make up to n bytes available; returns how many are. */
   async need(n: number): Promise<number> {
     if (this.available >= n) return n;
-    const parts: Uint8Array[] = [this.buf.subarray(this.pos)];
+    // What is left of the current buffer (nothing, at the start or after a whole chunk was consumed).
+    const parts: Uint8Array[] = this.available > 0 ? [this.buf.subarray(this.pos)] : [];
     let have = this.available;
     while (have < n && !this.done) {
-      const next = await this.it.next();
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await this.it.next();
+      } catch (err) {
+        // Keep what was read: the caller may still parse it (and meet the failure again when it needs more).
+        this.done = true;
+        this.failure = { err };
+        break;
+      }
       if (next.done) {
         this.done = true;
         break;
       }
-      const chunk = next.value instanceof Uint8Array ? next.value : new Uint8Array(next.value as ArrayBuffer);
+      const chunk = plain(next.value);
       if (chunk.length === 0) continue;
       parts.push(chunk);
       have += chunk.length;
     }
     this.base += this.pos;
     this.pos = 0;
-    this.buf = parts.length === 1 ? parts[0]! : concat(parts, have);
+    this.buf = parts.length === 0 ? new Uint8Array(0) : parts.length === 1 ? parts[0]! : concat(parts, have);
+    if (have < n && this.failure) throw this.failure.err;
     return Math.min(have, n);
   }
 
@@ -327,6 +370,15 @@ export class StreamReader {
   }
 }
 
+/**
+ * The chunk as a plain Uint8Array view of the same memory (no copy). Sources hand out Buffers, plain
+ * Uint8Arrays or ArrayBuffers; keeping one array type keeps the decoder's byte loads monomorphic.
+ */
+function plain(value: Uint8Array | ArrayBuffer): Uint8Array {
+  if (value instanceof Uint8Array) return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return new Uint8Array(value);
+}
+
 function concat(parts: Uint8Array[], total: number): Uint8Array<ArrayBufferLike> {
   const out = new Uint8Array(total);
   let at = 0;
@@ -340,4 +392,41 @@ function concat(parts: Uint8Array[], total: number): Uint8Array<ArrayBufferLike>
 /** An in-memory input as a one-chunk source. */
 export async function* bytesSource(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
+}
+
+/** Files up to this size are read with one read into one buffer; larger ones stream in FILE_CHUNK pieces. */
+export const WHOLE_FILE_MAX = 16 * 1024 * 1024;
+const FILE_CHUNK = 1024 * 1024;
+
+/**
+ * A file's bytes as a source. A file of at most WHOLE_FILE_MAX bytes (every real module we have seen) is
+ * one `read` into one buffer: a stream's 64 KiB chunks cost more in event-loop round trips and re-buffering
+ * than decoding the whole code section. A larger file streams in 1 MiB chunks, so memory stays bounded
+ * by the parser's own window (one section or one function body).
+ */
+export async function* fileSource(file: string): AsyncGenerator<Uint8Array> {
+  const fh = await open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    let position = 0;
+    if (size <= WHOLE_FILE_MAX) {
+      const buf = Buffer.allocUnsafe(size);
+      while (position < size) {
+        const { bytesRead } = await fh.read(buf, position, size - position, position);
+        if (bytesRead === 0) break;
+        position += bytesRead;
+      }
+      if (position > 0) yield buf.subarray(0, position);
+      if (position < size) return; // the file shrank while we read it
+    }
+    for (;;) {
+      const buf = Buffer.allocUnsafe(FILE_CHUNK);
+      const { bytesRead } = await fh.read(buf, 0, FILE_CHUNK, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
 }

@@ -10,13 +10,13 @@
  * REFERENCE_INVALID and a hint to copy the artifact into a layout.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
 import { isRegistryReference, parseLayoutReference } from '../oci/reference.js';
 import type { InspectResult } from '../api/contracts/wasm.js';
 import { parseWasm } from './parser.js';
+import { fileSource } from './reader.js';
 import { walkTarGz, type BundleLimits, DEFAULT_BUNDLE_LIMITS } from './bundle.js';
 
 export interface InspectOptions {
@@ -94,13 +94,9 @@ async function walk(target: string, visit: Visit, opts: InspectOptions): Promise
   return { inputKind: 'file', annotations: {} };
 }
 
-async function* fileChunks(file: string): AsyncGenerator<Uint8Array> {
-  const stream = createReadStream(file, { highWaterMark: 1 << 16 });
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
-  } finally {
-    stream.destroy();
-  }
+/** A file's bytes: one read for files up to 16 MiB, 1 MiB chunks beyond (see fileSource). */
+function fileChunks(file: string): AsyncGenerator<Uint8Array> {
+  return fileSource(file);
 }
 
 async function isGzip(file: string): Promise<boolean> {

@@ -94,7 +94,8 @@ export const REAL_BINARIES = [
 /**
  * A component (version 0x0d, layer 1) built byte by byte: wat2wasm cannot build components. It embeds
  * `core` as a nested core module, instantiates it, lifts one function, imports and exports one func, and
- * optionally uses an advanced canonical built-in (`extraCanon`, e.g. 0x09 task.return).
+ * optionally uses an advanced canonical built-in (`extraCanon`, e.g. [0x09, 0x01, 0x00, 0x00]: task.return
+ * with no result and no options).
  */
 export function buildComponent(core: Uint8Array, extraCanon?: number[]): Buffer {
   const section = (id: number, body: number[] | Uint8Array) => Buffer.concat([Buffer.from([id, ...leb(body.length)]), Buffer.from(body)]);
@@ -104,7 +105,7 @@ export function buildComponent(core: Uint8Array, extraCanon?: number[]): Buffer 
     Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]),
     section(1, core),
     section(2, [1, 0x00, 0x00, 0x00]), // core instance: instantiate module 0 with no args
-    section(7, [1, 0x40, 0x00, 0x01, 0x00]), // type: func () -> ()  (counted, not decoded)
+    section(7, [1, 0x40, 0x00, 0x01, 0x00]), // type: func () -> ()
     section(10, [1, 0x00, ...str('wasi:cli/environment'), 0x01, 0x00]), // import a func of type 0
     section(8, [extraCanon ? 2 : 1, ...canons, ...(extraCanon ?? [])]),
     section(11, [1, 0x00, ...str('run'), 0x01, 0x00, 0x00]), // export func 0, no type ascription
@@ -157,4 +158,35 @@ export function helloModule(text: string, code: number): Buffer {
 /** The module with a custom section holding `bytes` appended (still a valid module). */
 export function withCustomSection(module: Buffer, name: string, bytes: Buffer): Buffer {
   return Buffer.concat([module, customSection(name, bytes)]);
+}
+
+/** A WIT world with resources, records, variants, flags, options and results, imported and exported. */
+export const COMPONENT_WIT = `package flight:deck@0.1.0;
+interface types {
+  resource kit { constructor(name: string); flash: func(payload: list<u8>) -> result<u32, string>; }
+  record budget { memory: u64, threads: u32 }
+  enum platform { dreamcast, vita }
+  flags caps { simd, threads }
+  variant outcome { fits, over(u64) }
+  check: func(p: platform, b: budget) -> option<outcome>;
+}
+world payload {
+  use types.{caps};
+  import types;
+  import log: func(msg: string);
+  export run: func(args: list<string>) -> tuple<u32, caps>;
+  export types;
+}`;
+
+/**
+ * A real component built by the Bytecode Alliance toolchain (wasm-tools' wit-component, run in Node by
+ * @bytecodealliance/jco-transpile): a core module for COMPONENT_WIT, wrapped with its shim and fixup
+ * modules, instances, aliases and canonical lift/lower/resource definitions. `wat` is wasm-tools' own
+ * printout of it, an independent decoding to check the inspector against.
+ */
+export async function realComponent(): Promise<{ bytes: Uint8Array; wat: string }> {
+  const tools = await import('@bytecodealliance/jco-transpile/wasm-tools');
+  const core = await tools.componentEmbed({ dummy: true, witSource: COMPONENT_WIT, world: 'payload' });
+  const bytes = await tools.componentNew(core);
+  return { bytes, wat: await tools.print(bytes) };
 }

@@ -109,6 +109,41 @@ export const WasmReportSchema = z.object({
       canons: u,
       /** Canonical built-ins beyond lift/lower/resource.{new,drop,rep} (async, streams, threads, ...). */
       advancedCanon: z.array(z.string()),
+      /** Core instances in index order: instantiate `module` with `args`, or a bundle of inline `exports`. */
+      coreInstanceDefs: z.array(
+        z.object({
+          index: u,
+          module: u.nullable(),
+          args: z.array(z.object({ name: z.string(), instance: u })),
+          exports: z.array(z.object({ name: z.string(), sort: z.string(), index: u })),
+        }),
+      ),
+      /** Component instances: instantiate `component` with `args`, or inline `exports`. Sorts: `func`, `core module`, ... */
+      instanceDefs: z.array(
+        z.object({
+          index: u,
+          component: u.nullable(),
+          args: z.array(z.object({ name: z.string(), sort: z.string(), index: u })),
+          exports: z.array(z.object({ name: z.string(), sort: z.string(), index: u })),
+        }),
+      ),
+      /** Aliases: an export of an instance (`export`, `core export`) or a definition of an enclosing scope (`outer`). */
+      aliasDefs: z.array(
+        z.object({
+          sort: z.string(),
+          target: z.enum(['export', 'core export', 'outer']),
+          instance: u.nullable(),
+          name: z.string().nullable(),
+          outer: u.nullable(),
+          index: u.nullable(),
+        }),
+      ),
+      /** Canonical definitions: `lift` (core func -> func of `type`), `lower`, resource and other built-ins, with options. */
+      canonDefs: z.array(z.object({ op: z.string(), func: u.nullable(), type: u.nullable(), options: z.array(z.string()) })),
+      /** Kind of each component type definition (`func`, `instance`, `component`, `resource`, `record`, `u32`, ...). */
+      typeDefs: z.array(z.string()),
+      /** Kind of each core type definition (`module`, `func`, `rec`, ...). */
+      coreTypeDefs: z.array(z.string()),
     })
     .nullable(),
   /** Nested core modules and components of a component, in order. */

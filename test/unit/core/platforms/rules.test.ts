@@ -74,7 +74,7 @@ describe('platform checks', () => {
       modules: [{ path: 'c.wasm', sha256: 'sha256:0', report: await parseWasm(bytesSource(bytes), { name: 'c.wasm' }) }],
     });
     const basic = await inspect(buildComponent(fixtureBytes('mem-16mib')));
-    const advanced = await inspect(buildComponent(fixtureBytes('mem-16mib'), [0x09, 0x00]));
+    const advanced = await inspect(buildComponent(fixtureBytes('mem-16mib'), [0x09, 0x01, 0x00, 0x00]));
     const [dreamcast, vita] = await findProfiles(paths, ['dreamcast', 'vita']);
     const coreOnly = { ...dreamcast!, profile: { ...dreamcast!.profile, componentModel: 'none' as const } };
     expect(checkTarget(basic, [dreamcast!], '0').platforms[0]!.findings).toEqual([]);

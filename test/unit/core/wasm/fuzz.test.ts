@@ -4,7 +4,7 @@ import { parseWasm } from '../../../../core/wasm/parser.js';
 import { bytesSource } from '../../../../core/wasm/reader.js';
 import { FlightDeckError } from '../../../../core/errors.js';
 import { WasmReportSchema } from '../../../../core/api/contract.js';
-import { buildComponent, fixtureBytes, REAL_BINARIES, type Fixture } from '../../../support/wasm.js';
+import { buildComponent, fixtureBytes, realComponent, REAL_BINARIES, type Fixture } from '../../../support/wasm.js';
 import { mutate, rng } from '../../../support/fuzz.js';
 
 /**
@@ -23,9 +23,9 @@ async function outcome(bytes: Uint8Array, crossCheck: boolean): Promise<'ok' | '
 }
 
 describe('fuzz: mutated real modules', () => {
-  it('returns a report or WASM_MALFORMED for 3,000 mutations of the fixtures and a component (seed 5)', async () => {
+  it('returns a report or WASM_MALFORMED for 3,000 mutations of the fixtures and two components (seed 5)', async () => {
     const names: Fixture[] = ['simd', 'bulk-memory', 'reference-types', 'shared-memory', 'exceptions', 'target-features', 'multi-memory'];
-    const seeds = [...names.map((n) => fixtureBytes(n)), buildComponent(fixtureBytes('simd'))];
+    const seeds = [...names.map((n) => fixtureBytes(n)), buildComponent(fixtureBytes('simd')), (await realComponent()).bytes];
     const random = rng(5);
     const seen = { ok: 0, malformed: 0 };
     for (let i = 0; i < 3000; i++) seen[await outcome(mutate(seeds[i % seeds.length]!, random), true)]++;

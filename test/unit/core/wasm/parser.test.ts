@@ -134,8 +134,9 @@ describe('parseWasm: components', () => {
   });
 
   it('records canonical built-ins beyond the basic set', async () => {
-    const rep = await parse(buildComponent(fixtureBytes('mem-16mib'), [0x09, 0x00]));
-    expect(rep.component?.advancedCanon).toEqual(['canon 0x9']);
+    const rep = await parse(buildComponent(fixtureBytes('mem-16mib'), [0x09, 0x01, 0x00, 0x00]));
+    expect(rep.component?.advancedCanon).toEqual(['task.return']);
+    expect(rep.component?.canonDefs.map((d) => d.op)).toEqual(['lift', 'task.return']);
   });
 
   it('reports a broken nested module with its absolute offset', async () => {
