@@ -311,8 +311,11 @@ export class BlobWriter {
     await this.fh?.sync().catch(() => {});
   }
 
-  /** Verify size and digest, fsync, rename into blobs/. On mismatch the partial file is removed. */
-  async commit(): Promise<void> {
+  /**
+   * Verify size and digest, fsync, rename into blobs/. On mismatch the partial file is removed.
+   * `verified` runs once size and digest are right, before the fsync.
+   */
+  async commit(verified?: () => void): Promise<void> {
     const { desc } = this;
     if (this.offset !== desc.size) {
       await this.discard();
@@ -327,6 +330,7 @@ export class BlobWriter {
         details: { digest: desc.digest, actual },
       });
     }
+    verified?.();
     const target = this.layout.blobPath(desc.digest);
     try {
       await this.fh?.sync();

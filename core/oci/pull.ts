@@ -113,18 +113,23 @@ function isRetryable(err: unknown): boolean {
 
 const inFlight = new Map<string, Promise<'downloaded' | 'skipped'>>();
 
-/** Copy one blob from a source into the store, verified; resumes with Range after a network error. */
+/**
+ * Copy one blob from a source into the store, verified; resumes with Range after a network error.
+ * `downloaded` is called once every byte arrived and was verified, before the fsync and rename that
+ * store it (a pull starts its next download then; the blob counts as stored only when this resolves).
+ */
 export async function fetchBlob(
   source: ContentSource,
   store: OciLayout,
   desc: Descriptor,
   onEvent: (e: BlobEvent) => void = () => {},
   signal?: AbortSignal,
+  downloaded?: () => void,
 ): Promise<'downloaded' | 'skipped'> {
   const key = `${store.root}\0${desc.digest}`;
   const running = inFlight.get(key);
   if (running) return running.then(() => 'skipped' as const);
-  const job = fetchBlobOnce(source, store, desc, onEvent, signal).finally(() => inFlight.delete(key));
+  const job = fetchBlobOnce(source, store, desc, onEvent, signal, downloaded).finally(() => inFlight.delete(key));
   inFlight.set(key, job);
   return job;
 }
@@ -135,6 +140,7 @@ async function fetchBlobOnce(
   desc: Descriptor,
   onEvent: (e: BlobEvent) => void,
   signal?: AbortSignal,
+  downloaded?: () => void,
 ): Promise<'downloaded' | 'skipped'> {
   const base = { digest: desc.digest, title: desc.annotations?.[ANNOTATION_TITLE], mediaType: desc.mediaType, total: desc.size };
   if (await store.has(desc)) {
@@ -150,7 +156,7 @@ async function fetchBlobOnce(
       const { start, stream } = await source.blob(desc, offset, signal);
       if (start !== offset) offset = await writer.prepare({ resume: false });
       await writer.write(stream, () => onEvent({ ...base, phase: 'bytes', done: writer.offset }));
-      await writer.commit();
+      await writer.commit(downloaded);
       onEvent({ ...base, phase: 'done', done: desc.size });
       return 'downloaded';
     } catch (err) {
@@ -180,21 +186,48 @@ async function fetchBlobOnce(
   }
 }
 
-/** Run `task` over `items` with at most `limit` in flight; the first failure stops new work. */
-export async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
+/**
+ * Run `task` over `items` with at most `limit` in flight; the first failure stops new work. A task may
+ * call `release` to free its slot before it settles (a download whose bytes are in and only the fsync is
+ * left); at most `limit` such finishing tasks wait beside the running ones.
+ */
+export async function pool<T>(items: readonly T[], limit: number, task: (item: T, release: () => void) => Promise<void>): Promise<void> {
+  const slots = Math.max(1, limit);
+  let active = 0;
+  let settling = 0;
   let failed: unknown;
-  const worker = async () => {
-    while (failed === undefined && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await task(item);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  const all: Array<Promise<void>> = [];
+  for (const item of items) {
+    while (failed === undefined && (active >= slots || active + settling >= 2 * slots)) await new Promise<void>((r) => (wake = r));
+    if (failed !== undefined) break;
+    active++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      active--;
+      settling++;
+      notify();
+    };
+    all.push(
+      task(item, release)
+        .catch((err: unknown) => {
+          failed ??= err;
+        })
+        .finally(() => {
+          release();
+          settling--;
+          notify();
+        }),
+    );
+  }
+  await Promise.all(all);
   if (failed !== undefined) throw failed;
 }
 
@@ -245,7 +278,7 @@ export async function pull(source: ContentSource, store: OciLayout, ref: Referen
   let downloaded = 0;
   let skipped = 0;
   let bytes = 0;
-  await pool([...blobs.values()], opts.concurrency ?? 3, async (desc) => {
+  await pool([...blobs.values()], opts.concurrency ?? 3, async (desc, release) => {
     // The OCI empty config may be embedded in the descriptor; check it and store it without a request.
     if (desc.data !== undefined) {
       const data = Buffer.from(desc.data, 'base64');
@@ -255,7 +288,7 @@ export async function pull(source: ContentSource, store: OciLayout, ref: Referen
         return;
       }
     }
-    const r = await fetchBlob(source, store, desc, opts.onEvent, signal);
+    const r = await fetchBlob(source, store, desc, opts.onEvent, signal, release);
     if (r === 'downloaded') {
       downloaded++;
       bytes += desc.size;
