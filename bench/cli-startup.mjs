@@ -30,6 +30,8 @@ const rows = [
   ['node -e ""  (peer)', node],
   ['flightdeck --version', median(process.execPath, [bin, '--version'])],
   ['flightdeck doctor --json', median(process.execPath, [bin, 'doctor', '--json'])],
+  // The same CLI from the unbundled module tree (what the bundle replaces), for reference.
+  ['--version, unbundled dist/', median(process.execPath, [path.join(root, 'dist/cli/bin.js'), '--version'])],
 ];
 console.log(`runs per command: ${N} (median wall time)`);
 for (const [name, ms] of rows) console.log(`${name.padEnd(28)} ${ms.toFixed(1).padStart(8)} ms   ${(ms / node).toFixed(2)}x node`);
