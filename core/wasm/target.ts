@@ -1,7 +1,7 @@
 /**
  * Input resolution for `inspect` and `check`: a target names one or more modules and, for bundles and
  * OCI artifacts, annotations. Each kind of target is a walker that streams its modules to a visitor:
- *   oci:<dir>[:tag|@digest]  an OCI image layout (index.json, manifests and blobs read directly)
+ *   oci:<dir>[:tag|@digest]  an OCI image layout (read with core/oci/layout.ts, layers verified while read)
  *   <dir>                    every *.wasm below it, plus manifest.json annotations
  *   <file>                   a .wasm module/component, or a tar+gzip bundle (recognised by its bytes)
  * A registry reference (host[:port]/repo[:tag|@digest]) is handed to `InspectOptions.resolveReference`,
@@ -13,7 +13,9 @@ import { createHash } from 'node:crypto';
 import { lstat, open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
-import { isRegistryReference, parseLayoutReference } from '../oci/reference.js';
+import { isRegistryReference, parseDigest, parseLayoutReference } from '../oci/reference.js';
+import { OciLayout } from '../oci/layout.js';
+import { ANNOTATION_TITLE, parseManifest, type Descriptor } from '../oci/manifest.js';
 import type { InspectResult } from '../api/contracts/wasm.js';
 import { parseWasm } from './parser.js';
 import { fileSource } from './reader.js';
@@ -173,114 +175,60 @@ async function walkDirectory(dir: string, visit: Visit, opts: InspectOptions): P
   return { inputKind: 'directory', annotations };
 }
 
-// --- OCI image layout ----------------------------------------------------------------------------
-
-interface Descriptor {
-  mediaType?: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
+// --- OCI image layout ---------------------------------------------------------------------------
 
 const WASM_MEDIA = /wasm/i;
 const TARGZ_MEDIA = /tar\+gzip|tar\.gzip|\.tar\.gz$/i;
 
-/** Parse `oci:<dir>[:tag|@digest]`. */
+/**
+ * Walk `oci:<dir>[:tag|@digest]` through the content store's layout reader (core/oci/layout.ts): the
+ * index entry and manifest are read and verified there, layers stream from `blobs/` and are verified here
+ * while they are decoded.
+ */
 export async function walkOciLayout(target: string, visit: Visit, opts: InspectOptions): Promise<Walked> {
   const { dir, tag, digest } = parseLayoutReference(target);
   if (!dir) throw new FlightDeckError('REFERENCE_INVALID', `${target} names no directory.`, { details: { target } });
-  const index = await readJsonBlobFile(path.join(dir, 'index.json'), target);
-  const manifests = (Array.isArray(index.manifests) ? index.manifests : []) as Descriptor[];
-  const matches = manifests.filter((m) =>
-    digest ? m.digest === digest : tag ? m.annotations?.['org.opencontainers.image.ref.name'] === tag : true,
-  );
-  // Several tags of one digest name the same manifest.
-  const chosen = digest ? matches.slice(0, 1) : matches;
-  if (chosen.length !== 1) {
-    const what = digest ?? (tag ? `tag ${tag}` : 'a single manifest');
-    const tags = manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']).filter(Boolean);
-    throw new FlightDeckError('NOT_FOUND', `${target}: the layout has ${chosen.length === 0 ? 'no' : 'more than one'} match for ${what}.`, {
-      hint: tags.length ? `Tags in the layout: ${tags.join(', ')}; use oci:${dir}:<tag>.` : 'Name the manifest with oci:<dir>@sha256:<digest>.',
-      details: { target },
-    });
+  const layout = await OciLayout.open(dir, { create: false });
+  const entry = await layout.resolve({ tag, digest });
+  const manifest = parseManifest(await layout.readBlob(entry.digest), entry.mediaType || undefined, target);
+  if (manifest.kind !== 'manifest') {
+    throw new FlightDeckError('MANIFEST_INVALID', `${target}: manifest ${entry.digest} has no layers (an image index is not supported here).`, { details: { target } });
   }
-  const manifest = parseManifest(await readBlob(dir, chosen[0]!, target), target);
-  if (!Array.isArray(manifest.layers)) {
-    throw new FlightDeckError('MANIFEST_INVALID', `${target}: manifest ${chosen[0]!.digest} has no layers (an image index is not supported here).`, { details: { target } });
-  }
-  const annotations = stringEntries({ ...(chosen[0]!.annotations ?? {}), ...(manifest.annotations ?? {}) });
+  const annotations = stringEntries({ ...(entry.annotations ?? {}), ...manifest.annotations });
   for (const layer of manifest.layers) {
     throwIfAborted(opts.signal);
-    const title = layer.annotations?.['org.opencontainers.image.title'] ?? layer.digest;
-    const media = layer.mediaType ?? '';
-    if (WASM_MEDIA.test(media) && !TARGZ_MEDIA.test(media)) {
-      await visit(title, verifiedBlob(dir, layer, target), layer.size);
-    } else if (TARGZ_MEDIA.test(media)) {
-      await walkBundle(`${target}!${title}`, verifiedBlob(dir, layer, target), (p, b, s) => visit(`${title}!${p}`, b, s), annotations, opts);
+    const title = layer.annotations?.[ANNOTATION_TITLE] ?? layer.digest;
+    if (WASM_MEDIA.test(layer.mediaType) && !TARGZ_MEDIA.test(layer.mediaType)) {
+      await visit(title, verifiedBlob(layout, layer, target), layer.size);
+    } else if (TARGZ_MEDIA.test(layer.mediaType)) {
+      await walkBundle(`${target}!${title}`, verifiedBlob(layout, layer, target), (p, b, s) => visit(`${title}!${p}`, b, s), annotations, opts);
     }
   }
   return { inputKind: 'oci-layout', annotations };
 }
 
-function parseManifest(bytes: Uint8Array, target: string): { layers?: Descriptor[]; annotations?: Record<string, string> } {
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as { layers?: Descriptor[]; annotations?: Record<string, string> };
-  } catch (err) {
-    throw new FlightDeckError('MANIFEST_INVALID', `${target}: the manifest is not valid JSON.`, { cause: err, details: { target } });
-  }
-}
-
-function blobPath(dir: string, d: Descriptor, target: string): string {
-  const m = /^(sha256|sha512):([a-f0-9]{64}|[a-f0-9]{128})$/.exec(String(d.digest));
-  if (!m) throw new FlightDeckError('DIGEST_INVALID', `${target}: descriptor digest ${JSON.stringify(d.digest)} is not a valid digest.`, { details: { target } });
-  return path.join(dir, 'blobs', m[1]!, m[2]!);
-}
-
-/** A blob's bytes, hashed while they stream; a digest or size mismatch fails at the end. */
-async function* verifiedBlob(dir: string, d: Descriptor, target: string): AsyncGenerator<Uint8Array> {
-  const file = blobPath(dir, d, target);
-  const [alg, hex] = d.digest.split(':') as [string, string];
-  const hash = createHash(alg);
+/** A layer's bytes, hashed while they stream; a missing blob, a digest or size mismatch fails. */
+async function* verifiedBlob(layout: OciLayout, d: Descriptor, target: string): AsyncGenerator<Uint8Array> {
+  const file = layout.blobPath(d.digest);
+  const { algorithm, hex } = parseDigest(d.digest);
+  const hash = createHash(algorithm);
   let size = 0;
-  for await (const chunk of fileChunks(file)) {
-    hash.update(chunk);
-    size += chunk.length;
-    yield chunk;
-  }
-  if (size !== d.size) {
-    throw new FlightDeckError('BLOB_SIZE_MISMATCH', `${target}: blob ${d.digest} has ${size} bytes, the descriptor says ${d.size}.`, { details: { target, digest: d.digest } });
-  }
-  if (hash.digest('hex') !== hex) {
-    throw new FlightDeckError('BLOB_DIGEST_MISMATCH', `${target}: blob ${d.digest} does not match its digest.`, { details: { target, digest: d.digest } });
-  }
-}
-
-async function readBlob(dir: string, d: Descriptor, target: string): Promise<Uint8Array> {
-  if (!(d.size >= 0 && d.size <= 4 * 1024 * 1024)) {
-    throw new FlightDeckError('MANIFEST_INVALID', `${target}: manifest ${d.digest} size ${d.size} is out of range.`, { details: { target } });
-  }
-  const parts: Uint8Array[] = [];
   try {
-    for await (const chunk of verifiedBlob(dir, d, target)) parts.push(chunk);
+    for await (const chunk of fileChunks(file)) {
+      hash.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new FlightDeckError('LAYOUT_INVALID', `${target}: blob ${d.digest} is missing from the layout.`, { cause: err, details: { target } });
     }
     throw err;
   }
-  return Buffer.concat(parts);
-}
-
-async function readJsonBlobFile(file: string, target: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new FlightDeckError('LAYOUT_INVALID', `${target}: cannot read ${file}: ${(err as Error).message}`, { cause: err, details: { target } });
+  if (size !== d.size) {
+    throw new FlightDeckError('BLOB_SIZE_MISMATCH', `${target}: blob ${d.digest} has ${size} bytes, the descriptor says ${d.size}.`, { details: { target, digest: d.digest } });
   }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (err) {
-    throw new FlightDeckError('LAYOUT_INVALID', `${target}: ${file} is not valid JSON.`, { cause: err, details: { target } });
+  if (hash.digest('hex') !== hex) {
+    throw new FlightDeckError('BLOB_DIGEST_MISMATCH', `${target}: blob ${d.digest} does not match its digest.`, { details: { target, digest: d.digest } });
   }
 }

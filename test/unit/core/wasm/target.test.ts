@@ -134,6 +134,43 @@ describe('inspectTarget', () => {
     expect((await failure(inspectTarget(`oci:${dir}:v1`))).code).toBe('BLOB_DIGEST_MISMATCH');
   });
 
+  it('an OCI layout that is broken fails with the code naming what is wrong', async () => {
+    const layer = { mediaType: 'application/vnd.wasm.content.layer.v1+wasm', bytes: fixtureBytes('simd'), title: 'simd.wasm' };
+    const blobOf = (dir: string) => path.join(dir, 'blobs/sha256', sha(fixtureBytes('simd')));
+    // No oci-layout file: not a layout.
+    const noMarker = tmp();
+    ociLayout(noMarker, 'v1', [layer], {});
+    const { rmSync, truncateSync } = await import('node:fs');
+    rmSync(path.join(noMarker, 'oci-layout'));
+    const e1 = await failure(inspectTarget(`oci:${noMarker}:v1`));
+    expect(e1.code).toBe('LAYOUT_INVALID');
+    expect(e1.message).toContain(noMarker);
+    // A layer blob missing from blobs/.
+    const missing = tmp();
+    ociLayout(missing, 'v1', [layer], {});
+    rmSync(blobOf(missing));
+    const e2 = await failure(inspectTarget(`oci:${missing}:v1`));
+    expect(e2.code).toBe('LAYOUT_INVALID');
+    expect(e2.message).toContain(`sha256:${sha(fixtureBytes('simd'))} is missing`);
+    // A layer blob cut short: the size check names the descriptor's size.
+    const short = tmp();
+    ociLayout(short, 'v1', [layer], {});
+    truncateSync(blobOf(short), 10);
+    const e3 = await failure(inspectTarget(`oci:${short}:v1`));
+    expect(e3.code).toBe('BLOB_SIZE_MISMATCH');
+    expect(e3.message).toContain(`has 10 bytes, the descriptor says ${fixtureBytes('simd').length}`);
+    // Several manifests and no tag: which one is meant is ambiguous.
+    const two = tmp();
+    ociLayout(two, 'v1', [layer], {});
+    const index = JSON.parse((await import('node:fs')).readFileSync(path.join(two, 'index.json'), 'utf8')) as { manifests: Array<{ annotations: Record<string, string> }> };
+    index.manifests.push({ ...index.manifests[0]!, annotations: { 'org.opencontainers.image.ref.name': 'v2' } });
+    write(two, 'index.json', JSON.stringify(index));
+    const e4 = await failure(inspectTarget(`oci:${two}`));
+    expect(e4.code).toBe('NOT_FOUND');
+    expect(e4.hint).toMatch(/several manifests/);
+    expect((await inspectTarget(`oci:${two}:v2`)).modules).toHaveLength(1);
+  });
+
   it('hands registry references to a resolver (the registry client plugs in there) and walks its layout', async () => {
     const dir = tmp();
     ociLayout(dir, 'v1', [{ mediaType: 'application/vnd.wasm.content.layer.v1+wasm', bytes: fixtureBytes('simd'), title: 'simd.wasm' }], { 'flight.target-platform': 'vita' });
