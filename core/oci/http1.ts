@@ -334,6 +334,8 @@ class ResponseParser {
   private received = 0;
   private declared: number | undefined;
   private keepAlive = true;
+  /** The sink refused a slice during the current feed(): pause the socket after it. */
+  private paused = false;
 
   constructor(private readonly host: string) {}
 
@@ -353,7 +355,7 @@ class ResponseParser {
   /** Consume `chunk`; returns false when the consumer asked to pause. */
   feed(chunk: Buffer, owned: boolean, sink: ParserSink): boolean {
     let off = 0;
-    let more = true;
+    this.paused = false;
     while (off < chunk.length) {
       switch (this.phase) {
         case 'head': {
@@ -362,7 +364,7 @@ class ResponseParser {
           const end = this.head.indexOf('\r\n\r\n', Math.max(0, before - 3));
           if (end < 0) {
             if (this.head.length > MAX_HEAD) throw this.bad('headers over 64 KiB');
-            return more;
+            return !this.paused;
           }
           off += end + 4 - before;
           const text = this.head.slice(0, end);
@@ -371,22 +373,18 @@ class ResponseParser {
           break;
         }
         case 'length': {
-          const take = Math.min(this.left, chunk.length - off);
-          more = sink.body(chunk.subarray(off, off + take), owned) && more;
-          off += take;
-          this.left -= take;
-          this.received += take;
+          off += this.deliver(chunk, off, owned, sink);
           if (this.left === 0) {
             // Bytes after a complete body: the server sent more than it declared; do not reuse.
             this.finish(sink, off === chunk.length);
-            return more;
+            return !this.paused;
           }
           break;
         }
         case 'close': {
-          more = sink.body(off === 0 ? chunk : chunk.subarray(off), owned) && more;
+          if (!sink.body(off === 0 ? chunk : chunk.subarray(off), owned)) this.paused = true;
           this.received += chunk.length - off;
-          return more;
+          return !this.paused;
         }
         case 'chunk-size':
         case 'trailer': {
@@ -401,7 +399,7 @@ class ResponseParser {
           if (this.phase === 'trailer') {
             if (line === '') {
               this.finish(sink, off === chunk.length);
-              return more;
+              return !this.paused;
             }
             break;
           }
@@ -412,11 +410,7 @@ class ResponseParser {
           break;
         }
         case 'chunk-data': {
-          const take = Math.min(this.left, chunk.length - off);
-          more = sink.body(chunk.subarray(off, off + take), owned) && more;
-          off += take;
-          this.left -= take;
-          this.received += take;
+          off += this.deliver(chunk, off, owned, sink);
           if (this.left === 0) {
             this.phase = 'chunk-end';
             this.line = '';
@@ -442,7 +436,16 @@ class ResponseParser {
           return false;
       }
     }
-    return more;
+    return !this.paused;
+  }
+
+  /** Hand up to `left` body bytes from `off` to the sink; returns how many. A refusal pauses reading. */
+  private deliver(chunk: Buffer, off: number, owned: boolean, sink: ParserSink): number {
+    const take = Math.min(this.left, chunk.length - off);
+    if (!sink.body(chunk.subarray(off, off + take), owned)) this.paused = true;
+    this.left -= take;
+    this.received += take;
+    return take;
   }
 
   private finish(sink: ParserSink, clean: boolean): void {
