@@ -31,16 +31,23 @@ const PATTERNS: Array<[RegExp, string]> = [
   ],
 ];
 
+/** Every PATTERNS match contains one of these words; a string without any skips the patterns. */
+const MAYBE_SECRET = /bearer|basic|token|auth|password|passwd|secret|:\/\//i;
+
 export function redact(text: string): string {
   let out = text;
   for (const secret of known) {
     if (out.includes(secret)) out = out.split(secret).join(MASK);
   }
+  if (!MAYBE_SECRET.test(out)) return out;
   for (const [re, replacement] of PATTERNS) out = out.replace(re, replacement);
   return out;
 }
 
-/** Deep-redact a JSON-like value (strings anywhere, and values under secret-looking keys). */
+/**
+ * Deep-redact a JSON-like value (strings anywhere, and values under secret-looking keys). Parts with
+ * nothing to scrub are returned as they are (a large report is not copied to be found clean).
+ */
 export function redactValue<T>(value: T): T {
   return walk(value, 0) as T;
 }
@@ -50,13 +57,22 @@ const SECRET_KEY = /^(password|passwd|secret|token|access_token|refresh_token|id
 function walk(value: unknown, depth: number): unknown {
   if (depth > 32) return value;
   if (typeof value === 'string') return redact(value);
-  if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_KEY.test(k) && typeof v === 'string' && v.length > 0 ? MASK : walk(v, depth + 1);
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const w = walk(v, depth + 1);
+      if (w !== v) (out ??= value.slice())[i] = w;
     }
-    return out;
+    return out ?? value;
+  }
+  if (value && typeof value === 'object') {
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const w = SECRET_KEY.test(k) && typeof v === 'string' && v.length > 0 ? MASK : walk(v, depth + 1);
+      if (w !== v) (out ??= { ...value })[k] = w;
+    }
+    return out ?? value;
   }
   return value;
 }

@@ -166,26 +166,33 @@ void SLOW;
  * closes a block), a one-byte u32/s32/s64 immediate (2), a one-byte block type (2, opens a block),
  * f32.const (5) and f64.const (9). With STEP3 for the third byte, 97 % of the instructions of sql.js's
  * build are decided here.
+ *
+ * A STEP entry of THIRD: the length depends on the third byte, looked up in STEP3 (opcode | third byte << 8).
  */
-const STEP = new Uint8Array(65536);
-/** STEP entry: the length depends on the third byte, looked up in STEP3 (opcode | third byte << 8). */
 const THIRD = 0x80;
-const STEP3 = new Uint8Array(65536);
-for (let op = 0; op < 256; op++) {
-  const kind = KIND[op]!;
-  for (let next = 0; next < 256; next++) {
-    let length = 0;
-    if (kind === NONE || kind === END) length = 1;
-    else if ((kind === U32 || kind === I64) && next < 0x80) length = 2;
-    else if (kind === BLOCK && (next === 0x40 || (next >= 0x7c && next <= 0x7f))) length = 2;
-    else if (kind === F32) length = 5;
-    else if (kind === F64) length = 9;
-    const delta = kind === END ? -1 : kind === BLOCK ? 1 : 0;
-    if (length) STEP[op | (next << 8)] = length | ((delta + 1) << 4);
-    else if ((kind === U32 && next >= 0x80) || (kind === MEMARG && next < 0x40)) STEP[op | (next << 8)] = THIRD;
-    // third byte: the end of a two-byte u32, or of a one-byte memarg offset
-    if ((kind === U32 || kind === MEMARG) && next < 0x80) STEP3[op | (next << 8)] = 3 | (1 << 4);
+/** STEP and STEP3, built on the first decode (128 KiB and ~65k iterations: kept off every CLI start-up). */
+let tables: { STEP: Uint8Array; STEP3: Uint8Array } | undefined;
+
+function buildTables(): { STEP: Uint8Array; STEP3: Uint8Array } {
+  const STEP = new Uint8Array(65536);
+  const STEP3 = new Uint8Array(65536);
+  for (let op = 0; op < 256; op++) {
+    const kind = KIND[op]!;
+    for (let next = 0; next < 256; next++) {
+      let length = 0;
+      if (kind === NONE || kind === END) length = 1;
+      else if ((kind === U32 || kind === I64) && next < 0x80) length = 2;
+      else if (kind === BLOCK && (next === 0x40 || (next >= 0x7c && next <= 0x7f))) length = 2;
+      else if (kind === F32) length = 5;
+      else if (kind === F64) length = 9;
+      const delta = kind === END ? -1 : kind === BLOCK ? 1 : 0;
+      if (length) STEP[op | (next << 8)] = length | ((delta + 1) << 4);
+      else if ((kind === U32 && next >= 0x80) || (kind === MEMARG && next < 0x40)) STEP[op | (next << 8)] = THIRD;
+      // third byte: the end of a two-byte u32, or of a one-byte memarg offset
+      if ((kind === U32 || kind === MEMARG) && next < 0x80) STEP3[op | (next << 8)] = 3 | (1 << 4);
+    }
   }
+  return { STEP, STEP3 };
 }
 
 /**
@@ -209,6 +216,7 @@ function shortLeb(b: Uint8Array, p: number, end: number, max: number): number {
  * the buffer through the careful loop.
  */
 export function decodeBody(c: Cursor, view: DataView, st: DecodeState): number {
+  const { STEP, STEP3 } = (tables ??= buildTables());
   const end = c.end;
   const limit = Math.min(end, c.bytes.length - 3);
   let pos = c.pos;

@@ -27,4 +27,15 @@ describe('redact', () => {
     const out = redactValue({ a: ['x hunter2hunter2 y'], nested: { token: 'zzz', Authorization: 'Bearer q' }, n: 1 });
     expect(out).toEqual({ a: ['x *** y'], nested: { token: '***', Authorization: '***' }, n: 1 });
   });
+
+  it('returns clean parts as they are and copies only what it changes, never mutating its input', () => {
+    registerSecret('hunter2hunter2');
+    const clean = { modules: [{ name: 'a.wasm', sections: [{ id: 1, size: 10 }] }], note: 'basic components only' };
+    expect(redactValue(clean)).toBe(clean);
+    const input = { clean, dirty: { list: ['ok', 'x hunter2hunter2'], password: 'p' } };
+    const out = redactValue(input);
+    expect(out).toEqual({ clean, dirty: { list: ['ok', 'x ***'], password: '***' } });
+    expect(out.clean).toBe(clean);
+    expect(input.dirty).toEqual({ list: ['ok', 'x hunter2hunter2'], password: 'p' });
+  });
 });
