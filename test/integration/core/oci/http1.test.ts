@@ -267,6 +267,24 @@ describe('BulkHttp', () => {
     expect((err as NetworkError).code).toBe('ECONNREFUSED');
   });
 
+  it('an IPv6 literal host: connects to the address and sends the bracketed Host header', async () => {
+    const server = net.createServer((s) =>
+      s.on('data', (d) => {
+        if (d.includes('\r\n\r\n')) s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${d.length}\r\n\r\n${d.toString('latin1')}`);
+      }),
+    );
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(0, '::1', () => resolve(true));
+    });
+    if (!listening) return; // no IPv6 loopback on this machine
+    servers.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
+    const port = (server.address() as AddressInfo).port;
+    const res = await client().get(new URL(`http://[::1]:${port}/v2/`), {});
+    const echoed = (await readAll(res.body)).toString('latin1');
+    expect(echoed).toContain(`host: [::1]:${port}\r\n`);
+  });
+
   it('TLS: a trusted self-signed server streams the body; an untrusted one fails with the certificate error', async () => {
     const pair = makeCert(tempDir(), 'bulk');
     const { readFileSync } = await import('node:fs');
