@@ -1,4 +1,15 @@
+import { ERROR_TABLE } from '../core/errors.js';
 import { run } from './main.js';
+
+// A reader that stops early (`flightdeck --help | head -1`) closes our stdout: stop quietly, as other
+// command-line tools do, instead of dying on an unhandled EPIPE. Any other output failure (a redirect to
+// a full disk) is reported on stderr with the IO_ERROR exit code.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  process.stderr.write(`error[IO_ERROR]: Cannot write the output: ${err.message}\n`);
+  process.exit(ERROR_TABLE.IO_ERROR.exit);
+});
+process.stderr.on('error', () => process.exit(process.exitCode ?? 0));
 
 const code = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
 process.exitCode = code;

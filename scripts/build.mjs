@@ -35,7 +35,7 @@ step('esbuild (cli bundle)', bin('esbuild'), [
   '--outfile=dist/cli/flightdeck.mjs',
   '--log-level=warning',
   ...['serialport', '@serialport/*', 'usb', 'keytar', '@napi-rs/keyring', 'electron'].map((p) => `--external:${p}`),
-  `--alias:node:process=${path.join(root, 'scripts/shims/node-process.mjs')}`,
+  `--alias:node:process=${path.join(root, 'scripts/shims/node-process.cjs')}`,
   // Bundled CommonJS dependencies call require(); give the module one.
   "--banner:js=import { createRequire as __flightdeckRequire } from 'node:module'; const require = __flightdeckRequire(import.meta.url);",
 ]);

@@ -1,7 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli, tempHome } from '../../support/cli.js';
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, existsSync } from 'node:fs';
+import { BIN, ROOT, runCli, tempHome } from '../../support/cli.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { freePort } from '../../support/ports.js';
 import { ERROR_TABLE } from '../../../core/errors.js';
@@ -13,6 +15,32 @@ describe('flightdeck CLI frame', () => {
     const r = await runCli(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('a reader that closes stdout early (`| head -1`) ends the CLI quietly with exit 0, no EPIPE trace', async () => {
+    const child = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Hang up before the CLI writes, as `head -1` does when it has its line.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|at /);
+  });
+
+  it('output that cannot be written (stdout on a full disk) is error[IO_ERROR] with its exit code', async () => {
+    if (!existsSync('/dev/full')) return;
+    const full = openSync('/dev/full', 'w');
+    try {
+      const child = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', full, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).toBe(ERROR_TABLE.IO_ERROR.exit);
+      expect(stderr).toMatch(/^error\[IO_ERROR\]: Cannot write the output: ENOSPC/m);
+    } finally {
+      closeSync(full);
+    }
   });
 
   it('--help lists the commands, the global options and examples', async () => {
