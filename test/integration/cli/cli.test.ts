@@ -34,7 +34,7 @@ describe('flightdeck CLI frame', () => {
     try {
       const child = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', full, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
       let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(code).toBe(ERROR_TABLE.IO_ERROR.exit);
       expect(stderr).toMatch(/^error\[IO_ERROR\]: Cannot write the output: ENOSPC/m);
