@@ -82,6 +82,7 @@ class BodyStream extends Readable {
   complete = false;
   constructor(
     private readonly wake: () => void,
+    private readonly abandoned: () => void,
     private readonly buffers: ReadBuffers,
   ) {
     // Object mode: read() hands out each slice as it came (byte mode would concatenate buffered slices).
@@ -92,6 +93,11 @@ class BodyStream extends Readable {
   }
   override _read(): void {
     this.wake();
+  }
+  /** A reader that stops early (an error, a size check) destroys the body: close its connection now. */
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.complete) this.abandoned();
+    callback(err);
   }
   /** Give back slices this body handed out, once the consumer no longer needs their bytes. */
   recycle(slices: readonly Buffer[]): void {
@@ -274,9 +280,18 @@ export class BulkHttp {
           try {
             more = parser.feed(chunk, owned, {
               head: (status, headers) => {
-                body = new BodyStream(() => {
-                  if (!conn.closed) conn.socket.resume();
-                }, conn.buffers);
+                body = new BodyStream(
+                  () => {
+                    if (!conn.closed) conn.socket.resume();
+                  },
+                  () => {
+                    if (finished) return;
+                    finished = true;
+                    cleanup();
+                    conn.destroy();
+                  },
+                  conn.buffers,
+                );
                 resolve({ status, headers, body, url });
               },
               body: (slice, noCopy) => {

@@ -255,6 +255,25 @@ describe('BulkHttp', () => {
     expect(serverSocket?.closed).toBe(true);
   });
 
+  it('a reader that stops early closes the connection at once (no socket left waiting for the timeout)', async () => {
+    let serverSocket: net.Socket | undefined;
+    const srv = await rawServer((s) => {
+      serverSocket = s;
+      s.write(`${head('200 OK', { 'content-length': 10_000_000 })}${'x'.repeat(300_000)}`);
+    });
+    const c = client(60_000);
+    const res = await c.get(srv.url, {});
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      expect(chunk.length).toBeGreaterThan(0);
+      break; // destroys the body
+    }
+    await new Promise<void>((r) => (serverSocket?.closed ? r() : serverSocket?.once('close', () => r())));
+    expect(serverSocket?.closed).toBe(true);
+    // The next request opens a fresh connection and works.
+    expect((await c.get(srv.url, {})).status).toBe(200);
+    expect(srv.connections).toBe(2);
+  });
+
   it('connection refused → NetworkError ECONNREFUSED', async () => {
     const srv = await rawServer(() => {});
     const url = srv.url;
