@@ -277,10 +277,19 @@ export class BlobWriter {
     const flush = async () => {
       if (pendingBytes === 0) return;
       const bufs = pending;
+      const total = pendingBytes;
       pending = [];
       pendingBytes = 0;
       try {
-        await fh.writev(bufs);
+        // writev may write less than asked (a signal, a nearly full disk): write the rest until done.
+        let written = (await fh.writev(bufs)).bytesWritten;
+        if (written < total) {
+          const rest = Buffer.concat(bufs).subarray(written);
+          for (let off = 0; off < rest.length; off += written) {
+            written = (await fh.write(rest, off)).bytesWritten;
+            if (written === 0) throw Object.assign(new Error('the file system accepted no more bytes'), { code: 'ENOSPC' });
+          }
+        }
       } catch (err) {
         throw fsError(err, this.partial);
       }
