@@ -84,6 +84,11 @@ export class Output {
     this.s[stream].write(redact(text));
   }
 
+  /** Clear a live progress line on a terminal, so the next message starts on a line of its own. */
+  clearLine(): void {
+    if (!this.opts.json && this.s.stderr.isTTY) this.s.stderr.write(`\r${ESC}2K`);
+  }
+
   /** A message for people (stderr). Hidden by --quiet and --json. */
   info(message: string): void {
     if (!this.opts.quiet && !this.opts.json) this.s.stderr.write(redact(message) + '\n');

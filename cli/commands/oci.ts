@@ -65,6 +65,15 @@ export function blobProgress(o: Output, task: string) {
     return secs > 0 ? (done - from) / secs : 0;
   };
   const emit = (e: { type: string; [k: string]: unknown }) => {
+    if (e.type === 'retry') {
+      const { type: _type, ...notice } = e;
+      if (o.opts.json) o.event({ event: 'retry', task, ...notice });
+      else {
+        if (bar) o.clearLine();
+        o.warn(`${String(notice.reason)} on ${String(notice.request)}: retry ${String(notice.attempt)} of ${String(notice.of)} in ${(Number(notice.waitMs) / 1000).toFixed(1)} s`);
+      }
+      return;
+    }
     const digest = String(e.digest ?? '');
     if (!digest) return;
     const done = Number(e.done ?? 0);

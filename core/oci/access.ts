@@ -7,7 +7,7 @@ import { loadConfig } from '../config/config.js';
 import type { FlightDeckPaths } from '../config/paths.js';
 import type { CredentialProvider } from '../credentials/types.js';
 import { openStore } from './cache.js';
-import { RegistryClient, type ClientOptions } from './client.js';
+import { RegistryClient, type ClientOptions, type RetryNotice } from './client.js';
 import { OciLayout } from './layout.js';
 import { layoutSource, pull, registrySource, type ContentSource, type PullOptions, type PullResult } from './pull.js';
 import { formatReference, parseReference, type Reference, type RegistryReference } from './reference.js';
@@ -19,6 +19,8 @@ export interface Connection {
   insecure?: boolean | undefined;
   /** Use only the content store: no network call at all (OFFLINE_MISS when it lacks the content). */
   offline?: boolean | undefined;
+  /** Told before a request to the registry is retried (see RegistryClient). */
+  onRetry?: ((notice: RetryNotice) => void) | undefined;
 }
 
 /** Kit imports name each ref `<registry>/<repo>:<tag>` and record `<repo>:<tag>` here (core/kits/import.ts). */
@@ -54,7 +56,13 @@ async function offlineSource(store: OciLayout, ref: RegistryReference): Promise<
 export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => CredentialProvider) {
   async function client(registry: string, conn: Connection): Promise<RegistryClient> {
     const config = await loadConfig(paths);
-    const opts: ClientOptions = { plainHttp: conn.plainHttp, plainHttpHosts: config.plainHttp, insecure: conn.insecure, credentials: credentials() };
+    const opts: ClientOptions = {
+      plainHttp: conn.plainHttp,
+      plainHttpHosts: config.plainHttp,
+      insecure: conn.insecure,
+      credentials: credentials(),
+      onRetry: conn.onRetry,
+    };
     return new RegistryClient(registry, opts);
   }
 

@@ -24,6 +24,19 @@ export interface ClientOptions extends TransportOptions {
   retryBaseMs?: number | undefined;
   /** Longest Retry-After honoured; a longer one fails with RATE_LIMITED. Default 30 s. */
   maxRetryAfterMs?: number | undefined;
+  /** Told before each retry of a request, so a long wait on a failing registry is never silent. */
+  onRetry?: ((notice: RetryNotice) => void) | undefined;
+}
+
+/** A request about to be retried: which one, why, the attempt coming and the wait before it. */
+export interface RetryNotice {
+  registry: string;
+  request: string;
+  reason: string;
+  /** 1-based number of the retry about to be made, out of `of`. */
+  attempt: number;
+  of: number;
+  waitMs: number;
 }
 
 export interface RequestSpec {
@@ -212,12 +225,12 @@ export class RegistryClient {
           });
         }
         if (!canRetry) throw unreachable(this.registry, err, attempt + 1);
-        await this.wait(attempt, undefined, spec.signal);
+        await this.wait(attempt, undefined, spec.signal, { spec, retries, reason: err.message });
         continue;
       }
       if (RETRY_STATUS.has(res.status) && canRetry) {
         await discard(res);
-        await this.wait(attempt, undefined, spec.signal);
+        await this.wait(attempt, undefined, spec.signal, { spec, retries, reason: `HTTP ${res.status}` });
         continue;
       }
       if (res.status === 429) {
@@ -229,7 +242,7 @@ export class RegistryClient {
             details: { registry: this.registry, ...(wait !== undefined ? { retryAfterMs: wait } : {}) },
           });
         }
-        await this.wait(attempt, wait, spec.signal);
+        await this.wait(attempt, wait, spec.signal, { spec, retries, reason: 'HTTP 429 (rate limited)' });
         continue;
       }
       return res;
@@ -241,11 +254,26 @@ export class RegistryClient {
     return this.wait(attempt, retryAfter, signal);
   }
 
-  private async wait(attempt: number, retryAfter: number | undefined, signal?: AbortSignal): Promise<void> {
+  private async wait(
+    attempt: number,
+    retryAfter: number | undefined,
+    signal?: AbortSignal,
+    notice?: { spec: RequestSpec; retries: number; reason: string },
+  ): Promise<void> {
     this.retriesDone++;
     const base = this.opts.retryBaseMs ?? 250;
     const step = Math.min(base * 2 ** attempt, 5000);
     const ms = retryAfter ?? Math.round(step / 2 + Math.random() * (step / 2));
+    if (notice) {
+      this.opts.onRetry?.({
+        registry: this.registry,
+        request: `${notice.spec.method} ${pathOnly(notice.spec.path)}`,
+        reason: notice.reason,
+        attempt: attempt + 1,
+        of: notice.retries,
+        waitMs: ms,
+      });
+    }
     await sleep(ms, signal);
   }
 

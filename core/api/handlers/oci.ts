@@ -4,6 +4,7 @@ import { FlightDeckError } from '../../errors.js';
 import { listCache, openStore, pruneCache, verifyCache } from '../../oci/cache.js';
 import { writeOutputs } from '../../oci/extract.js';
 import type { BlobEvent } from '../../oci/pull.js';
+import type { RetryNotice } from '../../oci/client.js';
 import { pushFiles } from '../../oci/push.js';
 import { MASTER_REFERENCE, readMaster } from '../../oci/master.js';
 import { formatReference, parseReference, parseRegistryReference, parseRegistryTarget } from '../../oci/reference.js';
@@ -21,6 +22,11 @@ function blobEmitter(ctx: CallContext): (e: BlobEvent) => void {
     }
     ctx.emit({ type: 'progress', task: 'blob', ...e });
   };
+}
+
+/** Retries of registry requests as `retry` events, so a slow or failing registry is never silent. */
+export function retryEmitter(ctx: CallContext): (notice: RetryNotice) => void {
+  return (notice) => ctx.emit({ type: 'retry', ...notice });
 }
 
 /** Handlers of the registry client and content store (contracts/oci.ts). */
@@ -52,7 +58,7 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
     },
 
     async 'registry.pull'(input, call) {
-      const { store, ...result } = await ctx.registry.pullToStore(input.reference, input, {
+      const { store, ...result } = await ctx.registry.pullToStore(input.reference, { ...input, onRetry: retryEmitter(call) }, {
         concurrency: input.concurrency,
         platform: input.platform,
         signal: call.signal,
@@ -67,7 +73,7 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
       if (ref.digest) {
         throw new FlightDeckError('REFERENCE_INVALID', `Push to ${input.reference}: name a tag, not a digest (the digest comes from the content).`);
       }
-      const c = await client(ref.registry, input);
+      const c = await client(ref.registry, { ...input, onRetry: retryEmitter(call) });
       try {
         const result = await pushFiles(c, ref.repository, ref.tag ?? 'latest', input.files, {
           artifactType: input.artifactType,

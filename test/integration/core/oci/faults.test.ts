@@ -1,7 +1,7 @@
 import { symlinkSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RegistryClient } from '../../../../core/oci/client.js';
+import { RegistryClient, type RetryNotice } from '../../../../core/oci/client.js';
 import { FlightDeckError, type ErrorCode } from '../../../../core/errors.js';
 import { MEDIA } from '../../../../core/oci/manifest.js';
 import { pull, registrySource, type PullResult } from '../../../../core/oci/pull.js';
@@ -32,14 +32,18 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   proxy.rules.length = 0;
+  retryNotices = [];
   store = await newStore();
 });
 
 const BLOB = new RegExp(`/blobs/${blob.digest}`);
 const MANIFEST = /\/manifests\//;
 
+let retryNotices: RetryNotice[] = [];
+
 function run(opts: { token?: string; timeoutMs?: number; reference?: string } = {}): Promise<PullResult> {
   const c = new RegistryClient(proxy.host, {
+    onRetry: (n) => retryNotices.push(n),
     retryBaseMs: 5,
     timeoutMs: opts.timeoutMs ?? 5000,
     maxRetryAfterMs: 2000,
@@ -172,10 +176,18 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
     expectCleanStore();
   });
 
-  it('500 then success → retried', async () => {
+  it('500 then success → retried, each retry announced with its reason, number and wait', async () => {
     proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'status', status: 500 }, times: 2 });
     await run();
     expectStored();
+    expect(retryNotices).toEqual([1, 2].map((attempt) => ({
+      registry: proxy.host,
+      request: `GET /v2/${REPO}/blobs/${blob.digest}`,
+      reason: 'HTTP 500',
+      attempt,
+      of: 4,
+      waitMs: expect.any(Number),
+    })));
   });
 
   it('a slow server within the timeout → succeeds', async () => {
