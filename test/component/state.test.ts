@@ -45,6 +45,15 @@ describe('Task', () => {
     ]);
     expect(p).toEqual({ done: 100, total: 150, detail: '2 blobs' });
   });
+
+  it('shows a registry retry until bytes flow again', () => {
+    const events = [
+      { type: 'progress', task: 'blob', digest: 'a', done: 10, total: 100 },
+      { type: 'retry', request: 'GET /v2/x/blobs/a', reason: 'HTTP 503', attempt: 1, of: 4, waitMs: 250 },
+    ];
+    expect(blobProgress(events)).toEqual({ done: 10, total: 100, detail: '1 blob · HTTP 503, retry 1 of 4' });
+    expect(blobProgress([...events, { type: 'progress', task: 'blob', digest: 'a', done: 20, total: 100 }]).detail).toBe('1 blob');
+  });
 });
 
 describe('Theme and Nav', () => {

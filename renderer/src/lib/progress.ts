@@ -24,5 +24,11 @@ export function blobProgress(events: ApiEvent[]): Progress {
     done += v.done;
     total += v.total;
   }
-  return { done, total, detail: `${last.size} blob${last.size === 1 ? '' : 's'}` };
+  const blobs = `${last.size} blob${last.size === 1 ? '' : 's'}`;
+  // The registry failed and the request will be tried again: say so until bytes flow again.
+  const latest = events.at(-1);
+  if (latest?.type === 'retry') {
+    return { done, total, detail: `${blobs} · ${String(latest.reason)}, retry ${String(latest.attempt)} of ${String(latest.of)}` };
+  }
+  return { done, total, detail: blobs };
 }
