@@ -24,7 +24,7 @@ function step(label, cmd, args) {
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 step('tsc (core, cli, native-bridge, emulator, electron main)', bin('tsc'), ['-p', 'tsconfig.json']);
 // The CLI as one ES module (dist/cli/flightdeck.mjs, what bin/flightdeck.js runs): Node resolves, reads and
-// compiles one file instead of a few hundred, which takes ~80 ms off every command's start-up
+// compiles one file instead of a few hundred, which takes ~70 ms off every command's start-up
 // (`npm run bench -- cli-startup`). Native and optional packages stay external and load from node_modules.
 step('esbuild (cli bundle)', bin('esbuild'), [
   'dist/cli/bin.js',

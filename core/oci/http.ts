@@ -67,16 +67,16 @@ export class Transport {
 
   request(req: HttpRequest): Promise<HttpResponse> {
     const { url } = req;
+    const headers: Record<string, string> = { 'user-agent': 'flightdeck', ...req.headers };
     if (req.bulk && req.method === 'GET' && req.body === undefined) {
       this.bulkHttp ??= new BulkHttp({ tls: this.trust, timeoutMs: this.timeoutMs });
-      return this.bulkHttp.get(url, { 'user-agent': 'flightdeck', ...req.headers }, req.signal);
+      return this.bulkHttp.get(url, headers, req.signal);
     }
     const lib = url.protocol === 'https:' ? https : http;
     const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
     return new Promise<HttpResponse>((resolve, reject) => {
       if (req.signal?.aborted) return reject(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
-      const headers: Record<string, string | number> = { 'user-agent': 'flightdeck', ...req.headers };
-      if (Buffer.isBuffer(req.body)) headers['content-length'] = req.body.length;
+      if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
       const r = lib.request(url, { method: req.method, headers, agent, timeout: this.timeoutMs });
       const onAbort = () => r.destroy(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
       req.signal?.addEventListener('abort', onAbort, { once: true });

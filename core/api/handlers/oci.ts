@@ -25,7 +25,7 @@ function blobEmitter(ctx: CallContext): (e: BlobEvent) => void {
 }
 
 /** Retries of registry requests as `retry` events, so a slow or failing registry is never silent. */
-export function retryEmitter(ctx: CallContext): (notice: RetryNotice) => void {
+function retryEmitter(ctx: CallContext): (notice: RetryNotice) => void {
   return (notice) => ctx.emit({ type: 'retry', ...notice });
 }
 
