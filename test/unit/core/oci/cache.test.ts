@@ -43,11 +43,11 @@ describe('cache ls / verify / prune', () => {
     const old = await artifact(store, 'old', 5000, 40);
     const mid = await artifact(store, 'mid', 5000, 5);
     const fresh = await artifact(store, 'new', 5000, 1);
-    const byAge = await pruneCache(store, { olderThanMs: 30 * 86_400_000 });
+    const byAge = await pruneCache(store, { olderThanMs: 30 * 86_400_000, graceMs: 0 });
     expect(byAge.untagged).toEqual(['old']);
     expect(await store.has({ digest: old })).toBe(false);
     expect(await store.has({ digest: mid })).toBe(true);
-    const bySize = await pruneCache(store, { maxBytes: 6000 });
+    const bySize = await pruneCache(store, { maxBytes: 6000, graceMs: 0 });
     expect(bySize.untagged).toEqual(['mid']);
     expect(await store.has({ digest: mid })).toBe(false);
     expect(await store.has({ digest: fresh })).toBe(true);
