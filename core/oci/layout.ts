@@ -398,10 +398,11 @@ export class BlobWriter {
     await unlink(this.partial).catch(() => {});
   }
 
-  /** Close, keeping the partial file for a later resume (used on cancel). */
+  /** Close, keeping the partial file for a later resume (cancel, network failure); an empty one goes. */
   async keep(): Promise<void> {
     await this.fh?.sync().catch(() => {});
     await this.fh?.close().catch(() => {});
     this.fh = undefined;
+    if (this.offset === 0) await unlink(this.partial).catch(() => {});
   }
 }

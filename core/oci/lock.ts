@@ -6,6 +6,7 @@
  * Used for one blob's partial download (`ingest/<hex>.lock`) and for index.json read-modify-write.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { FlightDeckError } from '../errors.js';
@@ -28,6 +29,7 @@ export async function tryLock(file: string, lockPath: string): Promise<HeldLock 
   let compromised = false;
   let release: () => Promise<void>;
   try {
+    await mkdir(path.dirname(lockPath), { recursive: true });
     release = await lockfile.lock(file, options(lockPath, () => (compromised = true)));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOCKED') return undefined;

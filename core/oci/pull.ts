@@ -126,6 +126,9 @@ function isRetryable(err: unknown): boolean {
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE' || code === 'ETIMEDOUT' || (err as Error).message === 'aborted';
 }
 
+/** Progress (bytes) that earns a broken download a fresh retry budget. */
+const FRESH_BUDGET_BYTES = 8 * 1024 * 1024;
+
 const inFlight = new Map<string, Promise<'downloaded' | 'skipped'>>();
 
 /**
@@ -238,8 +241,9 @@ async function download(
         const before = offset;
         await writer.sync();
         offset = await writer.prepare({ resume: true });
-        // A retry that brought bytes starts a fresh budget: only a connection that stays broken fails.
-        if (offset > before) attempt = 0;
+        // An attempt that brought a good share of the blob starts a fresh budget: a long download over a
+        // link that breaks now and then completes; one that stays broken (or dribbles bytes) still fails.
+        if (offset - before >= FRESH_BUDGET_BYTES) attempt = 0;
         onEvent({ ...base, phase: 'retry', done: offset });
         await source.pause(attempt, signal);
         continue;

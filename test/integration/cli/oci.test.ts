@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempHome } from '../../support/cli.js';
@@ -88,6 +88,9 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
     const bad = await runCli(['cache', 'verify', '--json'], { env });
     expect(bad.code).toBe(6);
     expect(JSON.parse(bad.stdout)).toMatchObject({ corrupt: [{ digest: wasm.digest, removed: false }] });
+    // No grace period here: the blobs were stored a moment ago and nothing else uses this store.
+    mkdirSync(path.join(home, 'config'), { recursive: true });
+    writeFileSync(path.join(home, 'config', 'config.json'), JSON.stringify({ prune: { graceSeconds: 0 } }));
     const prune = await runCli(['cache', 'prune', '--max-size', '0', '--json'], { env });
     expect(prune.code, prune.stderr).toBe(0);
     expect(JSON.parse(prune.stdout)).toMatchObject({ untagged: [ref()], remainingBytes: 0 });
