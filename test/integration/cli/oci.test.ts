@@ -143,12 +143,12 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
       proxy.rules.push({ method: 'GET', path: /\/manifests\//, fault: { kind: 'status', status: 503 }, times: 1 });
       const text = await runCli(['pull', `${proxy.host}/flight/shared-types/bundles/dreamcast:2025.06.06`], { env: { ...env, FLIGHTDECK_HOME: tempHome() } });
       expect(text.code, text.stderr).toBe(0);
-      expect(text.stderr).toMatch(/warning: HTTP 503 on GET \/v2\/flight\/shared-types\/bundles\/dreamcast\/manifests\/2025\.06\.06: retry 1 of 4 in \d+\.\d s/);
+      expect(text.stderr).toMatch(/warning: HTTP 503 on GET \/v2\/flight\/shared-types\/bundles\/dreamcast\/manifests\/2025\.06\.06: retry 1 of 12 in \d+\.\d s/);
       proxy.rules.push({ method: 'GET', path: /\/manifests\//, fault: { kind: 'status', status: 503 }, times: 1 });
       const json = await runCli(['pull', `${proxy.host}/flight/shared-types/bundles/dreamcast:2025.06.06`, '--json'], { env: { ...env, FLIGHTDECK_HOME: tempHome() } });
       expect(json.code, json.stderr).toBe(0);
       const events = json.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(events).toContainEqual(expect.objectContaining({ event: 'retry', task: 'pull', reason: 'HTTP 503', attempt: 1, of: 4 }));
+      expect(events).toContainEqual(expect.objectContaining({ event: 'retry', task: 'pull', reason: 'HTTP 503', attempt: 1, of: 12 }));
     } finally {
       await proxy.stop();
     }
