@@ -157,6 +157,50 @@ describe('processes sharing one content store', () => {
   }, 60_000);
 });
 
+describe('a pull killed mid-download (SIGKILL: no clean-up at all)', () => {
+  it('leaves a lock that goes stale; the next pull takes it over and resumes the partial with Range', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    proxy.rules.push({ method: 'GET', path: new RegExp(`/blobs/${big.digest}`), fault: { kind: 'stall', after: 3 * 1024 * 1024, until: gate }, times: 1 });
+    const home = tempHome();
+    const child = spawn(process.execPath, [BIN, 'pull', ref(REPOS.a), '--json'], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', FLIGHTDECK_HOME: home },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_code, signal) => r(signal)));
+    try {
+      // 1.5 MiB in, at least 1 MiB (the writer's batch) is on disk.
+      await new Promise<void>((resolve, reject) => {
+        let buffered = '';
+        child.stderr.on('data', (d: Buffer) => {
+          buffered += d.toString();
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) {
+            const e = JSON.parse(line) as { event?: string; digest?: string; done?: number };
+            if (e.event === 'progress' && e.digest === big.digest && (e.done ?? 0) >= 1.5 * 1024 * 1024) resolve();
+          }
+        });
+        void exited.then(() => reject(new Error('the pull exited before it was killed')));
+      });
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+    } finally {
+      open();
+    }
+    const ingest = path.join(storeDir(home), 'ingest');
+    const kept = statSync(path.join(ingest, `${big.digest.slice(7)}.partial`)).size;
+    expect(kept).toBeGreaterThanOrEqual(1024 * 1024);
+    expect(existsSync(path.join(ingest, `${big.digest.slice(7)}.lock`))).toBe(true);
+    proxy.log.length = 0;
+    const again = await runCli(['pull', ref(REPOS.a)], { env: { FLIGHTDECK_HOME: home } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(proxy.log.filter((r) => r.path.endsWith(big.digest)).map((r) => [r.range, r.status])).toEqual([[`bytes=${kept}-`, 206]]);
+    expectVerifiedStore(home);
+  }, 60_000);
+});
+
 describe('registry outages and the retry budget (config.json `retry`)', () => {
   it('with the default budget a pull rides out 5 failed attempts in a row (past the old ~4 s window)', async () => {
     proxy.rules.push({ method: 'GET', path: new RegExp(`/blobs/${small.digest}`), fault: { kind: 'status', status: 503 }, times: 5 });
