@@ -87,7 +87,7 @@ export async function importKit(
           throw fsError(err, store.blobPath(b.digest));
         });
       } else {
-        const w = new BlobWriter(store, { digest: b.digest, size: b.size, mediaType: 'application/octet-stream' });
+        const w = new BlobWriter(store, { digest: b.digest, size: b.size, mediaType: 'application/octet-stream' }, { unique: true });
         await w.prepare({ resume: false });
         try {
           await w.write(createReadStream(b.file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>);

@@ -62,6 +62,8 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
       insecure: conn.insecure,
       credentials: credentials(),
       onRetry: conn.onRetry,
+      retries: config.retry.attempts,
+      retryMaxMs: config.retry.maxDelaySeconds * 1000,
     };
     return new RegistryClient(registry, opts);
   }

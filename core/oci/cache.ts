@@ -3,10 +3,12 @@
  * blob), prune (untag entries older than an age, then oldest first until under a size cap, then delete
  * blobs no tagged manifest reaches).
  */
-import { rm, readdir } from 'node:fs/promises';
+import { lstat, rm, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_PRUNE_GRACE_SECONDS } from '../config/config.js';
 import type { FlightDeckPaths } from '../config/paths.js';
 import { ANNOTATION_PULLED_AT, OciLayout, hashFile, type IndexEntry } from './layout.js';
+import { isLocked } from './lock.js';
 import { ANNOTATION_REF_NAME, parseManifest } from './manifest.js';
 
 export function storeRoot(paths: FlightDeckPaths): string {
@@ -93,7 +95,7 @@ export async function verifyCache(store: OciLayout, opts: { fix?: boolean; signa
     bytes += b.size;
     opts.onProgress?.(++i, blobs.length);
   }
-  const partials = (await readdir(store.ingestDir()).catch(() => [])).length;
+  const partials = (await readdir(store.ingestDir()).catch(() => [])).filter((n) => n.endsWith('.partial')).length;
   return { checked: blobs.length, bytes, corrupt, partials };
 }
 
@@ -106,10 +108,19 @@ export interface PruneResult {
 
 /**
  * Prune: untag entries pulled more than `olderThanMs` ago, then the oldest until the store fits in
- * `maxBytes`, then delete every blob no remaining entry reaches (and stale partial downloads).
+ * `maxBytes`, then delete every blob no remaining entry reaches and old partial downloads.
+ *
+ * Other processes may be pulling into the store meanwhile: they store blobs first and tag the manifest
+ * last, and touch blobs they find already stored. So nothing modified less than `graceMs` ago (default
+ * an hour, config.json `prune.graceSeconds`) is deleted, nor a partial whose lock a live process holds.
  */
-export async function pruneCache(store: OciLayout, opts: { olderThanMs?: number | undefined; maxBytes?: number | undefined; now?: number }): Promise<PruneResult> {
+export async function pruneCache(
+  store: OciLayout,
+  opts: { olderThanMs?: number | undefined; maxBytes?: number | undefined; graceMs?: number | undefined; now?: number },
+): Promise<PruneResult> {
   const now = opts.now ?? Date.now();
+  const graceMs = opts.graceMs ?? DEFAULT_PRUNE_GRACE_SECONDS * 1000;
+  const young = (mtimeMs: number) => now - mtimeMs < graceMs;
   const { manifests } = await store.readIndex();
   const time = (e: IndexEntry) => Date.parse(e.annotations?.[ANNOTATION_PULLED_AT] ?? '') || 0;
   const keep = [...manifests].sort((a, b) => time(b) - time(a)).filter((e) => opts.olderThanMs === undefined || now - time(e) <= opts.olderThanMs);
@@ -127,14 +138,19 @@ export async function pruneCache(store: OciLayout, opts: { olderThanMs?: number 
   if (opts.maxBytes !== undefined) while (keep.length > 0 && total(keep) > opts.maxBytes) keep.pop();
   const kept = new Set(keep);
   const untagged = manifests.filter((e) => !kept.has(e));
-  await store.updateIndex((entries) => entries.filter((e) => !untagged.some((u) => u.digest === e.digest && u.annotations?.[ANNOTATION_REF_NAME] === e.annotations?.[ANNOTATION_REF_NAME])));
+  // Only the entries read above: a pull that re-tagged one meanwhile wrote a new pulled-at, and stays.
+  const same = (a: IndexEntry, b: IndexEntry) =>
+    a.digest === b.digest && a.annotations?.[ANNOTATION_REF_NAME] === b.annotations?.[ANNOTATION_REF_NAME] && a.annotations?.[ANNOTATION_PULLED_AT] === b.annotations?.[ANNOTATION_PULLED_AT];
+  await store.updateIndex((entries) => entries.filter((e) => !untagged.some((u) => same(u, e))));
   const live = new Set<string>();
   for (const e of keep) for (const d of sizes.get(e)?.keys() ?? []) live.add(d);
   let removedBlobs = 0;
   let freedBytes = 0;
   let remainingBytes = 0;
   for (const b of await store.listBlobs()) {
-    if (live.has(b.digest)) {
+    // Stat again just before deleting: a pull may have touched the blob since it was listed.
+    const mtimeMs = (await lstat(b.file).catch(() => undefined))?.mtimeMs ?? b.mtimeMs;
+    if (live.has(b.digest) || young(mtimeMs)) {
       remainingBytes += b.size;
       continue;
     }
@@ -142,6 +158,27 @@ export async function pruneCache(store: OciLayout, opts: { olderThanMs?: number 
     removedBlobs++;
     freedBytes += b.size;
   }
-  await rm(store.ingestDir(), { recursive: true, force: true });
+  await pruneIngest(store, young);
   return { untagged: untagged.map((e) => e.annotations?.[ANNOTATION_REF_NAME] ?? e.digest), removedBlobs, freedBytes, remainingBytes };
+}
+
+/**
+ * Delete old leftovers in ingest/: partial downloads (unless a live process holds their lock), unique
+ * temp partials, kit staging directories and stale locks. Anything young may belong to a running pull.
+ */
+async function pruneIngest(store: OciLayout, young: (mtimeMs: number) => boolean): Promise<void> {
+  const dir = store.ingestDir();
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const file = path.join(dir, name);
+    const st = await lstat(file).catch(() => undefined);
+    if (!st || young(st.mtimeMs)) continue;
+    if (name.endsWith('.partial')) {
+      const hex = name.slice(0, -'.partial'.length);
+      if (await isLocked(file, path.join(dir, `${hex}.lock`))) continue;
+    } else if (name.endsWith('.lock')) {
+      // A lock's holder refreshes its mtime every few seconds: an old one is a dead process's.
+      if (await isLocked(file.slice(0, -'.lock'.length), file)) continue;
+    }
+    await rm(file, { recursive: true, force: true });
+  }
 }

@@ -18,10 +18,12 @@ export interface ClientOptions extends TransportOptions {
   plainHttp?: boolean | undefined;
   plainHttpHosts?: readonly string[] | undefined;
   credentials?: CredentialProvider | undefined;
-  /** Attempts after the first for retryable failures. Default 4. */
+  /** Attempts after the first for retryable failures. Default 4 (config.json `retry.attempts` sets it for users). */
   retries?: number | undefined;
-  /** First backoff step; doubles each attempt, capped at 5 s. Default 250 ms. */
+  /** First backoff step; doubles each attempt up to `retryMaxMs`. Default 250 ms. */
   retryBaseMs?: number | undefined;
+  /** Longest backoff step. Default 5 s (config.json `retry.maxDelaySeconds`). */
+  retryMaxMs?: number | undefined;
   /** Longest Retry-After honoured; a longer one fails with RATE_LIMITED. Default 30 s. */
   maxRetryAfterMs?: number | undefined;
   /** Told before each retry of a request, so a long wait on a failing registry is never silent. */
@@ -88,6 +90,11 @@ export class RegistryClient {
 
   close(): void {
     this.transport.close();
+  }
+
+  /** Retries after the first attempt of a failing request (and of a broken blob download). */
+  get retries(): number {
+    return this.opts.retries ?? 4;
   }
 
   /** How this client has been authenticating so far. */
@@ -207,7 +214,7 @@ export class RegistryClient {
 
   /** One registry request with auth, redirects and bounded retries. */
   async request(spec: RequestSpec): Promise<HttpResponse> {
-    const retries = this.opts.retries ?? 4;
+    const retries = this.retries;
     const replayable = spec.body === undefined || Buffer.isBuffer(spec.body) || typeof spec.body === 'function';
     const retry = spec.retry ?? (replayable && ['GET', 'HEAD', 'PUT'].includes(spec.method));
     for (let attempt = 0; ; attempt++) {
@@ -249,7 +256,7 @@ export class RegistryClient {
     }
   }
 
-  /** Wait before retry `attempt` (0-based): exponential with jitter, capped at 5 s, or Retry-After. */
+  /** Wait before retry `attempt` (0-based): exponential with jitter up to `retryMaxMs`, or Retry-After. */
   async pause(attempt: number, signal?: AbortSignal, retryAfter?: number): Promise<void> {
     return this.wait(attempt, retryAfter, signal);
   }
@@ -261,9 +268,7 @@ export class RegistryClient {
     notice?: { spec: RequestSpec; retries: number; reason: string },
   ): Promise<void> {
     this.retriesDone++;
-    const base = this.opts.retryBaseMs ?? 250;
-    const step = Math.min(base * 2 ** attempt, 5000);
-    const ms = retryAfter ?? Math.round(step / 2 + Math.random() * (step / 2));
+    const ms = retryAfter ?? retryDelayMs(attempt, this.opts, Math.random());
     if (notice) {
       this.opts.onRetry?.({
         registry: this.registry,
@@ -486,6 +491,22 @@ export class RegistryClient {
     await discard(res);
     return firstHeader(res.headers['docker-content-digest']) ?? digestOf(bytes);
   }
+}
+
+/**
+ * The wait before retry `attempt` (0-based): `retryBaseMs` doubled per attempt, capped at `retryMaxMs`,
+ * with jitter `random` in [0, 1) taking it down to half.
+ */
+export function retryDelayMs(attempt: number, opts: Pick<ClientOptions, 'retryBaseMs' | 'retryMaxMs'>, random: number): number {
+  const step = Math.min((opts.retryBaseMs ?? 250) * 2 ** attempt, opts.retryMaxMs ?? 5000);
+  return Math.round(step / 2 + random * (step / 2));
+}
+
+/** How long a registry may stay down before a request gives up: the least total of every retry's wait. */
+export function retryWindowMs(opts: Pick<ClientOptions, 'retries' | 'retryBaseMs' | 'retryMaxMs'>): number {
+  let total = 0;
+  for (let attempt = 0; attempt < (opts.retries ?? 4); attempt++) total += retryDelayMs(attempt, opts, 0);
+  return total;
 }
 
 function withDigest(location: string, digest: string): string {

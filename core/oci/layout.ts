@@ -3,13 +3,20 @@
  * the data dir, and any `oci:<dir>` reference. Blobs enter only through `BlobWriter`, which hashes while
  * writing to `ingest/<hex>.partial`, enforces the declared size, fsyncs and renames into `blobs/`; so a
  * file under `blobs/` has always been verified.
+ *
+ * Several processes may share one layout (CLI, web host, app, a fleet deploy). A resumable partial is
+ * written only by the holder of its lock `ingest/<hex>.lock` (core/oci/lock.ts, taken by pull.ts);
+ * bytes already in memory go through a partial of their own (`ingest/<hex>.<unique>.tmp`); index.json
+ * is read-modified-written under `index.json.lock`. Renaming verified bytes over a blob another process
+ * stored meanwhile is harmless: both are the same verified content.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { withLock } from './lock.js';
 import { parseDigest } from './reference.js';
 import { parseDescriptor, ANNOTATION_REF_NAME, MANIFEST_MAX_BYTES, type Descriptor } from './manifest.js';
 
@@ -114,8 +121,11 @@ export class OciLayout {
     if (actual !== digest) {
       throw new FlightDeckError('BLOB_DIGEST_MISMATCH', `Content for ${digest} hashes to ${actual}; nothing was stored.`, { details: { digest, actual } });
     }
-    if (await this.has({ digest, size: bytes.byteLength })) return;
-    const w = new BlobWriter(this, { digest, size: bytes.byteLength, mediaType: 'application/octet-stream' });
+    if (await this.has({ digest, size: bytes.byteLength })) {
+      await this.touchBlob(digest);
+      return;
+    }
+    const w = new BlobWriter(this, { digest, size: bytes.byteLength, mediaType: 'application/octet-stream' }, { unique: true });
     await w.prepare({ resume: false });
     try {
       await w.write([Buffer.from(bytes)]);
@@ -138,16 +148,21 @@ export class OciLayout {
     return { raw, manifests: list.map((d, i) => parseDescriptor(d, `${file} manifests[${i}]`) as IndexEntry) };
   }
 
-  /** Read-modify-write index.json atomically (temp + fsync + rename), one writer at a time. */
+  /**
+   * Read-modify-write index.json atomically (temp + fsync + rename), one writer at a time: in this
+   * process by a promise chain, across processes by the lock `index.json.lock`.
+   */
   async updateIndex(change: (entries: IndexEntry[]) => IndexEntry[]): Promise<void> {
-    const run = this.indexLock.then(async () => {
-      const { raw, manifests } = await this.readIndex();
-      const next = { ...raw, schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: change(manifests) };
-      const indexFile = path.join(this.root, 'index.json');
-      await writeFileAtomic(indexFile, JSON.stringify(next, null, 2)).catch((err: unknown) => {
-        throw fsError(err, indexFile);
-      });
-    });
+    const indexFile = path.join(this.root, 'index.json');
+    const run = this.indexLock.then(() =>
+      withLock(indexFile, `${indexFile}.lock`, async () => {
+        const { raw, manifests } = await this.readIndex();
+        const next = { ...raw, schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: change(manifests) };
+        await writeFileAtomic(indexFile, JSON.stringify(next, null, 2)).catch((err: unknown) => {
+          throw fsError(err, indexFile);
+        });
+      }),
+    );
     this.indexLock = run.catch(() => {});
     return run;
   }
@@ -210,6 +225,21 @@ export class OciLayout {
   ingestDir(): string {
     return path.join(this.root, 'ingest');
   }
+
+  /** The resumable partial download of a blob, and the lock its writer holds (core/oci/lock.ts). */
+  partialPath(digest: string): { partial: string; lock: string } {
+    const { hex } = parseDigest(digest);
+    return { partial: path.join(this.ingestDir(), `${hex}.partial`), lock: path.join(this.ingestDir(), `${hex}.lock`) };
+  }
+
+  /**
+   * Mark a blob as just used (mtime now), so a concurrent `cache prune` treats it as young: a pull that
+   * finds a blob already stored touches it before tagging the manifest that needs it.
+   */
+  async touchBlob(digest: string): Promise<void> {
+    const now = new Date();
+    await utimes(this.blobPath(digest), now, now).catch(() => {});
+  }
 }
 
 export async function hashFile(file: string, algorithm: string): Promise<string> {
@@ -223,7 +253,9 @@ const FLUSH_BYTES = 1024 * 1024;
 /**
  * Writes one blob: hashes every byte on the way to `ingest/<hex>.partial`, refuses more bytes than
  * declared, and on commit checks size and digest, fsyncs and renames into `blobs/`. A partial file left
- * by an interrupted run is re-hashed and resumed from its end.
+ * by an interrupted run is re-hashed and resumed from its end. The caller holds the partial's lock
+ * (`OciLayout.partialPath`); with `unique` the writer uses a partial no other writer can name instead
+ * (`ingest/<hex>.<pid>-<random>.tmp`, never resumed), for bytes that need no lock.
  */
 export class BlobWriter {
   readonly partial: string;
@@ -236,11 +268,14 @@ export class BlobWriter {
   constructor(
     private readonly layout: OciLayout,
     readonly desc: Descriptor,
+    opts: { unique?: boolean } = {},
   ) {
     const { algorithm, hex } = parseDigest(desc.digest);
     this.algorithm = algorithm;
     this.hash = createHash(algorithm);
-    this.partial = path.join(layout.ingestDir(), `${hex}.partial`);
+    this.partial = opts.unique
+      ? path.join(layout.ingestDir(), `${hex}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`)
+      : layout.partialPath(desc.digest).partial;
   }
 
   /** Open the partial file; with `resume`, keep and re-hash bytes already there. Returns the offset. */
@@ -349,6 +384,9 @@ export class BlobWriter {
       await rename(this.partial, target);
     } catch (err) {
       await this.discard();
+      // Another process stored the same blob meanwhile (and e.g. Windows refuses to replace a file that is
+      // open): its bytes were verified as well, so the blob is stored.
+      if (await this.layout.has(desc)) return;
       throw fsError(err, target);
     }
   }
@@ -360,10 +398,11 @@ export class BlobWriter {
     await unlink(this.partial).catch(() => {});
   }
 
-  /** Close, keeping the partial file for a later resume (used on cancel). */
+  /** Close, keeping the partial file for a later resume (cancel, network failure); an empty one goes. */
   async keep(): Promise<void> {
     await this.fh?.sync().catch(() => {});
     await this.fh?.close().catch(() => {});
     this.fh = undefined;
+    if (this.offset === 0) await unlink(this.partial).catch(() => {});
   }
 }

@@ -8,6 +8,7 @@ import { FlightDeckError, throwIfAborted } from '../errors.js';
 import { firstHeader, type RegistryClient } from './client.js';
 import { discard, NetworkError } from './http.js';
 import { ANNOTATION_PULLED_AT, BlobWriter, type OciLayout } from './layout.js';
+import { lockChanged, tryLock, type HeldLock } from './lock.js';
 import { ANNOTATION_TITLE, parseManifest, digestOf, type Descriptor, type Manifest } from './manifest.js';
 import { formatReference, type Reference } from './reference.js';
 
@@ -33,7 +34,7 @@ export interface ContentSource {
 export function registrySource(client: RegistryClient, repo: string, reference: string): ContentSource {
   return {
     name: `${client.registry}/${repo}`,
-    retries: 4,
+    retries: client.retries,
     resolve: (signal) => client.getManifest(repo, reference, signal),
     async manifest(desc, signal) {
       const got = await client.getManifest(repo, desc.digest, signal);
@@ -103,6 +104,20 @@ export interface BlobEvent {
   total: number;
 }
 
+/**
+ * A failure that says nothing against the bytes received so far (the registry is down, busy or
+ * throttling, the connection broke, the user cancelled): the partial is kept for the next pull to resume.
+ */
+function isTransient(err: unknown): boolean {
+  if (!(err instanceof FlightDeckError)) return isRetryable(err);
+  if (['REGISTRY_UNREACHABLE', 'RATE_LIMITED', 'ABORTED'].includes(err.code)) return true;
+  const status = (err.details as { status?: unknown } | undefined)?.status;
+  return err.code === 'REGISTRY_ERROR' && typeof status === 'number' && status >= 500;
+}
+
+/** Thrown inside the download when another process took this one's partial lock over. */
+class LockLost extends Error {}
+
 function isRetryable(err: unknown): boolean {
   // The client already retried its own requests; here only a body that broke off mid-stream is resumed.
   if (err instanceof NetworkError) return true;
@@ -110,6 +125,9 @@ function isRetryable(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE' || code === 'ETIMEDOUT' || (err as Error).message === 'aborted';
 }
+
+/** Progress (bytes) that earns a broken download a fresh retry budget. */
+const FRESH_BUDGET_BYTES = 8 * 1024 * 1024;
 
 const inFlight = new Map<string, Promise<'downloaded' | 'skipped'>>();
 
@@ -143,23 +161,74 @@ async function fetchBlobOnce(
   downloaded?: () => void,
 ): Promise<'downloaded' | 'skipped'> {
   const base = { digest: desc.digest, title: desc.annotations?.[ANNOTATION_TITLE], mediaType: desc.mediaType, total: desc.size };
-  if (await store.has(desc)) {
-    onEvent({ ...base, phase: 'skipped', done: desc.size });
-    return 'skipped';
+  const { partial, lock: lockPath } = store.partialPath(desc.digest);
+  for (;;) {
+    if (await store.has(desc)) {
+      onEvent({ ...base, phase: 'skipped', done: desc.size });
+      return 'skipped';
+    }
+    // One writer per partial across processes: another pull of this blob (CLI, web host, app) holds the
+    // lock while it downloads; wait for it, then find the blob stored (or the lock free after a failure).
+    const lock = await tryLock(partial, lockPath);
+    if (!lock) {
+      await lockChanged(lockPath, signal);
+      continue;
+    }
+    try {
+      if (await store.has(desc)) {
+        onEvent({ ...base, phase: 'skipped', done: desc.size });
+        return 'skipped';
+      }
+      return await download(source, store, desc, lock, base, onEvent, signal, downloaded);
+    } catch (err) {
+      if (!(err instanceof LockLost)) throw err;
+    } finally {
+      await lock.release();
+    }
   }
+}
+
+async function download(
+  source: ContentSource,
+  store: OciLayout,
+  desc: Descriptor,
+  lock: HeldLock,
+  base: Omit<BlobEvent, 'phase' | 'done'>,
+  onEvent: (e: BlobEvent) => void,
+  signal?: AbortSignal,
+  downloaded?: () => void,
+): Promise<'downloaded'> {
   const writer = new BlobWriter(store, desc);
   let offset = await writer.prepare({ resume: true });
   onEvent({ ...base, phase: 'start', done: offset });
+  if (offset === desc.size) {
+    // A complete partial (a run stopped after its last byte, before the rename): verify and store it
+    // without asking the registry, which would answer `Range: bytes=<size>-` with 416.
+    try {
+      await writer.commit(downloaded);
+      onEvent({ ...base, phase: 'done', done: desc.size });
+      return 'downloaded';
+    } catch (err) {
+      if (!(err instanceof FlightDeckError && err.code === 'BLOB_DIGEST_MISMATCH')) throw err;
+      offset = await writer.prepare({ resume: false });
+    }
+  }
   for (let attempt = 0; ; attempt++) {
     try {
       throwIfAborted(signal);
       const { start, stream } = await source.blob(desc, offset, signal);
       if (start !== offset) offset = await writer.prepare({ resume: false });
       await writer.write(stream, () => onEvent({ ...base, phase: 'bytes', done: writer.offset }));
+      if (lock.compromised) throw new LockLost();
       await writer.commit(downloaded);
       onEvent({ ...base, phase: 'done', done: desc.size });
       return 'downloaded';
     } catch (err) {
+      if (lock.compromised) {
+        // Another process took the partial over: leave it to that one, start again from the top.
+        await writer.keep();
+        throw new LockLost();
+      }
       if (err instanceof FlightDeckError && err.code === 'ABORTED') {
         await writer.keep();
         throw err;
@@ -169,13 +238,19 @@ async function fetchBlobOnce(
         throw new FlightDeckError('ABORTED', 'The operation was cancelled.', { cause: err });
       }
       if (isRetryable(err) && attempt < source.retries) {
+        const before = offset;
         await writer.sync();
         offset = await writer.prepare({ resume: true });
+        // An attempt that brought a good share of the blob starts a fresh budget: a long download over a
+        // link that breaks now and then completes; one that stays broken (or dribbles bytes) still fails.
+        if (offset - before >= FRESH_BUDGET_BYTES) attempt = 0;
         onEvent({ ...base, phase: 'retry', done: offset });
         await source.pause(attempt, signal);
         continue;
       }
-      await writer.discard();
+      // Keep the verified-so-far bytes when the failure is the network's: the next pull resumes them.
+      if (isTransient(err)) await writer.keep();
+      else await writer.discard();
       if (err instanceof FlightDeckError) throw err;
       throw new FlightDeckError(
         'REGISTRY_UNREACHABLE',
@@ -292,7 +367,11 @@ export async function pull(source: ContentSource, store: OciLayout, ref: Referen
     if (r === 'downloaded') {
       downloaded++;
       bytes += desc.size;
-    } else skipped++;
+    } else {
+      // Young again, so a concurrent `cache prune` keeps it until this pull has tagged its manifest.
+      await store.touchBlob(desc.digest);
+      skipped++;
+    }
   });
   for (const m of [...manifests].reverse()) await store.putBytes(m.descriptor.digest, m.bytes);
   const refName =

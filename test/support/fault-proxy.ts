@@ -2,7 +2,9 @@
  * A fault-injecting HTTP proxy in front of a real registry. Requests pass through unchanged unless a
  * rule matches (method + path regex, optionally only the first `times` matches); then the answer is
  * altered: an error status, a corrupted/short/long body, a connection reset mid-body, a slow body, a
- * redirect to another host, a replaced body, or a Range request the server ignores or answers wrongly.
+ * redirect to another host, a replaced body, or a Range request the server ignores or answers wrongly;
+ * or a registry outage (the connection closed unanswered), a barrier that holds requests until several
+ * have arrived (so concurrent clients overlap by construction), a body that stalls until the test says.
  * Every request is logged (method, path, Range, whether Authorization was present, status).
  */
 import http from 'node:http';
@@ -18,7 +20,13 @@ export type Fault =
   | { kind: 'redirect'; to: string }
   | { kind: 'replace'; body: Buffer; contentType?: string }
   | { kind: 'ignore-range' }
-  | { kind: 'bad-range' };
+  | { kind: 'bad-range' }
+  /** The connection is closed without an answer, as a registry that is down. */
+  | { kind: 'drop' }
+  /** Held until `count` requests matched, then all pass through unchanged. */
+  | { kind: 'barrier'; count: number }
+  /** The first `after` bytes of the body, then nothing until `until` resolves, then the rest. */
+  | { kind: 'stall'; after: number; until: Promise<void> };
 
 export interface FaultRule {
   method?: string;
@@ -51,7 +59,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const target = new URL(upstream);
   const rules: FaultRule[] = [];
   const log: LoggedRequest[] = [];
-  const server = http.createServer((req, res) => {
+  const barriers = new Map<Fault, { arrived: number; release: Array<() => void> }>();
+  const server = http.createServer(async (req, res) => {
     const pathname = req.url ?? '/';
     const rule = rules.find((r) => (!r.method || r.method === req.method) && r.path.test(pathname) && (r.times === undefined || r.times > 0));
     if (rule && rule.times !== undefined) rule.times--;
@@ -65,6 +74,17 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       fault: fault?.kind,
     };
     log.push(entry);
+    if (fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'barrier') {
+      const b = barriers.get(fault) ?? { arrived: 0, release: [] };
+      barriers.set(fault, b);
+      b.arrived++;
+      if (b.arrived < fault.count) await new Promise<void>((r) => b.release.push(r));
+      else for (const r of b.release.splice(0)) r();
+    }
     if (fault?.kind === 'status') {
       entry.status = fault.status;
       req.resume();
@@ -82,7 +102,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: pathname, headers }, async (ur) => {
       entry.status = ur.statusCode ?? 0;
       const outHeaders = { ...ur.headers };
-      const passthrough = !fault || fault.kind === 'ignore-range' || (ur.statusCode ?? 0) >= 300 || req.method === 'HEAD';
+      const passthrough = !fault || fault.kind === 'ignore-range' || fault.kind === 'barrier' || (ur.statusCode ?? 0) >= 300 || req.method === 'HEAD';
       if (passthrough) {
         res.writeHead(ur.statusCode ?? 502, outHeaders);
         ur.pipe(res);
@@ -117,6 +137,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
         case 'reset':
           res.writeHead(ur.statusCode ?? 200, { ...outHeaders, 'content-length': String(body.length) });
           res.write(body.subarray(0, fault.after), () => setTimeout(() => res.socket?.destroy(), 20));
+          return;
+        case 'stall':
+          res.writeHead(ur.statusCode ?? 200, { ...outHeaders, 'content-length': String(body.length) });
+          res.write(body.subarray(0, fault.after));
+          await fault.until;
+          res.end(body.subarray(fault.after));
           return;
         case 'slow':
           res.writeHead(ur.statusCode ?? 200, { ...outHeaders, 'content-length': String(body.length) });

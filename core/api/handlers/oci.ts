@@ -1,6 +1,7 @@
 import type { AreaHandlers, ApiContext } from '../service.js';
 import type { CallContext } from '../dispatch.js';
 import { FlightDeckError } from '../../errors.js';
+import { loadConfig } from '../../config/config.js';
 import { listCache, openStore, pruneCache, verifyCache } from '../../oci/cache.js';
 import { writeOutputs } from '../../oci/extract.js';
 import type { BlobEvent } from '../../oci/pull.js';
@@ -143,7 +144,8 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
     },
 
     async 'cache.prune'(input) {
-      return pruneCache(await openStore(paths), { olderThanMs: input.olderThanMs, maxBytes: input.maxBytes });
+      const config = await loadConfig(paths);
+      return pruneCache(await openStore(paths), { olderThanMs: input.olderThanMs, maxBytes: input.maxBytes, graceMs: config.prune.graceSeconds * 1000 });
     },
   };
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempHome } from '../../support/cli.js';
@@ -88,6 +88,9 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
     const bad = await runCli(['cache', 'verify', '--json'], { env });
     expect(bad.code).toBe(6);
     expect(JSON.parse(bad.stdout)).toMatchObject({ corrupt: [{ digest: wasm.digest, removed: false }] });
+    // No grace period here: the blobs were stored a moment ago and nothing else uses this store.
+    mkdirSync(path.join(home, 'config'), { recursive: true });
+    writeFileSync(path.join(home, 'config', 'config.json'), JSON.stringify({ prune: { graceSeconds: 0 } }));
     const prune = await runCli(['cache', 'prune', '--max-size', '0', '--json'], { env });
     expect(prune.code, prune.stderr).toBe(0);
     expect(JSON.parse(prune.stdout)).toMatchObject({ untagged: [ref()], remainingBytes: 0 });
@@ -140,12 +143,12 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
       proxy.rules.push({ method: 'GET', path: /\/manifests\//, fault: { kind: 'status', status: 503 }, times: 1 });
       const text = await runCli(['pull', `${proxy.host}/flight/shared-types/bundles/dreamcast:2025.06.06`], { env: { ...env, FLIGHTDECK_HOME: tempHome() } });
       expect(text.code, text.stderr).toBe(0);
-      expect(text.stderr).toMatch(/warning: HTTP 503 on GET \/v2\/flight\/shared-types\/bundles\/dreamcast\/manifests\/2025\.06\.06: retry 1 of 4 in \d+\.\d s/);
+      expect(text.stderr).toMatch(/warning: HTTP 503 on GET \/v2\/flight\/shared-types\/bundles\/dreamcast\/manifests\/2025\.06\.06: retry 1 of 12 in \d+\.\d s/);
       proxy.rules.push({ method: 'GET', path: /\/manifests\//, fault: { kind: 'status', status: 503 }, times: 1 });
       const json = await runCli(['pull', `${proxy.host}/flight/shared-types/bundles/dreamcast:2025.06.06`, '--json'], { env: { ...env, FLIGHTDECK_HOME: tempHome() } });
       expect(json.code, json.stderr).toBe(0);
       const events = json.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(events).toContainEqual(expect.objectContaining({ event: 'retry', task: 'pull', reason: 'HTTP 503', attempt: 1, of: 4 }));
+      expect(events).toContainEqual(expect.objectContaining({ event: 'retry', task: 'pull', reason: 'HTTP 503', attempt: 1, of: 12 }));
     } finally {
       await proxy.stop();
     }

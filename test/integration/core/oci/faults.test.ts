@@ -1,4 +1,4 @@
-import { symlinkSync, mkdirSync, readFileSync } from 'node:fs';
+import { symlinkSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryClient, type RetryNotice } from '../../../../core/oci/client.js';
@@ -71,6 +71,13 @@ function expectCleanStore(): void {
   expect(ingest).toEqual([]);
 }
 
+/** A network failure: the layer is absent from blobs/, its verified-so-far partial kept for a resume. */
+function expectPartialOnly(): void {
+  const { blobs, ingest } = storeFiles(store);
+  expect(blobs).not.toContain(blob.digest.slice(7));
+  expect(ingest).toEqual([`${blob.digest.slice(7)}.partial`]);
+}
+
 function expectStored(): void {
   expect(readFileSync(store.blobPath(blob.digest)).equals(blob.bytes)).toBe(true);
   expect(storeFiles(store).ingest).toEqual([]);
@@ -131,10 +138,47 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
     ]);
   });
 
-  it('a connection reset on every attempt → REGISTRY_UNREACHABLE, no partial left', async () => {
+  it('a connection reset on every attempt → REGISTRY_UNREACHABLE, the verified-so-far partial kept, no blob', async () => {
     proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'reset', after: 10_000 } });
     await expectCode(run(), 'REGISTRY_UNREACHABLE');
-    expectCleanStore();
+    expectPartialOnly();
+  });
+
+  it('a registry outage longer than the retry budget keeps the partial; the next pull resumes it with Range', async () => {
+    // The first body breaks off after 100 000 bytes, then the registry is down (every connection closed
+    // unanswered) until that pull has given up: it fails, but the bytes it had are kept.
+    proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'reset', after: 100_000 }, times: 1 });
+    proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'drop' } });
+    await expectCode(run(), 'REGISTRY_UNREACHABLE');
+    expect(proxy.log.filter((r) => r.fault === 'drop').length).toBeGreaterThanOrEqual(5);
+    proxy.rules.length = 0;
+    expectPartialOnly();
+    const kept = statSync(path.join(store.ingestDir(), `${blob.digest.slice(7)}.partial`)).size;
+    expect(kept).toBeGreaterThan(0);
+    const before = proxy.log.length;
+    await run();
+    expectStored();
+    const gets = proxy.log.slice(before).filter((r) => BLOB.test(r.path));
+    expect(gets.map((g) => [g.range, g.status])).toEqual([[`bytes=${kept}-`, 206]]);
+  });
+
+  it('a complete partial left before its rename is verified and stored without asking the registry', async () => {
+    // What a run killed between the last byte and the rename leaves; `Range: bytes=<size>-` would get 416.
+    mkdirSync(store.ingestDir(), { recursive: true });
+    writeFileSync(path.join(store.ingestDir(), `${blob.digest.slice(7)}.partial`), blob.bytes);
+    const before = proxy.log.length;
+    await run();
+    expectStored();
+    expect(proxy.log.slice(before).filter((g) => BLOB.test(g.path))).toEqual([]);
+  });
+
+  it('a complete partial with the wrong bytes is thrown away and the blob downloaded from zero', async () => {
+    mkdirSync(store.ingestDir(), { recursive: true });
+    writeFileSync(path.join(store.ingestDir(), `${blob.digest.slice(7)}.partial`), Buffer.alloc(blob.bytes.length, 0x5a));
+    const before = proxy.log.length;
+    await run();
+    expectStored();
+    expect(proxy.log.slice(before).filter((g) => BLOB.test(g.path)).map((g) => [g.range, g.status])).toEqual([[undefined, 200]]);
   });
 
   it('401 with a bad token → REGISTRY_UNAUTHORIZED, token not in the message', async () => {
@@ -199,7 +243,7 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
   it('a server that stalls longer than the idle timeout on every attempt → REGISTRY_UNREACHABLE after bounded retries', async () => {
     proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'slow', delayMs: 400, chunk: 8 * 1024 } });
     await expectCode(run({ timeoutMs: 150 }), 'REGISTRY_UNREACHABLE');
-    expectCleanStore();
+    expectPartialOnly();
   });
 
   it('redirect to another host → followed without forwarding Authorization', async () => {

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listCache, pruneCache, verifyCache } from '../../../../core/oci/cache.js';
 import { ANNOTATION_PULLED_AT, type OciLayout } from '../../../../core/oci/layout.js';
 import { MEDIA } from '../../../../core/oci/manifest.js';
+import { tryLock } from '../../../../core/oci/lock.js';
 import { newStore } from '../../../support/oci.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -43,15 +45,50 @@ describe('cache ls / verify / prune', () => {
     const old = await artifact(store, 'old', 5000, 40);
     const mid = await artifact(store, 'mid', 5000, 5);
     const fresh = await artifact(store, 'new', 5000, 1);
-    const byAge = await pruneCache(store, { olderThanMs: 30 * 86_400_000 });
+    const byAge = await pruneCache(store, { olderThanMs: 30 * 86_400_000, graceMs: 0 });
     expect(byAge.untagged).toEqual(['old']);
     expect(await store.has({ digest: old })).toBe(false);
     expect(await store.has({ digest: mid })).toBe(true);
-    const bySize = await pruneCache(store, { maxBytes: 6000 });
+    const bySize = await pruneCache(store, { maxBytes: 6000, graceMs: 0 });
     expect(bySize.untagged).toEqual(['mid']);
     expect(await store.has({ digest: mid })).toBe(false);
     expect(await store.has({ digest: fresh })).toBe(true);
     expect(bySize.remainingBytes).toBeLessThanOrEqual(6000);
     expect((await listCache(store)).entries.map((e) => e.reference)).toEqual(['new']);
+  });
+
+  it('prune keeps young blobs and partials (a pull in progress) and partials whose lock a live process holds', async () => {
+    const store = await newStore();
+    const now = Date.now();
+    const old = new Date(now - 2 * 3600_000);
+    // An orphan blob stored a moment ago (a pull that has not tagged its manifest yet) and an old one.
+    const young = Buffer.from('young orphan');
+    const aged = Buffer.from('aged orphan');
+    await store.putBytes(sha(young), young);
+    await store.putBytes(sha(aged), aged);
+    utimesSync(store.blobPath(sha(aged)), old, old);
+    mkdirSync(store.ingestDir(), { recursive: true });
+    const partial = (name: string, age?: Date) => {
+      const file = path.join(store.ingestDir(), name);
+      writeFileSync(file, 'bytes');
+      if (age) utimesSync(file, age, age);
+      return file;
+    };
+    const fresh = partial(`${'a'.repeat(64)}.partial`);
+    const abandoned = partial(`${'b'.repeat(64)}.partial`, old);
+    const held = partial(`${'c'.repeat(64)}.partial`, old);
+    const tmp = partial(`${'d'.repeat(64)}.1234-abcdef.tmp`, old);
+    const lock = await tryLock(held, path.join(store.ingestDir(), `${'c'.repeat(64)}.lock`));
+    try {
+      const r = await pruneCache(store, { graceMs: 3600_000, now });
+      expect(r.removedBlobs).toBe(1);
+      expect(await store.has({ digest: sha(young) })).toBe(true);
+      expect(await store.has({ digest: sha(aged) })).toBe(false);
+      expect([fresh, abandoned, held, tmp].map((f) => existsSync(f))).toEqual([true, false, true, false]);
+      expect((await verifyCache(store)).partials).toBe(2);
+    } finally {
+      await lock?.release();
+    }
+    expect(lock).toBeDefined();
   });
 });
