@@ -8,9 +8,14 @@
  * blob arrives in a few hundred reads.
  *
  * Scope: GET without a request body; Content-Length, chunked and close-delimited bodies; 1xx responses
- * skipped; keep-alive per origin (a reused connection the server closed meanwhile is retried once on a
- * new one); http and https with the same trust settings as `Transport`; an idle timeout; abort. Anything
- * malformed fails as a `NetworkError` (retryable) naming the host.
+ * skipped (at most MAX_INTERIM of them); keep-alive per origin (a reused connection the server closed
+ * meanwhile is retried once on a new one); http and https with the same trust settings as `Transport`; an
+ * idle timeout; abort. Anything malformed fails as a `NetworkError` (retryable) naming the host.
+ *
+ * Deadlines against a server that trickles (each byte inside the idle timeout, forever): the response head
+ * (1xx included) must be complete within `headDeadlineMs` of sending the request, and the body must keep
+ * a minimum rate, `minBodyBytes` per `rateWindowMs` (windows in which the consumer held the body back do
+ * not count). A rate rather than a body deadline: a 1 GiB blob on a slow link legitimately takes long.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -23,6 +28,15 @@ import type { HttpResponse } from './http.js';
 const READ_BYTES = 1024 * 1024;
 const MAX_HEAD = 64 * 1024;
 const MAX_LINE = 4096;
+/** Informational (1xx) responses skipped before the final one; more is a malformed answer. */
+export const MAX_INTERIM = 16;
+/** Trailer section caps (lines, bytes), as for a head. */
+export const MAX_TRAILER_LINES = 128;
+export const MAX_TRAILER_BYTES = 64 * 1024;
+/** Defaults of the deadlines (see BulkHttpOptions). */
+export const HEAD_DEADLINE_MS = 60_000;
+export const RATE_WINDOW_MS = 30_000;
+export const MIN_BODY_BYTES = 32 * 1024;
 /** Body bytes of one read at least this many are handed out in the read buffer itself (no copy). */
 const HANDOFF_MIN = 128 * 1024;
 /** Headers whose duplicates are dropped (as node:http does); others are joined with ", ". */
@@ -32,7 +46,13 @@ const HEADER_NAME_OK = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export interface BulkHttpOptions {
   tls: tls.ConnectionOptions;
+  /** Idle timeout: no byte for this long fails the request. */
   timeoutMs: number;
+  /** The whole response head (status line, headers, any 1xx before it) within this long. Default 60 s. */
+  headDeadlineMs?: number | undefined;
+  /** Body rate check: at least `minBodyBytes` (default 32 KiB) per `rateWindowMs` (default 30 s). */
+  rateWindowMs?: number | undefined;
+  minBodyBytes?: number | undefined;
 }
 
 const MAX_FREE_BUFFERS = 8;
@@ -239,12 +259,34 @@ export class BulkHttp {
 
   private exchange(conn: Connection, url: URL, head: string, signal: AbortSignal | undefined): Promise<HttpResponse> {
     const { timeoutMs } = this.opts;
+    const headDeadlineMs = this.opts.headDeadlineMs ?? HEAD_DEADLINE_MS;
+    const windowMs = this.opts.rateWindowMs ?? RATE_WINDOW_MS;
+    const minBytes = this.opts.minBodyBytes ?? MIN_BODY_BYTES;
     return new Promise<HttpResponse>((resolve, reject) => {
       if (signal?.aborted) return reject(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
       let body: BodyStream | undefined;
       let finished = false;
       const parser = new ResponseParser(url.host);
+      /** Body bytes in the current rate window, and whether the consumer held the body back in it. */
+      let windowBytes = 0;
+      let heldBack = false;
+      let rateTimer: NodeJS.Timeout | undefined;
+      const headTimer = setTimeout(
+        () => fail(new NetworkError(`${url.host} sent no complete response head within ${headDeadlineMs} ms`, 'ETIMEDOUT')),
+        headDeadlineMs,
+      );
+      const checkRate = () => {
+        if (!heldBack && windowBytes < minBytes) {
+          fail(new NetworkError(`${url.host} sent ${windowBytes} body bytes in ${windowMs} ms, below the minimum of ${minBytes}`, 'ETIMEDOUT'));
+          return;
+        }
+        windowBytes = 0;
+        heldBack = body !== undefined && (body.isPaused() || body.readableLength >= body.readableHighWaterMark);
+        rateTimer = setTimeout(checkRate, windowMs);
+      };
       const cleanup = () => {
+        clearTimeout(headTimer);
+        clearTimeout(rateTimer);
         signal?.removeEventListener('abort', onAbort);
         conn.socket.removeListener('timeout', onTimeout);
         conn.exchange = undefined;
@@ -280,6 +322,8 @@ export class BulkHttp {
           try {
             more = parser.feed(chunk, owned, {
               head: (status, headers) => {
+                clearTimeout(headTimer);
+                rateTimer = setTimeout(checkRate, windowMs);
                 body = new BodyStream(
                   () => {
                     if (!conn.closed) conn.socket.resume();
@@ -296,7 +340,11 @@ export class BulkHttp {
               },
               body: (slice, noCopy) => {
                 if (noCopy) conn.buffers.lend(slice);
-                return (body as BodyStream).push(noCopy ? slice : Buffer.from(slice));
+                windowBytes += slice.length;
+                const more = (body as BodyStream).push(noCopy ? slice : Buffer.from(slice));
+                // The consumer holds the body back: this window says nothing about the server's rate.
+                if (!more) heldBack = true;
+                return more;
               },
               done: (reusable) => done(reusable),
             });
@@ -349,6 +397,9 @@ class ResponseParser {
   private received = 0;
   private declared: number | undefined;
   private keepAlive = true;
+  private interim = 0;
+  private trailerLines = 0;
+  private trailerBytes = 0;
   /** The sink refused a slice during the current feed(): pause the socket after it. */
   private paused = false;
 
@@ -415,6 +466,10 @@ class ResponseParser {
             if (line === '') {
               this.finish(sink, off === chunk.length);
               return !this.paused;
+            }
+            this.trailerBytes += line.length + 2;
+            if (++this.trailerLines > MAX_TRAILER_LINES || this.trailerBytes > MAX_TRAILER_BYTES) {
+              throw this.bad(`a trailer section over ${MAX_TRAILER_LINES} lines or ${MAX_TRAILER_BYTES / 1024} KiB`);
             }
             break;
           }
@@ -490,6 +545,7 @@ class ResponseParser {
     if (code >= 100 && code < 200) {
       // 100 Continue, 103 Early Hints: informational; the real response follows.
       if (code === 101) throw this.bad('an unrequested protocol switch');
+      if (++this.interim > MAX_INTERIM) throw this.bad(`more than ${MAX_INTERIM} informational (1xx) responses`);
       return;
     }
     const connection = String(headers.connection ?? '').toLowerCase();
