@@ -43,6 +43,8 @@ const HANDOFF_MIN = 128 * 1024;
 const SINGLE = new Set(['content-type', 'content-length', 'location', 'content-range', 'retry-after', 'docker-content-digest', 'www-authenticate']);
 const HEADER_VALUE_OK = /^[\t\x20-\x7e\x80-\xff]*$/;
 const HEADER_NAME_OK = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** RFC 9112 §7.1.1 chunk extensions: `;name[=token|"quoted"]`, without the optional whitespace (as llhttp, strict). */
+const CHUNK_EXT_OK = /^(?:;[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:=(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"))?)*$/;
 
 export interface BulkHttpOptions {
   tls: tls.ConnectionOptions;
@@ -379,7 +381,7 @@ function requestHead(url: URL, headers: Record<string, string>): string {
   return `${head}\r\n`;
 }
 
-interface ParserSink {
+export interface ParserSink {
   head(status: number, headers: IncomingHttpHeaders): void;
   /** A body slice; `noCopy` when the slice's memory is the consumer's to keep. Returns false to pause. */
   body(slice: Buffer, noCopy: boolean): boolean;
@@ -388,8 +390,11 @@ interface ParserSink {
 
 type Phase = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailer' | 'close' | 'done';
 
-/** Incremental HTTP/1.1 response parser (status line, headers, body framing). */
-class ResponseParser {
+/**
+ * Incremental HTTP/1.1 response parser (status line, headers, body framing). Exported for the
+ * differential fuzz against llhttp (test/support/http1-fuzz.ts); BulkHttp is its only user.
+ */
+export class ResponseParser {
   private phase: Phase = 'head';
   private head = '';
   private line = '';
@@ -460,7 +465,9 @@ class ResponseParser {
           off = stop;
           if (this.line.length > MAX_LINE) throw this.bad('a chunk-size or trailer line over 4 KiB');
           if (nl < 0) break;
-          const line = this.line.replace(/\r?\n$/, '');
+          // CRLF only: a bare LF is where parsers disagree about framing (as llhttp, strict).
+          if (!this.line.endsWith('\r\n')) throw this.bad('a chunk-size or trailer line not ended by CRLF');
+          const line = this.line.slice(0, -2);
           this.line = '';
           if (this.phase === 'trailer') {
             if (line === '') {
@@ -471,10 +478,17 @@ class ResponseParser {
             if (++this.trailerLines > MAX_TRAILER_LINES || this.trailerBytes > MAX_TRAILER_BYTES) {
               throw this.bad(`a trailer section over ${MAX_TRAILER_LINES} lines or ${MAX_TRAILER_BYTES / 1024} KiB`);
             }
+            // Trailers are not used, but checked like header lines.
+            const colon = line.indexOf(':');
+            if (colon <= 0 || !HEADER_NAME_OK.test(line.slice(0, colon)) || !HEADER_VALUE_OK.test(line.slice(colon + 1))) {
+              throw this.bad(`trailer line ${JSON.stringify(line.slice(0, 60))}`);
+            }
+            if (/^content-length$/i.test(line.slice(0, colon))) throw this.bad(`a framing header in the trailers: ${line.slice(0, colon)}`);
             break;
           }
-          const size = /^([0-9a-fA-F]{1,12})[ \t]*(;.*)?$/.exec(line);
-          if (!size) throw this.bad(`chunk size ${JSON.stringify(line.slice(0, 40))}`);
+          // No whitespace between the size and its extensions (as llhttp, strict).
+          const size = /^([0-9a-fA-F]{1,12})(;.*)?$/.exec(line);
+          if (!size || !CHUNK_EXT_OK.test(size[2] ?? '')) throw this.bad(`chunk size ${JSON.stringify(line.slice(0, 40))}`);
           this.left = parseInt(size[1] as string, 16);
           this.phase = this.left === 0 ? 'trailer' : 'chunk-data';
           break;
@@ -496,7 +510,7 @@ class ResponseParser {
             if (this.line.length > 1 || (this.line.length === 1 && this.line !== '\r')) throw this.bad('no CRLF after a chunk');
             break;
           }
-          if (this.line !== '\r\n' && this.line !== '\n') throw this.bad('no CRLF after a chunk');
+          if (this.line !== '\r\n') throw this.bad('no CRLF after a chunk');
           this.line = '';
           this.phase = 'chunk-size';
           break;
@@ -525,7 +539,7 @@ class ResponseParser {
 
   private startBody(text: string, sink: ParserSink): void {
     const lines = text.split('\r\n');
-    const status = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: .*)?$/.exec(lines[0] ?? '');
+    const status = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/.exec(lines[0] ?? '');
     if (!status) throw this.bad(`status line ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`);
     const code = Number(status[2]);
     const headers: IncomingHttpHeaders = {};
@@ -535,33 +549,40 @@ class ResponseParser {
       const colon = line.indexOf(':');
       if (colon <= 0 || !HEADER_NAME_OK.test(line.slice(0, colon))) throw this.bad(`header line ${JSON.stringify(line.slice(0, 60))}`);
       const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
+      // No CR, LF or other control character in a value: a bare CR/LF would hide a header inside another.
+      if (!HEADER_VALUE_OK.test(line.slice(colon + 1))) throw this.bad(`header line ${JSON.stringify(line.slice(0, 60))}`);
+      // Only SP and HTAB are whitespace here (String.trim would also strip NBSP, 0xA0: `Content-Length:\xa05`).
+      const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
       const prev = raw[name];
       if (prev === undefined) raw[name] = name === 'set-cookie' ? [value] : value;
       else if (name === 'set-cookie') (prev as string[]).push(value);
-      else if (name === 'content-length' && prev !== value) throw this.bad('conflicting Content-Length headers');
+      else if (name === 'content-length') throw this.bad(prev === value ? 'a repeated Content-Length header' : 'conflicting Content-Length headers');
       else if (!SINGLE.has(name)) raw[name] = `${prev as string}, ${value}`;
     }
+    const connection = String(headers.connection ?? '').toLowerCase();
+    const keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+    // Framing headers are checked on every response, 1xx and 204/304 included.
+    const te = String(headers['transfer-encoding'] ?? '').toLowerCase();
+    const cl = headers['content-length'];
+    if (cl !== undefined && !/^\d{1,15}$/.test(cl)) throw this.bad(`Content-Length ${JSON.stringify(cl.slice(0, 30))}`);
+    // Content-Length beside Transfer-Encoding: a request-smuggling shape; refused (as llhttp, strict).
+    if (te !== '' && cl !== undefined) throw this.bad('both Transfer-Encoding and Content-Length');
     if (code >= 100 && code < 200) {
       // 100 Continue, 103 Early Hints: informational; the real response follows.
       if (code === 101) throw this.bad('an unrequested protocol switch');
       if (++this.interim > MAX_INTERIM) throw this.bad(`more than ${MAX_INTERIM} informational (1xx) responses`);
+      // One that ends the connection leaves no room for the real response (as llhttp).
+      if (!keepAlive) throw this.bad('an informational (1xx) response that closes the connection');
       return;
     }
-    const connection = String(headers.connection ?? '').toLowerCase();
-    this.keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+    this.keepAlive = keepAlive;
     sink.head(code, headers);
-    const te = String(headers['transfer-encoding'] ?? '').toLowerCase();
-    const cl = headers['content-length'];
     if (code === 204 || code === 304) {
       this.finish(sink, true);
     } else if (te !== '') {
-      if (!/(^|,)\s*chunked\s*$/.test(te)) throw this.bad(`unsupported Transfer-Encoding ${JSON.stringify(te)}`);
-      // Content-Length beside Transfer-Encoding is ignored (RFC 9112 §6.3); such a connection is not reused.
-      if (cl !== undefined) this.keepAlive = false;
+      if (!/(^|,)[ \t]*chunked[ \t]*$/.test(te)) throw this.bad(`unsupported Transfer-Encoding ${JSON.stringify(te)}`);
       this.phase = 'chunk-size';
     } else if (cl !== undefined) {
-      if (!/^\d{1,15}$/.test(cl)) throw this.bad(`Content-Length ${JSON.stringify(cl.slice(0, 30))}`);
       this.declared = Number(cl);
       this.left = this.declared;
       this.phase = 'length';
