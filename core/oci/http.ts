@@ -97,10 +97,16 @@ export class Transport {
       const onAbort = () => r.destroy(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
       req.signal?.addEventListener('abort', onAbort, { once: true });
       // The idle timeout alone lets a server that trickles the head byte by byte hold the request forever.
-      const headTimer = setTimeout(
-        () => r.destroy(new NetworkError(`${url.host} sent no complete response head within ${this.headDeadlineMs} ms`, 'ETIMEDOUT')),
-        this.headDeadlineMs,
-      );
+      // The deadline runs from the end of the request body (a large upload takes as long as it takes).
+      let headTimer: NodeJS.Timeout | undefined;
+      let answered = false;
+      r.on('finish', () => {
+        if (answered) return;
+        headTimer = setTimeout(
+          () => r.destroy(new NetworkError(`${url.host} sent no complete response head within ${this.headDeadlineMs} ms`, 'ETIMEDOUT')),
+          this.headDeadlineMs,
+        );
+      });
       r.on('close', () => clearTimeout(headTimer));
       r.on('timeout', () => r.destroy(new NetworkError(`No answer from ${url.host} for ${this.timeoutMs} ms`, 'ETIMEDOUT')));
       r.on('error', (err) => {
@@ -108,6 +114,7 @@ export class Transport {
         reject(toNetworkError(err, url));
       });
       r.on('response', (res) => {
+        answered = true;
         clearTimeout(headTimer);
         res.on('close', () => req.signal?.removeEventListener('abort', onAbort));
         // While the body streams, an idle socket still times out.

@@ -1,7 +1,9 @@
 // The large-read HTTP/1.1 client used for blob downloads (core/oci/http1.ts), against real sockets: raw
 // TCP servers that write exact bytes (framing, 1xx, keep-alive, faults) and a real TLS server.
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import https from 'node:https';
+import { Readable } from 'node:stream';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BulkHttp, MAX_INTERIM, MAX_TRAILER_LINES, type BulkHttpOptions } from '../../../../core/oci/http1.js';
@@ -409,6 +411,32 @@ describe('BulkHttp deadlines and caps (a server that trickles, floods 1xx or tra
     const err = await readAll((await client().get(flood.url, {})).body).catch((e: unknown) => e);
     expect((err as NetworkError).code).toBe('EPROTO');
     expect((err as Error).message).toContain('trailer section');
+  });
+
+  it('on the node:http path the head deadline runs from the end of the upload: a slow PUT body is not cut off', async () => {
+    const server = http.createServer((req, res) => {
+      let n = 0;
+      req.on('data', (d: Buffer) => (n += d.length));
+      req.on('end', () => res.writeHead(201, { 'content-type': 'text/plain' }).end(String(n)));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
+    // Six chunks 100 ms apart: the upload takes at least 500 ms by construction, the head deadline is 200 ms.
+    let sent = 0;
+    const body = new Readable({
+      read() {
+        if (sent === 6) return void this.push(null);
+        setTimeout(() => this.push(Buffer.alloc(1000, sent++)), 100);
+      },
+    });
+    const t = new Transport({ timeoutMs: 60_000, deadlines: { headMs: 200 } });
+    try {
+      const res = await t.request({ method: 'PUT', url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/upload`), body });
+      expect(res.status).toBe(201);
+      expect((await readAll(res.body)).toString()).toBe('6000');
+    } finally {
+      t.close();
+    }
   });
 
   it('the node:http path has the same head deadline (Transport, a non-blob request)', async () => {
