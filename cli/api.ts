@@ -14,9 +14,14 @@ export function appHandlers(): Handlers {
   return (handlers ??= createHandlers(deps));
 }
 
-/** Registry credentials given on this command line (`--username` + `--password-stdin`). */
+/** Registry credentials given on this command line (`--username` + `--password-stdin`), for `flag.registry` only. */
 export function useFlagCredential(flag: FlagCredential): void {
   deps.flagCredential = flag;
+}
+
+/** The registry of this command's target: the only one an env token (FLIGHTDECK_REGISTRY_TOKEN) is sent to. */
+export function useCommandRegistry(registry: string | undefined): void {
+  deps.commandRegistry = registry;
 }
 
 /** Call the api exactly as the UI does (same validation, same envelope), unwrapping for the CLI. */

@@ -176,7 +176,7 @@ export class Output {
     if (quiet || !progress || !this.s.stderr.isTTY) return { update() {}, finish() {} };
     const stream = this.s.stderr;
     let last = 0;
-    const draw = (line: string) => stream.write(`\r${ESC}2K${line}`);
+    const draw = (line: string) => stream.write(`\r${ESC}2K${redact(line)}`);
     return {
       update: (done, total, detail) => {
         const now = Date.now();

@@ -83,6 +83,11 @@ export const ERROR_TABLE = {
     title: 'Registry refused the credentials',
     hint: 'Run `flightdeck login <registry>` or set FLIGHTDECK_REGISTRY_TOKEN.',
   },
+  REGISTRY_UNSAFE: {
+    exit: 5,
+    title: 'Registry asked for something unsafe',
+    hint: 'Flight Deck refuses an https→http redirect and a plain-http token realm for an https registry, so no credential or content travels unencrypted; ask the registry operator to fix its redirect or token-service configuration.',
+  },
   CREDENTIAL_HELPER_FAILED: {
     exit: 5,
     title: 'Docker credential helper failed',

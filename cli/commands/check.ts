@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { Output } from '../output.js';
-import { callApi } from '../api.js';
+import { callApi, useCommandRegistry } from '../api.js';
+import { targetRegistry } from './oci.js';
 import type { CheckReport } from '../../core/api/contract.js';
 import { FlightDeckError } from '../../core/errors.js';
 import { formatSize } from '../../core/platforms/rules.js';
@@ -40,6 +41,7 @@ Examples:
           throw new FlightDeckError('USAGE', `--json prints the JSON report; write ${opts.format} with --output FILE.`);
         }
         const progress = o.progress('check');
+        useCommandRegistry(targetRegistry(target, true));
         const report = await callApi('wasm.check', { target, platforms: opts.platform, ...(opts.offline ? { offline: true } : {}) }, { emit: (e) => progress.update(Number(e.done), undefined, String(e.detail ?? '')) });
         progress.finish(`${report.modules.length} module(s)`);
         const doc = render(report, opts.format, Boolean(opts.output));

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatBytes, renderBar, type Output } from '../output.js';
-import { callApi } from '../api.js';
+import { callApi, useCommandRegistry } from '../api.js';
+import { targetRegistry } from './oci.js';
 import type { DeployResultView, FleetResult, Receipt } from '../../core/api/contract.js';
 import { ERROR_TABLE, FlightDeckError, isErrorCode } from '../../core/errors.js';
 import { withInterrupt } from './signal.js';
@@ -61,6 +62,7 @@ Every deploy writes a receipt to the data dir (see \`flightdeck receipts\`). Wit
 code is non-zero when any of them failed (the code of the first failure).`,
     )
     .action(async (payload: string, f: DeployFlags) => {
+      useCommandRegistry(targetRegistry(payload, true));
       const o = out();
       const compression = f.compression;
       if (!['auto', 'none', 'deflate', 'br'].includes(compression)) {

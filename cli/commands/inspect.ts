@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Output } from '../output.js';
-import { callApi } from '../api.js';
+import { callApi, useCommandRegistry } from '../api.js';
+import { targetRegistry } from './oci.js';
 import type { InspectResult, WasmReport } from '../../core/api/contract.js';
 import { formatBytes } from '../output.js';
 
@@ -22,6 +23,7 @@ Examples:
     .action(async (target: string) => {
       const o = out();
       const progress = o.progress('inspect');
+      useCommandRegistry(targetRegistry(target, true));
       const result = await callApi('wasm.inspect', { target }, { emit: (e) => progress.update(Number(e.done), undefined, String(e.detail ?? '')) });
       progress.finish(`${result.modules.length} module(s)`);
       o.result(result, (r) => renderInspect(r, o));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatBytes, type Output } from '../output.js';
 import { callApi } from '../api.js';
-import { blobProgress, connectionOptions, setupCredentials, type ConnOpts } from './oci.js';
+import { blobProgress, connectionOptions, setupCredentials, targetRegistry, type ConnOpts } from './oci.js';
 import { withInterrupt } from './signal.js';
 import { ERROR_TABLE, FlightDeckError } from '../../core/errors.js';
 import { KIT_INCLUDES, type KitBuild, type KitImport, type KitPush, type KitVerify } from '../../core/api/contract.js';
@@ -34,7 +34,7 @@ export function registerKit(program: Command, out: () => Output): void {
     .addHelpText('after', '\nExamples:\n  $ flightdeck kit build -p dreamcast -p vita --from localhost:5000/flight/shared-types --tag 2026.11.01 -o lab.tar\n  $ flightdeck kit build -p vita --from oci:assets/demo-kit --include bindings,wit -o kit/')
     .action(async (opts: ConnOpts & { platform: string[]; from: string; tag: string; include?: string; output: string; created?: string; policy?: string }) => {
       const o = out();
-      const conn = await setupCredentials(opts);
+      const conn = await setupCredentials(opts, targetRegistry(opts.from));
       const blobs = blobProgress(o, 'kit');
       const r = await withInterrupt((signal) =>
         callApi(
@@ -102,7 +102,7 @@ export function registerKit(program: Command, out: () => Output): void {
       .option('--policy <file>', 'signature policy (default <config>/policy.json when it exists)'),
   ).action(async (kitPath: string, registry: string, opts: ConnOpts & { policy?: string }) => {
     const o = out();
-    const conn = await setupCredentials(opts);
+    const conn = await setupCredentials(opts, targetRegistry(registry));
     const r = await callApi('kit.push', { kit: kitPath, registry, ...conn, ...(opts.policy ? { policy: opts.policy } : {}) });
     o.result(r, (v) => renderPush(v, o));
   });

@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import { formatBytes, type Output } from '../output.js';
-import { callApi, useFlagCredential } from '../api.js';
+import { existsSync } from 'node:fs';
+import { callApi, useCommandRegistry, useFlagCredential } from '../api.js';
+import { isRegistryReference } from '../../core/oci/reference.js';
 import { withInterrupt } from './signal.js';
 import { readSecret } from '../secret-input.js';
 import { ERROR_TABLE, FlightDeckError } from '../../core/errors.js';
@@ -22,12 +24,28 @@ export function connectionOptions(cmd: Command): Command {
     .option('--password-stdin', 'read the registry password from stdin');
 }
 
-/** Credentials from flags (Basic); otherwise the lookup order of docs/credentials.md applies. */
-export async function setupCredentials(o: ConnOpts): Promise<{ plainHttp?: boolean; insecure?: boolean }> {
+/**
+ * The registry (host[:port]) a command's target names: the first path component of `host/repo[:tag]`,
+ * a bare `host[:port]`, nothing for an `oci:` layout (or a local file, with `fileOk`).
+ */
+export function targetRegistry(target: string, fileOk = false): string | undefined {
+  if (target.startsWith('oci:')) return undefined;
+  if (fileOk && !(isRegistryReference(target) && !existsSync(target))) return undefined;
+  const host = target.trim().split('/')[0] ?? '';
+  return host ? host.toLowerCase() : undefined;
+}
+
+/**
+ * Credentials from flags (Basic), scoped like the env token to `registry`, the registry of the command's
+ * target: neither is ever sent to another registry. Otherwise the lookup order of docs/credentials.md applies.
+ */
+export async function setupCredentials(o: ConnOpts, registry: string | undefined): Promise<{ plainHttp?: boolean; insecure?: boolean }> {
   if (o.passwordStdin && !o.username) throw new FlightDeckError('USAGE', '--password-stdin needs --username.');
+  useCommandRegistry(registry);
   if (o.username) {
     if (!o.passwordStdin) throw new FlightDeckError('USAGE', '--username needs --password-stdin (passwords are never taken as arguments).');
-    useFlagCredential({ username: o.username, password: await readSecret({ fromStdin: true, prompt: '', what: 'password' }) });
+    if (!registry) throw new FlightDeckError('USAGE', '--username is for a registry target; this command names none (an oci: layout?).');
+    useFlagCredential({ username: o.username, password: await readSecret({ fromStdin: true, prompt: '', what: 'password' }), registry });
   }
   return {
     ...(o.plainHttp === undefined ? {} : { plainHttp: o.plainHttp }),
@@ -128,7 +146,7 @@ export function registerOci(program: Command, out: () => Output): void {
     .action(async (reference: string, opts: ConnOpts & { output?: string; unpack?: boolean; platform?: string; offline?: boolean; concurrency: number }) => {
       const o = out();
       if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1 || opts.concurrency > 16) throw new FlightDeckError('USAGE', '--concurrency must be 1..16.');
-      const conn = await setupCredentials(opts);
+      const conn = await setupCredentials(opts, targetRegistry(reference));
       const progress = blobProgress(o, 'pull');
       const r = await withInterrupt((signal) =>
         callApi(
@@ -169,7 +187,7 @@ export function registerOci(program: Command, out: () => Output): void {
         if (eq <= 0) throw new FlightDeckError('USAGE', `--annotation ${JSON.stringify(a)} must be key=value.`);
         annotations[a.slice(0, eq)] = a.slice(eq + 1);
       }
-      const conn = await setupCredentials(opts);
+      const conn = await setupCredentials(opts, targetRegistry(reference));
       const progress = blobProgress(o, 'push');
       const r = await withInterrupt((signal) =>
         callApi(
@@ -200,7 +218,7 @@ export function registerOci(program: Command, out: () => Output): void {
     .addHelpText('after', '\nExamples:\n  $ flightdeck ls localhost:5000\n  $ flightdeck ls localhost:5000/flight/shared-types/bundles/dreamcast\n  $ flightdeck ls localhost:5000 --master')
     .action(async (target: string, opts: ConnOpts & { master?: string | boolean }) => {
       const o = out();
-      const conn = await setupCredentials(opts);
+      const conn = await setupCredentials(opts, targetRegistry(target));
       if (opts.master) {
         const r = await callApi('registry.master', { registry: target, ...conn, ...(typeof opts.master === 'string' ? { reference: opts.master } : {}) });
         o.result(r, (v) => renderMaster(v, o));
@@ -217,7 +235,7 @@ export function registerOci(program: Command, out: () => Output): void {
       .argument('<ref>', 'host[:port]/repo[:tag][@digest] or oci:<dir>[:tag|@digest]'),
   ).action(async (reference: string, opts: ConnOpts) => {
     const o = out();
-    const r = await callApi('registry.inspect', { reference, ...(await setupCredentials(opts)) });
+    const r = await callApi('registry.inspect', { reference, ...(await setupCredentials(opts, targetRegistry(reference))) });
     o.result(r, (v) => renderInspect(v, o));
   });
 

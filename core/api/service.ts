@@ -26,6 +26,11 @@ export interface ApiDeps {
   openSecretStore?: () => Promise<SecretStore>;
   /** Credentials given on the command line (`-u USER --password-stdin`); read at call time. */
   flagCredential?: FlagCredential;
+  /**
+   * The registry of the command's target (CLI): the only registry FLIGHTDECK_REGISTRY_TOKEN /
+   * ORAS_REGISTRY_TOKEN is sent to. Unset (web host, app): the env token is not used.
+   */
+  commandRegistry?: string;
   /** Environment for credential lookup (tokens, DOCKER_CONFIG); default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Device transports, discovery and the payload check (native-bridge); absent: no device support. */
@@ -61,7 +66,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
       return checkRegistryAuth(registry, credential, { ...opts, plainHttpHosts: config.plainHttp });
     },
   });
-  const registry = createRegistryAccess(paths, () => credentials.provider(deps.flagCredential));
+  const registry = createRegistryAccess(paths, () => credentials.provider(deps.flagCredential, deps.commandRegistry));
   const ctx: ApiContext = { paths, deps, credentials, registry };
   return {
     ...appHandlers(ctx),

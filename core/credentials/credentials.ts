@@ -3,6 +3,7 @@
  * (docs/credentials.md):
  *   1. flags (`--username` + `--password-stdin`)
  *   2. environment: FLIGHTDECK_REGISTRY_TOKEN, then ORAS_REGISTRY_TOKEN (for CI)
+ *   (1 and 2 only for the registry of the command's target, `tokenRegistry`)
  *   3. the OS keychain (service `flightdeck`, account = registry host)
  *   4. docker config: credHelpers / credsStore helpers, then inline `auths`
  *   5. anonymous
@@ -83,9 +84,11 @@ export function createCredentials(deps: CredentialsDeps) {
     return value === null ? undefined : recordToCredential(decodeRecord(value));
   }
 
-  /** The provider the registry client uses. A locked keychain falls through to docker config, never to a plaintext store. */
-  function provider(flag?: FlagCredential): CredentialProvider {
-    const early = envCredentialProvider({ env, flag });
+  /**
+   * The provider the registry client uses. `flag` and the env token are handed out only for their
+   * registry (`flag.registry`, `tokenRegistry`: the command's target). A locked keychain falls through to docker config, never to a plaintext store. */
+  function provider(flag?: FlagCredential, tokenRegistry?: string): CredentialProvider {
+    const early = envCredentialProvider({ env, flag, tokenRegistry });
     return async (registry, signal) => {
       const first = await early(registry, signal);
       if (first) return first;
@@ -123,7 +126,7 @@ export function createCredentials(deps: CredentialsDeps) {
     /** Re-verify the credential Flight Deck would use now; records the time when it came from the keychain. */
     async test(registry: string, opts: VerifyOptions = {}): Promise<CredentialListing> {
       const account = registryAccount(registry);
-      const credential = await provider()(account, opts.signal);
+      const credential = await provider(undefined, account)(account, opts.signal);
       await deps.verify(account, credential, opts);
       const verifiedAt = now().toISOString();
       if (credential?.source === 'keychain') await (await keychain()).set(account, encodeRecord(credential, verifiedAt));
@@ -137,7 +140,7 @@ export function createCredentials(deps: CredentialsDeps) {
       const credentials: CredentialListing[] = [];
       const problems: ListResult['problems'] = [];
       const envVar = ['FLIGHTDECK_REGISTRY_TOKEN', 'ORAS_REGISTRY_TOKEN'].find((k) => env[k]?.trim());
-      if (envVar) credentials.push({ registry: '*', username: `$${envVar}`, kind: 'bearer', source: 'env' });
+      if (envVar) credentials.push({ registry: "(each command's target registry)", username: `$${envVar}`, kind: 'bearer', source: 'env' });
       try {
         const secrets = await keychain();
         for (const account of (await secrets.accounts()).sort()) {

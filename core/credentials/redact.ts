@@ -6,16 +6,30 @@
  */
 
 const MASK = '***';
+/** Secrets at least this long are scrubbed wherever they appear, inside words too. */
+const SUBSTRING_MIN = 4;
 const known = new Set<string>();
+/**
+ * Shorter secrets (1 to 3 characters) are scrubbed too, but only as a whole token: not inside a longer run
+ * of letters and digits, so a 2-character password does not turn every word holding those two letters
+ * into `***`. Where such a secret stands on its own (`user:ab@`, `password ab`, a quoted value) it is masked.
+ */
+const short = new Map<string, RegExp>();
 
-/** Remember a secret so it is scrubbed from every later output. Ignores very short values. */
+/** Remember a secret so it is scrubbed from every later output, whatever its length. */
 export function registerSecret(secret: string | undefined | null): void {
-  if (secret && secret.length >= 4) known.add(secret);
+  if (!secret) return;
+  if (secret.length >= SUBSTRING_MIN) known.add(secret);
+  else if (!short.has(secret)) {
+    const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    short.set(secret, new RegExp(`(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`, 'g'));
+  }
 }
 
 /** For tests only. */
 export function clearRegisteredSecrets(): void {
   known.clear();
+  short.clear();
 }
 
 const PATTERNS: Array<[RegExp, string]> = [
@@ -38,6 +52,9 @@ export function redact(text: string): string {
   let out = text;
   for (const secret of known) {
     if (out.includes(secret)) out = out.split(secret).join(MASK);
+  }
+  for (const [secret, re] of short) {
+    if (out.includes(secret)) out = out.replace(re, MASK);
   }
   if (!MAYBE_SECRET.test(out)) return out;
   for (const [re, replacement] of PATTERNS) out = out.replace(re, replacement);

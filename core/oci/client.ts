@@ -140,6 +140,7 @@ export class RegistryClient {
       if (cached && cached.header !== used && cached.expiresAt > Date.now()) return true;
       let pending = this.tokenFetches.get(key);
       if (!pending) {
+        this.checkRealm(challenge);
         pending = fetchToken(this.transport, challenge, scopes, cred, this.registry, signal).finally(() => this.tokenFetches.delete(key));
         this.tokenFetches.set(key, pending);
       }
@@ -152,6 +153,22 @@ export class RegistryClient {
       return true;
     }
     return false;
+  }
+
+  /** An https registry's token realm must be https too: credentials and tokens never travel in clear. */
+  private checkRealm(challenge: Challenge): void {
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm ?? '');
+    } catch {
+      return; // fetchToken reports an unusable realm
+    }
+    if (this.base.protocol === 'https:' && realm.protocol === 'http:') {
+      throw new FlightDeckError('REGISTRY_UNSAFE', `${this.registry} (https) names a plain-http token service ${realm.host}; refused, so no credential is sent there.`, {
+        hint: 'The token realm of an https registry must be an https URL; ask the registry operator to fix its auth.token.realm.',
+        details: { registry: this.registry, realm: `${realm.protocol}//${realm.host}${realm.pathname}` },
+      });
+    }
   }
 
   /** Send with redirects followed by hand: Authorization only goes to the registry's own origin. */
@@ -173,23 +190,48 @@ export class RegistryClient {
       const location = res.headers.location;
       if (!REDIRECT_STATUS.has(res.status) || !location) return res;
       await discard(res);
+      const from = url;
       url = new URL(location, url);
       if (url.protocol !== 'https:' && url.protocol !== 'http:') {
         throw new FlightDeckError('REGISTRY_ERROR', `${this.registry} redirected to an unsupported URL scheme ${url.protocol}.`);
+      }
+      if (from.protocol === 'https:' && url.protocol === 'http:') {
+        throw new FlightDeckError('REGISTRY_UNSAFE', `${this.registry} redirected ${spec.method} ${pathOnly(spec.path)} from https to plain http (${url.host}); refused.`, {
+          hint: 'An https registry must not send content or credentials over plain http; ask its operator to redirect to an https URL.',
+          details: { registry: this.registry, location: `${url.protocol}//${url.host}${url.pathname}` },
+        });
       }
       if (res.status === 303) method = 'GET';
     }
     throw new FlightDeckError('REGISTRY_ERROR', `${this.registry} redirected more than 5 times for ${spec.path}.`);
   }
 
+  /**
+   * A 401 from another origin (a redirect target: blob storage, or anyone the registry points at) is not
+   * the registry's challenge: it is never answered, so the registry's credentials never go to whatever
+   * realm it names.
+   */
+  private async foreignChallenge(spec: RequestSpec, res: HttpResponse): Promise<HttpResponse> {
+    if (res.status !== 401 || res.url.origin === this.base.origin) return res;
+    await discard(res);
+    throw new FlightDeckError(
+      'REGISTRY_UNAUTHORIZED',
+      `${res.url.host}, where ${this.registry} redirected ${spec.method} ${pathOnly(spec.path)}, asked for credentials; Flight Deck sends ${this.registry}'s credentials only to ${this.registry} itself.`,
+      {
+        hint: "A redirect target (e.g. blob storage) must accept the request without the registry's credentials (a pre-signed URL); retry, or ask the registry operator.",
+        details: { registry: this.registry, redirectedTo: res.url.host },
+      },
+    );
+  }
+
   private async sendAuthed(spec: RequestSpec): Promise<HttpResponse> {
     const used = await this.authHeader(spec.scopes, spec.signal);
-    let res = await this.sendFollowing(spec, used);
+    let res = await this.foreignChallenge(spec, await this.sendFollowing(spec, used));
     if (res.status === 401) {
       const challenge = parseChallenge(firstHeader(res.headers['www-authenticate']));
       await discard(res);
       if (await this.authenticate(challenge, spec.scopes, used, spec.signal)) {
-        res = await this.sendFollowing(spec, await this.authHeader(spec.scopes, spec.signal));
+        res = await this.foreignChallenge(spec, await this.sendFollowing(spec, await this.authHeader(spec.scopes, spec.signal)));
       }
       if (res.status === 401) {
         await discard(res);

@@ -11,7 +11,7 @@ import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { FlightDeckError } from '../errors.js';
 import { NetworkError, toNetworkError } from './http-error.js';
-import { BulkHttp } from './http1.js';
+import { BulkHttp, HEAD_DEADLINE_MS } from './http1.js';
 
 export { NetworkError, toNetworkError } from './http-error.js';
 
@@ -24,6 +24,12 @@ export interface TransportOptions {
   timeoutMs?: number | undefined;
   /** Parallel connections per host. */
   maxSockets?: number | undefined;
+  /**
+   * Against a server that trickles bytes just inside the idle timeout: the whole response head within
+   * `headMs` (default 60 s), and for blob bodies at least `minBodyBytes` per `rateWindowMs` (default
+   * 32 KiB per 30 s). See core/oci/http1.ts.
+   */
+  deadlines?: { headMs?: number; rateWindowMs?: number; minBodyBytes?: number } | undefined;
 }
 
 /** A response body: a Readable of Buffers; `complete` once every declared byte arrived. */
@@ -50,6 +56,8 @@ export class Transport {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly timeoutMs: number;
+  private readonly headDeadlineMs: number;
+  private readonly deadlines: TransportOptions['deadlines'];
   private readonly trust: ConnectionOptions = {};
   private bulkHttp: BulkHttp | undefined;
 
@@ -63,13 +71,21 @@ export class Transport {
     }
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets, ...this.trust });
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.deadlines = opts.deadlines;
+    this.headDeadlineMs = opts.deadlines?.headMs ?? HEAD_DEADLINE_MS;
   }
 
   request(req: HttpRequest): Promise<HttpResponse> {
     const { url } = req;
     const headers: Record<string, string> = { 'user-agent': 'flightdeck', ...req.headers };
     if (req.bulk && req.method === 'GET' && req.body === undefined) {
-      this.bulkHttp ??= new BulkHttp({ tls: this.trust, timeoutMs: this.timeoutMs });
+      this.bulkHttp ??= new BulkHttp({
+        tls: this.trust,
+        timeoutMs: this.timeoutMs,
+        headDeadlineMs: this.headDeadlineMs,
+        rateWindowMs: this.deadlines?.rateWindowMs,
+        minBodyBytes: this.deadlines?.minBodyBytes,
+      });
       return this.bulkHttp.get(url, headers, req.signal);
     }
     const lib = url.protocol === 'https:' ? https : http;
@@ -80,12 +96,26 @@ export class Transport {
       const r = lib.request(url, { method: req.method, headers, agent, timeout: this.timeoutMs });
       const onAbort = () => r.destroy(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
       req.signal?.addEventListener('abort', onAbort, { once: true });
+      // The idle timeout alone lets a server that trickles the head byte by byte hold the request forever.
+      // The deadline runs from the end of the request body (a large upload takes as long as it takes).
+      let headTimer: NodeJS.Timeout | undefined;
+      let answered = false;
+      r.on('finish', () => {
+        if (answered) return;
+        headTimer = setTimeout(
+          () => r.destroy(new NetworkError(`${url.host} sent no complete response head within ${this.headDeadlineMs} ms`, 'ETIMEDOUT')),
+          this.headDeadlineMs,
+        );
+      });
+      r.on('close', () => clearTimeout(headTimer));
       r.on('timeout', () => r.destroy(new NetworkError(`No answer from ${url.host} for ${this.timeoutMs} ms`, 'ETIMEDOUT')));
       r.on('error', (err) => {
         req.signal?.removeEventListener('abort', onAbort);
         reject(toNetworkError(err, url));
       });
       r.on('response', (res) => {
+        answered = true;
+        clearTimeout(headTimer);
         res.on('close', () => req.signal?.removeEventListener('abort', onAbort));
         // While the body streams, an idle socket still times out.
         res.setTimeout?.(this.timeoutMs, () => res.destroy(new NetworkError(`${url.host} stopped sending for ${this.timeoutMs} ms`, 'ETIMEDOUT')));

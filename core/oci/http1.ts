@@ -8,9 +8,14 @@
  * blob arrives in a few hundred reads.
  *
  * Scope: GET without a request body; Content-Length, chunked and close-delimited bodies; 1xx responses
- * skipped; keep-alive per origin (a reused connection the server closed meanwhile is retried once on a
- * new one); http and https with the same trust settings as `Transport`; an idle timeout; abort. Anything
- * malformed fails as a `NetworkError` (retryable) naming the host.
+ * skipped (at most MAX_INTERIM of them); keep-alive per origin (a reused connection the server closed
+ * meanwhile is retried once on a new one); http and https with the same trust settings as `Transport`; an
+ * idle timeout; abort. Anything malformed fails as a `NetworkError` (retryable) naming the host.
+ *
+ * Deadlines against a server that trickles (each byte inside the idle timeout, forever): the response head
+ * (1xx included) must be complete within `headDeadlineMs` of sending the request, and the body must keep
+ * a minimum rate, `minBodyBytes` per `rateWindowMs` (windows in which the consumer held the body back do
+ * not count). A rate rather than a body deadline: a 1 GiB blob on a slow link legitimately takes long.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -23,16 +28,33 @@ import type { HttpResponse } from './http.js';
 const READ_BYTES = 1024 * 1024;
 const MAX_HEAD = 64 * 1024;
 const MAX_LINE = 4096;
+/** Informational (1xx) responses skipped before the final one; more is a malformed answer. */
+export const MAX_INTERIM = 16;
+/** Trailer section caps (lines, bytes), as for a head. */
+export const MAX_TRAILER_LINES = 128;
+export const MAX_TRAILER_BYTES = 64 * 1024;
+/** Defaults of the deadlines (see BulkHttpOptions). */
+export const HEAD_DEADLINE_MS = 60_000;
+export const RATE_WINDOW_MS = 30_000;
+export const MIN_BODY_BYTES = 32 * 1024;
 /** Body bytes of one read at least this many are handed out in the read buffer itself (no copy). */
 const HANDOFF_MIN = 128 * 1024;
 /** Headers whose duplicates are dropped (as node:http does); others are joined with ", ". */
 const SINGLE = new Set(['content-type', 'content-length', 'location', 'content-range', 'retry-after', 'docker-content-digest', 'www-authenticate']);
 const HEADER_VALUE_OK = /^[\t\x20-\x7e\x80-\xff]*$/;
 const HEADER_NAME_OK = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** RFC 9112 §7.1.1 chunk extensions: `;name[=token|"quoted"]`, without the optional whitespace (as llhttp, strict). */
+const CHUNK_EXT_OK = /^(?:;[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:=(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"))?)*$/;
 
 export interface BulkHttpOptions {
   tls: tls.ConnectionOptions;
+  /** Idle timeout: no byte for this long fails the request. */
   timeoutMs: number;
+  /** The whole response head (status line, headers, any 1xx before it) within this long. Default 60 s. */
+  headDeadlineMs?: number | undefined;
+  /** Body rate check: at least `minBodyBytes` (default 32 KiB) per `rateWindowMs` (default 30 s). */
+  rateWindowMs?: number | undefined;
+  minBodyBytes?: number | undefined;
 }
 
 const MAX_FREE_BUFFERS = 8;
@@ -239,12 +261,34 @@ export class BulkHttp {
 
   private exchange(conn: Connection, url: URL, head: string, signal: AbortSignal | undefined): Promise<HttpResponse> {
     const { timeoutMs } = this.opts;
+    const headDeadlineMs = this.opts.headDeadlineMs ?? HEAD_DEADLINE_MS;
+    const windowMs = this.opts.rateWindowMs ?? RATE_WINDOW_MS;
+    const minBytes = this.opts.minBodyBytes ?? MIN_BODY_BYTES;
     return new Promise<HttpResponse>((resolve, reject) => {
       if (signal?.aborted) return reject(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
       let body: BodyStream | undefined;
       let finished = false;
       const parser = new ResponseParser(url.host);
+      /** Body bytes in the current rate window, and whether the consumer held the body back in it. */
+      let windowBytes = 0;
+      let heldBack = false;
+      let rateTimer: NodeJS.Timeout | undefined;
+      const headTimer = setTimeout(
+        () => fail(new NetworkError(`${url.host} sent no complete response head within ${headDeadlineMs} ms`, 'ETIMEDOUT')),
+        headDeadlineMs,
+      );
+      const checkRate = () => {
+        if (!heldBack && windowBytes < minBytes) {
+          fail(new NetworkError(`${url.host} sent ${windowBytes} body bytes in ${windowMs} ms, below the minimum of ${minBytes}`, 'ETIMEDOUT'));
+          return;
+        }
+        windowBytes = 0;
+        heldBack = body !== undefined && (body.isPaused() || body.readableLength >= body.readableHighWaterMark);
+        rateTimer = setTimeout(checkRate, windowMs);
+      };
       const cleanup = () => {
+        clearTimeout(headTimer);
+        clearTimeout(rateTimer);
         signal?.removeEventListener('abort', onAbort);
         conn.socket.removeListener('timeout', onTimeout);
         conn.exchange = undefined;
@@ -280,6 +324,8 @@ export class BulkHttp {
           try {
             more = parser.feed(chunk, owned, {
               head: (status, headers) => {
+                clearTimeout(headTimer);
+                rateTimer = setTimeout(checkRate, windowMs);
                 body = new BodyStream(
                   () => {
                     if (!conn.closed) conn.socket.resume();
@@ -296,7 +342,11 @@ export class BulkHttp {
               },
               body: (slice, noCopy) => {
                 if (noCopy) conn.buffers.lend(slice);
-                return (body as BodyStream).push(noCopy ? slice : Buffer.from(slice));
+                windowBytes += slice.length;
+                const more = (body as BodyStream).push(noCopy ? slice : Buffer.from(slice));
+                // The consumer holds the body back: this window says nothing about the server's rate.
+                if (!more) heldBack = true;
+                return more;
               },
               done: (reusable) => done(reusable),
             });
@@ -331,7 +381,7 @@ function requestHead(url: URL, headers: Record<string, string>): string {
   return `${head}\r\n`;
 }
 
-interface ParserSink {
+export interface ParserSink {
   head(status: number, headers: IncomingHttpHeaders): void;
   /** A body slice; `noCopy` when the slice's memory is the consumer's to keep. Returns false to pause. */
   body(slice: Buffer, noCopy: boolean): boolean;
@@ -340,8 +390,11 @@ interface ParserSink {
 
 type Phase = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailer' | 'close' | 'done';
 
-/** Incremental HTTP/1.1 response parser (status line, headers, body framing). */
-class ResponseParser {
+/**
+ * Incremental HTTP/1.1 response parser (status line, headers, body framing). Exported for the
+ * differential fuzz against llhttp (test/support/http1-fuzz.ts); BulkHttp is its only user.
+ */
+export class ResponseParser {
   private phase: Phase = 'head';
   private head = '';
   private line = '';
@@ -349,6 +402,9 @@ class ResponseParser {
   private received = 0;
   private declared: number | undefined;
   private keepAlive = true;
+  private interim = 0;
+  private trailerLines = 0;
+  private trailerBytes = 0;
   /** The sink refused a slice during the current feed(): pause the socket after it. */
   private paused = false;
 
@@ -409,17 +465,30 @@ class ResponseParser {
           off = stop;
           if (this.line.length > MAX_LINE) throw this.bad('a chunk-size or trailer line over 4 KiB');
           if (nl < 0) break;
-          const line = this.line.replace(/\r?\n$/, '');
+          // CRLF only: a bare LF is where parsers disagree about framing (as llhttp, strict).
+          if (!this.line.endsWith('\r\n')) throw this.bad('a chunk-size or trailer line not ended by CRLF');
+          const line = this.line.slice(0, -2);
           this.line = '';
           if (this.phase === 'trailer') {
             if (line === '') {
               this.finish(sink, off === chunk.length);
               return !this.paused;
             }
+            this.trailerBytes += line.length + 2;
+            if (++this.trailerLines > MAX_TRAILER_LINES || this.trailerBytes > MAX_TRAILER_BYTES) {
+              throw this.bad(`a trailer section over ${MAX_TRAILER_LINES} lines or ${MAX_TRAILER_BYTES / 1024} KiB`);
+            }
+            // Trailers are not used, but checked like header lines.
+            const colon = line.indexOf(':');
+            if (colon <= 0 || !HEADER_NAME_OK.test(line.slice(0, colon)) || !HEADER_VALUE_OK.test(line.slice(colon + 1))) {
+              throw this.bad(`trailer line ${JSON.stringify(line.slice(0, 60))}`);
+            }
+            if (/^content-length$/i.test(line.slice(0, colon))) throw this.bad(`a framing header in the trailers: ${line.slice(0, colon)}`);
             break;
           }
-          const size = /^([0-9a-fA-F]{1,12})[ \t]*(;.*)?$/.exec(line);
-          if (!size) throw this.bad(`chunk size ${JSON.stringify(line.slice(0, 40))}`);
+          // No whitespace between the size and its extensions (as llhttp, strict).
+          const size = /^([0-9a-fA-F]{1,12})(;.*)?$/.exec(line);
+          if (!size || !CHUNK_EXT_OK.test(size[2] ?? '')) throw this.bad(`chunk size ${JSON.stringify(line.slice(0, 40))}`);
           this.left = parseInt(size[1] as string, 16);
           this.phase = this.left === 0 ? 'trailer' : 'chunk-data';
           break;
@@ -441,7 +510,7 @@ class ResponseParser {
             if (this.line.length > 1 || (this.line.length === 1 && this.line !== '\r')) throw this.bad('no CRLF after a chunk');
             break;
           }
-          if (this.line !== '\r\n' && this.line !== '\n') throw this.bad('no CRLF after a chunk');
+          if (this.line !== '\r\n') throw this.bad('no CRLF after a chunk');
           this.line = '';
           this.phase = 'chunk-size';
           break;
@@ -470,7 +539,7 @@ class ResponseParser {
 
   private startBody(text: string, sink: ParserSink): void {
     const lines = text.split('\r\n');
-    const status = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: .*)?$/.exec(lines[0] ?? '');
+    const status = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/.exec(lines[0] ?? '');
     if (!status) throw this.bad(`status line ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`);
     const code = Number(status[2]);
     const headers: IncomingHttpHeaders = {};
@@ -480,32 +549,40 @@ class ResponseParser {
       const colon = line.indexOf(':');
       if (colon <= 0 || !HEADER_NAME_OK.test(line.slice(0, colon))) throw this.bad(`header line ${JSON.stringify(line.slice(0, 60))}`);
       const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
+      // No CR, LF or other control character in a value: a bare CR/LF would hide a header inside another.
+      if (!HEADER_VALUE_OK.test(line.slice(colon + 1))) throw this.bad(`header line ${JSON.stringify(line.slice(0, 60))}`);
+      // Only SP and HTAB are whitespace here (String.trim would also strip NBSP, 0xA0: `Content-Length:\xa05`).
+      const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
       const prev = raw[name];
       if (prev === undefined) raw[name] = name === 'set-cookie' ? [value] : value;
       else if (name === 'set-cookie') (prev as string[]).push(value);
-      else if (name === 'content-length' && prev !== value) throw this.bad('conflicting Content-Length headers');
+      else if (name === 'content-length') throw this.bad(prev === value ? 'a repeated Content-Length header' : 'conflicting Content-Length headers');
       else if (!SINGLE.has(name)) raw[name] = `${prev as string}, ${value}`;
     }
+    const connection = String(headers.connection ?? '').toLowerCase();
+    const keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+    // Framing headers are checked on every response, 1xx and 204/304 included.
+    const te = String(headers['transfer-encoding'] ?? '').toLowerCase();
+    const cl = headers['content-length'];
+    if (cl !== undefined && !/^\d{1,15}$/.test(cl)) throw this.bad(`Content-Length ${JSON.stringify(cl.slice(0, 30))}`);
+    // Content-Length beside Transfer-Encoding: a request-smuggling shape; refused (as llhttp, strict).
+    if (te !== '' && cl !== undefined) throw this.bad('both Transfer-Encoding and Content-Length');
     if (code >= 100 && code < 200) {
       // 100 Continue, 103 Early Hints: informational; the real response follows.
       if (code === 101) throw this.bad('an unrequested protocol switch');
+      if (++this.interim > MAX_INTERIM) throw this.bad(`more than ${MAX_INTERIM} informational (1xx) responses`);
+      // One that ends the connection leaves no room for the real response (as llhttp).
+      if (!keepAlive) throw this.bad('an informational (1xx) response that closes the connection');
       return;
     }
-    const connection = String(headers.connection ?? '').toLowerCase();
-    this.keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+    this.keepAlive = keepAlive;
     sink.head(code, headers);
-    const te = String(headers['transfer-encoding'] ?? '').toLowerCase();
-    const cl = headers['content-length'];
     if (code === 204 || code === 304) {
       this.finish(sink, true);
     } else if (te !== '') {
-      if (!/(^|,)\s*chunked\s*$/.test(te)) throw this.bad(`unsupported Transfer-Encoding ${JSON.stringify(te)}`);
-      // Content-Length beside Transfer-Encoding is ignored (RFC 9112 §6.3); such a connection is not reused.
-      if (cl !== undefined) this.keepAlive = false;
+      if (!/(^|,)[ \t]*chunked[ \t]*$/.test(te)) throw this.bad(`unsupported Transfer-Encoding ${JSON.stringify(te)}`);
       this.phase = 'chunk-size';
     } else if (cl !== undefined) {
-      if (!/^\d{1,15}$/.test(cl)) throw this.bad(`Content-Length ${JSON.stringify(cl.slice(0, 30))}`);
       this.declared = Number(cl);
       this.left = this.declared;
       this.phase = 'length';

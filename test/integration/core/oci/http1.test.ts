@@ -1,11 +1,13 @@
 // The large-read HTTP/1.1 client used for blob downloads (core/oci/http1.ts), against real sockets: raw
 // TCP servers that write exact bytes (framing, 1xx, keep-alive, faults) and a real TLS server.
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import https from 'node:https';
+import { Readable } from 'node:stream';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BulkHttp } from '../../../../core/oci/http1.js';
-import { NetworkError } from '../../../../core/oci/http.js';
+import { BulkHttp, MAX_INTERIM, MAX_TRAILER_LINES, type BulkHttpOptions } from '../../../../core/oci/http1.js';
+import { NetworkError, Transport } from '../../../../core/oci/http.js';
 import { FlightDeckError } from '../../../../core/errors.js';
 import { makeCert } from '../../../support/tls.js';
 import { tempDir } from '../../../support/oci.js';
@@ -323,5 +325,132 @@ describe('BulkHttp', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
     expect((err as NetworkError).code).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY|CERT/);
+  });
+});
+
+/** Write `bytes` one byte per `everyMs` until the socket closes: each byte well inside the idle timeout, forever. */
+function trickle(s: net.Socket, everyMs: number, byte = 'a'): void {
+  const t = setInterval(() => {
+    if (!s.destroyed) s.write(byte);
+  }, everyMs);
+  s.on('close', () => clearInterval(t));
+}
+
+function limited(opts: Partial<BulkHttpOptions>): BulkHttp {
+  // The idle timeout is far away: only the deadline under test can end these requests.
+  const c = new BulkHttp({ tls: {}, timeoutMs: 60_000, ...opts });
+  clients.push(c);
+  return c;
+}
+
+describe('BulkHttp deadlines and caps (a server that trickles, floods 1xx or trailers)', () => {
+  it('a response head trickled one byte at a time fails at the head deadline, not never', async () => {
+    const srv = await rawServer((s) => {
+      s.write('HTTP/1.1 200 OK\r\nx-slow: ');
+      trickle(s, 5);
+    });
+    const err = await limited({ headDeadlineMs: 300 }).get(srv.url, {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect((err as NetworkError).code).toBe('ETIMEDOUT');
+    expect((err as Error).message).toContain('no complete response head within 300 ms');
+  });
+
+  it('the head deadline also bounds a stream of informational responses', async () => {
+    const srv = await rawServer((s) => {
+      const t = setInterval(() => s.destroyed || s.write('HTTP/1.1 100 Continue\r\n\r\n'), 20);
+      s.on('close', () => clearInterval(t));
+    });
+    const err = await limited({ headDeadlineMs: 200 }).get(srv.url, {}).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/no complete response head within 200 ms|more than \d+ informational/);
+  });
+
+  it('a body trickled below the minimum rate fails with ETIMEDOUT naming the rate', async () => {
+    const srv = await rawServer((s) => {
+      s.write(`${head('200 OK', { 'content-length': 1_000_000 })}start`);
+      trickle(s, 5);
+    });
+    const res = await limited({ rateWindowMs: 200, minBodyBytes: 64 * 1024 }).get(srv.url, {});
+    const err = await readAll(res.body).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect((err as NetworkError).code).toBe('ETIMEDOUT');
+    expect((err as Error).message).toMatch(/sent \d+ body bytes in 200 ms, below the minimum of 65536/);
+  });
+
+  it('a consumer that holds the body back for many windows does not trip the rate check', async () => {
+    const payload = randomBytes(8 * 1024 * 1024);
+    const srv = await rawServer((s) => s.write(Buffer.concat([Buffer.from(head('200 OK', { 'content-length': payload.length })), payload])));
+    const res = await limited({ rateWindowMs: 50, minBodyBytes: 1024 * 1024 }).get(srv.url, {});
+    const parts: Buffer[] = [];
+    let first = true;
+    for await (const chunk of res.body) {
+      parts.push(Buffer.from(chunk as Buffer));
+      if (first) {
+        first = false;
+        // Slow by construction: the reader stalls for ten windows with the socket paused by backpressure.
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    expect(sha(Buffer.concat(parts))).toBe(sha(payload));
+  });
+
+  it(`more than ${MAX_INTERIM} informational responses are refused; ${MAX_INTERIM} are skipped`, async () => {
+    const interim = (n: number) => 'HTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\n'.repeat(n);
+    const ok = await rawServer((s) => s.write(`${interim(MAX_INTERIM)}${head('200 OK', { 'content-length': 2 })}ok`));
+    expect((await readAll((await client().get(ok.url, {})).body)).toString()).toBe('ok');
+    const flood = await rawServer((s) => s.write(`${interim(MAX_INTERIM + 1)}${head('200 OK', { 'content-length': 2 })}ok`));
+    const err = await client().get(flood.url, {}).catch((e: unknown) => e);
+    expect((err as NetworkError).code).toBe('EPROTO');
+    expect((err as Error).message).toContain('informational');
+  });
+
+  it(`a trailer section over ${MAX_TRAILER_LINES} lines is refused`, async () => {
+    const trailers = (n: number) => Array.from({ length: n }, (_, i) => `x-t${i}: v\r\n`).join('');
+    const ok = await rawServer((s) => s.write(`${head('200 OK', { 'transfer-encoding': 'chunked' })}2\r\nok\r\n0\r\n${trailers(MAX_TRAILER_LINES)}\r\n`));
+    expect((await readAll((await client().get(ok.url, {})).body)).toString()).toBe('ok');
+    const flood = await rawServer((s) => s.write(`${head('200 OK', { 'transfer-encoding': 'chunked' })}2\r\nok\r\n0\r\n${trailers(MAX_TRAILER_LINES + 1)}\r\n`));
+    const err = await readAll((await client().get(flood.url, {})).body).catch((e: unknown) => e);
+    expect((err as NetworkError).code).toBe('EPROTO');
+    expect((err as Error).message).toContain('trailer section');
+  });
+
+  it('on the node:http path the head deadline runs from the end of the upload: a slow PUT body is not cut off', async () => {
+    const server = http.createServer((req, res) => {
+      let n = 0;
+      req.on('data', (d: Buffer) => (n += d.length));
+      req.on('end', () => res.writeHead(201, { 'content-type': 'text/plain' }).end(String(n)));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
+    // Six chunks 100 ms apart: the upload takes at least 500 ms by construction, the head deadline is 200 ms.
+    let sent = 0;
+    const body = new Readable({
+      read() {
+        if (sent === 6) return void this.push(null);
+        setTimeout(() => this.push(Buffer.alloc(1000, sent++)), 100);
+      },
+    });
+    const t = new Transport({ timeoutMs: 60_000, deadlines: { headMs: 200 } });
+    try {
+      const res = await t.request({ method: 'PUT', url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/upload`), body });
+      expect(res.status).toBe(201);
+      expect((await readAll(res.body)).toString()).toBe('6000');
+    } finally {
+      t.close();
+    }
+  });
+
+  it('the node:http path has the same head deadline (Transport, a non-blob request)', async () => {
+    const srv = await rawServer((s) => {
+      s.write('HTTP/1.1 200 OK\r\nx-slow: ');
+      trickle(s, 5);
+    });
+    const t = new Transport({ timeoutMs: 60_000, deadlines: { headMs: 300 } });
+    try {
+      const err = await t.request({ method: 'GET', url: srv.url }).catch((e: unknown) => e);
+      expect((err as NetworkError).code).toBe('ETIMEDOUT');
+      expect((err as Error).message).toContain('no complete response head within 300 ms');
+    } finally {
+      t.close();
+    }
   });
 });

@@ -42,9 +42,9 @@ describe('credential lookup order', () => {
     const env = { DOCKER_CONFIG, HOME: '/nonexistent' };
     const creds = createCredentials({ env, openSecretStore: async () => store, verify: okVerify });
 
-    expect(await creds.provider({ username: 'fl', password: 'fl-pass' })('reg.example:5000')).toMatchObject({ source: 'flag', username: 'fl' });
+    expect(await creds.provider({ username: 'fl', password: 'fl-pass', registry: 'reg.example:5000' })('reg.example:5000')).toMatchObject({ source: 'flag', username: 'fl' });
     const withEnv = createCredentials({ env: { ...env, ORAS_REGISTRY_TOKEN: 'oras-tok', FLIGHTDECK_REGISTRY_TOKEN: 'fd-tok' }, openSecretStore: async () => store, verify: okVerify });
-    expect(await withEnv.provider()('reg.example:5000')).toEqual({ kind: 'bearer', token: 'fd-tok', source: 'env' });
+    expect(await withEnv.provider(undefined, 'reg.example:5000')('reg.example:5000')).toEqual({ kind: 'bearer', token: 'fd-tok', source: 'env' });
     expect(await creds.provider()('reg.example:5000')).toEqual({ kind: 'basic', username: 'kc', password: 'kc-pass', source: 'keychain' });
     expect(await creds.provider()('other.example')).toEqual({ kind: 'identity-token', token: 'dk-refresh', source: 'docker-config' });
     expect(await creds.provider()('anon.example')).toBeUndefined();
@@ -93,10 +93,10 @@ describe('login, logout, list, test', () => {
     expect(await creds.logout('reg.example:5000')).toEqual({ registry: 'reg.example:5000', removed: false });
   });
 
-  it('lists an env token as applying to every registry, naming the variable, not the value', async () => {
+  it("lists an env token as applying to each command's target registry, naming the variable, not the value", async () => {
     const creds = createCredentials({ env: { ORAS_REGISTRY_TOKEN: 'ci-token-xyz', DOCKER_CONFIG: '/nonexistent' }, openSecretStore: async () => memoryStore(), verify: okVerify });
     const { credentials } = await creds.list();
-    expect(credentials).toEqual([{ registry: '*', username: '$ORAS_REGISTRY_TOKEN', kind: 'bearer', source: 'env' }]);
+    expect(credentials).toEqual([{ registry: "(each command's target registry)", username: '$ORAS_REGISTRY_TOKEN', kind: 'bearer', source: 'env' }]);
   });
 
   it('rejects registry names that are not hosts', () => {
