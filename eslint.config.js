@@ -1,6 +1,7 @@
 // ESLint flat config. Besides style, it enforces the layer arrows of docs/architecture.md:
 //   core/          imports no electron, svelte, native module, nor any outer layer
-//   renderer/      imports only svelte, its own files, and the api client + contract from core/api
+//   renderer/      imports only svelte, its own files, the api client + contract from core/api, and the
+//                  browser-safe core/errors.ts and core/units.ts
 //   native modules (keytar, @napi-rs/keyring, serialport, usb) only inside native-bridge/
 //   electron       only inside electron/
 // test/unit/lint/layers.test.ts proves that a wrong import fails lint.
@@ -94,8 +95,8 @@ export default tseslint.config(
             { regex: '^node:', message: 'The renderer runs in a sandboxed page: no Node built-ins.' },
             {
               // gitignore-style negation cannot re-include a file under an excluded folder: use a regex.
-              regex: '(^|/)core/(?!(api/client|api/contract|errors)\\.js$)',
-              message: 'The renderer imports only the api client, the contract and error types from core/.',
+              regex: '(^|/)core/(?!(api/client|api/contract|errors|units)\\.js$)',
+              message: 'The renderer imports only the api client, the contract, error types and the byte formatter (units) from core/.',
             },
             {
               group: ['**/native-bridge/**', '**/electron/**', '**/cli/**', '**/emulator/**'],

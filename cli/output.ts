@@ -1,6 +1,9 @@
 import { FlightDeckError, toFlightDeckError, type ErrorPayload } from '../core/errors.js';
 import { redact, redactValue } from '../core/credentials/redact.js';
 
+/** Byte sizes: the one format of the CLI, the check findings and the app (core/units.ts). */
+export { formatBytes } from '../core/units.js';
+
 export interface GlobalOptions {
   json: boolean;
   quiet: boolean;
@@ -190,17 +193,6 @@ export class Output {
       },
     };
   }
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
 /** One line: `task [#####-----]  42% detail`, fitted to the terminal width. */

@@ -4,7 +4,7 @@ import { callApi, useCommandRegistry } from '../api.js';
 import { targetRegistry } from './oci.js';
 import type { CheckReport } from '../../core/api/contract.js';
 import { FlightDeckError } from '../../core/errors.js';
-import { formatSize } from '../../core/platforms/rules.js';
+import { formatBytes } from '../../core/units.js';
 import { toJUnit, toSarif } from '../../core/platforms/formats.js';
 import { writeFileAtomic } from '../../core/fs/atomic.js';
 
@@ -92,12 +92,12 @@ export function renderText(r: CheckReport, o: Paint): string {
   const mark = { error: o.red('✘'), warning: o.yellow('!'), note: o.dim('i') };
   for (const p of r.platforms) {
     const verdict = p.fits ? o.green('✔ fits') : o.red(`✘ does not fit (${p.findings.filter((f) => f.severity === 'error').length} error(s))`);
-    lines.push('', `${o.bold(p.id)}  ${p.name}  budget ${formatSize(p.budgetBytes)}, ${p.maxThreads} thread(s)  ${verdict}`);
+    lines.push('', `${o.bold(p.id)}  ${p.name}  budget ${formatBytes(p.budgetBytes, { exact: true })}, ${p.maxThreads} thread(s)  ${verdict}`);
     for (const m of r.modules) {
       const used = m.memory.requiredBytes;
       const pct = p.budgetBytes > 0 ? Math.round((used / p.budgetBytes) * 100) : 0;
       const bar = memoryBar(used, p.budgetBytes);
-      lines.push(`  ${m.path.padEnd(name)}  ${used > p.budgetBytes ? o.red(bar) : bar} ${String(pct).padStart(3)}%  ${formatSize(used)} / ${formatSize(p.budgetBytes)}`);
+      lines.push(`  ${m.path.padEnd(name)}  ${used > p.budgetBytes ? o.red(bar) : bar} ${String(pct).padStart(3)}%  ${formatBytes(used, { exact: true })} / ${formatBytes(p.budgetBytes, { exact: true })}`);
     }
     for (const f of p.findings) lines.push(`  ${mark[f.severity]} ${o.dim(f.ruleId)}  ${f.message}`);
   }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Output } from '../output.js';
 import { callApi } from '../api.js';
 import { GATED_FEATURES, type PlatformEntry } from '../../core/api/contract.js';
-import { formatSize } from '../../core/platforms/rules.js';
+import { formatBytes } from '../../core/units.js';
 
 export function registerPlatforms(program: Command, out: () => Output): void {
   program
@@ -32,8 +32,8 @@ export function renderPlatforms(platforms: PlatformEntry[], o: Output): string {
     return [
       p.id,
       p.name,
-      formatSize(p.memory.total),
-      formatSize(e.budgetBytes),
+      formatBytes(p.memory.total, { exact: true }),
+      formatBytes(e.budgetBytes, { exact: true }),
       String(p.threads.max),
       p.componentModel,
       accepted.length === GATED_FEATURES.length ? 'all' : accepted.join(', ') || 'none',

@@ -1,9 +1,11 @@
 /**
  * The one contract. Every operation the UI, the CLI or the web host can ask for is declared here once:
  * input schema, output schema. Electron IPC, the preload bridge, the web host and the renderer client
- * are built from this table (see electron/main/ipc.ts, cli/serve, core/api/client.ts).
+ * are built from this table (see electron/main/main.ts and api-worker.ts, electron/preload/preload.ts,
+ * cli/serve/web-host.ts, core/api/dispatch.ts and core/api/client.ts).
  *
- * This module must stay browser-safe: it is bundled into the renderer. Import only zod and core/errors.
+ * This module must stay browser-safe: it is bundled into the renderer. Import only zod, core/errors and
+ * the contracts/ modules (which follow the same rule).
  */
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';

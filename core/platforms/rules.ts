@@ -13,6 +13,7 @@ import type {
   WasmReport,
 } from '../api/contracts/wasm.js';
 import { GATED_FEATURES } from '../api/contracts/wasm.js';
+import { formatBytes } from '../units.js';
 
 export const RULES = [
   { id: 'memory.initial-exceeds-budget', severity: 'error', summary: 'Initial linear memory plus code and data is larger than the platform budget (total memory minus runtime reserve).' },
@@ -71,16 +72,8 @@ export function parseByteSize(text: string): number | undefined {
   return Math.round(Number(m[1]) * scale);
 }
 
-export function formatSize(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return Number.isInteger(v) ? `${v} ${units[i]}` : `${v.toFixed(2)} ${units[i]} (${n} B)`;
-}
+/** Sizes in findings keep the exact byte count when rounded: budgets are compared to the byte. */
+const size = (n: number) => formatBytes(n, { exact: true });
 
 function finding(ruleId: RuleId, message: string, module: string | null, extra: Pick<Finding, 'actual' | 'limit'> = {}): Finding {
   return { ruleId, severity: RULE_SEVERITY.get(ruleId)!, message, module, ...extra };
@@ -95,7 +88,7 @@ function checkModule(m: ModuleSummary, rep: WasmReport, entry: PlatformEntry): F
     out.push(
       finding(
         'memory.initial-exceeds-budget',
-        `${m.path} needs ${formatSize(mem.requiredBytes)} (memory ${formatSize(mem.initialBytes)} + code ${formatSize(mem.codeBytes)} + data ${formatSize(mem.dataBytes)}), over the ${formatSize(budget)} budget of ${p.name}.`,
+        `${m.path} needs ${size(mem.requiredBytes)} (memory ${size(mem.initialBytes)} + code ${size(mem.codeBytes)} + data ${size(mem.dataBytes)}), over the ${size(budget)} budget of ${p.name}.`,
         m.path,
         { actual: mem.requiredBytes, limit: budget },
       ),
@@ -104,13 +97,13 @@ function checkModule(m: ModuleSummary, rep: WasmReport, entry: PlatformEntry): F
   const memories = coreModules(rep).flatMap((r) => r.memories);
   if (mem.maximumBytes === null && memories.length > 0) {
     if (p.memory.fixed) {
-      out.push(finding('memory.unbounded-maximum', `${m.path} declares a memory without a maximum; ${p.name} has fixed memory, so set a maximum within ${formatSize(budget)}.`, m.path, { limit: budget }));
+      out.push(finding('memory.unbounded-maximum', `${m.path} declares a memory without a maximum; ${p.name} has fixed memory, so set a maximum within ${size(budget)}.`, m.path, { limit: budget }));
     } else {
-      out.push(finding('memory.maximum-exceeds-budget', `${m.path} declares a memory without a maximum; it can grow past the ${formatSize(budget)} budget of ${p.name}.`, m.path, { limit: budget }));
+      out.push(finding('memory.maximum-exceeds-budget', `${m.path} declares a memory without a maximum; it can grow past the ${size(budget)} budget of ${p.name}.`, m.path, { limit: budget }));
     }
   } else if (mem.maximumBytes !== null && mem.maximumBytes > budget) {
     out.push(
-      finding('memory.maximum-exceeds-budget', `${m.path} may grow to ${formatSize(mem.maximumBytes)}, past the ${formatSize(budget)} budget of ${p.name}.`, m.path, {
+      finding('memory.maximum-exceeds-budget', `${m.path} may grow to ${size(mem.maximumBytes)}, past the ${size(budget)} budget of ${p.name}.`, m.path, {
         actual: mem.maximumBytes,
         limit: budget,
       }),
@@ -165,7 +158,7 @@ function checkAnnotations(annotations: Record<string, string>, modules: ModuleSu
       // the budget by the memory rules.
       if (limit > p.memory.total) {
         out.push(
-          finding('metadata.memory-limit-exceeds-platform', `flight.memory-limit=${limitText} is more than the ${formatSize(p.memory.total)} of ${p.name}.`, null, {
+          finding('metadata.memory-limit-exceeds-platform', `flight.memory-limit=${limitText} is more than the ${size(p.memory.total)} of ${p.name}.`, null, {
             actual: limit,
             limit: p.memory.total,
           }),
@@ -174,7 +167,7 @@ function checkAnnotations(annotations: Record<string, string>, modules: ModuleSu
       for (const m of modules) {
         if (m.memory.initialBytes > limit) {
           out.push(
-            finding('metadata.memory-limit-below-modules', `${m.path} starts with ${formatSize(m.memory.initialBytes)} of linear memory, more than flight.memory-limit=${limitText}.`, m.path, {
+            finding('metadata.memory-limit-below-modules', `${m.path} starts with ${size(m.memory.initialBytes)} of linear memory, more than flight.memory-limit=${limitText}.`, m.path, {
               actual: m.memory.initialBytes,
               limit,
             }),

@@ -57,12 +57,12 @@ describe('deployProgress', () => {
       { type: 'progress', phase: 'upload', done: 1024, total: 4096, retries: 2, at: 2000 },
     ];
     expect(deployProgress(events.slice(0, 1))).toEqual({ done: 0, total: 0, detail: 'connect' });
-    expect(deployProgress(events)).toEqual({ done: 1024, total: 4096, detail: 'upload · 1.00 KiB/s · ETA 3 s · 2 retries' });
+    expect(deployProgress(events)).toEqual({ done: 1024, total: 4096, detail: 'upload · 1 KiB/s · ETA 3 s · 2 retries' });
     // A rate the device reports wins; after the upload there is no ETA.
     expect(deployProgress([...events, { type: 'progress', done: 4096, total: 4096, retries: 2, rate: 2048, at: 2500 }, { type: 'phase', phase: 'verify' }])).toEqual({
       done: 4096,
       total: 4096,
-      detail: 'verify · 2.00 KiB/s · 2 retries',
+      detail: 'verify · 2 KiB/s · 2 retries',
     });
   });
 });
@@ -136,7 +136,7 @@ describe('Devices view', () => {
       force: true,
       run: true,
     });
-    expect(container.querySelector('.progress-text')?.textContent).toContain('2.00 KiB / 2.00 KiB · run · 1 retry');
+    expect(container.querySelector('.progress-text')?.textContent).toContain('2 KiB / 2 KiB · run · 1 retry');
     expect(screen.getByRole('log', { name: 'Kit log' }).textContent).toContain('stdout hello from the kit');
     await waitFor(() => expect(container.querySelector('tr[data-slot="B"]')?.textContent).toContain('active'));
     expect(container.querySelector('tr[data-slot="A"]')?.textContent).toContain('rollback target');

@@ -67,7 +67,7 @@ describe('Devices: deploy to many', () => {
 
     expect(fake.calls.find((c) => c.method === 'deploy.fleet')?.input).toEqual({ payload: 'hello.wasm', devices: [VITA.uri, DC.uri], force: false });
     // Live: the Vita kit uploading, the Dreamcast kit already failed with its code and the code's hint.
-    await waitFor(() => expect(row(container, VITA.uri).textContent).toContain('1.00 KiB / 2.00 KiB'));
+    await waitFor(() => expect(row(container, VITA.uri).textContent).toContain('1 KiB / 2 KiB'));
     expect(row(container, VITA.uri).textContent).toContain('bench-vita');
     expect(row(container, VITA.uri).textContent).toContain('upload');
     expect(within(row(container, VITA.uri)).getByRole('progressbar', { name: 'Progress of bench-vita' }).getAttribute('aria-valuenow')).toBe('50');
@@ -79,7 +79,7 @@ describe('Devices: deploy to many', () => {
     const status = await screen.findByRole('status');
     expect(status.textContent).toContain('1 succeeded, 1 failed: hello.wasm');
     expect(row(container, VITA.uri).textContent).toContain('✓ committed, slot A');
-    expect(row(container, VITA.uri).textContent).toContain('2.00 KiB / 2.00 KiB');
+    expect(row(container, VITA.uri).textContent).toContain('2 KiB / 2 KiB');
     // The output brings the failure's own message and hint.
     expect(row(container, DC.uri).textContent).toContain('bench-dreamcast is a dreamcast kit');
     expect(row(container, DC.uri).textContent).toContain('Nothing was sent.');

@@ -84,7 +84,7 @@ describe('Offline kits: build', () => {
 
     const result = await screen.findByTestId('kit-built');
     expect(fake.calls.find((c) => c.method === 'kit.build')?.input).toEqual({ platforms: ['dreamcast'], from: 'oci:/opt/flightdeck/assets/demo-kit', tag: '2026.11.01', include: ['bindings', 'wit'], output: '/lab/dc.tar' });
-    expect(screen.getByTestId('kit-plan').textContent).toMatch(/5 artifacts, 3\.00 KiB in total, 2\.00 KiB to download\s+\(1\.00 KiB already in the content store\)/);
+    expect(screen.getByTestId('kit-plan').textContent).toMatch(/5 artifacts, 3 KiB in total, 2 KiB to download\s+\(1 KiB already in the content store\)/);
     expect(screen.getByRole('progressbar', { name: 'Build progress' }).getAttribute('aria-valuenow')).toBe('100');
     expect(result.textContent).toContain('/lab/dc.tar');
     expect(result.textContent).toContain('aaaaaaaaaaaa');
@@ -171,7 +171,7 @@ describe('Offline kits: verify, import, push', () => {
     await fireEvent.input(screen.getByLabelText('Kit'), { target: { value: '/lab/kit' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Import' }));
     const done = await screen.findByTestId('kit-imported');
-    expect(done.textContent).toContain('Imported 2 refs into /home/fd/store: 3 blobs added (2.00 KiB), 10 already present.');
+    expect(done.textContent).toContain('Imported 2 refs into /home/fd/store: 3 blobs added (2 KiB), 10 already present.');
     expect(within(done).getByText(BUNDLE)).toBeTruthy();
 
     refuse = true;

@@ -63,7 +63,7 @@ describe('ErrorBox and MemoryBar', () => {
     const { container } = render(MemoryBar, { label: 'big.wasm', used: 32 * MiB, budget: 16 * MiB });
     expect(container.querySelector('.memory.over')).not.toBeNull();
     const meter = screen.getByRole('meter', { name: 'big.wasm memory' });
-    expect(meter.getAttribute('aria-valuetext')).toBe('32.0 MiB of 16.0 MiB');
+    expect(meter.getAttribute('aria-valuetext')).toBe('32 MiB of 16 MiB');
     expect((container.querySelector('.memory-fill') as HTMLElement).style.width).toBe('100%');
   });
 });

@@ -1,15 +1,5 @@
-/** 1536 → "1.5 KiB": binary units, as platform budgets are given. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[i]}`;
-}
+/** Byte sizes: the one format of the CLI, the check findings and the app (core/units.ts). */
+export { formatBytes } from '../../../core/units.js';
 
 export const shortDigest = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
 

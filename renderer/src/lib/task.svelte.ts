@@ -6,7 +6,7 @@ export { blobProgress, type Progress } from './progress.js';
 
 /**
  * One api call the UI runs: running flag, coded error, progress from the call's events, and cancel.
- * Progress of a pull arrives per blob; `progressOf` folds events into one bar.
+ * Progress of a pull arrives per blob; a fold such as `blobProgress` (progress.ts) makes one bar of the events.
  */
 export class Task<T> {
   running = $state(false);

@@ -35,7 +35,7 @@ describe('blob progress', () => {
     p.emit({ type: 'progress', phase: 'bytes', digest: A, title: 'a.wasm', done: 2 * 1024 * 1024, total: 4 * 1024 * 1024 });
     const line = text().split('\r').pop() ?? '';
     expect(line).toMatch(/pull \[#+-+\]\s+25%/);
-    expect(line).toContain('2.0 MiB/8.0 MiB');
+    expect(line).toContain('2 MiB/8 MiB');
     expect(line).toMatch(/MiB\/s ETA \d+s/);
     expect(line).toContain('a.wasm 50%');
     expect(line).toContain('b.wasm 0%');

@@ -118,6 +118,6 @@ describe('renderBar and formatBytes', () => {
   it('formats sizes in binary units', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1536)).toBe('1.5 KiB');
-    expect(formatBytes(256 * 1024 * 1024)).toBe('256.0 MiB');
+    expect(formatBytes(256 * 1024 * 1024)).toBe('256 MiB');
   });
 });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ESLint } from 'eslint';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../support/cli.js';
 
-// The layer arrows of ARCHITECTURE.md are lint rules. These tests feed the real config (eslint.config.js)
+// The layer arrows of docs/architecture.md are lint rules. These tests feed the real config (eslint.config.js)
 // source text as if it lived at a path in the tree, and assert which imports fail.
 const eslint = new ESLint({ cwd: ROOT });
 
@@ -48,6 +49,21 @@ describe('layer rules', () => {
     expect(await restricted('renderer/src/lib/x.ts', "import { dispatch } from '../../../core/api/dispatch.js';\nexport const d = dispatch;\n")).toHaveLength(1);
     expect(await restricted('renderer/src/lib/x.ts', "import { readFile } from 'node:fs';\nexport const r = readFile;\n")).toHaveLength(1);
     expect(await restricted('renderer/src/lib/x.ts', "import { run } from '../../../cli/main.js';\nexport const r = run;\n")).toHaveLength(1);
+  });
+
+  it('the renderer may import the byte formatter (core/units.js) and no other core module beside it', async () => {
+    expect(await restricted('renderer/src/lib/x.ts', "import { formatBytes } from '../../../core/units.js';\nexport const f = formatBytes;\n")).toEqual([]);
+    expect(await restricted('renderer/src/views/x.svelte', "<script lang=\"ts\">\n  import { formatBytes } from '../../../core/units.js';\n  export const f = formatBytes;\n</script>\n")).toEqual([]);
+    // Where the findings' formatter used to live, and names that merely start like the allowed one.
+    expect(await restricted('renderer/src/lib/x.ts', "import { checkTarget } from '../../../core/platforms/rules.js';\nexport const c = checkTarget;\n")).toHaveLength(1);
+    expect(await restricted('renderer/src/lib/x.ts', "import { u } from '../../../core/units-node.js';\nexport const x = u;\n")).toHaveLength(1);
+    expect(await restricted('renderer/src/lib/x.ts', "import { u } from '../../../core/wasm/units.js';\nexport const x = u;\n")).toHaveLength(1);
+  });
+
+  it('core/units.ts is browser-safe: its own source passes the renderer rules', async () => {
+    const source = readFileSync(path.join(ROOT, 'core/units.ts'), 'utf8');
+    expect(await restricted('renderer/src/lib/units-copy.ts', source)).toEqual([]);
+    expect(source).not.toMatch(/^\s*import\s/m);
   });
 });
 
