@@ -125,11 +125,12 @@ export async function fetchBlob(
   onEvent: (e: BlobEvent) => void = () => {},
   signal?: AbortSignal,
   downloaded?: () => void,
+  verifyExisting = true,
 ): Promise<'downloaded' | 'skipped'> {
   const key = `${store.root}\0${desc.digest}`;
   const running = inFlight.get(key);
   if (running) return running.then(() => 'skipped' as const);
-  const job = fetchBlobOnce(source, store, desc, onEvent, signal, downloaded).finally(() => inFlight.delete(key));
+  const job = fetchBlobOnce(source, store, desc, onEvent, signal, downloaded, verifyExisting).finally(() => inFlight.delete(key));
   inFlight.set(key, job);
   return job;
 }
@@ -141,9 +142,12 @@ async function fetchBlobOnce(
   onEvent: (e: BlobEvent) => void,
   signal?: AbortSignal,
   downloaded?: () => void,
+  verifyExisting = true,
 ): Promise<'downloaded' | 'skipped'> {
   const base = { digest: desc.digest, title: desc.annotations?.[ANNOTATION_TITLE], mediaType: desc.mediaType, total: desc.size };
-  if (await store.has(desc)) {
+  // A blob already there is hashed (a corrupt one is quarantined and fetched again) unless the caller
+  // reads it next anyway: every read from the store verifies, so hashing here would be a second pass.
+  if ((await store.has(desc)) && (!verifyExisting || (await store.verifyStored(desc)))) {
     onEvent({ ...base, phase: 'skipped', done: desc.size });
     return 'skipped';
   }
@@ -250,6 +254,11 @@ export interface PullOptions {
   platform?: string | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: (e: BlobEvent) => void;
+  /**
+   * Hash blobs already in the store before skipping them (default true). False only for callers that
+   * read every blob next through the store's verified read (deploy, check, --output, kit build).
+   */
+  verifyExisting?: boolean | undefined;
 }
 
 /** Pull `ref` from `source` into `store`; returns what was pulled. */
@@ -288,7 +297,7 @@ export async function pull(source: ContentSource, store: OciLayout, ref: Referen
         return;
       }
     }
-    const r = await fetchBlob(source, store, desc, opts.onEvent, signal, release);
+    const r = await fetchBlob(source, store, desc, opts.onEvent, signal, release, opts.verifyExisting !== false);
     if (r === 'downloaded') {
       downloaded++;
       bytes += desc.size;
