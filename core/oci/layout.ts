@@ -117,11 +117,12 @@ export class OciLayout {
    */
   async readBlobVerified(desc: { digest: string; size: number }, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
     if (desc.size > maxBytes) throw new FlightDeckError('MANIFEST_TOO_LARGE', `Blob ${desc.digest} in ${this.root} is ${desc.size} bytes, over the ${maxBytes}-byte cap.`);
-    return this.withBlob(desc, async (chunks) => {
-      const parts: Buffer[] = [];
-      for await (const c of chunks) parts.push(c);
-      return Buffer.concat(parts);
-    });
+    const reading = this.openBlob(desc);
+    try {
+      return await reading.readAll();
+    } finally {
+      await reading.close();
+    }
   }
 
   /**
@@ -359,6 +360,7 @@ export class BlobReading implements AsyncIterable<Buffer> {
   private ended = false;
   private verdict: Promise<void> | undefined;
   private ino: number | undefined;
+  private fileSize: number | undefined;
 
   constructor(
     private readonly layout: OciLayout,
@@ -374,7 +376,9 @@ export class BlobReading implements AsyncIterable<Buffer> {
       const file = this.layout.blobPath(this.desc.digest);
       try {
         const fh = await open(file, 'r');
-        this.ino = (await fh.stat()).ino;
+        const st = await fh.stat();
+        this.ino = st.ino;
+        this.fileSize = st.size;
         this.fh = fh;
         return fh;
       } catch (err) {
@@ -432,6 +436,23 @@ export class BlobReading implements AsyncIterable<Buffer> {
     }
     await this.verify();
     if (held) yield held;
+  }
+
+  /** The whole blob in one buffer, verified before it is returned (a longer file is not read whole). */
+  async readAll(): Promise<Buffer> {
+    const fh = await this.handle();
+    let out: Buffer;
+    try {
+      if (this.fileSize !== undefined && this.fileSize > this.desc.size) return await this.finish().then(() => Buffer.alloc(0));
+      out = await fh.readFile();
+    } catch (err) {
+      throw fsError(err, this.layout.blobPath(this.desc.digest));
+    }
+    this.hash.update(out);
+    this.read = out.length;
+    this.ended = true;
+    await this.verify();
+    return out;
   }
 
   /** Hash whatever was not read yet and verify; a corrupt blob throws BLOB_CORRUPT (with `cause`). */

@@ -160,6 +160,17 @@ describe('verified reads and quarantine', () => {
     expect(existsSync(folder.quarantineDir())).toBe(false);
   });
 
+  it('readBlobVerified (deploy) refuses a flipped byte, a longer and a shorter file', async () => {
+    const store = await contentStore();
+    for (const damage of [(b: Buffer) => ((b[7] = b[7]! ^ 1), b), (b: Buffer) => Buffer.concat([b, Buffer.from([0])]), (b: Buffer) => b.subarray(0, b.length - 1)]) {
+      await put(store, big);
+      expect((await store.readBlobVerified(desc(big))).equals(big)).toBe(true);
+      writeFileSync(store.blobPath(sha(big)), damage(Buffer.from(big)));
+      await expect(store.readBlobVerified(desc(big))).rejects.toMatchObject({ code: 'BLOB_CORRUPT' });
+      expect(await store.has({ digest: sha(big) })).toBe(false);
+    }
+  });
+
   it('does not quarantine a good copy another process renamed into place after the corrupt one was read', async () => {
     const store = await contentStore();
     await put(store, big);
