@@ -128,6 +128,11 @@ export const ERROR_TABLE = {
     title: 'Content digest mismatch',
     hint: 'The bytes received do not match their digest; nothing was stored. Retry; if it persists the source is corrupt.',
   },
+  BLOB_CORRUPT: {
+    exit: 6,
+    title: 'Stored content is corrupt',
+    hint: 'The copy in the content store was damaged on disk and was set aside (quarantine/); `flightdeck pull REF` fetches it again. For an oci: folder, the folder itself is damaged: copy it again.',
+  },
   BLOB_SIZE_MISMATCH: {
     exit: 6,
     title: 'Content size mismatch',

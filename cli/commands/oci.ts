@@ -339,6 +339,7 @@ function renderVerify(r: CacheVerify, o: Output): string {
   const lines = [`${r.corrupt.length === 0 ? o.green('✔') : o.red('✘')} ${r.checked} blob(s) re-hashed (${formatBytes(r.bytes)}), ${r.corrupt.length} corrupt`];
   for (const c of r.corrupt) lines.push(`  ${o.red('corrupt')} ${c.digest} (hashes to ${c.actual})${c.removed ? ' — removed' : ''}`);
   if (r.corrupt.length > 0 && !r.corrupt[0]?.removed) lines.push(o.dim('  run `flightdeck cache verify --fix` to delete them; the next pull fetches them again'));
+  for (const q of r.quarantined ?? []) lines.push(`  ${o.dim('quarantined')} ${q.digest} (hashed to ${q.actual}, set aside ${q.quarantinedAt}) → ${q.file}`);
   return lines.join('\n');
 }
 

@@ -60,13 +60,21 @@ export interface TarEntry {
 export async function* gunzipLimited(source: AsyncIterable<Uint8Array>, limits: TarLimits = DEFAULT_TAR_LIMITS): AsyncGenerator<Buffer> {
   let packed = 0;
   let unpacked = 0;
+  let sourceError: unknown;
   const counted = async function* () {
     for await (const chunk of source) {
       packed += chunk.length;
       yield chunk;
     }
   };
-  const gunzip = Readable.from(counted()).pipe(createGunzip());
+  // pipe() does not forward a source error: hand it to gunzip, or it would be an uncaught 'error' event.
+  const input = Readable.from(counted());
+  const gunzip = createGunzip();
+  input.once('error', (err) => {
+    sourceError = err;
+    gunzip.destroy(err);
+  });
+  input.pipe(gunzip);
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       unpacked += chunk.length;
@@ -77,10 +85,12 @@ export async function* gunzipLimited(source: AsyncIterable<Uint8Array>, limits: 
       yield chunk;
     }
   } catch (err) {
-    if (err instanceof TarFormatError) throw err;
+    // The source's own failure (e.g. a corrupt stored blob, BLOB_CORRUPT) is not a gzip problem.
+    if (err instanceof TarFormatError || err === sourceError) throw err;
     throw new TarFormatError(`not a valid gzip stream (${(err as Error).message})`, packed);
   } finally {
     gunzip.destroy();
+    input.destroy();
   }
 }
 

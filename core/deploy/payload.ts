@@ -38,9 +38,17 @@ export async function loadPayload(file: string, module?: string): Promise<Payloa
       details: { path: file },
     });
   }
+  return payloadFromBytes(bytes, file, module);
+}
+
+/**
+ * A payload from bytes already in memory (a blob read and verified from the content store); `file`
+ * names it in messages; `knownSha256` (hex) is the digest the bytes were just verified against.
+ */
+export async function payloadFromBytes(bytes: Buffer, file: string, module?: string, knownSha256?: string): Promise<Payload> {
   if (bytes.subarray(0, 4).equals(Buffer.from([0, 0x61, 0x73, 0x6d]))) {
     if (module) throw invalid(file, '--module applies to bundles only; this is a .wasm module');
-    return { bytes, sha256: sha256(bytes), name: path.basename(file), platform: undefined };
+    return { bytes, sha256: knownSha256 ?? sha256(bytes), name: path.basename(file), platform: undefined };
   }
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return await fromBundle(file, bytes, module);
   throw invalid(file, 'neither a WebAssembly module (\\0asm) nor a gzip bundle');

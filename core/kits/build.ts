@@ -5,7 +5,7 @@
  * platform checks, and write a deterministic OCI image layout (a directory, or a tar) with kit-lock.json.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { FlightDeckPaths } from '../config/paths.js';
@@ -121,6 +121,17 @@ async function notExisting(file: string): Promise<void> {
   }
 }
 
+async function copyBlob(store: OciLayout, d: Descriptor, file: string): Promise<void> {
+  const fh = await open(file, 'wx');
+  try {
+    await store.withBlob(d, async (chunks) => {
+      for await (const chunk of chunks) await fh.write(chunk);
+    });
+  } finally {
+    await fh.close();
+  }
+}
+
 export async function buildKit(options: BuildOptions): Promise<KitBuild> {
   // The same platforms in any order are the same input: the kit must not differ.
   const opts = { ...options, platforms: [...new Set(options.platforms)].sort() };
@@ -210,7 +221,7 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
       const digest = sig.top.descriptor.digest;
       const source = origin.source(s.repository, digest);
       // A referrers index from the API has no digest reference of its own on the registry: serve it as is.
-      await pull({ ...source, resolve: async () => sig.top }, store, origin.reference(s.repository, digest), { signal, onEvent: emitBlob });
+      await pull({ ...source, resolve: async () => sig.top }, store, origin.reference(s.repository, digest), { signal, onEvent: emitBlob, verifyExisting: false });
       sigs.push(...(await signatureSet(store, digest)));
     }
     verdicts.set(s.ref, enforcePolicy(opts.policy, { registry: origin.registry, repository: s.repository, digest: s.top.descriptor.digest }, s.signatures.length ? sigs : null).verifiedBy);
@@ -219,7 +230,8 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
   // 5. The payloads, into the content store (resumable: partial blobs are kept and continued).
   for (const s of selected) {
     const digest = s.top.descriptor.digest;
-    await pull(origin.source(s.repository, digest), store, origin.reference(s.repository, digest), { signal, onEvent: emitBlob });
+    // Blobs already stored are not hashed here: the checks and the copy into the kit read them verified.
+    await pull(origin.source(s.repository, digest), store, origin.reference(s.repository, digest), { signal, onEvent: emitBlob, verifyExisting: false });
   }
 
   // 6. Platform checks on the stored bytes.
@@ -287,7 +299,7 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
     const entries: TarSource[] = [
       { name: 'blobs/', size: 0 },
       { name: 'blobs/sha256/', size: 0 },
-      ...blobs.map((d) => ({ name: `blobs/sha256/${d.digest.slice(7)}`, file: store.blobPath(d.digest), size: d.size })),
+      ...blobs.map((d) => ({ name: `blobs/sha256/${d.digest.slice(7)}`, read: (use: (chunks: AsyncIterable<Buffer>) => Promise<void>) => store.withBlob(d, use), size: d.size })),
       ...meta.map(([name, bytes]) => ({ name, bytes, size: bytes.length })),
     ];
     kitDigest = await writeTar(output, entries, Math.floor(Date.parse(created) / 1000));
@@ -295,7 +307,8 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
     const staging = `${output}.partial-${randomBytes(4).toString('hex')}`;
     try {
       await mkdir(path.join(staging, 'blobs', 'sha256'), { recursive: true });
-      for (const d of blobs) await copyFile(store.blobPath(d.digest), path.join(staging, 'blobs', 'sha256', d.digest.slice(7)));
+      // Through the store's verified read: a corrupt blob (BLOB_CORRUPT) removes the staging folder.
+      for (const d of blobs) await copyBlob(store, d, path.join(staging, 'blobs', 'sha256', d.digest.slice(7)));
       for (const [name, bytes] of meta) await writeFile(path.join(staging, name), bytes);
       // Every file on disk before the directory appears under its name.
       for (const file of [...blobs.map((d) => path.join('blobs', 'sha256', d.digest.slice(7))), ...meta.map(([name]) => name)]) {

@@ -21,6 +21,8 @@ export interface TarSource {
   /** A regular file on disk, or bytes; absent for a directory entry (name ends with `/`). */
   file?: string;
   bytes?: Buffer;
+  /** A verified reader (OciLayout.withBlob): runs `use` over the bytes, fails when they are corrupt. */
+  read?: (use: (chunks: AsyncIterable<Buffer>) => Promise<void>) => Promise<void>;
   size: number;
 }
 
@@ -79,6 +81,13 @@ export async function writeTar(file: string, entries: TarSource[], mtime: number
       if (e.bytes) {
         await put(e.bytes);
         written = e.bytes.length;
+      } else if (e.read) {
+        await e.read(async (chunks) => {
+          for await (const chunk of chunks) {
+            await put(chunk);
+            written += chunk.length;
+          }
+        });
       } else if (e.file) {
         for await (const chunk of createReadStream(e.file, { highWaterMark: 1024 * 1024 })) {
           await put(chunk as Buffer);

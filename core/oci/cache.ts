@@ -16,7 +16,7 @@ export function storeRoot(paths: FlightDeckPaths): string {
 }
 
 export function openStore(paths: FlightDeckPaths): Promise<OciLayout> {
-  return OciLayout.open(storeRoot(paths), { create: true });
+  return OciLayout.open(storeRoot(paths), { create: true, store: true });
 }
 
 export interface CacheEntry {
@@ -77,6 +77,8 @@ export interface VerifyResult {
   corrupt: Array<{ digest: string; actual: string; removed: boolean }>;
   /** Partial downloads left in ingest/ (resumed by the next pull, removed by prune). */
   partials: number;
+  /** Blobs found corrupt while read and set aside in quarantine/ (the next pull fetched or fetches them again). */
+  quarantined: Array<{ digest: string; actual: string; file: string; quarantinedAt: string }>;
 }
 
 /** Re-hash every blob; report (and with `fix`, delete) corrupt ones. */
@@ -96,7 +98,7 @@ export async function verifyCache(store: OciLayout, opts: { fix?: boolean; signa
     opts.onProgress?.(++i, blobs.length);
   }
   const partials = (await readdir(store.ingestDir()).catch(() => [])).filter((n) => n.endsWith('.partial')).length;
-  return { checked: blobs.length, bytes, corrupt, partials };
+  return { checked: blobs.length, bytes, corrupt, partials, quarantined: await store.listQuarantined() };
 }
 
 export interface PruneResult {

@@ -3,8 +3,7 @@
  * unpack tar+gzip layers into DIR/<title without .tar.gz>/. Refuses absolute paths, `..`, links that
  * escape DIR, hard links and device/FIFO entries; a refused archive leaves nothing behind.
  */
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, realpath, rename, rm, symlink, lstat } from 'node:fs/promises';
+import { mkdir, open, realpath, rename, rm, symlink, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError } from '../errors.js';
 import { TarFormatError, gunzipLimited, tarEntries } from '../archive/tar.js';
@@ -53,21 +52,35 @@ export async function writeOutputs(store: OciLayout, layers: Descriptor[], outDi
     const unpack = opts.unpack && TAR_TYPES.includes(layer.mediaType);
     const target = path.join(root, unpack ? rel.replace(/(\.tar\.gz|\.tgz)$/, '') : rel);
     await assertInside(root, path.dirname(target), title);
-    if (unpack) await untarGz(store.blobPath(layer.digest), target, title);
-    else {
-      const tmp = `${target}.partial-${process.pid}`;
-      try {
-        await mkdir(path.dirname(target), { recursive: true });
-        await copyFile(store.blobPath(layer.digest), tmp);
-        await rename(tmp, target);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw fsError(err, target);
-      }
-    }
+    if (unpack) await untarGz(store, layer, target, title);
+    else await copyVerified(store, layer, target);
     out.push({ title, path: target, digest: layer.digest, size: layer.size, unpacked: unpack });
   }
   return out;
+}
+
+/**
+ * Copy a blob to `target` through the store's verified read: written to a temp file and fsynced, renamed
+ * into place only once its digest is confirmed; a corrupt blob (BLOB_CORRUPT) leaves no file.
+ */
+async function copyVerified(store: OciLayout, layer: Descriptor, target: string): Promise<void> {
+  const tmp = `${target}.partial-${process.pid}`;
+  try {
+    await mkdir(path.dirname(target), { recursive: true });
+    const fh = await open(tmp, 'w');
+    try {
+      await store.withBlob(layer, async (chunks) => {
+        for await (const chunk of chunks) await fh.write(chunk);
+      });
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw fsError(err, target);
+  }
 }
 
 /** The nearest existing ancestor of `dir` must resolve (through links) inside `root`. */
@@ -88,41 +101,16 @@ async function assertInside(root: string, dir: string, what: string): Promise<vo
   }
 }
 
-/** Unpack into a temp dir next to `target`, then rename; on any refusal the temp dir is removed. */
-async function untarGz(file: string, target: string, title: string): Promise<void> {
+/**
+ * Unpack into a temp dir next to `target`, then rename once the whole blob's digest is confirmed (the
+ * store's verified read); on any refusal or a corrupt blob the temp dir is removed.
+ */
+async function untarGz(store: OciLayout, layer: Descriptor, target: string, title: string): Promise<void> {
   const tmp = `${target}.partial-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   try {
-    for await (const e of tarEntries(gunzipLimited(createReadStream(file)))) {
-      const what = `${title}: ${e.path}`;
-      if (e.type === '3' || e.type === '4' || e.type === '6') throw unsafe(what, 'device and FIFO entries are not extracted');
-      if (e.type === '1') throw unsafe(what, 'hard links are not extracted');
-      // The archive's own root (`./`) is the target folder itself.
-      if (e.type === '5' && e.path.replace(/\\/g, '/').split('/').every((p) => p === '' || p === '.')) continue;
-      const rel = safeRelative(e.path, what);
-      const dest = path.join(tmp, rel);
-      await mkdir(path.dirname(dest), { recursive: true });
-      await assertInside(tmp, path.dirname(dest), what);
-      if (e.type === '5') {
-        await mkdir(dest, { recursive: true });
-      } else if (e.type === '2') {
-        if (path.isAbsolute(e.linkname) || /^[A-Za-z]:/.test(e.linkname)) throw unsafe(what, `its link target ${e.linkname} is absolute`);
-        const resolved = path.resolve(path.dirname(dest), e.linkname);
-        if (resolved !== tmp && !resolved.startsWith(tmp + path.sep)) throw unsafe(what, `its link target ${e.linkname} escapes the output folder`);
-        await symlink(e.linkname, dest);
-      } else if (e.type === '0') {
-        const existing = await lstat(dest).catch(() => undefined);
-        if (existing?.isSymbolicLink()) throw unsafe(what, 'it would write through a link');
-        const fh = await open(dest, 'w', e.mode & 0o755);
-        try {
-          for await (const chunk of e.body) await fh.write(chunk);
-        } finally {
-          await fh.close();
-        }
-      }
-      // Other types (e.g. extended attributes) are skipped.
-    }
+    await store.withBlob(layer, (chunks) => unpackInto(chunks, tmp, title));
     await rm(target, { recursive: true, force: true });
     await rename(tmp, target);
   } catch (err) {
@@ -132,5 +120,37 @@ async function untarGz(file: string, target: string, title: string): Promise<voi
       throw new FlightDeckError('INVALID_INPUT', `${title} is not a valid tar+gzip archive: ${err.message} at byte offset ${err.offset}.`, { cause: err });
     }
     throw fsError(err, target);
+  }
+}
+
+async function unpackInto(chunks: AsyncIterable<Buffer>, tmp: string, title: string): Promise<void> {
+  for await (const e of tarEntries(gunzipLimited(chunks))) {
+    const what = `${title}: ${e.path}`;
+    if (e.type === '3' || e.type === '4' || e.type === '6') throw unsafe(what, 'device and FIFO entries are not extracted');
+    if (e.type === '1') throw unsafe(what, 'hard links are not extracted');
+    // The archive's own root (`./`) is the target folder itself.
+    if (e.type === '5' && e.path.replace(/\\/g, '/').split('/').every((p) => p === '' || p === '.')) continue;
+    const rel = safeRelative(e.path, what);
+    const dest = path.join(tmp, rel);
+    await mkdir(path.dirname(dest), { recursive: true });
+    await assertInside(tmp, path.dirname(dest), what);
+    if (e.type === '5') {
+      await mkdir(dest, { recursive: true });
+    } else if (e.type === '2') {
+      if (path.isAbsolute(e.linkname) || /^[A-Za-z]:/.test(e.linkname)) throw unsafe(what, `its link target ${e.linkname} is absolute`);
+      const resolved = path.resolve(path.dirname(dest), e.linkname);
+      if (resolved !== tmp && !resolved.startsWith(tmp + path.sep)) throw unsafe(what, `its link target ${e.linkname} escapes the output folder`);
+      await symlink(e.linkname, dest);
+    } else if (e.type === '0') {
+      const existing = await lstat(dest).catch(() => undefined);
+      if (existing?.isSymbolicLink()) throw unsafe(what, 'it would write through a link');
+      const fh = await open(dest, 'w', e.mode & 0o755);
+      try {
+        for await (const chunk of e.body) await fh.write(chunk);
+      } finally {
+        await fh.close();
+      }
+    }
+    // Other types (e.g. extended attributes) are skipped.
   }
 }

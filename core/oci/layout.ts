@@ -37,17 +37,29 @@ export interface IndexEntry extends Descriptor {
   annotations?: Record<string, string>;
 }
 
+/** Roots opened as the content store in this process: any layout opened there later is the store too. */
+const STORE_ROOTS = new Set<string>();
+
 export class OciLayout {
   readonly root: string;
+  /**
+   * The content store (true) or someone else's `oci:` folder (false). A blob found corrupt while read is
+   * moved to `quarantine/` in the store (so the next pull fetches it again); a folder is left as it is.
+   * A layout is the store when opened with `store: true` (openStore) or at a root opened so before (an
+   * `oci:<store>@digest` target that check/inspect and kit build walk).
+   */
+  readonly isStore: boolean;
   private indexLock: Promise<unknown> = Promise.resolve();
 
-  constructor(root: string) {
+  constructor(root: string, opts: { store?: boolean } = {}) {
     this.root = path.resolve(root);
+    if (opts.store === true) STORE_ROOTS.add(this.root);
+    this.isStore = STORE_ROOTS.has(this.root);
   }
 
-  /** Open an existing layout (LAYOUT_INVALID when it is not one) or create it. */
-  static async open(root: string, opts: { create: boolean }): Promise<OciLayout> {
-    const layout = new OciLayout(root);
+  /** Open an existing layout (LAYOUT_INVALID when it is not one) or create it; `store` marks the content store. */
+  static async open(root: string, opts: { create: boolean; store?: boolean }): Promise<OciLayout> {
+    const layout = new OciLayout(root, { store: opts.store === true });
     let text: string | undefined;
     try {
       text = await readFile(path.join(layout.root, 'oci-layout'), 'utf8');
@@ -93,7 +105,7 @@ export class OciLayout {
     }
   }
 
-  /** Read a small blob (manifest, config) fully; verifies its digest. */
+  /** Read a small blob (manifest, config) fully; verifies its digest (BLOB_CORRUPT, quarantined, when wrong). */
   async readBlob(digest: string, maxBytes = MANIFEST_MAX_BYTES): Promise<Buffer> {
     const file = this.blobPath(digest);
     let st;
@@ -103,15 +115,136 @@ export class OciLayout {
       throw new FlightDeckError('NOT_FOUND', `Blob ${digest} is not in ${this.root}.`, { details: { digest } });
     }
     if (st.size > maxBytes) throw new FlightDeckError('MANIFEST_TOO_LARGE', `Blob ${digest} in ${this.root} is ${st.size} bytes, over the ${maxBytes}-byte cap.`);
-    const bytes = await readFile(file);
-    const { algorithm } = parseDigest(digest);
-    const actual = `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
-    if (actual !== digest) {
-      throw new FlightDeckError('BLOB_DIGEST_MISMATCH', `Blob ${digest} in ${this.root} is corrupt (hashes to ${actual}).`, {
-        hint: 'Run `flightdeck cache verify --fix` and pull again.',
+    return this.readBlobVerified({ digest, size: st.size }, maxBytes);
+  }
+
+  /**
+   * A blob's bytes in memory, hashed while read; BLOB_CORRUPT (and quarantined in the store) when its
+   * size or digest is wrong. For payloads, which are bounded: `maxBytes` caps what is read.
+   */
+  async readBlobVerified(desc: { digest: string; size: number }, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
+    if (desc.size > maxBytes) throw new FlightDeckError('MANIFEST_TOO_LARGE', `Blob ${desc.digest} in ${this.root} is ${desc.size} bytes, over the ${maxBytes}-byte cap.`);
+    const reading = this.openBlob(desc);
+    try {
+      return await reading.readAll();
+    } finally {
+      await reading.close();
+    }
+  }
+
+  /**
+   * Open a blob for a verified streaming read. Its chunks are hashed as they are read and the last one is
+   * held back until size and digest are confirmed: a corrupt blob throws BLOB_CORRUPT before its last
+   * bytes are released, so a consumer that acts only on what it received (sends it, renames a file into
+   * place) never acts on a corrupt blob. Prefer `withBlob`, which also covers consumers that stop early.
+   */
+  openBlob(desc: { digest: string; size: number }): BlobReading {
+    return new BlobReading(this, desc);
+  }
+
+  /**
+   * Run `use` over a verified read of a blob (see openBlob). When `use` stops before the end (it returned
+   * early, or failed, e.g. a parser choking on the damaged bytes), the rest of the blob is hashed too:
+   * a corrupt blob always ends as BLOB_CORRUPT, never as the consumer's own error or as success.
+   */
+  async withBlob<T>(desc: { digest: string; size: number }, use: (chunks: AsyncIterable<Buffer>) => Promise<T>): Promise<T> {
+    const reading = this.openBlob(desc);
+    try {
+      let result: T;
+      try {
+        result = await use(reading);
+      } catch (err) {
+        if (err instanceof FlightDeckError && (err.code === 'BLOB_CORRUPT' || err.code === 'NOT_FOUND' || err.code === 'ABORTED')) throw err;
+        // The consumer's failure may be the damage itself: a corrupt blob is reported as such.
+        await reading.finish(err).catch((e: unknown) => {
+          if (e instanceof FlightDeckError && e.code === 'BLOB_CORRUPT') throw e;
+        });
+        throw err;
+      }
+      await reading.finish();
+      return result;
+    } finally {
+      await reading.close();
+    }
+  }
+
+  /**
+   * Hash a stored blob (the pull's "already in the store" check): true when it is intact; when it is not,
+   * it is quarantined (store) and false is returned, so the caller fetches it again.
+   */
+  async verifyStored(desc: { digest: string; size: number }): Promise<boolean> {
+    try {
+      await this.withBlob(desc, async () => undefined);
+      return true;
+    } catch (err) {
+      if (err instanceof FlightDeckError && (err.code === 'BLOB_CORRUPT' || err.code === 'NOT_FOUND')) return false;
+      throw err;
+    }
+  }
+
+  quarantineDir(): string {
+    return path.join(this.root, 'quarantine');
+  }
+
+  /**
+   * Set a corrupt blob aside: rename it (atomic, same file system) to `quarantine/<alg>-<hex>` with a
+   * `.json` record beside it, so `has` is false afterwards and the next pull fetches it again. Only when
+   * the file at the blob's path is still the one that was read (`ino`): a good copy another process has
+   * renamed into place meanwhile is kept. Returns the quarantine path, or undefined when nothing was moved.
+   */
+  async quarantine(digest: string, record: { actual: string; size: number; expectedSize: number; ino?: number }): Promise<string | undefined> {
+    const { algorithm, hex } = parseDigest(digest);
+    const file = this.blobPath(digest);
+    const dir = this.quarantineDir();
+    const target = path.join(dir, `${algorithm}-${hex}`);
+    try {
+      if (record.ino !== undefined) {
+        const st = await stat(file).catch(() => undefined);
+        if (!st || st.ino !== record.ino) return undefined;
+      }
+      await mkdir(dir, { recursive: true });
+      await writeFileAtomic(`${target}.json`, JSON.stringify({ digest, actual: record.actual, size: record.size, expectedSize: record.expectedSize, quarantinedAt: new Date().toISOString() }, null, 2));
+      await rename(file, target);
+      return target;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw fsError(err, target);
+    }
+  }
+
+  /** Blobs set aside as corrupt (quarantine/*.json records). */
+  async listQuarantined(): Promise<Array<{ digest: string; actual: string; file: string; quarantinedAt: string }>> {
+    const dir = this.quarantineDir();
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const out: Array<{ digest: string; actual: string; file: string; quarantinedAt: string }> = [];
+    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+      try {
+        const rec = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as Record<string, unknown>;
+        if (typeof rec.digest !== 'string') continue;
+        out.push({ digest: rec.digest, actual: String(rec.actual ?? ''), file: path.join(dir, name.slice(0, -'.json'.length)), quarantinedAt: String(rec.quarantinedAt ?? '') });
+      } catch {
+        // a record being written or damaged: not listed
+      }
+    }
+    return out;
+  }
+
+  /** The BLOB_CORRUPT error for a blob read from this layout (quarantining it in the store). */
+  async corrupt(desc: { digest: string; size: number }, found: { actual: string; size: number; ino?: number }, cause?: unknown): Promise<FlightDeckError> {
+    const what = found.size !== desc.size ? `has ${found.size} bytes, its descriptor says ${desc.size}` : `hashes to ${found.actual}`;
+    if (!this.isStore) {
+      return new FlightDeckError('BLOB_CORRUPT', `Blob ${desc.digest} in the OCI layout oci:${this.root} is corrupt (it ${what}); nothing was sent or written.`, {
+        hint: `The folder ${this.root} is damaged and was left as it is: copy the layout again from its source.`,
+        cause,
+        details: { digest: desc.digest, actual: found.actual, layout: this.root },
       });
     }
-    return bytes;
+    const moved = await this.quarantine(desc.digest, { actual: found.actual, size: found.size, expectedSize: desc.size, ...(found.ino === undefined ? {} : { ino: found.ino }) });
+    return new FlightDeckError(
+      'BLOB_CORRUPT',
+      `Blob ${desc.digest} in the content store ${this.root} is corrupt on disk (it ${what}); nothing was sent or written.${moved ? ` It was moved to ${moved}.` : ''}`,
+      { cause, details: { digest: desc.digest, actual: found.actual, store: this.root, ...(moved ? { quarantined: moved } : {}) } },
+    );
   }
 
   /** Store bytes already in memory (manifests) after checking their digest. */
@@ -239,6 +372,129 @@ export class OciLayout {
   async touchBlob(digest: string): Promise<void> {
     const now = new Date();
     await utimes(this.blobPath(digest), now, now).catch(() => {});
+  }
+}
+
+const READ_CHUNK = 1024 * 1024;
+
+/**
+ * One verified read of a blob (OciLayout.openBlob): iterate it once; `finish` hashes what the consumer
+ * left unread and throws BLOB_CORRUPT when the blob is wrong; `close` releases the file.
+ */
+export class BlobReading implements AsyncIterable<Buffer> {
+  private fh: FileHandle | undefined;
+  private opened: Promise<FileHandle> | undefined;
+  private readonly hash: Hash;
+  private readonly hex: string;
+  private read = 0;
+  private ended = false;
+  private verdict: Promise<void> | undefined;
+  private ino: number | undefined;
+  private fileSize: number | undefined;
+
+  constructor(
+    private readonly layout: OciLayout,
+    readonly desc: { digest: string; size: number },
+  ) {
+    const { algorithm, hex } = parseDigest(desc.digest);
+    this.hash = createHash(algorithm);
+    this.hex = hex;
+  }
+
+  private async handle(): Promise<FileHandle> {
+    this.opened ??= (async () => {
+      const file = this.layout.blobPath(this.desc.digest);
+      try {
+        const fh = await open(file, 'r');
+        const st = await fh.stat();
+        this.ino = st.ino;
+        this.fileSize = st.size;
+        this.fh = fh;
+        return fh;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new FlightDeckError('NOT_FOUND', `Blob ${this.desc.digest} is missing from ${this.layout.isStore ? 'the content store ' : 'the OCI layout oci:'}${this.layout.root}.`, {
+            cause: err,
+            ...(this.layout.isStore ? { hint: `\`flightdeck pull REF\` fetches it again.` } : {}),
+            details: { digest: this.desc.digest },
+          });
+        }
+        throw fsError(err, file);
+      }
+    })();
+    return this.opened;
+  }
+
+  /** The next chunk (hashed), or undefined at the end; stops one byte past the declared size. */
+  private async next(): Promise<Buffer | undefined> {
+    if (this.ended) return undefined;
+    const fh = await this.handle();
+    const want = Math.min(READ_CHUNK, Math.max(1, this.desc.size - this.read + 1));
+    const buf = Buffer.allocUnsafe(want);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await fh.read(buf, 0, want, this.read));
+    } catch (err) {
+      throw fsError(err, this.layout.blobPath(this.desc.digest));
+    }
+    if (bytesRead === 0) {
+      this.ended = true;
+      return undefined;
+    }
+    const chunk = buf.subarray(0, bytesRead);
+    this.hash.update(chunk);
+    this.read += bytesRead;
+    if (this.read > this.desc.size) this.ended = true;
+    return chunk;
+  }
+
+  /** Size and digest of everything read; BLOB_CORRUPT (quarantined in the store) when wrong. */
+  private verify(cause?: unknown): Promise<void> {
+    this.verdict ??= (async () => {
+      const actual = `${this.desc.digest.slice(0, this.desc.digest.indexOf(':'))}:${this.hash.digest('hex')}`;
+      if (this.read === this.desc.size && actual.endsWith(`:${this.hex}`)) return;
+      throw await this.layout.corrupt(this.desc, { actual, size: this.read, ...(this.ino === undefined ? {} : { ino: this.ino }) }, cause);
+    })();
+    return this.verdict;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    let held: Buffer | undefined;
+    for (let chunk = await this.next(); chunk; chunk = await this.next()) {
+      if (held) yield held;
+      held = chunk;
+    }
+    await this.verify();
+    if (held) yield held;
+  }
+
+  /** The whole blob in one buffer, verified before it is returned (a longer file is not read whole). */
+  async readAll(): Promise<Buffer> {
+    const fh = await this.handle();
+    let out: Buffer;
+    try {
+      if (this.fileSize !== undefined && this.fileSize > this.desc.size) return await this.finish().then(() => Buffer.alloc(0));
+      out = await fh.readFile();
+    } catch (err) {
+      throw fsError(err, this.layout.blobPath(this.desc.digest));
+    }
+    this.hash.update(out);
+    this.read = out.length;
+    this.ended = true;
+    await this.verify();
+    return out;
+  }
+
+  /** Hash whatever was not read yet and verify; a corrupt blob throws BLOB_CORRUPT (with `cause`). */
+  async finish(cause?: unknown): Promise<void> {
+    while (await this.next());
+    await this.verify(cause);
+  }
+
+  async close(): Promise<void> {
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh?.close().catch(() => {});
   }
 }
 

@@ -3,6 +3,7 @@
  * catalogue the published artifacts. It is pulled (verified) into the store like any artifact; its JSON
  * documents are returned with every artifact reference found in them.
  */
+import { FlightDeckError } from '../errors.js';
 import type { OciLayout } from './layout.js';
 import { ANNOTATION_TITLE } from './manifest.js';
 import { pull, type ContentSource } from './pull.js';
@@ -52,7 +53,9 @@ export async function readMaster(source: ContentSource, store: OciLayout, ref: R
     let content: unknown;
     try {
       content = JSON.parse((await store.readBlob(layer.digest, MAX_JSON)).toString('utf8'));
-    } catch {
+    } catch (err) {
+      // A stored copy damaged on disk is an error to report, not a document to skip.
+      if (err instanceof FlightDeckError && err.code === 'BLOB_CORRUPT') throw err;
       continue;
     }
     documents.push({ title, mediaType: layer.mediaType, content });

@@ -143,11 +143,12 @@ export async function fetchBlob(
   onEvent: (e: BlobEvent) => void = () => {},
   signal?: AbortSignal,
   downloaded?: () => void,
+  verifyExisting = true,
 ): Promise<'downloaded' | 'skipped'> {
   const key = `${store.root}\0${desc.digest}`;
   const running = inFlight.get(key);
   if (running) return running.then(() => 'skipped' as const);
-  const job = fetchBlobOnce(source, store, desc, onEvent, signal, downloaded).finally(() => inFlight.delete(key));
+  const job = fetchBlobOnce(source, store, desc, onEvent, signal, downloaded, verifyExisting).finally(() => inFlight.delete(key));
   inFlight.set(key, job);
   return job;
 }
@@ -159,19 +160,27 @@ async function fetchBlobOnce(
   onEvent: (e: BlobEvent) => void,
   signal?: AbortSignal,
   downloaded?: () => void,
+  verifyExisting = true,
 ): Promise<'downloaded' | 'skipped'> {
   const base = { digest: desc.digest, title: desc.annotations?.[ANNOTATION_TITLE], mediaType: desc.mediaType, total: desc.size };
   const { partial, lock: lockPath } = store.partialPath(desc.digest);
+  // A blob already there is hashed (a corrupt one is quarantined and fetched again) unless the caller
+  // reads it next anyway: every read from the store verifies, so hashing here would be a second pass.
+  if ((await store.has(desc)) && (!verifyExisting || (await store.verifyStored(desc)))) {
+    onEvent({ ...base, phase: 'skipped', done: desc.size });
+    return 'skipped';
+  }
   for (;;) {
-    if (await store.has(desc)) {
-      onEvent({ ...base, phase: 'skipped', done: desc.size });
-      return 'skipped';
-    }
     // One writer per partial across processes: another pull of this blob (CLI, web host, app) holds the
     // lock while it downloads; wait for it, then find the blob stored (or the lock free after a failure).
+    // A blob that appears meanwhile was renamed into place by a writer that verified it.
     const lock = await tryLock(partial, lockPath);
     if (!lock) {
       await lockChanged(lockPath, signal);
+      if (await store.has(desc)) {
+        onEvent({ ...base, phase: 'skipped', done: desc.size });
+        return 'skipped';
+      }
       continue;
     }
     try {
@@ -325,6 +334,11 @@ export interface PullOptions {
   platform?: string | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: (e: BlobEvent) => void;
+  /**
+   * Hash blobs already in the store before skipping them (default true). False only for callers that
+   * read every blob next through the store's verified read (deploy, check, --output, kit build).
+   */
+  verifyExisting?: boolean | undefined;
 }
 
 /** Pull `ref` from `source` into `store`; returns what was pulled. */
@@ -363,7 +377,7 @@ export async function pull(source: ContentSource, store: OciLayout, ref: Referen
         return;
       }
     }
-    const r = await fetchBlob(source, store, desc, opts.onEvent, signal, release);
+    const r = await fetchBlob(source, store, desc, opts.onEvent, signal, release, opts.verifyExisting !== false);
     if (r === 'downloaded') {
       downloaded++;
       bytes += desc.size;

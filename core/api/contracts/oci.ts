@@ -93,6 +93,8 @@ export const CacheVerifySchema = z.object({
   bytes: z.number().int(),
   corrupt: z.array(z.object({ digest: z.string(), actual: z.string(), removed: z.boolean() })),
   partials: z.number().int(),
+  /** Blobs found corrupt when read and set aside in the store's quarantine/ (the next pull fetches them again). */
+  quarantined: z.array(z.object({ digest: z.string(), actual: z.string(), file: z.string(), quarantinedAt: z.string() })).optional(),
 });
 export type CacheVerify = z.infer<typeof CacheVerifySchema>;
 

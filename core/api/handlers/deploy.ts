@@ -9,13 +9,16 @@ import type { z } from 'zod';
 import type { deployContract } from '../contracts/deploy.js';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { loadPayload, type Payload } from '../../deploy/payload.js';
+import { loadPayload, payloadFromBytes, type Payload } from '../../deploy/payload.js';
 import { MEDIA } from '../../oci/manifest.js';
-import { isRegistryReference, parseReference } from '../../oci/reference.js';
+import { isRegistryReference, parseDigest, parseReference } from '../../oci/reference.js';
 import { checkSignaturePolicy, loadPolicy } from '../../kits/signatures.js';
 import { HostSession, type SessionTimings } from '../../deploy/session.js';
 import { parseDeviceUri, type ByteTransport, type DeviceFinder, type TransportOpener } from '../../deploy/transport.js';
 import { profileCheck, type PayloadCheck } from '../../deploy/check.js';
+
+/** Largest layer deploy reads into memory (the device protocol takes payloads far smaller than this). */
+const MAX_PAYLOAD_BYTES = 1024 * 1024 * 1024;
 
 /** The ports deploy needs from the composition root (native-bridge implements them). */
 export interface DeployPorts {
@@ -43,7 +46,8 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
   const resolvePayload = async (ref: string, module: string | undefined, offline: boolean, signal: AbortSignal | undefined): Promise<Payload> => {
     if (!ref.startsWith('oci:') && !(isRegistryReference(ref) && !existsSync(ref))) return loadPayload(ref, module);
     const conn = { offline };
-    const pulled = await ctx.registry.pullToStore(ref, conn, { signal });
+    // Not hashed on pull's skip path: the layer is read (and verified) from the store just below.
+    const pulled = await ctx.registry.pullToStore(ref, conn, { signal, verifyExisting: false });
     // The signature policy (docs/kits.md) applies to what comes from a registry, as for `kit build`.
     const parsed = parseReference(ref);
     if (parsed.kind === 'registry') await checkSignaturePolicy(ctx.registry, await loadPolicy(paths), parsed, pulled.digest, conn);
@@ -55,7 +59,13 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
         details: { reference: ref },
       });
     }
-    const p = await loadPayload(pulled.store.blobPath(layer.digest), module);
+    // Read into memory and verified (BLOB_CORRUPT, quarantined) before anything reaches a device.
+    if (layer.size > MAX_PAYLOAD_BYTES) {
+      throw new FlightDeckError('PAYLOAD_INVALID', `${ref}: layer ${layer.digest} is ${layer.size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte payload cap.`, { details: { reference: ref } });
+    }
+    const bytes = await pulled.store.readBlobVerified(layer, MAX_PAYLOAD_BYTES);
+    const { algorithm, hex } = parseDigest(layer.digest);
+    const p = await payloadFromBytes(bytes, pulled.store.blobPath(layer.digest), module, algorithm === 'sha256' ? hex : undefined);
     const inside = p.name.includes('!') ? p.name.slice(p.name.indexOf('!')) : '';
     return { ...p, name: `${ref}${inside}`, source: { reference: pulled.reference, manifestDigest: pulled.digest } };
   };

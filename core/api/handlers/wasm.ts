@@ -9,7 +9,8 @@ export function wasmHandlers(ctx: ApiContext): AreaHandlers<'platforms.list' | '
   const { paths } = ctx;
   /** Registry references are pulled into the verified content store, then read from there like any layout. */
   const resolver = (offline: boolean | undefined) => async (reference: string, signal?: AbortSignal) => {
-    const pulled = await ctx.registry.pullToStore(reference, { offline }, { signal });
+    // Blobs already stored are not hashed by the pull: the walk reads them verified right after.
+    const pulled = await ctx.registry.pullToStore(reference, { offline }, { signal, verifyExisting: false });
     return `oci:${pulled.store.root}@${pulled.digest}`;
   };
   return {

@@ -172,6 +172,43 @@ describe('kit build', () => {
   });
 });
 
+describe('kit build from a damaged content store', () => {
+  /** Flip one byte of a stored blob (same size, wrong digest). */
+  const flip = (home: string, digest: string) => {
+    const file = path.join(home, 'data', 'store', 'blobs', 'sha256', digest.slice(7));
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1]! ^= 0x40;
+    writeFileSync(file, bytes);
+  };
+  const stray = (dir: string, name: string) => readdirSync(dir).filter((f) => f.includes(name));
+
+  it('refuses a corrupt stored blob (BLOB_CORRUPT) and leaves no kit, whether the checks or the copy read it; the next build fetches it again', async () => {
+    const home = tempHome();
+    const env = { FLIGHTDECK_HOME: home };
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-kit-corrupt-'));
+    expect((await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'first.tar')], { env })).code).toBe(0);
+    const bundle = readLayout(DEMO).manifest(`flight/shared-types/bundles/dreamcast:${VERSION}`);
+    // The bundle layer: the platform checks read it first.
+    flip(home, bundle.layers[0]!.digest);
+    const r1 = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'second.tar')], { env });
+    expect(r1.code, r1.stderr).toBe(6);
+    expect(r1.stderr).toContain('error[BLOB_CORRUPT]');
+    expect(stray(dir, 'second')).toEqual([]);
+    expect(existsSync(path.join(home, 'data', 'store', 'quarantine', `sha256-${bundle.layers[0]!.digest.slice(7)}`))).toBe(true);
+    // The WIT layer: no check reads it, only the copy into the kit (a folder kit this time).
+    const wit = readLayout(DEMO).manifest(`flight/shared-types/interfaces/wit:${VERSION}`).layers[0]!.digest;
+    flip(home, wit);
+    const r2 = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'third')], { env });
+    expect(r2.code, r2.stderr).toBe(6);
+    expect(r2.stderr).toContain('error[BLOB_CORRUPT]');
+    expect(stray(dir, 'third')).toEqual([]);
+    // Both were set aside, so the next build downloads them again and its kit equals the first one.
+    const ok = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'fourth.tar')], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(sha256File(path.join(dir, 'fourth.tar'))).toBe(sha256File(path.join(dir, 'first.tar')));
+  });
+});
+
 describe('kit verify and import', () => {
   it('verifies a good kit (exit 0) and skopeo reads a directory kit as an OCI layout', async () => {
     const home = tempHome();

@@ -82,6 +82,110 @@ describe('OciLayout and BlobWriter', () => {
     const a = Buffer.from('{"a":1}');
     await store.putBytes(sha(a), a);
     writeFileSync(store.blobPath(sha(a)), '{"a":2}');
-    await expect(store.readBlob(sha(a))).rejects.toMatchObject({ code: 'BLOB_DIGEST_MISMATCH' });
+    await expect(store.readBlob(sha(a))).rejects.toMatchObject({ code: 'BLOB_CORRUPT' });
+  });
+});
+
+describe('verified reads and quarantine', () => {
+  const big = Buffer.alloc(2.5 * 1024 * 1024 + 17, 7);
+  const contentStore = async () => OciLayout.open(path.join(tempDir('fd-store-'), 'store'), { create: true, store: true });
+  const put = async (store: OciLayout, bytes: Buffer) => {
+    const w = new BlobWriter(store, desc(bytes));
+    await w.prepare({ resume: false });
+    await w.write([bytes]);
+    await w.commit();
+  };
+  const flip = (file: string) => {
+    const b = readFileSync(file);
+    b[b.length - 1]! ^= 1; // the very last byte: a consumer must not get it
+    writeFileSync(file, b);
+  };
+
+  it('streams an intact blob whole; a corrupt one fails before its last chunk is released, and is quarantined', async () => {
+    const store = await contentStore();
+    await put(store, big);
+    const whole = await store.withBlob(desc(big), async (chunks) => {
+      const got: Buffer[] = [];
+      for await (const c of chunks) got.push(c);
+      return Buffer.concat(got);
+    });
+    expect(whole.equals(big)).toBe(true);
+    flip(store.blobPath(sha(big)));
+    let received = 0;
+    const err = await store
+      .withBlob(desc(big), async (chunks) => {
+        for await (const c of chunks) received += c.length;
+      })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BLOB_CORRUPT', details: { digest: sha(big) } });
+    // The damaged last byte is in the held-back chunk: it never reached the consumer.
+    expect(received).toBeLessThan(big.length);
+    expect(received).toBeGreaterThan(0);
+    expect(await store.has(desc(big))).toBe(false);
+    expect(await store.listQuarantined()).toMatchObject([{ digest: sha(big) }]);
+    expect(readFileSync(path.join(store.root, 'quarantine', `sha256-${sha(big).slice(7)}`)).length).toBe(big.length);
+  });
+
+  it('a consumer that fails or stops early on a corrupt blob still ends in BLOB_CORRUPT; on an intact one keeps its own error', async () => {
+    const store = await contentStore();
+    await put(store, big);
+    const stopEarly = async (chunks: AsyncIterable<Buffer>) => {
+      for await (const c of chunks) return c.length;
+      return 0;
+    };
+    const parserError = async (chunks: AsyncIterable<Buffer>) => {
+      for await (const c of chunks) throw new Error(`bad byte at ${c.length}`);
+    };
+    expect(await store.withBlob(desc(big), stopEarly)).toBe(1024 * 1024);
+    await expect(store.withBlob(desc(big), parserError)).rejects.toThrow(/bad byte/);
+    flip(store.blobPath(sha(big)));
+    await expect(store.withBlob(desc(big), stopEarly)).rejects.toMatchObject({ code: 'BLOB_CORRUPT' });
+    await put(store, big);
+    flip(store.blobPath(sha(big)));
+    await expect(store.withBlob(desc(big), parserError)).rejects.toMatchObject({ code: 'BLOB_CORRUPT' });
+  });
+
+  it('verifyStored (the pull skip check) hashes: false and quarantined when corrupt; a folder is never quarantined', async () => {
+    const store = await contentStore();
+    await put(store, big);
+    expect(await store.verifyStored(desc(big))).toBe(true);
+    flip(store.blobPath(sha(big)));
+    expect(await store.verifyStored(desc(big))).toBe(false);
+    expect(existsSync(store.blobPath(sha(big)))).toBe(false);
+    const folder = await newStore();
+    await put(folder, big);
+    flip(folder.blobPath(sha(big)));
+    await expect(folder.readBlobVerified(desc(big))).rejects.toMatchObject({ code: 'BLOB_CORRUPT', hint: expect.stringContaining(`The folder ${folder.root} is damaged`) });
+    expect(existsSync(folder.blobPath(sha(big)))).toBe(true);
+    expect(existsSync(folder.quarantineDir())).toBe(false);
+  });
+
+  it('readBlobVerified (deploy) refuses a flipped byte, a longer and a shorter file', async () => {
+    const store = await contentStore();
+    for (const damage of [(b: Buffer) => ((b[7] = b[7]! ^ 1), b), (b: Buffer) => Buffer.concat([b, Buffer.from([0])]), (b: Buffer) => b.subarray(0, b.length - 1)]) {
+      await put(store, big);
+      expect((await store.readBlobVerified(desc(big))).equals(big)).toBe(true);
+      writeFileSync(store.blobPath(sha(big)), damage(Buffer.from(big)));
+      await expect(store.readBlobVerified(desc(big))).rejects.toMatchObject({ code: 'BLOB_CORRUPT' });
+      expect(await store.has({ digest: sha(big) })).toBe(false);
+    }
+  });
+
+  it('does not quarantine a good copy another process renamed into place after the corrupt one was read', async () => {
+    const store = await contentStore();
+    await put(store, big);
+    flip(store.blobPath(sha(big)));
+    const reading = store.openBlob(desc(big));
+    const it = reading[Symbol.asyncIterator]();
+    await it.next(); // the corrupt file is open
+    // Meanwhile a pull in another process stores a good copy (a new inode renamed over the old one).
+    const fresh = `${store.blobPath(sha(big))}.new`;
+    writeFileSync(fresh, big);
+    const { renameSync } = await import('node:fs');
+    renameSync(fresh, store.blobPath(sha(big)));
+    await expect(reading.finish()).rejects.toMatchObject({ code: 'BLOB_CORRUPT' });
+    await reading.close();
+    expect(readFileSync(store.blobPath(sha(big))).equals(big)).toBe(true);
+    expect(await store.listQuarantined()).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -131,7 +131,11 @@ describe('inspectTarget', () => {
     const bad = Buffer.from(fixtureBytes('mem-16mib'));
     bad[bad.length - 2] = 0x07; // i32.const 42 -> i32.const 7
     writeFileSync(blob, bad);
-    expect((await failure(inspectTarget(`oci:${dir}:v1`))).code).toBe('BLOB_DIGEST_MISMATCH');
+    const corrupt = await failure(inspectTarget(`oci:${dir}:v1`));
+    expect(corrupt.code).toBe('BLOB_CORRUPT');
+    expect(corrupt.hint).toContain(`The folder ${dir} is damaged`);
+    // A folder that is not the content store is left as it is (nothing quarantined).
+    expect(readFileSync(blob)).toEqual(bad);
   });
 
   it('an OCI layout that is broken fails with the code naming what is wrong', async () => {
@@ -157,8 +161,8 @@ describe('inspectTarget', () => {
     ociLayout(short, 'v1', [layer], {});
     truncateSync(blobOf(short), 10);
     const e3 = await failure(inspectTarget(`oci:${short}:v1`));
-    expect(e3.code).toBe('BLOB_SIZE_MISMATCH');
-    expect(e3.message).toContain(`has 10 bytes, the descriptor says ${fixtureBytes('simd').length}`);
+    expect(e3.code).toBe('BLOB_CORRUPT');
+    expect(e3.message).toContain(`has 10 bytes, its descriptor says ${fixtureBytes('simd').length}`);
     // Several manifests and no tag: which one is meant is ambiguous.
     const two = tmp();
     ociLayout(two, 'v1', [layer], {});
