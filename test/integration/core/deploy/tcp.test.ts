@@ -149,7 +149,7 @@ describe('deploy over TCP to the emulator', () => {
       const err = await rejection(session.verify(sha256(B), B.length));
       expect(err.code).toBe('DEVICE_VERIFY_FAILED');
       expect(err.message).toContain(`hashes to sha256:${sha256(B)}`);
-      await expect(session.commit(sha256(B))).rejects.toMatchObject({ code: 'DEVICE_REFUSED' });
+      await expect(session.commit(sha256(B), up.upload)).rejects.toMatchObject({ code: 'DEVICE_REFUSED' });
     } finally {
       await session.close();
     }
