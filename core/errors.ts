@@ -228,6 +228,11 @@ export const ERROR_TABLE = {
     title: 'Device refused the request',
     hint: 'The device gave its reason in the message; the committed payload is unchanged.',
   },
+  DEVICE_BUSY: {
+    exit: 8,
+    title: 'Device busy with another host',
+    hint: 'Another host is deploying to this device; wait for it to finish (or disconnect) and run the deploy again, or pick another device.',
+  },
   DEVICE_VERIFY_FAILED: {
     exit: 6,
     title: 'Device verification failed',

@@ -3,7 +3,7 @@
  * connections (one upload at a time). See docs/protocol.md for the message flow.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkLimits } from '../core/deploy/check.js';
@@ -55,6 +55,12 @@ export interface DeviceOptions {
   crash: (phase: CrashPhase) => void;
   /** Line rates that do not work on this line (a test fault): frames at them are lost. */
   badRates?: number[];
+  /**
+   * Test fault: hold the first upload after its first block (its DATA frames are dropped, so the host
+   * waits for acks) until the device answers another host BUSY or `releaseHold()` is called. Lets a test
+   * put a second host in front of a device that is surely mid-upload.
+   */
+  holdUpload?: boolean;
   log?: (message: string) => void;
 }
 
@@ -76,11 +82,23 @@ interface Upload {
   /** Delta upload: the blocks of the payload the stream carries (units of blockSize). */
   blocks: number[] | undefined;
   blockSize: number;
+  /** Largest block the host announced (BEGIN.blockSize): no DATA inflates past it. */
+  maxBlock: number;
   fd: number | undefined;
   owner: FrameLink;
   checkpointAt: number;
   checkpointTime: number;
   nakedAt: number;
+}
+
+/** A host's hold on the device from BEGIN to COMMIT (or until its connection closes). */
+interface Claim {
+  owner: FrameLink;
+  /** READY.upload: VERIFIED and COMMIT name it. */
+  id: string;
+  sha256: string;
+  /** END answered VERIFIED for this claim. */
+  verified: boolean;
 }
 
 class Refusal extends Error {
@@ -94,12 +112,43 @@ class Refusal extends Error {
 export class Device {
   private readonly o: DeviceOptions;
   private upload: Upload | null = null;
+  private claim: Claim | null = null;
+  /** The last COMMIT, so a resent COMMIT (its COMMITTED was lost) is answered again. */
+  private lastCommit: { id: string; sha256: string } | null = null;
+  private hold: 'off' | 'armed' | 'holding' | 'released';
   private readonly history: LogLine[] = [];
   private readonly monitors = new Set<FrameLink>();
   private readonly runs = new Set<ChildProcess>();
 
   constructor(options: DeviceOptions) {
     this.o = options;
+    this.hold = options.holdUpload ? 'armed' : 'off';
+  }
+
+  /** End the test hold (holdUpload) of the first upload. */
+  releaseHold(): void {
+    if (this.hold !== 'holding' && this.hold !== 'armed') return;
+    if (this.hold === 'holding') this.o.log?.('hold released: the held upload continues');
+    this.hold = 'released';
+  }
+
+  /** The claim of another host that is still connected, if any (a claim dies with its connection). */
+  private claimedByOther(link: FrameLink): Claim | undefined {
+    const c = this.claim;
+    if (!c) return undefined;
+    if (c.owner.closed) {
+      this.claim = null;
+      return undefined;
+    }
+    return c.owner === link ? undefined : c;
+  }
+
+  /** Refuse `what` while another host deploys; the host maps BUSY to DEVICE_BUSY. */
+  private refuseIfBusy(link: FrameLink, what: string): void {
+    const other = this.claimedByOther(link);
+    if (!other) return;
+    this.releaseHold();
+    throw new Refusal('BUSY', `another host is deploying sha256:${other.sha256.slice(0, 12)} to this device; ${what} refused until it commits or disconnects`);
   }
 
   private get store(): SlotStore {
@@ -173,6 +222,7 @@ export class Device {
       if (fallback) clearTimeout(fallback.timer);
       this.monitors.delete(link);
       if (this.upload?.owner === link) this.checkpoint(this.upload);
+      if (this.claim?.owner === link) this.claim = null;
     }
   }
 
@@ -218,24 +268,28 @@ export class Device {
   private async begin(link: FrameLink, frame: Frame): Promise<void> {
     const req = parseBody(BeginSchema, frame.body);
     if (!req) throw new Refusal('PROTOCOL', 'malformed BEGIN');
-    if (this.upload && this.upload.owner !== link && !this.upload.owner.closed) throw new Refusal('BUSY', 'another host is uploading');
+    if (req.blockSize > MAX_FRAME - 64) throw new Refusal('PROTOCOL', `block size ${req.blockSize} is over the ${MAX_FRAME - 64} bytes a frame carries`);
+    this.refuseIfBusy(link, 'BEGIN');
     if (req.size > this.o.limits.memory) {
       throw new Refusal('REFUSED', `payload of ${req.size} bytes exceeds the ${this.o.limits.memory} bytes of ${this.o.limits.name}`);
     }
     const { state } = this.store;
     if (state.active && state.slots[state.active]?.sha256 === req.sha256) {
+      if (this.claim?.owner === link) this.claim = null;
       return link.send(Msg.READY, json({ slot: state.active, offset: req.size, state: 'active' }));
     }
+    const claim = this.claimFor(link, req.sha256);
     const slot = this.store.inactive();
     if (state.slots[slot]?.sha256 === req.sha256 && !req.fresh) {
-      return link.send(Msg.READY, json({ slot, offset: req.size, state: 'verified' }));
+      return link.send(Msg.READY, json({ slot, offset: req.size, state: 'verified', upload: claim.id }));
     }
-    if (req.delta) return this.beginDelta(link, req, slot);
+    if (req.delta) return this.beginDelta(link, req, slot, claim);
     let offset = 0;
     const current = this.upload;
     if (current && !current.blocks && current.sha256 === req.sha256 && !req.fresh) {
       offset = current.received; // same device run: every written byte is good
       current.owner = link;
+      current.maxBlock = req.blockSize;
     } else {
       this.closeUpload();
       const j = this.store.journal;
@@ -250,15 +304,22 @@ export class Device {
       }
       const fd = fs.openSync(partial, offset === 0 ? 'w' : 'r+');
       fs.ftruncateSync(fd, offset);
-      this.upload = { ...this.newUpload(link, req.sha256, req.size, slot, fd), received: offset, checkpointAt: offset };
+      this.upload = { ...this.newUpload(link, req.sha256, req.size, slot, fd, req.blockSize), received: offset, checkpointAt: offset };
     }
     this.o.log?.(`BEGIN ${req.sha256.slice(0, 12)} (${req.size} bytes, ${req.compression}) into slot ${slot} from byte ${offset}`);
     this.reach('begin');
-    return link.send(Msg.READY, json({ slot, offset, state: 'upload' }));
+    return link.send(Msg.READY, json({ slot, offset, state: 'upload', upload: claim.id }));
   }
 
-  private newUpload(owner: FrameLink, sha256: string, size: number, slot: 'A' | 'B', fd: number): Upload {
-    return { sha256, size, slot, received: 0, length: size, blocks: undefined, blockSize: 0, fd, owner, checkpointAt: 0, checkpointTime: Date.now(), nakedAt: -1 };
+  /** This host's claim on the device for `sha256`: kept on a resent BEGIN, so its id stays the same. */
+  private claimFor(link: FrameLink, sha256: string): Claim {
+    if (this.claim?.owner !== link || this.claim.sha256 !== sha256) this.claim = { owner: link, id: randomBytes(16).toString('hex'), sha256, verified: false };
+    this.claim.verified = false;
+    return this.claim;
+  }
+
+  private newUpload(owner: FrameLink, sha256: string, size: number, slot: 'A' | 'B', fd: number, maxBlock: number): Upload {
+    return { sha256, size, slot, received: 0, length: size, blocks: undefined, blockSize: 0, maxBlock, fd, owner, checkpointAt: 0, checkpointTime: Date.now(), nakedAt: -1 };
   }
 
   /** What STATUS and COMMITTED report, with the device's own hash of the active slot's bytes. */
@@ -284,7 +345,7 @@ export class Device {
    * Fast reflash: the inactive slot starts as a copy of the active payload (cut or grown to the new size),
    * and the stream that follows overwrites only the listed blocks. Not resumable: a cut starts over.
    */
-  private async beginDelta(link: FrameLink, req: Begin, slot: 'A' | 'B'): Promise<void> {
+  private async beginDelta(link: FrameLink, req: Begin, slot: 'A' | 'B', claim: Claim): Promise<void> {
     const { base, blocks } = req.delta!;
     const active = this.store.state.active;
     if (!active || this.store.state.slots[active]?.sha256 !== base) throw new Refusal('REFUSED', `delta base sha256:${base} is not the active payload`);
@@ -299,10 +360,10 @@ export class Device {
     const fd = fs.openSync(partial, 'r+');
     fs.ftruncateSync(fd, req.size);
     const length = blocks.reduce((sum, b) => sum + Math.min(req.blockSize, req.size - b * req.blockSize), 0);
-    this.upload = { ...this.newUpload(link, req.sha256, req.size, slot, fd), length, blocks, blockSize: req.blockSize };
+    this.upload = { ...this.newUpload(link, req.sha256, req.size, slot, fd, req.blockSize), length, blocks, blockSize: req.blockSize };
     this.o.log?.(`BEGIN ${req.sha256.slice(0, 12)} as a delta of ${base.slice(0, 12)}: ${blocks.length} of ${count} blocks into slot ${slot}`);
     this.reach('begin');
-    return link.send(Msg.READY, json({ slot, offset: 0, state: 'upload' }));
+    return link.send(Msg.READY, json({ slot, offset: 0, state: 'upload', upload: claim.id }));
   }
 
   /** Write stream bytes: at their offset, or (delta) at the place of the blocks they belong to. */
@@ -326,9 +387,15 @@ export class Device {
     const block = decodeData(frame.body);
     if (!block) throw new Refusal('PROTOCOL', 'malformed DATA');
     if (block.offset < u.received) return link.send(Msg.ACK, u32(u.received));
+    if (this.hold === 'armed' && u.received > 0) {
+      this.hold = 'holding';
+      this.o.log?.(`holding the upload of ${u.sha256.slice(0, 12)} at byte ${u.received} until another host is answered`);
+    }
+    if (this.hold === 'holding') return; // test fault: the held upload gets no acks
     if (block.offset > u.received) return this.nak(link);
-    const raw = unpackBlock(block);
-    if (!raw || u.received + raw.length > u.length) return this.nak(link);
+    // Never inflate past the space left in the upload or the announced block size (not the sender's rawLength).
+    const raw = unpackBlock(block, Math.min(u.length - u.received, u.maxBlock));
+    if (!raw) return this.nak(link);
     this.write(u, raw);
     const before = u.received;
     u.received += raw.length;
@@ -360,13 +427,17 @@ export class Device {
   }
 
   private async end(link: FrameLink): Promise<void> {
+    this.refuseIfBusy(link, 'END');
+    const claim = this.claim;
+    if (!claim || claim.owner !== link) throw new Refusal('PROTOCOL', 'END without a BEGIN on this connection');
     const u = this.upload;
     const slot = this.store.inactive();
     const ready = this.store.state.slots[slot];
     if (!u || u.owner !== link) {
       // END again after VERIFIED was lost, or for a payload that waits verified in the inactive slot.
-      if (ready && this.store.hashFile(this.store.slotFile(slot)) === ready.sha256) {
-        return link.send(Msg.VERIFIED, json({ sha256: ready.sha256, slot }));
+      if (ready && ready.sha256 === claim.sha256 && this.store.hashFile(this.store.slotFile(slot)) === ready.sha256) {
+        claim.verified = true;
+        return link.send(Msg.VERIFIED, json({ sha256: ready.sha256, slot, upload: claim.id }));
       }
       throw new Refusal('PROTOCOL', 'END without an upload');
     }
@@ -388,25 +459,44 @@ export class Device {
     }
     this.store.install(u.slot, u.sha256, u.size);
     this.o.log?.(`verified ${u.sha256.slice(0, 12)} in slot ${u.slot}`);
+    claim.verified = claim.sha256 === u.sha256;
     this.reach('verify');
-    return link.send(Msg.VERIFIED, json({ sha256: u.sha256, slot: u.slot }));
+    return link.send(Msg.VERIFIED, json({ sha256: u.sha256, slot: u.slot, upload: claim.id }));
   }
 
+  /**
+   * COMMIT names the upload (READY.upload) it commits: only the host that holds the claim, after its own
+   * END was VERIFIED, switches the slot. A resent COMMIT of the last commit is answered again while that
+   * payload is still the active one.
+   */
   private async commit(link: FrameLink, frame: Frame): Promise<void> {
     const req = parseBody(CommitSchema, frame.body);
     if (!req) throw new Refusal('PROTOCOL', 'malformed COMMIT');
     const { state } = this.store;
+    const activeSha = state.active ? state.slots[state.active]?.sha256 : undefined;
+    const committed = { sha256: req.sha256, upload: req.upload };
+    if (this.lastCommit?.id === req.upload && this.lastCommit.sha256 === req.sha256 && activeSha === req.sha256) {
+      return link.send(Msg.COMMITTED, json({ ...this.state(), committed }));
+    }
+    this.refuseIfBusy(link, 'COMMIT');
+    const claim = this.claim;
+    if (!claim || claim.owner !== link || claim.id !== req.upload || claim.sha256 !== req.sha256 || !claim.verified) {
+      throw new Refusal('REFUSED', `upload ${req.upload} of sha256:${req.sha256} is not a verified upload of this connection; nothing committed`);
+    }
     const slot = (['A', 'B'] as const).find((s) => state.slots[s]?.sha256 === req.sha256);
     if (!slot) throw new Refusal('REFUSED', `no verified payload sha256:${req.sha256} to commit`);
     if (state.active !== slot) {
       // The 'commit' crash point sits between the fsync of the new state.json.tmp and its rename.
       this.store.writeState({ ...state, active: slot }, 'commit-rename');
-      this.o.log?.(`committed ${req.sha256.slice(0, 12)}: slot ${slot} is active`);
+      this.o.log?.(`committed ${req.sha256.slice(0, 12)} (upload ${req.upload}): slot ${slot} is active`);
     }
-    return link.send(Msg.COMMITTED, json(this.state()));
+    this.lastCommit = { id: req.upload, sha256: req.sha256 };
+    this.claim = null;
+    return link.send(Msg.COMMITTED, json({ ...this.state(), committed }));
   }
 
   private async rollback(link: FrameLink): Promise<void> {
+    this.refuseIfBusy(link, 'ROLLBACK');
     const { state } = this.store;
     const other = this.store.inactive();
     if (!state.slots[other] || this.upload?.slot === other) throw new Refusal('REFUSED', 'no previous payload to roll back to');

@@ -27,7 +27,11 @@ export interface EmulatorOptions {
   /** Where user platform profiles live (default: the OS folders / FLIGHTDECK_HOME). */
   paths?: FlightDeckPaths;
   stateDir: string;
-  /** `tcp://127.0.0.1:0` (port 0: any free port). */
+  /**
+   * `tcp://HOST:PORT` or a bare `PORT` (port 0: any free port). A bare port, and no --listen nor --serial
+   * at all, bind the loopback address 127.0.0.1: reaching the emulator from another machine takes an
+   * explicit host such as tcp://0.0.0.0:7000.
+   */
   listen?: string;
   /** Path of the serial port or pty to serve on. */
   serial?: string;
@@ -37,6 +41,8 @@ export interface EmulatorOptions {
   /** Serial line rates that fail (test fault for the rate switch fallback). */
   badRates?: number[];
   checkpointBytes?: number;
+  /** Test fault: hold the first upload after its first block until another host is refused BUSY (or releaseHold). */
+  holdUpload?: boolean;
   /** What a crash at `faults.crashAt` does; default: the process kills itself, as a kit losing power. */
   crash?: (phase: CrashPhase) => void;
   log?: (message: string) => void;
@@ -50,17 +56,33 @@ export interface ByteCounters {
 
 export interface Emulator {
   uri: string;
+  /** The TCP listener is bound to an address other hosts can reach (not loopback). */
+  exposed: boolean;
   platform: string;
   /** The serial number it reports in INFO, kept in its state directory. */
   serial: string;
   counters: ByteCounters;
+  /** End the holdUpload test fault. */
+  releaseHold(): void;
   close(): Promise<void>;
+}
+
+/** Where the emulator listens when told nothing: loopback, any free port. */
+export const DEFAULT_LISTEN = 'tcp://127.0.0.1:0';
+
+/** `--listen`: tcp://HOST:PORT, or a bare PORT (also `:PORT`) on 127.0.0.1. */
+export function parseListen(text: string): { host: string; port: number; loopback: boolean } {
+  const bare = /^:?(\d{1,5})$/.exec(text.trim());
+  const uri = parseDeviceUri(bare ? `tcp://127.0.0.1:${bare[1]}` : text, true);
+  if (uri.kind !== 'tcp') throw new FlightDeckError('DEVICE_URI_INVALID', `--listen takes tcp://HOST:PORT or a port, not ${JSON.stringify(text)}.`);
+  const loopback = /^127\./.test(uri.host) || uri.host === '::1' || uri.host.toLowerCase() === 'localhost';
+  return { host: uri.host, port: uri.port, loopback };
 }
 
 export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
   const limits = await platformLimits(o.platform, o.paths ?? resolvePaths());
-  if (Boolean(o.listen) === Boolean(o.serial)) {
-    throw new FlightDeckError('USAGE', 'The emulator needs exactly one of --listen tcp://HOST:PORT or --serial PATH.');
+  if (o.listen && o.serial) {
+    throw new FlightDeckError('USAGE', 'The emulator serves on one of --listen tcp://HOST:PORT or --serial PATH, not both.');
   }
   if (o.listen && o.lineRate) {
     throw new FlightDeckError('USAGE', '--line-rate paces a serial line; a TCP listener (--listen) has none. Use it with --serial.');
@@ -94,17 +116,18 @@ export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
       crash(phase);
     },
     ...(o.badRates ? { badRates: o.badRates } : {}),
+    ...(o.holdUpload ? { holdUpload: true } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
   const faults = new LineFaults(o.faults ?? {});
   const counters: ByteCounters = { bytesIn: 0, bytesOut: 0 };
   const wrap = (t: ByteTransport, disconnect: () => void) => counted(faults.wrap(t, disconnect), counters);
-  const emulator = o.listen ? await listenTcp(o.listen, device, wrap) : await serveSerial(o.serial!, o, device, wrap);
-  return { ...emulator, platform: limits.id, serial, counters };
+  const emulator = o.serial ? await serveSerial(o.serial, o, device, wrap) : await listenTcp(o.listen ?? DEFAULT_LISTEN, device, wrap);
+  return { exposed: false, ...emulator, platform: limits.id, serial, counters, releaseHold: () => device.releaseHold() };
 }
 
 type Wrap = (transport: ByteTransport, disconnect: () => void) => ByteTransport;
-type Served = Omit<Emulator, 'platform' | 'serial' | 'counters'>;
+type Served = Omit<Emulator, 'platform' | 'serial' | 'counters' | 'releaseHold' | 'exposed'> & { exposed?: boolean };
 
 /** The serial number of the emulated kit: made once, then kept with its slots. */
 function deviceSerial(stateDir: string): string {
@@ -138,8 +161,7 @@ function counted(inner: ByteTransport, counters: ByteCounters): ByteTransport {
 }
 
 async function listenTcp(listen: string, device: Device, wrap: Wrap): Promise<Served> {
-  const uri = parseDeviceUri(listen, true);
-  if (uri.kind !== 'tcp') throw new FlightDeckError('DEVICE_URI_INVALID', `--listen takes tcp://HOST:PORT, not ${listen}.`);
+  const uri = parseListen(listen);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -156,6 +178,7 @@ async function listenTcp(listen: string, device: Device, wrap: Wrap): Promise<Se
   const addr = server.address() as net.AddressInfo;
   return {
     uri: formatDeviceUri({ kind: 'tcp', host: uri.host, port: addr.port }),
+    exposed: !uri.loopback,
     close: async () => {
       device.shutdown();
       for (const s of sockets) s.destroy();

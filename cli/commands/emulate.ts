@@ -23,6 +23,7 @@ interface EmulateFlags {
   faultSeed?: string;
   crashAt?: string;
   badRate?: string[];
+  faultHold?: boolean;
 }
 
 function rate(name: string, value: string | undefined): number | undefined {
@@ -41,7 +42,7 @@ export function registerEmulate(program: Command, out: () => Output): void {
     .command('emulate')
     .description('Run a reference dev kit: the device side of the deploy protocol with A/B slots, platform limits and WASM run')
     .requiredOption('-p, --platform <id>', 'platform to emulate (an id from `flightdeck platforms`; its profile sets the limits)')
-    .option('--listen <uri>', 'serve on TCP, e.g. tcp://127.0.0.1:0 (port 0: any free port)')
+    .option('--listen <uri>', 'serve on TCP: tcp://HOST:PORT or a bare PORT on 127.0.0.1 (port 0: any free port; default tcp://127.0.0.1:0). Only an explicit host such as tcp://0.0.0.0:7000 is reachable from other machines')
     .option('--serial <path>', 'serve on a serial port or pty')
     .option('--state <dir>', 'slot directory (default: <data>/emulators/<platform>)')
     .option('--line-rate <baud>', 'serial: pace bytes at this line rate (8N1), as a real UART would')
@@ -54,9 +55,12 @@ export function registerEmulate(program: Command, out: () => Output): void {
     .option('--fault-seed <n>', 'seed of the fault generator (replay a run)')
     .option('--crash-at <phase>', `test fault: kill the emulator at ${CRASH_PHASES.join(', ')}`)
     .option('--bad-rate <baud...>', 'test fault: serial line rates that garble every frame')
+    .option('--fault-hold', 'test fault: hold the first upload after its first block until another host is refused as busy (or SIGUSR2)')
     .addHelpText(
       'after',
       `
+Without --listen or --serial it listens on tcp://127.0.0.1 (loopback, any free port): only this machine can
+deploy to it. Binding another address (e.g. --listen tcp://0.0.0.0:7000) lets anyone who reaches it deploy.
 Prints its address (under --json one line: {"uri", "platform", "name", "serial", "stateDir", "pid"}) and runs until Ctrl+C.
 
 Examples:
@@ -91,9 +95,13 @@ Examples:
         ...(lineRate ? { lineRate } : {}),
         ...(checkpointBytes ? { checkpointBytes } : {}),
         ...(badRates.length ? { badRates } : {}),
+        ...(f.faultHold ? { holdUpload: true } : {}),
         faults,
         log: (m) => o.debug(`emulator: ${m}`),
       });
+      if (emulator.exposed) o.warn(`The emulator listens on ${emulator.uri}, which other machines may reach: anyone who can connect can deploy to it.`);
+      const releaseHold = () => emulator.releaseHold();
+      if (f.faultHold) process.on('SIGUSR2', releaseHold);
       const name = f.name ?? `emulator-${f.platform}-${process.pid}`;
       const unregister = registerEmulator(paths, { pid: process.pid, uri: emulator.uri, platform: emulator.platform, name, stateDir });
       o.announce({ uri: emulator.uri, platform: emulator.platform, name, serial: emulator.serial, stateDir, pid: process.pid }, (v) =>

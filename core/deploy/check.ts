@@ -2,9 +2,9 @@
  * The payload check `deploy` runs before sending a byte: the platform rules of core/platforms (memory,
  * threads, features, from a full parse of the module) against the device's platform profile.
  *
- * `checkLimits` is the device side's own enforcement, as a kit's loader would do it: compile the module
- * with the engine and instantiate it against stub imports, refusing what exceeds the device's limits.
- * The emulator uses it; the host uses `profileCheck`.
+ * `checkLimits` is the device side's own enforcement, as a kit's loader would do it: the module's declared
+ * memories (the core parser, engine-validated) against the device's limits. The emulator uses it; the host
+ * uses `profileCheck`.
  */
 import { createHash } from 'node:crypto';
 import type { FlightDeckPaths } from '../config/paths.js';
@@ -14,7 +14,6 @@ import { findProfiles } from '../platforms/profiles.js';
 import { checkTarget } from '../platforms/rules.js';
 import { parseWasm } from '../wasm/parser.js';
 import type { PlatformLimits } from './platform-limits.js';
-import { wasm, type WasmImports, type WasmInstance, type WasmModule } from './wasm-api.js';
 
 export interface Finding {
   rule: string;
@@ -52,60 +51,46 @@ export function profileCheck(paths: FlightDeckPaths): PayloadCheck {
   };
 }
 
-const PAGE = 65536;
-
+/**
+ * The device's own enforcement (the emulator's loader): the memories the module declares, read by the
+ * core parser (core/wasm/parser.ts) with the engine's validation, whether defined or imported, 32- or
+ * 64-bit, shared or not. Nothing is instantiated and no start function runs, so a module cannot dodge the
+ * check by keeping its memory unexported or by trapping at start.
+ */
 export async function checkLimits(payload: Uint8Array, limits: PlatformLimits): Promise<CheckResult> {
-  const findings: Finding[] = [];
-  let module: WasmModule;
+  let report;
   try {
-    module = await wasm.compile(payload);
+    report = await parseWasm(
+      (async function* () {
+        yield payload;
+      })(),
+      { name: 'payload', size: payload.length },
+    );
   } catch (err) {
-    return { ok: false, findings: [{ rule: 'wasm', message: `not a WebAssembly core module the device can load: ${(err as Error).message}` }] };
+    if (err instanceof FlightDeckError && err.code === 'WASM_MALFORMED') {
+      return { ok: false, findings: [{ rule: 'wasm', message: `not a WebAssembly core module the device can load: ${err.message}` }] };
+    }
+    throw err;
   }
-  const pages = Math.floor(limits.memory / PAGE);
-  // An imported memory is offered at the platform's full size, unshared and then (multi-threaded
-  // platforms) shared; a module whose own maximum is below that size is refused too (a limit of engine-based loading).
-  const variants = limits.threads > 1 ? [false, true] : [false];
-  let instance: WasmInstance | undefined;
-  let linkError: unknown;
-  for (const shared of variants) {
-    try {
-      instance = await wasm.instantiate(module, stubImports(module, pages, shared));
-      break;
-    } catch (err) {
-      // A trap in the start function (stub imports) says nothing about the limits.
-      if (!(err instanceof wasm.LinkError)) return { ok: true, findings };
-      linkError = err;
+  if (report.kind !== 'module') {
+    return { ok: false, findings: [{ rule: 'wasm', message: `a WebAssembly ${report.kind}, not a core module the device can load` }] };
+  }
+  const findings: Finding[] = [];
+  const name = (m: (typeof report.memories)[number]) => `${m.imported ? 'imported ' : ''}memory ${m.index}`;
+  for (const m of report.memories) {
+    if (m.initialBytes > limits.memory) {
+      findings.push({ rule: 'memory', message: `${name(m)} starts at ${m.initialBytes} bytes; ${limits.name} gives a payload ${limits.memory}` });
+    }
+    if (m.shared && limits.threads < 2) {
+      findings.push({ rule: 'threads', message: `${name(m)} is shared (threads); ${limits.name} has ${limits.threads} thread` });
+    }
+    if (m.memory64 && !limits.memory64) {
+      findings.push({ rule: 'memory64', message: `${name(m)} is a 64-bit memory; ${limits.name} has 32-bit memories only` });
     }
   }
-  if (!instance) {
-    findings.push({ rule: 'imports', message: `the device cannot satisfy its imports within ${limits.name}'s limits: ${(linkError as Error).message}` });
-    return { ok: false, findings };
-  }
-  for (const [name, value] of Object.entries(instance.exports)) {
-    if (!(value instanceof wasm.Memory)) continue;
-    const bytes = value.buffer.byteLength;
-    if (bytes > limits.memory) {
-      findings.push({ rule: 'memory', message: `memory "${name}" starts at ${bytes} bytes; ${limits.name} gives a payload ${limits.memory}` });
-    }
-    if (value.buffer instanceof SharedArrayBuffer && limits.threads < 2) {
-      findings.push({ rule: 'threads', message: `memory "${name}" is shared (threads); ${limits.name} has ${limits.threads} thread` });
-    }
+  const total = report.memories.reduce((sum, m) => sum + m.initialBytes, 0);
+  if (report.memories.length > 1 && total > limits.memory && !findings.some((f) => f.rule === 'memory')) {
+    findings.push({ rule: 'memory', message: `its ${report.memories.length} memories start at ${total} bytes together; ${limits.name} gives a payload ${limits.memory}` });
   }
   return { ok: findings.length === 0, findings };
-}
-
-function stubImports(module: WasmModule, pages: number, shared: boolean): WasmImports {
-  const imports: WasmImports = {};
-  for (const imp of wasm.Module.imports(module)) {
-    const ns = (imports[imp.module] ??= {});
-    if (imp.kind === 'function') {
-      ns[imp.name] = () => {
-        throw new Error('stub import called during the check');
-      };
-    } else if (imp.kind === 'memory') {
-      ns[imp.name] = new wasm.Memory({ initial: pages, maximum: pages, ...(shared ? { shared: true } : {}) });
-    }
-  }
-  return imports;
 }

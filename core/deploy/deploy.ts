@@ -125,7 +125,7 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
       });
       if (up.state !== 'active') {
         opts.onPhase?.('verify');
-        await session.verify(payload.sha256, payload.bytes.length);
+        await session.verify(payload.sha256, payload.bytes.length, up.upload);
       }
       return up;
     };
@@ -144,7 +144,7 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
       state = await session.status();
     } else {
       opts.onPhase?.('commit');
-      state = await session.commit(payload.sha256);
+      state = await session.commit(payload.sha256, up.upload);
     }
     const result: DeployResult = {
       device: session.description,

@@ -13,11 +13,13 @@ export interface PlatformLimits {
   memory: number;
   /** Hardware threads a payload may use (1: no shared memory). */
   threads: number;
+  /** Whether the platform has 64-bit memories (memory64). */
+  memory64: boolean;
 }
 
 /** Limits of a platform id (built in or a user profile); PLATFORM_UNKNOWN for an unknown id. */
 export async function platformLimits(id: string, paths: FlightDeckPaths): Promise<PlatformLimits> {
   const [entry] = await findProfiles(paths, [id]);
   const p = entry!.profile;
-  return { id: p.id, name: p.name, memory: entry!.budgetBytes, threads: p.threads.max };
+  return { id: p.id, name: p.name, memory: entry!.budgetBytes, threads: p.threads.max, memory64: p.features.memory64 };
 }

@@ -44,6 +44,8 @@ const CODEC: Record<Compression, number> = { none: 0, deflate: 1, br: 2 };
 export const SlotName = z.enum(['A', 'B']);
 export type SlotName = z.infer<typeof SlotName>;
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+/** The device's id of one upload (READY, VERIFIED, COMMIT, COMMITTED). */
+const UploadId = z.string().regex(/^[0-9a-f]{32}$/);
 const SlotContent = z.object({ sha256: Sha256, size: z.number().int().nonnegative() }).nullable();
 
 export const InfoSchema = z.object({
@@ -98,11 +100,17 @@ export const ReadySchema = z.object({
   offset: z.number().int().nonnegative(),
   /** `active`: the payload is already the committed one; `verified`: it waits in the inactive slot. */
   state: z.enum(['upload', 'verified', 'active']),
+  /**
+   * The device's id for this upload (states `upload` and `verified`): from BEGIN to COMMIT the device is
+   * this host's; VERIFIED and COMMIT name it, so a host commits only what it uploaded.
+   */
+  upload: UploadId.optional(),
 });
 export type Ready = z.infer<typeof ReadySchema>;
 
-export const VerifiedSchema = z.object({ sha256: Sha256, slot: SlotName });
-export const CommitSchema = z.object({ sha256: Sha256 });
+export const VerifiedSchema = z.object({ sha256: Sha256, slot: SlotName, upload: UploadId });
+/** COMMIT names the upload (READY.upload) whose verified payload becomes active. */
+export const CommitSchema = z.object({ sha256: Sha256, upload: UploadId });
 
 export const StateSchema = z.object({
   platform: z.string(),
@@ -113,6 +121,8 @@ export const StateSchema = z.object({
   activeHash: Sha256.nullable().optional(),
 });
 export type DeviceState = z.infer<typeof StateSchema>;
+/** COMMITTED: the device state and the upload this COMMIT made active. */
+export const CommittedSchema = StateSchema.extend({ committed: z.object({ sha256: Sha256, upload: UploadId }) });
 
 /** HASHES: the host asks for the SHA-256 of each block of the active payload. */
 export const HashesSchema = z.object({ blockSize: z.number().int().min(512) });
@@ -185,8 +195,14 @@ export function decodeData(body: Buffer): DataBlock | undefined {
   return { offset: body.readUInt32LE(0), rawLength: body.readUInt32LE(4), codec, bytes: body.subarray(DATA_HEADER) };
 }
 
-/** Decompress a block; undefined when the bytes do not inflate to exactly `rawLength`. */
-export function unpackBlock(block: DataBlock): Buffer | undefined {
+/**
+ * Decompress a block of at most `limit` bytes (the device passes the smaller of the space left in the
+ * upload and the upload's block size); undefined when it claims more, or does not inflate to exactly
+ * `rawLength`. Inflation stops at the limit, so a block that claims little and inflates to a lot (a
+ * deflate or brotli bomb) never allocates more than `limit` bytes, whatever `rawLength` says.
+ */
+export function unpackBlock(block: DataBlock, limit: number): Buffer | undefined {
+  if (block.rawLength === 0 || block.rawLength > limit) return undefined;
   try {
     const raw =
       block.codec === 'none'

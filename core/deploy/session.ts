@@ -10,6 +10,7 @@ import {
   BeginSchema,
   BlocksSchema,
   CommitSchema,
+  CommittedSchema,
   encodeData,
   ErrorSchema,
   ExitSchema,
@@ -68,13 +69,15 @@ export interface DeltaPlan {
 export interface UploadResult extends UploadProgress {
   slot: 'A' | 'B';
   state: Ready['state'];
+  /** The device's id of this upload (READY.upload): END and COMMIT are checked against it. */
+  upload: string | undefined;
 }
 
 const DEVICE_CODES: Record<z.infer<typeof ErrorSchema>['code'], ErrorCode> = {
   REFUSED: 'DEVICE_REFUSED',
   VERIFY_FAILED: 'DEVICE_VERIFY_FAILED',
   PROTOCOL: 'DEVICE_PROTOCOL_ERROR',
-  BUSY: 'DEVICE_REFUSED',
+  BUSY: 'DEVICE_BUSY',
 };
 
 export class HostSession {
@@ -209,7 +212,7 @@ export class HostSession {
     const p: UploadProgress = { done: ready.offset, total: stream.length, resumedFrom: ready.offset, retries: 0, wireBytes: 0 };
     if (ready.state !== 'upload' || ready.offset >= stream.length) {
       opts.onProgress?.(p);
-      return { ...p, done: stream.length, slot: ready.slot, state: ready.state };
+      return { ...p, done: stream.length, slot: ready.slot, state: ready.state, upload: ready.upload };
     }
     // Line time of the bytes in flight, so a slow line is not mistaken for a lost block.
     const bytesPerMs = this.info.lineRate ? this.info.lineRate / 10 / 1000 : Infinity;
@@ -270,21 +273,38 @@ export class HostSession {
       }
     }
     p.wireBytes = this.link.bytesOut - wireStart;
-    return { ...p, slot: ready.slot, state: 'upload' };
+    return { ...p, slot: ready.slot, state: 'upload', upload: ready.upload };
   }
 
   /** Ask the device to check the SHA-256 of the whole payload (and its platform limits). */
-  async verify(sha256: string, size: number): Promise<void> {
+  async verify(sha256: string, size: number, upload?: string): Promise<void> {
     // Hashing takes time on a slow device: allow 50 MB/s on top of the reply timeout.
     const frame = await this.request(Msg.END, {}, Msg.VERIFIED, this.t.replyMs + Math.ceil(size / 50_000));
     const verified = this.parse(VerifiedSchema, frame);
     if (verified.sha256 !== sha256) {
       throw new FlightDeckError('DEVICE_VERIFY_FAILED', `${this.description} verified sha256:${verified.sha256}, not the payload sha256:${sha256}.`);
     }
+    if (upload !== undefined && verified.upload !== upload) {
+      throw new FlightDeckError('DEVICE_PROTOCOL_ERROR', `${this.description} verified upload ${verified.upload}, not this deploy's upload ${upload}.`);
+    }
   }
 
-  async commit(sha256: string): Promise<DeviceState> {
-    return this.parse(StateSchema, await this.request(Msg.COMMIT, CommitSchema.parse({ sha256 }), Msg.COMMITTED));
+  /**
+   * Make the verified upload active. COMMIT names the upload (READY.upload); the device confirms in
+   * COMMITTED which upload it committed, and anything but this one is an error: no receipt says
+   * "committed" for a payload the device did not commit for this host.
+   */
+  async commit(sha256: string, upload: string | undefined): Promise<DeviceState> {
+    if (upload === undefined) throw new FlightDeckError('DEVICE_PROTOCOL_ERROR', `${this.description} named no upload in READY; cannot commit.`);
+    const committed = this.parse(CommittedSchema, await this.request(Msg.COMMIT, CommitSchema.parse({ sha256, upload }), Msg.COMMITTED));
+    if (committed.committed.upload !== upload || committed.committed.sha256 !== sha256) {
+      throw new FlightDeckError(
+        'DEVICE_PROTOCOL_ERROR',
+        `${this.description} confirmed committing upload ${committed.committed.upload} (sha256:${committed.committed.sha256}), not this deploy's upload ${upload} (sha256:${sha256}).`,
+      );
+    }
+    const { committed: _, ...state } = committed;
+    return state;
   }
 
   /** Start the committed payload and stream its output until it exits; resolves to its exit code. */

@@ -52,6 +52,15 @@ export async function openSerial(path: string, baud: number, description = `seri
     port.open((err) => {
       if (!err) return resolve();
       const missing = /ENOENT|No such file/.test(err.message);
+      if (/Cannot lock port/i.test(err.message)) {
+        // serialport opens with an exclusive lock: another program (e.g. another deploy) holds the port.
+        return reject(
+          new FlightDeckError('DEVICE_BUSY', `Cannot open ${description}: another program holds the port (${err.message}).`, {
+            cause: err,
+            hint: 'Another host or program is using this port (another deploy?); wait for it to finish, or pick another device.',
+          }),
+        );
+      }
       reject(
         new FlightDeckError(missing ? 'DEVICE_NOT_FOUND' : 'DEVICE_DISCONNECTED', `Cannot open ${description}: ${err.message}`, {
           cause: err,

@@ -149,7 +149,7 @@ describe('deploy over TCP to the emulator', () => {
       const err = await rejection(session.verify(sha256(B), B.length));
       expect(err.code).toBe('DEVICE_VERIFY_FAILED');
       expect(err.message).toContain(`hashes to sha256:${sha256(B)}`);
-      await expect(session.commit(sha256(B))).rejects.toMatchObject({ code: 'DEVICE_REFUSED' });
+      await expect(session.commit(sha256(B), up.upload)).rejects.toMatchObject({ code: 'DEVICE_REFUSED' });
     } finally {
       await session.close();
     }
@@ -184,5 +184,18 @@ describe('deploy over TCP to the emulator', () => {
     const t = await rejection(deployTo(e.uri, threads));
     expect(t.code).toBe('PAYLOAD_CHECK_FAILED');
     expect(t.message).toMatch(/\[threads.unsupported\]/);
+  });
+
+  // Issue 15: the device looked at exported memories of an instance only, and at none when the start trapped.
+  it('with --force the device refuses an unexported 64 MiB memory and one behind a trapping start function', async () => {
+    const dir = stateDir();
+    const e = await emulator({ stateDir: dir, platform: 'dreamcast' });
+    await deployTo(e.uri, A);
+    for (const wat of ['(module (memory 1024 1024))', '(module (memory (export "memory") 1024 1024) (func $s unreachable) (start $s))']) {
+      const forced = await rejection(deployTo(e.uri, wat2wasm(wat), { force: true }));
+      expect(forced.code).toBe('DEVICE_REFUSED');
+      expect(forced.message).toMatch(/does not fit Sega Dreamcast .*memory 0 starts at 67108864 bytes/);
+      expect(readSlots(dir)).toMatchObject({ active: 'A', A, B: null, upload: null });
+    }
   });
 });

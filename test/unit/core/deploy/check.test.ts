@@ -5,6 +5,7 @@ import { checkLimits, profileCheck } from '../../../../core/deploy/check.js';
 import { platformLimits } from '../../../../core/deploy/platform-limits.js';
 import { resolvePaths } from '../../../../core/config/paths.js';
 import { ROOT, tempHome } from '../../../support/cli.js';
+import { buildComponent, wat2wasm } from '../../../support/wasm.js';
 
 // Real modules from the demo kit (compiled from assets/demo-kit-src/*.wat).
 const blob = (hex: string) => readFileSync(path.join(ROOT, 'assets/demo-kit/blobs/sha256', hex));
@@ -54,5 +55,21 @@ describe('device-side limits (the emulator loader), from the same profiles', () 
     expect((await checkLimits(sessionThreads, dc)).findings.map((f) => f.rule)).toEqual(['threads']);
     expect((await checkLimits(memoryValidation, dc)).ok).toBe(true);
     expect((await checkLimits(Buffer.from('not wasm'), dc)).findings.map((f) => f.rule)).toEqual(['wasm']);
+  });
+
+  // Issue 15: the loader read exported memories of an instance only, so these all passed on a 16 MiB kit.
+  it('refuses what the module declares, not what an instance exports: unexported, trapping start, imported, memory64, shared import', async () => {
+    const dc = await platformLimits('dreamcast', paths);
+    const rules = async (wat: string, flags: string[] = []) => (await checkLimits(wat2wasm(wat, flags), dc)).findings.map((f) => f.rule);
+    expect(await rules('(module (memory 1024 1024))')).toEqual(['memory']); // 64 MiB, not exported
+    expect(await rules('(module (memory (export "memory") 1024 1024) (func $s unreachable) (start $s))')).toEqual(['memory']);
+    expect(await rules('(module (memory 1 1) (func $s unreachable) (start $s))')).toEqual([]); // a trap alone is no finding
+    expect(await rules('(module (import "env" "memory" (memory 1024 1024)))')).toEqual(['memory']);
+    expect(await rules('(module (memory i64 1024 1024))', ['--enable-memory64'])).toEqual(['memory', 'memory64']);
+    expect(await rules('(module (import "env" "memory" (memory 1 1 shared)))', ['--enable-threads'])).toEqual(['threads']);
+    expect(await rules('(module (memory 200 200) (memory 200 200))', ['--enable-multi-memory'])).toEqual(['memory']); // 2 x 12.5 MiB
+    const one = (await checkLimits(wat2wasm('(module (memory 1024 1024))'), dc)).findings[0]!.message;
+    expect(one).toMatch(/memory 0 starts at 67108864 bytes; Sega Dreamcast \(dev kit\) gives a payload \d+$/);
+    expect((await checkLimits(buildComponent(wat2wasm('(module)')), dc)).findings.map((f) => f.rule)).toEqual(['wasm']);
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { brotliCompressSync, deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeData, encodeData, unpackBlock } from '../../../../core/deploy/protocol.js';
 import { formatDeviceUri, parseDeviceUri } from '../../../../core/deploy/transport.js';
@@ -12,21 +13,40 @@ describe('DATA blocks', () => {
     expect(wire.length).toBeLessThan(text.length / 4);
     const block = decodeData(wire)!;
     expect(block).toMatchObject({ offset: 4096, rawLength: text.length, codec: c });
-    expect(unpackBlock(block)).toEqual(text);
+    expect(unpackBlock(block, text.length)).toEqual(text);
   });
 
   it('sends incompressible bytes as they are', () => {
     const raw = randomBytes(8192);
     const block = decodeData(encodeData(0, raw, 'br'))!;
     expect(block.codec).toBe('none');
-    expect(unpackBlock(block)).toEqual(raw);
+    expect(unpackBlock(block, 8192)).toEqual(raw);
   });
 
   it('rejects a block that does not inflate to its declared length', () => {
     const wire = encodeData(0, text, 'deflate');
     wire.writeUInt32LE(text.length - 1, 4);
-    expect(unpackBlock(decodeData(wire)!)).toBeUndefined();
+    expect(unpackBlock(decodeData(wire)!, 1 << 20)).toBeUndefined();
     expect(decodeData(Buffer.from([1, 2, 3]))).toBeUndefined();
+  });
+});
+
+describe('DATA decompression bound (issue 15)', () => {
+  // 16 MiB of zeros: a few KiB on the wire, so a 256 KiB frame could carry a bomb of gigabytes.
+  const zeros = Buffer.alloc(16 << 20);
+  const bombs = { deflate: deflateRawSync(zeros), br: brotliCompressSync(zeros) };
+  const block = (codec: 'deflate' | 'br', rawLength: number) => ({ offset: 0, rawLength, codec, bytes: bombs[codec] });
+
+  it.each(['deflate', 'br'] as const)('%s: a block claiming more than the limit is refused before it inflates', (codec) => {
+    expect(bombs[codec].length).toBeLessThan(64 << 10);
+    expect(unpackBlock(block(codec, zeros.length), 64 << 10)).toBeUndefined();
+    expect(unpackBlock(block(codec, 0xffffffff), 64 << 10)).toBeUndefined();
+    expect(unpackBlock(block(codec, zeros.length), zeros.length)?.equals(zeros)).toBe(true); // an honest block at the limit
+  });
+
+  it.each(['deflate', 'br'] as const)('%s: a block claiming little that inflates to a lot stops at its claim', (codec) => {
+    expect(unpackBlock(block(codec, 4096), 64 << 10)).toBeUndefined();
+    expect(unpackBlock({ offset: 0, rawLength: 0, codec, bytes: bombs[codec] }, 64 << 10)).toBeUndefined();
   });
 });
 
