@@ -5,7 +5,7 @@ export { rng } from '../../emulator/faults.js';
 
 /** One to four edits: flip bits, overwrite bytes, write LEB128-looking runs, truncate, insert, duplicate. */
 export function mutate(input: Uint8Array, random: () => number): Uint8Array {
-  let b = Uint8Array.from(input);
+  let b: Uint8Array = new Uint8Array(input);
   const at = () => Math.floor(random() * b.length);
   const edits = 1 + Math.floor(random() * 4);
   for (let e = 0; e < edits && b.length > 0; e++) {
@@ -19,12 +19,23 @@ export function mutate(input: Uint8Array, random: () => number): Uint8Array {
     else if (kind === 4) {
       const p = at();
       const extra = Uint8Array.from({ length: 1 + Math.floor(random() * 8) }, () => Math.floor(random() * 256));
-      b = Uint8Array.from([...b.subarray(0, p), ...extra, ...b.subarray(p)]);
+      b = concat(b.subarray(0, p), extra, b.subarray(p));
     } else {
       const p = at();
       const q = Math.min(b.length, p + Math.floor(random() * 32));
-      b = Uint8Array.from([...b.subarray(0, q), ...b.subarray(p, q), ...b.subarray(q)]);
+      b = concat(b.subarray(0, q), b.subarray(p, q), b.subarray(q));
     }
   }
   return b;
+}
+
+/** One new array holding `parts` in order (what `Uint8Array.from([...a, ...b])` gives, without the spread). */
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
