@@ -1,7 +1,8 @@
 /**
  * One streaming reader for tar and tar+gzip, shared by everything that opens archives (WASM bundles,
- * `pull --unpack`, kits). It reads ustar, GNU long names (`L`) and pax records (`x` path/linkpath,
- * `g` ignored), verifies every header checksum, and hands entries to the caller in archive order with
+ * `pull --unpack`, kits). It reads ustar, GNU long names and link names (`L`, `K`) and pax records (`x`
+ * path/linkpath/size, read by their record length so values may hold newlines; `g` checked, not applied),
+ * verifies every header checksum, and hands entries to the caller in archive order with
  * their bytes as a stream (whatever the caller leaves unread is skipped). It never writes anything and
  * makes no policy about links or paths: callers decide what to refuse. Limits guard memory and gzip
  * bombs. Problems are `TarFormatError`s with the byte offset in the unpacked stream; callers map them to
@@ -120,6 +121,7 @@ export async function* tarEntries(source: AsyncIterable<Uint8Array>, limits: Tar
 
   let entries = 0;
   let longName: string | undefined;
+  let longLink: string | undefined;
   let pax: Record<string, string> = {};
   for (;;) {
     if (!(await fill(1))) return;
@@ -127,25 +129,30 @@ export async function* tarEntries(source: AsyncIterable<Uint8Array>, limits: Tar
     const header = await need(512, 'a tar header');
     if (header.every((b) => b === 0)) return;
     verifyChecksum(header, at);
-    const size = octal(header, 124, 12, at);
     const typeChar = String.fromCharCode(header[156] ?? 0x30);
+    const isMeta = typeChar === 'L' || typeChar === 'K' || typeChar === 'x' || typeChar === 'g';
+    // A pax `size` record replaces the header's size field (GNU tar does the same).
+    const size = !isMeta && pax.size !== undefined ? paxNumber(pax.size, 'size', at) : octal(header, 124, 12, at);
     const padded = size + ((512 - (size % 512)) % 512);
-    if (typeChar === 'L' || typeChar === 'x' || typeChar === 'g') {
+    if (isMeta) {
       if (size > limits.maxMetadataBytes) throw new TarFormatError(`a metadata record of ${size} bytes`, at);
-      const text = (await need(padded, 'a tar metadata record')).subarray(0, size).toString('utf8');
-      if (typeChar === 'L') longName = text.replace(/\0.*$/s, '');
-      else if (typeChar === 'x') pax = paxRecords(text);
+      const raw = (await need(padded, 'a tar metadata record')).subarray(0, size);
+      if (typeChar === 'L') longName = cString(raw);
+      else if (typeChar === 'K') longLink = cString(raw);
+      else if (typeChar === 'x') pax = paxRecords(raw, at + 512);
+      else paxRecords(raw, at + 512); // global records are checked, not applied
       continue;
     }
     if (++entries > limits.maxEntries) throw new TarFormatError(`more than ${limits.maxEntries} entries`, at);
     const path = pax.path ?? longName ?? headerName(header);
-    const linkname = pax.linkpath ?? field(header, 157, 100);
+    const linkname = pax.linkpath ?? longLink ?? field(header, 157, 100);
     longName = undefined;
+    longLink = undefined;
     pax = {};
     let remaining = size;
     const body = (async function* () {
       while (remaining > 0) {
-        if (buf.length === 0 && !(await fill(1))) throw new TarFormatError(`truncated archive: entry "${path}" ends early`, offset);
+        if (buf.length === 0 && !(await fill(1))) throw new TarFormatError(`truncated archive: entry "${path.slice(0, 200)}" ends early`, offset);
         const chunk = take(Math.min(remaining, buf.length));
         remaining -= chunk.length;
         yield chunk;
@@ -170,8 +177,16 @@ function field(block: Buffer, start: number, len: number): string {
 
 function headerName(block: Buffer): string {
   const name = field(block, 0, 100);
-  const prefix = field(block, 257, 5) === 'ustar' ? field(block, 345, 155) : '';
+  // Only POSIX ustar (`ustar\0`) has a prefix field; the old GNU format (`ustar  `) keeps times there.
+  const posix = field(block, 257, 6) === 'ustar' && block[262] === 0;
+  const prefix = posix ? field(block, 345, 155) : '';
   return prefix ? `${prefix}/${name}` : name;
+}
+
+/** A GNU long name/link record: the bytes up to the first NUL. */
+function cString(raw: Buffer): string {
+  const nul = raw.indexOf(0);
+  return (nul >= 0 ? raw.subarray(0, nul) : raw).toString('utf8');
 }
 
 function octal(block: Buffer, start: number, len: number, at: number): number {
@@ -186,11 +201,37 @@ function verifyChecksum(block: Buffer, at: number): void {
   if (octal(block, 148, 8, at) !== sum) throw new TarFormatError('tar header checksum mismatch', at);
 }
 
-function paxRecords(text: string): Record<string, string> {
+/**
+ * Pax extended header records, `<length> <key>=<value>\n`, where `<length>` is the decimal byte length of
+ * the whole record (itself included) and the value may hold any byte, newlines too. Records are read by
+ * their length, never split on newlines; a record whose length does not land on its newline is refused,
+ * as GNU tar refuses it.
+ */
+function paxRecords(raw: Buffer, at: number): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^\d+ ([^=]+)=(.*)$/s.exec(line);
-    if (m?.[1]) out[m[1]] = m[2] ?? '';
+  let pos = 0;
+  while (pos < raw.length) {
+    // GNU tar stops at padding NULs after the last record.
+    if (raw[pos] === 0) break;
+    let p = pos;
+    while (p < raw.length && p - pos < 20 && raw[p]! >= 0x30 && raw[p]! <= 0x39) p++;
+    if (p === pos || raw[p] !== 0x20) throw new TarFormatError('malformed pax header: a record does not start with "<length> "', at + pos);
+    const len = Number(raw.subarray(pos, p).toString('latin1'));
+    if (!Number.isSafeInteger(len) || len <= p - pos + 1 || pos + len > raw.length) {
+      throw new TarFormatError(`malformed pax header: record length ${raw.subarray(pos, p).toString('latin1').slice(0, 20)} does not fit the header`, at + pos);
+    }
+    const end = pos + len;
+    if (raw[end - 1] !== 0x0a) throw new TarFormatError('malformed pax header: a record does not end where its length says', at + pos);
+    const record = raw.subarray(p + 1, end - 1);
+    const eq = record.indexOf(0x3d);
+    if (eq <= 0) throw new TarFormatError('malformed pax header: a record has no "key="', at + pos);
+    out[record.subarray(0, eq).toString('utf8')] = record.subarray(eq + 1).toString('utf8');
+    pos = end;
   }
   return out;
+}
+
+function paxNumber(value: string, key: string, at: number): number {
+  if (!/^\d{1,15}$/.test(value)) throw new TarFormatError(`malformed pax header: ${key}=${JSON.stringify(value.slice(0, 20))} is not a decimal number`, at);
+  return Number(value);
 }

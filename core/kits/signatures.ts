@@ -55,14 +55,17 @@ export async function cosignSignatures(manifest: Manifest, read: (d: Descriptor)
 
 /**
  * The signatures held by a signature manifest (the `.sig` tag), or by the cosign signature referrers a
- * referrers index lists, stored in a layout.
+ * referrers index lists, stored in a layout. Each referrer is read once however often the index lists it.
  */
 export async function signatureSet(layout: OciLayout, digest: string): Promise<CosignSignature[]> {
   const read = (d: Descriptor) => layout.readBlob(d.digest, MAX_PAYLOAD);
   const top = parseManifest(await layout.readBlob(digest), undefined, `oci:${layout.root}@${digest}`);
   if (top.kind === 'manifest') return cosignSignatures(top, read);
   const out: CosignSignature[] = [];
+  const seen = new Set<string>();
   for (const child of top.manifests) {
+    if (seen.has(child.digest)) continue;
+    seen.add(child.digest);
     const m = parseManifest(await layout.readBlob(child.digest), child.mediaType, `oci:${layout.root}@${child.digest}`);
     if (m.kind === 'manifest' && (m.artifactType === COSIGN_SIG_ARTIFACT || m.config.mediaType === COSIGN_SIG_ARTIFACT)) out.push(...(await cosignSignatures(m, read)));
   }
@@ -70,18 +73,45 @@ export async function signatureSet(layout: OciLayout, digest: string): Promise<C
 }
 
 /**
+ * State shared by the `layoutSignatures` calls of one walk over a layout (kit verify calls it once per
+ * ref): index.json read and mapped by ref name once, and each signature manifest or referrers index
+ * read once, however many refs lead to it.
+ */
+export interface SignatureWalk {
+  byRef?: Map<string, Descriptor>;
+  sets?: Map<string, Promise<CosignSignature[]>>;
+}
+
+/**
  * Signatures of `name@digest` stored in a layout (a kit, or the content store): under
  * `<name>:sha256-<hex>.sig` (cosign) and `<name>:sha256-<hex>` (OCI referrers). Null when neither exists.
  */
-export async function layoutSignatures(layout: OciLayout, name: string, digest: string): Promise<{ refs: Array<{ ref: string; digest: string }>; signatures: CosignSignature[] } | null> {
-  const { manifests } = await layout.readIndex();
+export async function layoutSignatures(
+  layout: OciLayout,
+  name: string,
+  digest: string,
+  walk: SignatureWalk = {},
+): Promise<{ refs: Array<{ ref: string; digest: string }>; signatures: CosignSignature[] } | null> {
+  if (!walk.byRef) {
+    walk.byRef = new Map();
+    for (const e of (await layout.readIndex()).manifests) {
+      const ref = e.annotations?.[ANNOTATION_REF_NAME];
+      if (ref !== undefined && !walk.byRef.has(ref)) walk.byRef.set(ref, e);
+    }
+  }
+  const sets = (walk.sets ??= new Map());
   const refs: Array<{ ref: string; digest: string }> = [];
   const signatures: CosignSignature[] = [];
   for (const ref of [`${name}:${signatureTag(digest)}`, `${name}:${referrersTag(digest)}`]) {
-    const entry = manifests.find((e) => e.annotations?.[ANNOTATION_REF_NAME] === ref);
+    const entry = walk.byRef.get(ref);
     if (!entry) continue;
     refs.push({ ref, digest: entry.digest });
-    signatures.push(...(await signatureSet(layout, entry.digest)));
+    let set = sets.get(entry.digest);
+    if (!set) {
+      set = signatureSet(layout, entry.digest);
+      sets.set(entry.digest, set);
+    }
+    signatures.push(...(await set));
   }
   return refs.length ? { refs, signatures } : null;
 }

@@ -11,11 +11,11 @@ import { packageVersion } from '../config/package.js';
 import { throwIfAborted, type FlightDeckError } from '../errors.js';
 import { KitLockSchema, type KitCheck, type KitLock, type KitProblem, type KitVerify } from '../api/contracts/kits.js';
 import { hashFile, OciLayout } from '../oci/layout.js';
-import { ANNOTATION_REF_NAME, parseManifest, type Descriptor, type Manifest } from '../oci/manifest.js';
+import { ANNOTATION_REF_NAME, parseManifest, type Descriptor } from '../oci/manifest.js';
 import { findProfiles } from '../platforms/profiles.js';
 import { checkTarget } from '../platforms/rules.js';
 import { inspectTarget } from '../wasm/target.js';
-import { enforcePolicy, isSignatureTag, layoutSignatures, type Policy } from './signatures.js';
+import { enforcePolicy, isSignatureTag, layoutSignatures, type Policy, type SignatureWalk } from './signatures.js';
 import { KIT_LOCK_FILE } from './tar.js';
 
 export interface VerifyOptions {
@@ -25,7 +25,26 @@ export interface VerifyOptions {
   hashed?: ReadonlyMap<string, string>;
   signal?: AbortSignal | undefined;
   onProgress?: (done: number, total: number) => void;
+  /** Filled in as the manifest graph is walked (for tests and benchmarks). */
+  stats?: GraphStats;
 }
+
+export interface GraphStats {
+  /** Manifest and index blobs read and parsed. */
+  manifestReads: number;
+  /** Descriptors visited across every ref's walk. */
+  visits: number;
+}
+
+/**
+ * Caps on the walk of the manifest graph. Real content nests at most index → index → manifest → blobs
+ * (depth 3); 8 leaves room for anything a registry serves. Each ref's walk visits a digest once, so the
+ * visits are about refs × descriptors each ref reaches: a kit of 2,000 artifacts with a config, a few
+ * layers and signatures each stays far below 100,000, and 100,000 memoized visits take well under a
+ * second. Past either cap the kit is refused with KIT_INVALID.
+ */
+export const MAX_GRAPH_DEPTH = 8;
+export const MAX_GRAPH_VISITS = 100_000;
 
 /** Platform checks of artifacts in a layout (by digest), one result per platform and artifact. */
 export async function runChecks(
@@ -106,27 +125,59 @@ export async function verifyKitDir(kit: string, dir: string, opts: VerifyOptions
     problem('KIT_INVALID', (err as Error).message);
     return report({ blobs: { checked: files.length, bytes } });
   }
+  // Each manifest or index is read and parsed once (memoized by digest), each ref's walk visits a digest
+  // once, and the walk as a whole is capped in depth and in descriptor visits: a small kit can describe a
+  // graph with astronomically many paths (a diamond of nested indexes), but never one that needs more.
   const reach = new Map<string, Set<string>>();
+  const parsed = new Map<string, Descriptor[] | null>();
+  const reported = new Set<string>();
+  const once = (code: string, message: string, subject?: string) => {
+    if (reported.has(`${code}\0${message}`)) return;
+    reported.add(`${code}\0${message}`);
+    problem(code, message, subject);
+  };
+  let visits = 0;
+  let capped = false;
   const graph = async (d: Descriptor, from: string, into: Set<string>, depth = 0): Promise<void> => {
-    into.add(d.digest);
-    if (!sizes.has(d.digest)) return void problem('KIT_INVALID', `${from} points to ${d.digest}, which is not in the kit.`, d.digest);
-    if (sizes.get(d.digest) !== d.size) return void problem('BLOB_SIZE_MISMATCH', `${from}: blob ${d.digest} has ${sizes.get(d.digest)} bytes, the descriptor says ${d.size}.`, d.digest);
+    if (capped) return;
+    if (++visits > MAX_GRAPH_VISITS) {
+      capped = true;
+      return void problem('KIT_INVALID', `the manifests reachable from index.json take more than ${MAX_GRAPH_VISITS} descriptor visits to walk (the cap); the kit is refused.`);
+    }
+    if (opts.stats) opts.stats.visits = visits;
+    const key = `${d.digest} ${d.size}`;
+    const seen = into.has(key);
+    into.add(key);
+    if (seen) return;
+    if (!sizes.has(d.digest)) return void once('KIT_INVALID', `${from} points to ${d.digest}, which is not in the kit.`, d.digest);
+    if (sizes.get(d.digest) !== d.size) return void once('BLOB_SIZE_MISMATCH', `${from}: blob ${d.digest} has ${sizes.get(d.digest)} bytes, the descriptor says ${d.size}.`, d.digest);
     if (depth > 0 && !/manifest|index/.test(d.mediaType)) return;
     if (actual.get(d.digest) !== d.digest) return;
-    let m: Manifest;
-    try {
-      m = parseManifest(await readFile(layout.blobPath(d.digest)), d.mediaType || undefined, `${kit}:${from}`);
-    } catch (err) {
-      return void problem((err as FlightDeckError).code ?? 'MANIFEST_INVALID', (err as Error).message, d.digest);
+    if (depth >= MAX_GRAPH_DEPTH) {
+      capped = true;
+      return void problem('KIT_INVALID', `${from} nests manifests and indexes more than ${MAX_GRAPH_DEPTH} levels deep (the cap); the kit is refused.`, d.digest);
     }
-    const children = m.kind === 'index' ? m.manifests : [m.config, ...m.layers];
-    for (const c of children) await graph(c, from, into, depth + 1);
+    let children = parsed.get(d.digest);
+    if (children === undefined) {
+      if (opts.stats) opts.stats.manifestReads++;
+      try {
+        const m = parseManifest(await readFile(layout.blobPath(d.digest)), d.mediaType || undefined, `${kit}:${from}`);
+        children = m.kind === 'index' ? m.manifests : [m.config, ...m.layers];
+      } catch (err) {
+        children = null;
+        problem((err as FlightDeckError).code ?? 'MANIFEST_INVALID', (err as Error).message, d.digest);
+      }
+      parsed.set(d.digest, children);
+    }
+    for (const c of children ?? []) await graph(c, from, into, depth + 1);
   };
   for (const { name, entry } of refs) {
+    throwIfAborted(opts.signal);
     const set = new Set<string>();
     await graph(entry, name, set);
-    reach.set(name, set);
+    reach.set(name, new Set([...set].map((k) => k.split(' ')[0]!)));
   }
+  if (capped) return report({ blobs: { checked: files.length, bytes }, refs: refs.length });
   const reachSize = (name: string) => [...(reach.get(name) ?? [])].reduce((a, d) => a + (sizes.get(d) ?? 0), 0);
 
   // The lock file, when the kit has one (a layout written by another tool may not).
@@ -170,13 +221,15 @@ export async function verifyKitDir(kit: string, dir: string, opts: VerifyOptions
   // Signatures, under the policy (or, without one, reported as present but unverified).
   const signatures: KitVerify['signatures'] = [];
   const registry = lock?.source.registry ?? null;
+  const signatureWalk: SignatureWalk = { byRef: new Map() };
+  for (const { name, entry } of refs) if (!signatureWalk.byRef!.has(name)) signatureWalk.byRef!.set(name, entry);
   for (const { name, entry } of refs) {
     const colon = name.lastIndexOf(':');
     if (colon <= 0 || isSignatureTag(name.slice(colon + 1)) || !/^[a-z0-9]/.test(name)) continue;
     const repository = name.slice(0, colon);
     let found: Awaited<ReturnType<typeof layoutSignatures>> = null;
     try {
-      found = await layoutSignatures(layout, repository, entry.digest);
+      found = await layoutSignatures(layout, repository, entry.digest, signatureWalk);
     } catch (err) {
       problem('SIGNATURE_INVALID', `signature of ${name}: ${(err as Error).message}`, name);
     }

@@ -1,9 +1,23 @@
 /**
  * `pull --output DIR`: write each titled layer as DIR/<title> (like `oras pull`) and, only on request,
- * unpack tar+gzip layers into DIR/<title without .tar.gz>/. Refuses absolute paths, `..`, links that
- * escape DIR, hard links and device/FIFO entries; a refused archive leaves nothing behind.
+ * unpack tar+gzip layers into DIR/<title without .tar.gz>/.
+ *
+ * Everything is staged first and moved into place at the end: each layer goes to a fresh temp file or
+ * folder next to its target (`<target>.partial-<pid>-<random>`), and only when every layer is staged are
+ * they renamed into place. A refusal or error removes every temp (and DIR itself when this call created
+ * it), so nothing is left behind, inside DIR or outside.
+ *
+ * Unpacking policy (docs/cli.md): absolute paths, `..`, NUL, hard links, devices and FIFOs are refused.
+ * Symbolic links are allowed but created last, after every file and directory: while files are written
+ * no link exists in the temp folder, so no write can pass through one. An entry whose path passes through
+ * an earlier link, or that replaces an entry of another type (a directory by a link, a link by a file),
+ * is refused. Before any link is created, every link target is resolved against the whole extracted tree,
+ * following the archive's other links as the disk would (`a/b/z -> ../..` then `a/b/x -> z/../../..`),
+ * and must stay inside the folder; the created links are then checked once more with realpath.
  */
-import { mkdir, open, realpath, rename, rm, symlink, lstat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, realpath, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError } from '../errors.js';
 import { TarFormatError, gunzipLimited, tarEntries } from '../archive/tar.js';
@@ -11,6 +25,8 @@ import { fsError, type OciLayout } from './layout.js';
 import { ANNOTATION_TITLE, MEDIA, type Descriptor } from './manifest.js';
 
 const TAR_TYPES: readonly string[] = [MEDIA.tarGzip, MEDIA.ociLayerTarGzip, 'application/vnd.docker.image.rootfs.diff.tar.gzip'];
+/** Symbolic link hops while resolving one link target (Linux's own limit is 40). */
+const MAX_LINK_HOPS = 40;
 
 function unsafe(what: string, why: string): FlightDeckError {
   return new FlightDeckError('UNSAFE_PATH', `Refused ${JSON.stringify(what.slice(0, 300))}: ${why}.`, { details: { path: what.slice(0, 300) } });
@@ -18,13 +34,17 @@ function unsafe(what: string, why: string): FlightDeckError {
 
 /** A relative path that stays inside its root: no absolute path, drive, `..`, NUL or empty name. */
 export function safeRelative(name: string, what = name): string {
+  return safeParts(name, what).join(path.sep);
+}
+
+function safeParts(name: string, what: string): string[] {
   if (name.includes('\0')) throw unsafe(what, 'it contains a NUL byte');
   const unified = name.replace(/\\/g, '/');
   if (unified.startsWith('/') || /^[A-Za-z]:/.test(unified)) throw unsafe(what, 'it is an absolute path');
   const parts = unified.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw unsafe(what, 'it contains `..`');
   if (parts.length === 0) throw unsafe(what, 'it names no file');
-  return parts.join(path.sep);
+  return parts;
 }
 
 export interface ExtractedFile {
@@ -35,51 +55,76 @@ export interface ExtractedFile {
   unpacked: boolean;
 }
 
-/** Write titled layers of a pulled artifact to `outDir`. */
-export async function writeOutputs(store: OciLayout, layers: Descriptor[], outDir: string, opts: { unpack: boolean }): Promise<ExtractedFile[]> {
+
+interface Staged {
+  tmp: string;
+  target: string;
+  dir: boolean;
+}
+
+const tempName = (target: string) => `${target}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/** Write titled layers of a pulled artifact to `outDir`: all of them, or (on any error) nothing. */
+export async function writeOutputs(
+  store: OciLayout,
+  layers: Descriptor[],
+  outDir: string,
+  opts: { unpack: boolean },
+): Promise<ExtractedFile[]> {
+  // Bytes come through the store's verified read: the last chunk is released only once the digest is
+  // confirmed, and a consumer that stops early (a tar error) still ends in BLOB_CORRUPT for a damaged blob.
+  const read = (layer: Descriptor, use: (chunks: AsyncIterable<Uint8Array>) => Promise<void>) => store.withBlob(layer, use);
   const root = path.resolve(outDir);
   // Check every title first so a bad one writes nothing.
   const plan = layers
     .filter((l) => l.annotations?.[ANNOTATION_TITLE])
     .map((l) => ({ layer: l, title: l.annotations?.[ANNOTATION_TITLE] as string, rel: safeRelative(l.annotations?.[ANNOTATION_TITLE] as string) }));
+  let createdRoot: string | undefined;
   try {
-    await mkdir(root, { recursive: true });
+    createdRoot = await mkdir(root, { recursive: true });
   } catch (err) {
     throw fsError(err, root);
   }
+  const staged: Staged[] = [];
   const out: ExtractedFile[] = [];
-  for (const { layer, title, rel } of plan) {
-    const unpack = opts.unpack && TAR_TYPES.includes(layer.mediaType);
-    const target = path.join(root, unpack ? rel.replace(/(\.tar\.gz|\.tgz)$/, '') : rel);
-    await assertInside(root, path.dirname(target), title);
-    if (unpack) await untarGz(store, layer, target, title);
-    else await copyVerified(store, layer, target);
-    out.push({ title, path: target, digest: layer.digest, size: layer.size, unpacked: unpack });
+  try {
+    for (const { layer, title, rel } of plan) {
+      const unpack = opts.unpack && TAR_TYPES.includes(layer.mediaType);
+      const target = path.join(root, unpack ? rel.replace(/(\.tar\.gz|\.tgz)$/, '') : rel);
+      await assertInside(root, path.dirname(target), title);
+      await mkdir(path.dirname(target), { recursive: true }).catch((err: unknown) => {
+        throw fsError(err, target);
+      });
+      const tmp = tempName(target);
+      if (unpack) {
+        staged.push({ tmp, target, dir: true });
+        await read(layer, (chunks) => untarGz(chunks, tmp, title));
+      } else {
+        staged.push({ tmp, target, dir: false });
+        await read(layer, (chunks) => writeStream(chunks, tmp));
+      }
+      out.push({ title, path: target, digest: layer.digest, size: layer.size, unpacked: unpack });
+    }
+    // Everything is staged: move it into place.
+    for (const s of staged) {
+      if (s.dir) await rm(s.target, { recursive: true, force: true });
+      await rename(s.tmp, s.target);
+    }
+  } catch (err) {
+    for (const s of staged) await rm(s.tmp, { recursive: true, force: true });
+    if (createdRoot) await rm(createdRoot, { recursive: true, force: true });
+    throw fsError(err, root);
   }
   return out;
 }
 
-/**
- * Copy a blob to `target` through the store's verified read: written to a temp file and fsynced, renamed
- * into place only once its digest is confirmed; a corrupt blob (BLOB_CORRUPT) leaves no file.
- */
-async function copyVerified(store: OciLayout, layer: Descriptor, target: string): Promise<void> {
-  const tmp = `${target}.partial-${process.pid}`;
+async function writeStream(bytes: AsyncIterable<Uint8Array>, file: string): Promise<void> {
+  const fh = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
-    await mkdir(path.dirname(target), { recursive: true });
-    const fh = await open(tmp, 'w');
-    try {
-      await store.withBlob(layer, async (chunks) => {
-        for await (const chunk of chunks) await fh.write(chunk);
-      });
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw fsError(err, target);
+    for await (const chunk of bytes) await fh.write(chunk);
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 
@@ -101,56 +146,100 @@ async function assertInside(root: string, dir: string, what: string): Promise<vo
   }
 }
 
+type Node = { kind: 'dir' } | { kind: 'file' } | { kind: 'link'; target: string };
+
 /**
- * Unpack into a temp dir next to `target`, then rename once the whole blob's digest is confirmed (the
- * store's verified read); on any refusal or a corrupt blob the temp dir is removed.
+ * Where `target` (a link's text, relative to the folder `from`) leads in the extracted tree, following the
+ * tree's links as the disk would; null when it leaves the tree. Missing names are taken literally.
  */
-async function untarGz(store: OciLayout, layer: Descriptor, target: string, title: string): Promise<void> {
-  const tmp = `${target}.partial-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
+function resolveInTree(tree: ReadonlyMap<string, Node>, from: string[], target: string, hops = { n: 0 }): string[] | null {
+  const at = [...from];
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (at.length === 0) return null;
+      at.pop();
+      continue;
+    }
+    at.push(part);
+    const node = tree.get(at.join('/'));
+    if (node?.kind === 'link') {
+      if (++hops.n > MAX_LINK_HOPS) return null;
+      at.pop();
+      const next = resolveInTree(tree, at, node.target, hops);
+      if (!next) return null;
+      at.splice(0, at.length, ...next);
+    }
+  }
+  return at;
+}
+
+/** Unpack a tar+gzip stream into `tmp` (which must not exist); on a refusal `tmp` is removed. */
+async function untarGz(bytes: AsyncIterable<Uint8Array>, tmp: string, title: string): Promise<void> {
+  await mkdir(tmp);
   try {
-    await store.withBlob(layer, (chunks) => unpackInto(chunks, tmp, title));
-    await rm(target, { recursive: true, force: true });
-    await rename(tmp, target);
+    const tree = new Map<string, Node>();
+    const links: Array<{ rel: string; parts: string[]; target: string; what: string }> = [];
+    for await (const e of tarEntries(gunzipLimited(bytes))) {
+      const what = `${title}: ${e.path}`;
+      if (e.type === '3' || e.type === '4' || e.type === '6') throw unsafe(what, 'device and FIFO entries are not extracted');
+      if (e.type === '1') throw unsafe(what, 'hard links are not extracted');
+      if (e.type === 'other') continue; // e.g. extended attributes: skipped
+      // The archive's own root (`./`) is the target folder itself.
+      if (e.type === '5' && e.path.replace(/\\/g, '/').split('/').every((p) => p === '' || p === '.')) continue;
+      // Everything is checked against what the archive has already made before anything is written.
+      const parts = safeParts(e.path, what);
+      const rel = parts.join('/');
+      for (let i = 1; i < parts.length; i++) {
+        const prefix = parts.slice(0, i).join('/');
+        const node = tree.get(prefix);
+        if (node?.kind === 'link') throw unsafe(what, `it passes through the link ${prefix}`);
+        if (node?.kind === 'file') throw unsafe(what, `${prefix} is a file in the archive`);
+      }
+      const existing = tree.get(rel);
+      const kind = e.type === '5' ? 'dir' : e.type === '2' ? 'link' : 'file';
+      if (existing && (existing.kind !== kind || kind === 'link')) throw unsafe(what, `it replaces the ${existing.kind} of the same name earlier in the archive`);
+      if (kind === 'link') {
+        if (e.linkname === '' || e.linkname.includes('\0')) throw unsafe(what, 'its link target is empty or holds a NUL byte');
+        if (e.linkname.startsWith('/') || e.linkname.includes('\\') || /^[A-Za-z]:/.test(e.linkname)) throw unsafe(what, `its link target ${e.linkname} is absolute or not portable`);
+      }
+      for (let i = 1; i < parts.length; i++) tree.set(parts.slice(0, i).join('/'), { kind: 'dir' });
+      const dest = path.join(tmp, ...parts);
+      await mkdir(path.dirname(dest), { recursive: true });
+      if (kind === 'dir') {
+        tree.set(rel, { kind: 'dir' });
+        await mkdir(dest, { recursive: true });
+      } else if (kind === 'link') {
+        tree.set(rel, { kind: 'link', target: e.linkname });
+        links.push({ rel, parts, target: e.linkname, what }); // created after every file and directory
+      } else {
+        tree.set(rel, { kind: 'file' });
+        // No link exists in tmp yet; O_NOFOLLOW all the same.
+        const fh = await open(dest, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, e.mode & 0o755);
+        try {
+          for await (const chunk of e.body) await fh.write(chunk);
+        } finally {
+          await fh.close();
+        }
+      }
+    }
+    // Every link target, resolved through the whole tree (other links included), before any is created.
+    for (const l of links) {
+      if (!resolveInTree(tree, l.parts.slice(0, -1), l.target)) throw unsafe(l.what, `its link target ${l.target} leads outside the output folder`);
+    }
+    for (const l of links) await symlink(l.target, path.join(tmp, ...l.parts));
+    // And once more against the disk.
+    const realTmp = await realpath(tmp);
+    for (const l of links) {
+      const real = await realpath(path.join(tmp, ...l.parts)).catch(() => undefined);
+      if (real !== undefined && real !== realTmp && !real.startsWith(realTmp + path.sep)) throw unsafe(l.what, `its link target ${l.target} leads outside the output folder`);
+    }
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     if (err instanceof FlightDeckError) throw err;
     if (err instanceof TarFormatError) {
       throw new FlightDeckError('INVALID_INPUT', `${title} is not a valid tar+gzip archive: ${err.message} at byte offset ${err.offset}.`, { cause: err });
     }
-    throw fsError(err, target);
-  }
-}
-
-async function unpackInto(chunks: AsyncIterable<Buffer>, tmp: string, title: string): Promise<void> {
-  for await (const e of tarEntries(gunzipLimited(chunks))) {
-    const what = `${title}: ${e.path}`;
-    if (e.type === '3' || e.type === '4' || e.type === '6') throw unsafe(what, 'device and FIFO entries are not extracted');
-    if (e.type === '1') throw unsafe(what, 'hard links are not extracted');
-    // The archive's own root (`./`) is the target folder itself.
-    if (e.type === '5' && e.path.replace(/\\/g, '/').split('/').every((p) => p === '' || p === '.')) continue;
-    const rel = safeRelative(e.path, what);
-    const dest = path.join(tmp, rel);
-    await mkdir(path.dirname(dest), { recursive: true });
-    await assertInside(tmp, path.dirname(dest), what);
-    if (e.type === '5') {
-      await mkdir(dest, { recursive: true });
-    } else if (e.type === '2') {
-      if (path.isAbsolute(e.linkname) || /^[A-Za-z]:/.test(e.linkname)) throw unsafe(what, `its link target ${e.linkname} is absolute`);
-      const resolved = path.resolve(path.dirname(dest), e.linkname);
-      if (resolved !== tmp && !resolved.startsWith(tmp + path.sep)) throw unsafe(what, `its link target ${e.linkname} escapes the output folder`);
-      await symlink(e.linkname, dest);
-    } else if (e.type === '0') {
-      const existing = await lstat(dest).catch(() => undefined);
-      if (existing?.isSymbolicLink()) throw unsafe(what, 'it would write through a link');
-      const fh = await open(dest, 'w', e.mode & 0o755);
-      try {
-        for await (const chunk of e.body) await fh.write(chunk);
-      } finally {
-        await fh.close();
-      }
-    }
-    // Other types (e.g. extended attributes) are skipped.
+    throw fsError(err, tmp);
   }
 }

@@ -70,3 +70,84 @@ describe('pull --output', () => {
     await expect(writeOutputs(store, [viaLink], out2, { unpack: false })).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
   });
 });
+
+describe('pull --unpack: links resolved against the extracted tree', () => {
+  /** out = sandbox/deep/out, so an escape three levels up from the temp folder lands in `sandbox`. */
+  function sandbox() {
+    const box = tempDir();
+    const out = path.join(box, 'deep', 'out');
+    mkdirSync(path.dirname(out));
+    return { box, out };
+  }
+  const listAll = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+
+  it.each<[string, TarEntry[]]>([
+    ['the chain a/b/z -> ../.., a/b/x -> z/../../.. (lexically inside, physically outside)', [
+      { name: 'a/b/z', type: '2', linkname: '../..' },
+      { name: 'a/b/x', type: '2', linkname: 'z/../../..' },
+    ]],
+    ['the same chain with a file written through it', [
+      { name: 'a/b/z', type: '2', linkname: '../..' },
+      { name: 'a/b/x', type: '2', linkname: 'z/../../..' },
+      { name: 'a/b/x/escaped/file.txt', body: 'outside' },
+    ]],
+    ['the chain with its links in the other order (x first, while z does not exist yet)', [
+      { name: 'a/b/x', type: '2', linkname: 'z/../../..' },
+      { name: 'a/b/z', type: '2', linkname: '../..' },
+    ]],
+    ['a directory replaced by a link later in the archive', [
+      { name: 'd/', type: '5' },
+      { name: 'd', type: '2', linkname: '../..' },
+    ]],
+    ['a link replaced by a directory, then written through', [
+      { name: 'd', type: '2', linkname: '.' },
+      { name: 'd/', type: '5' },
+    ]],
+    ['a link loop', [
+      { name: 'p', type: '2', linkname: 'q/..' },
+      { name: 'q', type: '2', linkname: 'p/..' },
+    ]],
+    ['a link whose target walks up through a nested link', [
+      { name: 'in/up', type: '2', linkname: '..' },
+      { name: 'far', type: '2', linkname: 'in/up/..' },
+    ]],
+  ])('refuses %s with UNSAFE_PATH before creating anything, inside or outside', async (_what, entries) => {
+    const store = await newStore();
+    const layers = [await layer(store, tarGz([{ name: 'first.txt', body: 'fine' }, ...entries, { name: 'last.txt', body: 'fine' }]), 'evil.tar.gz')];
+    const { box, out } = sandbox();
+    await expect(writeOutputs(store, layers, out, { unpack: true })).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
+    // Nothing outside (the sandbox holds only the folder we made) and no output folder at all.
+    expect(listAll(box)).toEqual(['deep']);
+  });
+
+  it('keeps links that stay inside, including ones through other links, and lays out the rest first', async () => {
+    const store = await newStore();
+    const layers = [
+      await layer(
+        store,
+        tarGz([
+          { name: 'lib/v1/data.txt', body: 'v1' },
+          { name: 'lib/current', type: '2', linkname: 'v1' },
+          { name: 'top', type: '2', linkname: 'lib/current/data.txt' },
+          { name: 'lib/v1/back', type: '2', linkname: '../../top' },
+        ]),
+        'ok.tar.gz',
+      ),
+    ];
+    const { out } = sandbox();
+    await writeOutputs(store, layers, out, { unpack: true });
+    expect(readFileSync(path.join(out, 'ok', 'top'), 'utf8')).toBe('v1');
+    expect(readFileSync(path.join(out, 'ok', 'lib', 'v1', 'back'), 'utf8')).toBe('v1');
+    expect(readdirSync(out)).toEqual(['ok']);
+  });
+
+  it('a refused second layer leaves the first one unwritten too (all or nothing)', async () => {
+    const store = await newStore();
+    const good = await layer(store, Buffer.from('good'), 'good.txt', 'text/plain');
+    const bad = await layer(store, tarGz([{ name: 'x', type: '2', linkname: '../../..' }]), 'bad.tar.gz');
+    const { box, out } = sandbox();
+    mkdirSync(out);
+    await expect(writeOutputs(store, [good, bad], out, { unpack: true })).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
+    expect(listAll(box)).toEqual(['deep', path.join('deep', 'out')]);
+  });
+});
