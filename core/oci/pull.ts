@@ -3,7 +3,6 @@
  * download missing blobs in parallel (default 3) with Range resume and retries, verify every byte, store
  * manifests last (so a stored manifest implies its blobs are there) and tag the store's index.json.
  */
-import { createReadStream } from 'node:fs';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
 import { firstHeader, type RegistryClient } from './client.js';
 import { discard, NetworkError } from './http.js';
@@ -85,11 +84,21 @@ export function layoutSource(layout: OciLayout, ref: { tag?: string | undefined;
     retries: 0,
     resolve: async () => load(await layout.resolve(ref)),
     manifest: (desc) => load(desc),
-    async blob(desc, offset) {
+    async blob(desc) {
       if (!(await layout.has(desc))) {
         throw new FlightDeckError('NOT_FOUND', `Blob ${desc.digest} (${desc.size} bytes) is missing from oci:${layout.root}.`);
       }
-      return { start: offset, stream: createReadStream(layout.blobPath(desc.digest), { start: offset, highWaterMark: 1024 * 1024 }) };
+      // Read from the start through the layout's verified read, so a blob damaged in the folder is
+      // BLOB_CORRUPT naming the folder (not a download mismatch); local bytes are cheap to read again.
+      const reading = layout.openBlob(desc);
+      async function* stream(): AsyncGenerator<Buffer> {
+        try {
+          yield* reading;
+        } finally {
+          await reading.close();
+        }
+      }
+      return { start: 0, stream: stream() };
     },
     pause: () => Promise.resolve(),
   };
