@@ -1,44 +1,41 @@
 /**
- * Registry client for any OCI distribution-spec registry: API check, auth (anonymous, Basic, Bearer),
- * retries with bounded backoff (network errors, 5xx, 429 + Retry-After), redirects without leaking
- * Authorization to another host, manifests (4 MiB cap), tags and catalog with Link pagination, and the
- * push side (POST then PUT, chunked PATCH, HEAD skip, cross-repo mount).
+ * Registry client for any OCI distribution-spec registry (as oras-go's `registry/remote/repository.go`):
+ * the endpoints (API check, manifests with a 4 MiB cap, blobs, referrers, tags and catalog with Link
+ * pagination, and the push side: POST then PUT, chunked PATCH, HEAD skip, cross-repo mount), and one
+ * request path that follows redirects by hand (Authorization only to the registry's own origin, never
+ * https → http), answers only the registry's own 401 challenges and retries.
+ *
+ * The parts it uses: `auth-session.ts` (credential, token cache, Basic, the realm rule; `auth.ts` parses
+ * challenges and exchanges tokens), `retry.ts` (which failures retry, backoff, budget, Retry-After) and
+ * `http.ts` (the transport).
  */
 import type { Readable } from 'node:stream';
 import { FlightDeckError } from '../errors.js';
-import { registerSecret } from '../credentials/redact.js';
 import type { CredentialProvider, RegistryCredential } from '../credentials/types.js';
-import { basicHeader, fetchToken, parseChallenge, type Challenge } from './auth.js';
+import { parseChallenge } from './auth.js';
+import { AuthSession } from './auth-session.js';
 import { discard, NetworkError, readBody, Transport, type HttpResponse, type TransportOptions } from './http.js';
 import { MANIFEST_MAX_BYTES, MANIFEST_TYPES, MEDIA, digestOf, parseManifest, type Descriptor, type Manifest } from './manifest.js';
 import { isDigest, registryBaseUrl } from './reference.js';
+import {
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  DEFAULT_RETRIES,
+  RETRY_STATUS,
+  isTlsTrustFailure,
+  retryAfterMs,
+  retryDelayMs,
+  sleep,
+  type RetryOptions,
+} from './retry.js';
 
-export interface ClientOptions extends TransportOptions {
+// The retry policy's names, for the existing importers of this module.
+export { retryAfterMs, retryDelayMs, retryWindowMs, type RetryNotice, type RetryOptions } from './retry.js';
+
+export interface ClientOptions extends TransportOptions, RetryOptions {
   /** true: http, false: https, undefined: localhost → http, others https (or listed in plainHttpHosts). */
   plainHttp?: boolean | undefined;
   plainHttpHosts?: readonly string[] | undefined;
   credentials?: CredentialProvider | undefined;
-  /** Attempts after the first for retryable failures. Default 4 (config.json `retry.attempts` sets it for users). */
-  retries?: number | undefined;
-  /** First backoff step; doubles each attempt up to `retryMaxMs`. Default 250 ms. */
-  retryBaseMs?: number | undefined;
-  /** Longest backoff step. Default 5 s (config.json `retry.maxDelaySeconds`). */
-  retryMaxMs?: number | undefined;
-  /** Longest Retry-After honoured; a longer one fails with RATE_LIMITED. Default 30 s. */
-  maxRetryAfterMs?: number | undefined;
-  /** Told before each retry of a request, so a long wait on a failing registry is never silent. */
-  onRetry?: ((notice: RetryNotice) => void) | undefined;
-}
-
-/** A request about to be retried: which one, why, the attempt coming and the wait before it. */
-export interface RetryNotice {
-  registry: string;
-  request: string;
-  reason: string;
-  /** 1-based number of the retry about to be made, out of `of`. */
-  attempt: number;
-  of: number;
-  waitMs: number;
 }
 
 export interface RequestSpec {
@@ -57,7 +54,6 @@ export interface RequestSpec {
   bulk?: boolean;
 }
 
-const RETRY_STATUS = new Set([500, 502, 503, 504]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
 export function pullScope(repo: string): string {
@@ -72,10 +68,7 @@ export class RegistryClient {
   readonly base: URL;
   readonly transport: Transport;
   private readonly opts: ClientOptions;
-  private credential: Promise<RegistryCredential | undefined> | undefined;
-  private readonly tokens = new Map<string, { header: string; expiresAt: number }>();
-  private basic: string | undefined;
-  private readonly tokenFetches = new Map<string, Promise<{ header: string; expiresAt: number }>>();
+  private readonly auth: AuthSession;
   /** Retries performed (for tests and diagnostics). */
   retriesDone = 0;
 
@@ -86,6 +79,7 @@ export class RegistryClient {
       opts.plainHttp === undefined ? registryBaseUrl(registry, opts.plainHttpHosts) : `${opts.plainHttp ? 'http' : 'https'}://${registry}`;
     this.base = new URL(url);
     this.transport = new Transport(opts);
+    this.auth = new AuthSession(registry, this.base, this.transport, opts.credentials);
   }
 
   close(): void {
@@ -94,81 +88,12 @@ export class RegistryClient {
 
   /** Retries after the first attempt of a failing request (and of a broken blob download). */
   get retries(): number {
-    return this.opts.retries ?? 4;
+    return this.opts.retries ?? DEFAULT_RETRIES;
   }
 
   /** How this client has been authenticating so far. */
   authScheme(): 'anonymous' | 'basic' | 'bearer' {
-    if (this.tokens.size > 0) return 'bearer';
-    if (this.basic) return 'basic';
-    return 'anonymous';
-  }
-
-  private cred(signal?: AbortSignal): Promise<RegistryCredential | undefined> {
-    this.credential ??= (this.opts.credentials?.(this.registry, signal) ?? Promise.resolve(undefined)).then((c) => {
-      if (c?.kind === 'basic') registerSecret(c.password);
-      else if (c) registerSecret(c.token);
-      return c;
-    });
-    return this.credential;
-  }
-
-  private scopeKey(scopes: string[]): string {
-    return [...scopes].sort().join(' ');
-  }
-
-  private async authHeader(scopes: string[], signal?: AbortSignal): Promise<string | undefined> {
-    const token = this.tokens.get(this.scopeKey(scopes));
-    if (token && token.expiresAt > Date.now()) return token.header;
-    if (this.basic) return this.basic;
-    const cred = await this.cred(signal);
-    if (cred?.kind === 'bearer') return `Bearer ${cred.token}`;
-    return undefined;
-  }
-
-  /**
-   * Answer a 401 challenge: fetch a token or switch to Basic. False when there is nothing (new) to try.
-   * `used` is the Authorization the refused request carried: when a parallel request already obtained a
-   * newer one, that one is tried instead of asking again.
-   */
-  private async authenticate(challenge: Challenge | undefined, scopes: string[], used: string | undefined, signal?: AbortSignal): Promise<boolean> {
-    const cred = await this.cred(signal);
-    const key = this.scopeKey(scopes);
-    if (challenge?.scheme === 'bearer') {
-      if (cred?.kind === 'bearer') return false;
-      const cached = this.tokens.get(key);
-      if (cached && cached.header !== used && cached.expiresAt > Date.now()) return true;
-      let pending = this.tokenFetches.get(key);
-      if (!pending) {
-        this.checkRealm(challenge);
-        pending = fetchToken(this.transport, challenge, scopes, cred, this.registry, signal).finally(() => this.tokenFetches.delete(key));
-        this.tokenFetches.set(key, pending);
-      }
-      this.tokens.set(key, await pending);
-      return true;
-    }
-    if (challenge?.scheme === 'basic' && cred?.kind === 'basic') {
-      if (this.basic) return this.basic !== used;
-      this.basic = basicHeader(cred.username, cred.password);
-      return true;
-    }
-    return false;
-  }
-
-  /** An https registry's token realm must be https too: credentials and tokens never travel in clear. */
-  private checkRealm(challenge: Challenge): void {
-    let realm: URL;
-    try {
-      realm = new URL(challenge.params.realm ?? '');
-    } catch {
-      return; // fetchToken reports an unusable realm
-    }
-    if (this.base.protocol === 'https:' && realm.protocol === 'http:') {
-      throw new FlightDeckError('REGISTRY_UNSAFE', `${this.registry} (https) names a plain-http token service ${realm.host}; refused, so no credential is sent there.`, {
-        hint: 'The token realm of an https registry must be an https URL; ask the registry operator to fix its auth.token.realm.',
-        details: { registry: this.registry, realm: `${realm.protocol}//${realm.host}${realm.pathname}` },
-      });
-    }
+    return this.auth.scheme();
   }
 
   /** Send with redirects followed by hand: Authorization only goes to the registry's own origin. */
@@ -225,17 +150,17 @@ export class RegistryClient {
   }
 
   private async sendAuthed(spec: RequestSpec): Promise<HttpResponse> {
-    const used = await this.authHeader(spec.scopes, spec.signal);
+    const used = await this.auth.header(spec.scopes, spec.signal);
     let res = await this.foreignChallenge(spec, await this.sendFollowing(spec, used));
     if (res.status === 401) {
       const challenge = parseChallenge(firstHeader(res.headers['www-authenticate']));
       await discard(res);
-      if (await this.authenticate(challenge, spec.scopes, used, spec.signal)) {
-        res = await this.foreignChallenge(spec, await this.sendFollowing(spec, await this.authHeader(spec.scopes, spec.signal)));
+      if (await this.auth.answer(challenge, spec.scopes, used, spec.signal)) {
+        res = await this.foreignChallenge(spec, await this.sendFollowing(spec, await this.auth.header(spec.scopes, spec.signal)));
       }
       if (res.status === 401) {
         await discard(res);
-        const cred = await this.cred(spec.signal);
+        const cred = await this.auth.cred(spec.signal);
         throw new FlightDeckError(
           'REGISTRY_UNAUTHORIZED',
           cred
@@ -266,7 +191,7 @@ export class RegistryClient {
         res = await this.sendAuthed(spec);
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
-        if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(err.code)) {
+        if (isTlsTrustFailure(err.code)) {
           throw new FlightDeckError('REGISTRY_UNREACHABLE', `TLS connection to ${this.registry} failed: ${err.message}`, {
             cause: err,
             hint: 'The registry certificate is not trusted: add its CA with NODE_EXTRA_CA_CERTS, or use --insecure for a test registry.',
@@ -285,7 +210,7 @@ export class RegistryClient {
       if (res.status === 429) {
         const wait = retryAfterMs(firstHeader(res.headers['retry-after']));
         await discard(res);
-        const max = this.opts.maxRetryAfterMs ?? 30_000;
+        const max = this.opts.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
         if (!canRetry || (wait !== undefined && wait > max)) {
           throw new FlightDeckError('RATE_LIMITED', `${this.registry} is rate limiting ${spec.method} ${pathOnly(spec.path)}${wait !== undefined ? ` (Retry-After ${Math.ceil(wait / 1000)} s)` : ''}.`, {
             details: { registry: this.registry, ...(wait !== undefined ? { retryAfterMs: wait } : {}) },
@@ -535,22 +460,6 @@ export class RegistryClient {
   }
 }
 
-/**
- * The wait before retry `attempt` (0-based): `retryBaseMs` doubled per attempt, capped at `retryMaxMs`,
- * with jitter `random` in [0, 1) taking it down to half.
- */
-export function retryDelayMs(attempt: number, opts: Pick<ClientOptions, 'retryBaseMs' | 'retryMaxMs'>, random: number): number {
-  const step = Math.min((opts.retryBaseMs ?? 250) * 2 ** attempt, opts.retryMaxMs ?? 5000);
-  return Math.round(step / 2 + random * (step / 2));
-}
-
-/** How long a registry may stay down before a request gives up: the least total of every retry's wait. */
-export function retryWindowMs(opts: Pick<ClientOptions, 'retries' | 'retryBaseMs' | 'retryMaxMs'>): number {
-  let total = 0;
-  for (let attempt = 0; attempt < (opts.retries ?? 4); attempt++) total += retryDelayMs(attempt, opts, 0);
-  return total;
-}
-
 function withDigest(location: string, digest: string): string {
   const url = new URL(location);
   url.searchParams.set('digest', digest);
@@ -586,14 +495,6 @@ export function nextLink(link: string | undefined, base: URL): string | undefine
   return undefined;
 }
 
-/** Retry-After in ms: delta-seconds or an HTTP date. */
-export function retryAfterMs(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
 function unreachable(registry: string, err: NetworkError, attempts: number): FlightDeckError {
   return new FlightDeckError('REGISTRY_UNREACHABLE', `${registry} is unreachable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${err.message}`, {
     cause: err,
@@ -626,21 +527,6 @@ export async function statusError(registry: string, res: HttpResponse, what: str
   if (res.status === 403) return new FlightDeckError('REGISTRY_FORBIDDEN', `${registry} denied access to ${what}${detail}.`, { details });
   if (res.status === 429) return new FlightDeckError('RATE_LIMITED', `${registry} is rate limiting requests for ${what}.`, { details });
   return new FlightDeckError('REGISTRY_ERROR', `${registry} answered HTTP ${res.status} for ${what}${detail}.`, { details });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**
