@@ -5,6 +5,7 @@
  * (a few thousand cases) and bench/ws-fuzz.ts (100,000).
  */
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mutate, rng } from './fuzz.js';
 
 export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -170,7 +171,17 @@ export interface FuzzTally {
  * Run `n` cases against a web host on `port`, `parallel` connections at a time. A case ends when the host
  * closes the connection (the client half-closes after sending).
  */
-export async function runWsFuzz(o: { port: number; token: string; seed: number; n: number; parallel?: number; localAddresses?: string[] }): Promise<FuzzTally> {
+export async function runWsFuzz(o: {
+  port: number;
+  token: string;
+  seed: number;
+  n: number;
+  parallel?: number;
+  /** Spread the client ends over these loopback addresses (100,000 connections outrun one address's ports). */
+  localAddresses?: string[];
+  /** A watchdog for long runs: a case still open after this long is recorded as a hang. */
+  hangMs?: number;
+}): Promise<FuzzTally> {
   const next = fuzzCases(o.seed, o.port, o.token);
   const tally: FuzzTally = { cases: 0, statuses: {}, closeCodes: {}, bad: [] };
   let index = 0;
@@ -179,7 +190,16 @@ export async function runWsFuzz(o: { port: number; token: string; seed: number; 
       const i = index++;
       const c = next();
       const localAddress = o.localAddresses?.[i % o.localAddresses.length];
-      const answer = readAnswer(await exchange(o.port, c.bytes, localAddress ? { localAddress } : {}));
+      const done = exchange(o.port, c.bytes, localAddress ? { localAddress } : {});
+      const watchdog = new AbortController();
+      const raw = o.hangMs === undefined ? await done : await Promise.race([done, sleep(o.hangMs, undefined, { signal: watchdog.signal }).catch(() => undefined)]);
+      watchdog.abort();
+      if (raw === undefined) {
+        tally.cases++;
+        tally.bad.push({ index: i, bytes: c.bytes.toString('base64'), answer: 'hang' });
+        continue;
+      }
+      const answer = readAnswer(raw);
       tally.cases++;
       tally.statuses[answer.status] = (tally.statuses[answer.status] ?? 0) + 1;
       if (answer.closeCode !== undefined) tally.closeCodes[answer.closeCode] = (tally.closeCodes[answer.closeCode] ?? 0) + 1;
