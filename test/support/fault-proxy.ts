@@ -1,8 +1,8 @@
 /**
  * A fault-injecting HTTP proxy in front of a real registry. Requests pass through unchanged unless a
  * rule matches (method + path regex, optionally only the first `times` matches); then the answer is
- * altered: an error status, a corrupted/short/long body, a connection reset mid-body, a slow body, a
- * redirect to another host, a replaced body, or a Range request the server ignores or answers wrongly.
+ * altered: an error status, a corrupted/short/long body, a connection reset mid-body, a slow body, a body
+ * that stalls part-way until the client gives up, a redirect to another host, a replaced body, or a Range request the server ignores or answers wrongly.
  * Every request is logged (method, path, Range, whether Authorization was present, status).
  */
 import http from 'node:http';
@@ -15,6 +15,12 @@ export type Fault =
   | { kind: 'long'; extra: number }
   | { kind: 'reset'; after: number }
   | { kind: 'slow'; delayMs: number; chunk: number }
+  /**
+   * Send the headers (full Content-Length) and the first `after` bytes of the body (never all of it:
+   * at most length - 1), then nothing more until the client hangs up. A download that is slow by
+   * construction: it cannot finish, whatever the machine's speed, so a test can look at it mid-way.
+   */
+  | { kind: 'stall'; after: number }
   | { kind: 'redirect'; to: string }
   | { kind: 'replace'; body: Buffer; contentType?: string }
   | { kind: 'ignore-range' }
@@ -118,6 +124,12 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           res.writeHead(ur.statusCode ?? 200, { ...outHeaders, 'content-length': String(body.length) });
           res.write(body.subarray(0, fault.after), () => setTimeout(() => res.socket?.destroy(), 20));
           return;
+        case 'stall': {
+          res.writeHead(ur.statusCode ?? 200, { ...outHeaders, 'content-length': String(body.length) });
+          res.write(body.subarray(0, Math.min(fault.after, Math.max(0, body.length - 1))));
+          await new Promise((r) => res.once('close', r));
+          return;
+        }
         case 'slow':
           res.writeHead(ur.statusCode ?? 200, { ...outHeaders, 'content-length': String(body.length) });
           for (let i = 0; i < body.length; i += fault.chunk) {
