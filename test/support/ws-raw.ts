@@ -116,8 +116,14 @@ export function readAnswer(buf: Buffer): HostAnswer {
 
 /** What a host may answer before a handshake completes. */
 export const HANDSHAKE_STATUSES = new Set([0, 101, 400, 401, 403, 404, 405, 421, 431]);
-/** Close codes the host may send (RFC 6455 §7.4.1, and those it uses itself). */
-export const HOST_CLOSE_CODES = new Set([1000, 1001, 1002, 1003, 1005, 1007, 1008, 1009, 1011]);
+/**
+ * Close codes the host may send: the ones it uses itself (RFC 6455 §7.4.1), 1005 for a close frame
+ * without a code, and any valid code a client sent, which the closing handshake echoes (1000-1003,
+ * 1007-1014, 3000-4999; never 1004-1006, 1015 or codes outside those ranges).
+ */
+export function validHostCloseCode(code: number): boolean {
+  return code === 1005 || (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999);
+}
 
 /** Seeds of the frame fuzz: the frames a real page sends, and the edges of the protocol. */
 function frameSeeds(): Buffer[] {
@@ -205,7 +211,7 @@ export async function runWsFuzz(o: {
       if (answer.closeCode !== undefined) tally.closeCodes[answer.closeCode] = (tally.closeCodes[answer.closeCode] ?? 0) + 1;
       const ok =
         HANDSHAKE_STATUSES.has(answer.status) &&
-        (answer.closeCode === undefined || HOST_CLOSE_CODES.has(answer.closeCode)) &&
+        (answer.closeCode === undefined || validHostCloseCode(answer.closeCode)) &&
         answer.trailing === 0 &&
         answer.frames.every((f) => !f.masked && f.fin && [0x1, 0x8, 0x9, 0xa].includes(f.opcode));
       if (!ok) tally.bad.push({ index: i, bytes: c.bytes.toString('base64'), answer: JSON.stringify({ ...answer, frames: answer.frames.map((f) => ({ ...f, payload: f.payload.toString('base64') })) }) });
