@@ -134,7 +134,9 @@ function frameSeeds(): Buffer[] {
     Buffer.concat([clientFrame(0x1, text.slice(0, 9), { fin: false }), clientFrame(0x0, text.slice(9, 20), { fin: false }), clientFrame(0x0, text.slice(20))]),
     Buffer.concat([clientFrame(0x1, call(2, 'no.such')), clientFrame(0x1, JSON.stringify({ t: 'cancel', id: 2 }))]),
     Buffer.concat([clientFrame(0x9, 'ping'), clientFrame(0xa, 'pong'), clientFrame(0x1, call(3))]),
-    clientFrame(0x1, call(4, 'doctor.run', { registries: ['x'.repeat(200)] })),
+    // Input the contract refuses (app.version takes none): a 16-bit length, and no handler runs. (A call
+    // that does run, like doctor.run, would spawn probes and look up names on every mutated copy.)
+    clientFrame(0x1, call(4, 'app.version', { pad: 'x'.repeat(200) })),
     Buffer.concat([clientFrame(0x1, call(5)), closeFrame(1000, 'bye')]),
     clientFrame(0x2, Buffer.from([0, 1, 2, 3])),
     clientFrame(0x1, 'x'.repeat(300)),
