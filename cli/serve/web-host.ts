@@ -4,14 +4,13 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
 import { dispatch, type Handlers } from '../../core/api/dispatch.js';
 import { FlightDeckError } from '../../core/errors.js';
 import { CONTENT_SECURITY_POLICY } from '../../core/security.js';
 import { createCallSession } from '../../core/api/session.js';
-import { MAX_MESSAGE_BYTES, WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../core/api/protocol.js';
-import type { Duplex } from 'node:stream';
-import { acceptWebSocket } from './websocket.js';
-
+import { MAX_MESSAGE_BYTES, WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX, type HostFrame } from '../../core/api/protocol.js';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -25,6 +24,15 @@ const MIME: Record<string, string> = {
 };
 
 const MAX_BODY = 1024 * 1024;
+/**
+ * Backpressure of a WebSocket whose client does not read: over EVENT_BUFFER bytes queued, progress events
+ * are skipped (a progress bar loses nothing it needs); over MAX_BUFFERED the connection is dropped and its
+ * calls are cancelled. Either way the host never queues more than MAX_BUFFERED + one message per client.
+ */
+export const WS_EVENT_BUFFER = 1024 * 1024;
+export const WS_MAX_BUFFERED = 16 * 1024 * 1024;
+/** How long a closing handshake may take when the host stops before the socket is dropped. */
+const CLOSE_GRACE_MS = 1000;
 
 export interface WebHostOptions {
   handlers: Handlers;
@@ -64,13 +72,26 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const tokenBuf = Buffer.from(token);
   const root = path.resolve(opts.rootDir);
   let allowedHosts = new Set<string>();
-  let origin = '';
 
-  const sockets = new Set<ReturnType<typeof acceptWebSocket>>();
+  // `ws` does the RFC 6455 work (handshake, framing, UTF-8, close codes, size cap); it is loaded when a
+  // web host starts, not when the CLI does (`flightdeck --version` does not pay for it).
+  const { WebSocketServer } = await import('ws');
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: MAX_MESSAGE_BYTES,
+    perMessageDeflate: false,
+    handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+  });
+  const sockets = new Set<WebSocket>();
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
-      if (!res.headersSent) send(res, 500, { ok: false, error: new FlightDeckError('INTERNAL', 'Web host failure.').toJSON() });
-      else res.destroy();
+      try {
+        if (!res.headersSent) send(res, 500, { ok: false, error: new FlightDeckError('INTERNAL', 'Web host failure.').toJSON() });
+        else res.destroy();
+      } catch {
+        res.destroy();
+      }
     });
   });
 
@@ -78,40 +99,74 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const buf = Buffer.from(given);
     return buf.length === tokenBuf.length && timingSafeEqual(buf, tokenBuf);
   };
+  /** Our own page, opened as http://127.0.0.1:PORT (or [::1]) or as http://localhost:PORT. */
+  let allowedOrigins = new Set<string>();
+  const originOk = (given: string | undefined) => given === undefined || allowedOrigins.has(given);
 
-  /** The WebSocket api: same guards as POST, checked before the handshake completes. */
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+  /**
+   * The WebSocket api: same guards as POST, checked before `ws` completes the handshake. Everything here
+   * runs before authentication on bytes from anyone who can reach the port, so nothing may throw: a
+   * failure answers 400 (or drops the socket), never the process.
+   */
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    try {
+      upgrade(req, socket, head);
+    } catch {
+      socket.destroy();
+    }
+  });
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const refuse = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
     };
-    socket.on('error', () => socket.destroy());
     if (!allowedHosts.has(req.headers.host ?? '')) return refuse(421, 'Misdirected Request');
-    if (new URL(req.url ?? '/', origin).pathname !== WS_PATH) return refuse(404, 'Not Found');
+    if (pathOf(req.url) !== WS_PATH) return refuse(404, 'Not Found');
     // Browsers always send Origin on a WebSocket; only our own page may connect.
-    if (req.headers.origin !== undefined && req.headers.origin !== origin) return refuse(403, 'Forbidden');
-    if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || req.headers['sec-websocket-version'] !== '13' || !req.headers['sec-websocket-key']) {
-      return refuse(400, 'Bad Request');
-    }
+    if (!originOk(req.headers.origin)) return refuse(403, 'Forbidden');
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     const given = offered.find((p) => p.startsWith(WS_TOKEN_PREFIX))?.slice(WS_TOKEN_PREFIX.length) ?? '';
     if (!offered.includes(WS_PROTOCOL) || !tokenOk(given)) return refuse(401, 'Unauthorized');
-    const ws = acceptWebSocket(req, socket, WS_PROTOCOL, MAX_MESSAGE_BYTES);
+    // ws checks the rest (GET, Upgrade, Sec-WebSocket-Version/-Key, the sub-protocol list) and answers 400.
+    wss.handleUpgrade(req, socket, head, (ws) => connected(ws));
+  }
+
+  function connected(ws: WebSocket): void {
     sockets.add(ws);
-    const session = createCallSession(opts.handlers, (frame) => ws.send(JSON.stringify(frame)));
-    ws.onMessage((text) => {
+    const session = createCallSession(opts.handlers, (frame) => sendFrame(ws, frame));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) return ws.close(1003, 'text frames only');
       let frame: unknown;
       try {
-        frame = JSON.parse(text);
+        frame = JSON.parse(data.toString('utf8'));
       } catch {
         return ws.close(1007, 'frames are JSON');
       }
-      session.receive(frame);
+      try {
+        session.receive(frame);
+      } catch {
+        ws.close(1011, 'internal error');
+      }
     });
-    ws.onClose(() => {
+    // A protocol error (bad opcode, unmasked frame, bad close code or UTF-8, oversized message): ws has
+    // already closed the socket with the matching code; without a listener the error would be thrown.
+    ws.on('error', () => {});
+    ws.on('close', () => {
       sockets.delete(ws);
       session.close();
     });
-  });
+  }
+
+  function sendFrame(ws: WebSocket, frame: HostFrame): void {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > WS_MAX_BUFFERED) {
+      ws.terminate();
+      return;
+    }
+    if (frame.t === 'event' && ws.bufferedAmount > WS_EVENT_BUFFER) return;
+    ws.send(JSON.stringify(frame));
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -122,13 +177,17 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       res.writeHead(421, { 'content-type': 'text/plain' }).end('Misdirected request');
       return;
     }
-    const url = new URL(req.url ?? '/', origin);
-    if (url.pathname.startsWith('/api/')) return api(req, res, url.pathname.slice('/api/'.length));
+    const pathname = pathOf(req.url);
+    if (pathname === undefined) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request');
+      return;
+    }
+    if (pathname.startsWith('/api/')) return api(req, res, pathname.slice('/api/'.length));
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    return staticFile(req, res, url.pathname);
+    return staticFile(req, res, pathname);
   }
 
   async function api(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
@@ -136,7 +195,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       res.writeHead(405, { allow: 'POST' }).end();
       return;
     }
-    if (req.headers.origin !== undefined && req.headers.origin !== origin) {
+    if (!originOk(req.headers.origin)) {
       return send(res, 403, envelopeError('Cross-origin api calls are refused.'));
     }
     if (!tokenOk(String(req.headers['x-flightdeck-token'] ?? ''))) {
@@ -202,19 +261,30 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   });
   const { port } = server.address() as AddressInfo;
   const hostPart = host.includes(':') ? `[${host}]` : host;
-  origin = `http://${hostPart}:${port}`;
+  const origin = `http://${hostPart}:${port}`;
   allowedHosts = new Set([`${hostPart}:${port}`, `localhost:${port}`]);
+  allowedOrigins = new Set([origin, `http://localhost:${port}`]);
   return {
     origin,
     url: `${origin}/#token=${token}`,
     token,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const ws of sockets) ws.close(1001, 'web host stopping');
+        for (const ws of sockets) {
+          ws.close(1001, 'web host stopping');
+          setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+        }
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** The path of a request target (`/a/b?c` -> `/a/b`); undefined unless it is origin-form (starts with one `/`). */
+export function pathOf(target: string | undefined): string | undefined {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//')) return undefined;
+  const end = target.search(/[?#]/);
+  return end === -1 ? target : target.slice(0, end);
 }
 
 function envelopeError(message: string, hint?: string) {

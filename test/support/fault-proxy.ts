@@ -4,7 +4,8 @@
  * altered: an error status, a corrupted/short/long body, a connection reset mid-body, a slow body, a
  * redirect to another host, a replaced body, or a Range request the server ignores or answers wrongly;
  * or a registry outage (the connection closed unanswered), a barrier that holds requests until several
- * have arrived (so concurrent clients overlap by construction), a body that stalls until the test says.
+ * have arrived (so concurrent clients overlap by construction), a body that stalls until the test says
+ * (or, without a gate, until the client hangs up).
  * Every request is logged (method, path, Range, whether Authorization was present, status).
  */
 import http from 'node:http';
@@ -17,6 +18,12 @@ export type Fault =
   | { kind: 'long'; extra: number }
   | { kind: 'reset'; after: number }
   | { kind: 'slow'; delayMs: number; chunk: number }
+  /**
+   * Send the headers (full Content-Length) and the first `after` bytes of the body (never all of it:
+   * at most length - 1), then nothing more until the client hangs up. A download that is slow by
+   * construction: it cannot finish, whatever the machine's speed, so a test can look at it mid-way.
+   */
+  | { kind: 'stall'; after: number; until?: undefined }
   | { kind: 'redirect'; to: string }
   | { kind: 'replace'; body: Buffer; contentType?: string }
   | { kind: 'ignore-range' }
@@ -138,12 +145,18 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           res.writeHead(ur.statusCode ?? 200, { ...outHeaders, 'content-length': String(body.length) });
           res.write(body.subarray(0, fault.after), () => setTimeout(() => res.socket?.destroy(), 20));
           return;
-        case 'stall':
+        case 'stall': {
           res.writeHead(ur.statusCode ?? 200, { ...outHeaders, 'content-length': String(body.length) });
-          res.write(body.subarray(0, fault.after));
-          await fault.until;
-          res.end(body.subarray(fault.after));
+          if (fault.until) {
+            res.write(body.subarray(0, fault.after));
+            await fault.until;
+            res.end(body.subarray(fault.after));
+          } else {
+            res.write(body.subarray(0, Math.min(fault.after, Math.max(0, body.length - 1))));
+            await new Promise((r) => res.once('close', r));
+          }
           return;
+        }
         case 'slow':
           res.writeHead(ur.statusCode ?? 200, { ...outHeaders, 'content-length': String(body.length) });
           for (let i = 0; i < body.length; i += fault.chunk) {

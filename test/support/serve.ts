@@ -7,6 +7,8 @@ export interface ServeProcess {
   token: string;
   /** Everything the process printed so far (stdout + stderr), to check that no secret leaks there. */
   output(): string;
+  /** Whether the process has ended (crashed, or stopped). */
+  exited(): boolean;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startServe(env: NodeJS.ProcessEnv): Promise<ServeProcess> 
     ...printed,
     token: new URL(printed.url).hash.replace('#token=', ''),
     output: () => out + err,
+    exited: () => child.exitCode !== null || child.signalCode !== null,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

@@ -7,6 +7,7 @@ import { createClient, wsTransport, type ApiEvent, type WebSocketLike } from '..
 import { ROOT, tempHome } from '../../support/cli.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { startServe, type ServeProcess } from '../../support/serve.js';
+import { clientFrame, exchange, handshakeRequest, readAnswer } from '../../support/ws-raw.js';
 
 // The web host's WebSocket api, driven by an independent client (the `ws` package) and by our own
 // transport: real `flightdeck serve`, real docker-registry fed by skopeo, a real socket that never answers.
@@ -69,11 +70,16 @@ describe('flightdeck serve: WebSocket api', () => {
     const ws = new WebSocket(wsUrl(), protocols(), { origin: serve.origin });
     await new Promise((r) => ws.once('open', r));
     const got: Array<{ t: string; id: number; envelope: { ok: boolean; error?: { code: string } } }> = [];
-    ws.on('message', (d) => got.push(JSON.parse(String(d))));
+    const three = new Promise<void>((r) =>
+      ws.on('message', (d) => {
+        got.push(JSON.parse(String(d)));
+        if (got.length === 3) r();
+      }),
+    );
     ws.send(JSON.stringify({ t: 'call', id: 1, method: 'app.version', input: {} }));
     ws.send(JSON.stringify({ t: 'call', id: 2, method: 'doctor.run', input: { registries: 7 } }));
     ws.send(JSON.stringify({ t: 'call', id: 3, method: 'no.such', input: {} }));
-    while (got.length < 3) await new Promise((r) => setTimeout(r, 20));
+    await three;
     const byId = new Map(got.map((f) => [f.id, f]));
     expect(byId.get(1)).toMatchObject({ t: 'result', envelope: { ok: true, value: { version: expect.any(String) } } });
     expect(byId.get(2)?.envelope.error?.code).toBe('INVALID_INPUT');
@@ -115,25 +121,33 @@ describe('flightdeck serve: WebSocket api', () => {
     big.send('x'.repeat(4 * 1024 * 1024 + 1));
     expect(await closedBig).toBe(1009);
 
-    // A client frame without a mask is a protocol error (raw socket after a real handshake).
+    // A client frame without a mask is a protocol error (raw socket after a real handshake): the host
+    // answers 101 with the RFC's accept value, then a close frame with 1002, and closes.
     const { port } = new URL(serve.origin);
-    const raw = net.connect(Number(port), '127.0.0.1');
-    await new Promise((r) => raw.once('connect', r));
-    raw.write(
-      `GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${protocols().join(', ')}\r\n\r\n`,
-    );
-    let got = Buffer.alloc(0);
-    raw.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
-    await new Promise((r) => setTimeout(r, 100));
-    expect(got.toString()).toContain('HTTP/1.1 101');
-    expect(got.toString()).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
-    got = Buffer.alloc(0);
-    raw.write(Buffer.concat([Buffer.from([0x81, 0x02]), Buffer.from('{}')]));
-    await new Promise((r) => raw.once('close', r));
-    // Close frame 0x88 with code 1002.
-    expect(got[0]).toBe(0x88);
-    expect(got.readUInt16BE(2)).toBe(1002);
+    const unmasked = readAnswer(await exchange(Number(port), Buffer.concat([Buffer.from(handshakeRequest({ port: Number(port), token: serve.token })), clientFrame(0x1, '{}', { masked: false })])));
+    expect(unmasked.status).toBe(101);
+    expect(unmasked.closeCode).toBe(1002);
+  });
+
+  it('the handshake carries the RFC 6455 accept value and only our sub-protocol (never the token)', async () => {
+    const { port } = new URL(serve.origin);
+    const raw = await exchange(Number(port), handshakeRequest({ port: Number(port), token: serve.token }), { end: false, until: '\r\n\r\n' });
+    const head = raw.toString('latin1');
+    expect(head).toContain('HTTP/1.1 101');
+    expect(head).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    expect(head).toMatch(/Sec-WebSocket-Protocol: flightdeck\.v1\r\n/);
+    expect(head).not.toContain(serve.token);
+  });
+
+  it('survives an upgrade to //[ with a foreign Origin and no token (it used to kill the process), and keeps serving', async () => {
+    const port = Number(new URL(serve.origin).port);
+    const bad = handshakeRequest({ port, token: '', path: '//[', origin: 'http://evil.example', protocols: 'flightdeck.v1' });
+    expect(readAnswer(await exchange(port, bad)).status).toBe(404);
+    expect(readAnswer(await exchange(port, `GET //[ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`)).status).toBe(400);
+    expect(serve.exited()).toBe(false);
+    expect(await handshake({ origin: serve.origin })).toBe(101);
+    const page = await fetch(`${serve.origin}/`);
+    expect(page.status).toBe(200);
   });
 
   it('streams progress events of a pull from a real registry before the result', async () => {
@@ -153,12 +167,12 @@ describe('flightdeck serve: WebSocket api', () => {
     const { api, transport } = client();
     const port = (blackhole.address() as net.AddressInfo).port;
     const controller = new AbortController();
-    const started = Date.now();
+    // The call is running once the host has connected to the socket that never answers.
+    const running = new Promise((r) => blackhole.once('connection', r));
     const pending = api.call('registry.list', { target: `127.0.0.1:${port}/some/repo` }, { signal: controller.signal });
-    await new Promise((r) => setTimeout(r, 300));
+    await running;
     controller.abort();
     await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
-    expect(Date.now() - started).toBeLessThan(5000);
     expect((await api.call('app.version', {})).version).toMatch(/^\d+\.\d+\.\d+/);
     transport.close();
   });
@@ -168,12 +182,13 @@ describe('flightdeck serve: WebSocket api', () => {
     const ws = new WebSocket(wsUrl(), protocols(), { origin: serve.origin });
     await new Promise((r) => ws.once('open', r));
     const result = new Promise<{ t: string; id: number; envelope: { ok: boolean; error?: { code: string } } }>((r) => ws.on('message', (d) => r(JSON.parse(String(d)))));
+    // The handler is running (it connected to the socket that never answers) when the cancel arrives;
+    // without the cancel it would end with the transport's 30 s timeout error, not ABORTED.
+    const running = new Promise((r) => blackhole.once('connection', r));
     ws.send(JSON.stringify({ t: 'call', id: 9, method: 'registry.list', input: { target: `127.0.0.1:${port}/some/repo` } }));
-    await new Promise((r) => setTimeout(r, 300));
-    const cancelledAt = Date.now();
+    await running;
     ws.send(JSON.stringify({ t: 'cancel', id: 9 }));
     expect(await result).toMatchObject({ t: 'result', id: 9, envelope: { ok: false, error: { code: 'ABORTED' } } });
-    expect(Date.now() - cancelledAt).toBeLessThan(2000);
     ws.close();
   });
 });
