@@ -45,7 +45,7 @@ export const DEFAULT_TAR_LIMITS: TarLimits = {
 export type TarType = '0' | '1' | '2' | '3' | '4' | '5' | '6' | 'other';
 
 export interface TarEntry {
-  /** As stored (pax/long names applied); not checked: see `safeEntryPath`. */
+  /** As stored (pax/long names applied); not checked here: each caller applies its own path policy (`safeRelative` in core/oci/extract.ts, `safePath` in core/wasm/bundle.ts, the kit reader). */
   path: string;
   type: TarType;
   size: number;

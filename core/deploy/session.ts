@@ -119,7 +119,7 @@ export class HostSession {
     return this.link.transport.description;
   }
 
-  /** Send a control request and wait for one of `replies`, retrying on timeout (requests are idempotent). */
+  /** Send a control request and wait for its `reply` type, retrying on timeout (requests are idempotent). */
   async request(type: number, body: unknown, reply: number, timeoutMs = this.t.replyMs): Promise<Frame> {
     for (let attempt = 0; ; attempt++) {
       await this.link.send(type, json(body));

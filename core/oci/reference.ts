@@ -87,7 +87,7 @@ function splitTagDigest(input: string, rest: string): { name: string; tag?: stri
   return { name, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
 }
 
-/** Parse `host[:port]/repo[:tag][@digest]`; `requireTarget` demands a tag or digest (default `latest`). */
+/** Parse `host[:port]/repo[:tag][@digest]`; tag and digest are optional (callers read neither as `latest`). */
 export function parseRegistryReference(input: string): RegistryReference {
   const text = input.trim();
   if (text.length === 0) throw invalid(input, 'it is empty');
