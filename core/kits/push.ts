@@ -4,12 +4,12 @@
  * registry already has are skipped (HEAD), child manifests go before the manifests that name them.
  */
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
 import type { KitPush } from '../api/contracts/kits.js';
 import type { RegistryClient } from '../oci/client.js';
 import { OciLayout } from '../oci/layout.js';
-import { ANNOTATION_REF_NAME, parseManifest, type Descriptor } from '../oci/manifest.js';
+import { ANNOTATION_REF_NAME, MANIFEST_MAX_BYTES, parseManifest, type Descriptor } from '../oci/manifest.js';
 import { isRepository, isTag } from '../oci/reference.js';
 
 export async function pushKitDir(dir: string, client: RegistryClient, signal?: AbortSignal): Promise<KitPush> {
@@ -27,12 +27,28 @@ export async function pushKitDir(dir: string, client: RegistryClient, signal?: A
       return;
     }
     const file = layout.blobPath(d.digest);
-    await client.pushBlob(repo, d, (start, end) => createReadStream(file, { start, end: end - 1, highWaterMark: 1024 * 1024 }), { signal });
+    // A whole-blob upload streams through the layout's verified read: the last bytes leave only once the
+    // digest is confirmed, so a blob changed after `kit verify` is BLOB_CORRUPT and never completes an upload.
+    const read = (start: number, end: number): Readable => {
+      if (start !== 0 || end !== d.size) return createReadStream(file, { start, end: end - 1, highWaterMark: 1024 * 1024 });
+      const reading = layout.openBlob(d);
+      return Readable.from(
+        (async function* () {
+          try {
+            yield* reading;
+          } finally {
+            await reading.close();
+          }
+        })(),
+        { objectMode: false },
+      );
+    };
+    await client.pushBlob(repo, d, read, { signal });
     uploaded++;
   };
   const pushManifest = async (repo: string, d: Descriptor, reference: string): Promise<void> => {
     throwIfAborted(signal);
-    const bytes = await readFile(layout.blobPath(d.digest));
+    const bytes = await layout.readBlobVerified(d, MANIFEST_MAX_BYTES);
     const m = parseManifest(bytes, d.mediaType, `${dir}@${d.digest}`);
     if (m.kind === 'index') for (const c of m.manifests) await pushManifest(repo, c, c.digest);
     else for (const b of [m.config, ...m.layers]) await pushBlob(repo, b);
