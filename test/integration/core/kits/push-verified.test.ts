@@ -29,7 +29,7 @@ describe('kit push', () => {
     const digest = sha256(bytes);
     const file = path.join(dir, 'blobs', 'sha256', digest.slice(7));
     const damaged = Buffer.from(readFileSync(file));
-    damaged[damaged.length - 10] ^= 0x01;
+    damaged.writeUInt8(damaged.readUInt8(damaged.length - 10) ^ 0x01, damaged.length - 10);
     writeFileSync(file, damaged);
 
     const client = new RegistryClient(registry.host);
