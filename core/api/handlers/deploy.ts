@@ -1,4 +1,4 @@
-import type { AreaHandlers, ApiContext } from '../service.js';
+import type { AreaHandlers, ApiContext } from '../context.js';
 import type { CallContext } from '../dispatch.js';
 import { FlightDeckError, toFlightDeckError } from '../../errors.js';
 import { deploy, type DeployOptions, type DeployResult } from '../../deploy/deploy.js';
@@ -14,17 +14,12 @@ import { MEDIA } from '../../oci/manifest.js';
 import { isRegistryReference, parseDigest, parseReference } from '../../oci/reference.js';
 import { checkSignaturePolicy, loadPolicy } from '../../kits/signatures.js';
 import { HostSession, type SessionTimings } from '../../deploy/session.js';
-import { parseDeviceUri, type ByteTransport, type DeviceFinder, type TransportOpener } from '../../deploy/transport.js';
+import { parseDeviceUri, type ByteTransport } from '../../deploy/transport.js';
+import type { DeployPorts } from '../../deploy/ports.js';
 import { profileCheck, type PayloadCheck } from '../../deploy/check.js';
 
 /** Largest layer deploy reads into memory (the device protocol takes payloads far smaller than this). */
 const MAX_PAYLOAD_BYTES = 1024 * 1024 * 1024;
-
-/** The ports deploy needs from the composition root (native-bridge implements them). */
-export interface DeployPorts {
-  openTransport: TransportOpener;
-  finder: DeviceFinder;
-}
 
 type DeployMethods = 'deploy.run' | 'deploy.fleet' | 'receipts.list' | 'devices.list' | 'device.status' | 'device.rollback' | 'device.monitor';
 type DeployInput = Omit<z.infer<(typeof deployContract)['deploy.run']['input']>, 'device'>;

@@ -1,4 +1,4 @@
-import type { AreaHandlers, ApiContext } from '../service.js';
+import type { AreaHandlers, ApiContext } from '../context.js';
 import { loadProfiles, findProfiles } from '../../platforms/profiles.js';
 import { checkTarget } from '../../platforms/rules.js';
 import { inspectTarget } from '../../wasm/target.js';

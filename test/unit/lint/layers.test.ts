@@ -24,6 +24,13 @@ describe('layer rules', () => {
     expect(await restricted('core/api/x.ts', "import { run } from '../../cli/main.js';\nexport const r = run;\n")).toHaveLength(1);
   });
 
+  it('a handler imports its types from core/api/context.ts, never service.ts (which imports the handlers)', async () => {
+    expect(await restricted('core/api/handlers/x.ts', "import type { ApiContext } from '../service.js';\nexport type C = ApiContext;\n")).toHaveLength(1);
+    expect(await restricted('core/api/handlers/x.ts', "import type { ApiContext } from '../context.js';\nexport type C = ApiContext;\n")).toEqual([]);
+    // The core rules still hold inside handlers/.
+    expect(await restricted('core/api/handlers/x.ts', "import { startEmulator } from '../../../emulator/emulator.js';\nexport const s = startEmulator;\n")).toHaveLength(1);
+  });
+
   it('core/ may import its own modules and node built-ins', async () => {
     expect(await restricted('core/x.ts', "import { readFile } from 'node:fs/promises';\nimport { z } from 'zod';\nimport { ERROR_TABLE } from './errors.js';\nexport const a = [readFile, z, ERROR_TABLE];\n")).toEqual([]);
   });
@@ -41,6 +48,28 @@ describe('layer rules', () => {
     expect(await restricted('electron/main/x.ts', code)).toEqual([]);
     expect(await restricted('cli/x.ts', code)).toHaveLength(1);
     expect(await restricted('native-bridge/x.ts', code)).toHaveLength(1);
+  });
+
+  it('native-bridge/ holds adapters only: it may not import emulator/, the api handlers or the composition root', async () => {
+    expect(await restricted('native-bridge/x.ts', "import { startEmulator } from '../emulator/emulator.js';\nexport const s = startEmulator;\n")).toHaveLength(1);
+    expect(await restricted('native-bridge/serial/x.ts', "import { deployHandlers } from '../../core/api/handlers/deploy.js';\nexport const d = deployHandlers;\n")).toHaveLength(1);
+    expect(await restricted('native-bridge/x.ts', "import type { EmulatorPort } from '../core/api/handlers/emulators.js';\nexport type P = EmulatorPort;\n")).toHaveLength(1);
+    expect(await restricted('native-bridge/x.ts', "import { nativeApiDeps } from '../composition/deps.js';\nexport const n = nativeApiDeps;\n")).toHaveLength(1);
+    // The ports it implements live in core beside the module that uses them.
+    expect(await restricted('native-bridge/x.ts', "import type { DeployPorts } from '../core/deploy/ports.js';\nexport type P = DeployPorts;\n")).toEqual([]);
+  });
+
+  it('the composition root (composition/) may import native-bridge/, emulator/ and core/, but no native module itself', async () => {
+    const wiring = "import { startEmulator } from '../emulator/emulator.js';\nimport { deployPorts } from '../native-bridge/transports.js';\nimport { deployHandlers } from '../core/api/handlers/deploy.js';\nexport const w = [startEmulator, deployPorts, deployHandlers];\n";
+    expect(await restricted('composition/x.ts', wiring)).toEqual([]);
+    expect(await restricted('composition/x.ts', "import keytar from 'keytar';\nexport const k = keytar;\n")).toHaveLength(1);
+    expect(await restricted('composition/x.ts', "import { app } from 'electron';\nexport const a = app;\n")).toHaveLength(1);
+    // cli/ and electron/ start from it; core/ and the renderer may not reach it.
+    const root = "import { nativeApiDeps } from '../composition/deps.js';\nexport const n = nativeApiDeps;\n";
+    expect(await restricted('cli/x.ts', root)).toEqual([]);
+    expect(await restricted('electron/x.ts', root)).toEqual([]);
+    expect(await restricted('core/x.ts', root)).toHaveLength(1);
+    expect(await restricted('renderer/src/x.ts', root)).toHaveLength(1);
   });
 
   it('the renderer imports only the api client, the contract and error types', async () => {
