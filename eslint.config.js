@@ -5,6 +5,7 @@
 //   native modules (keytar, @napi-rs/keyring, serialport, usb) only inside native-bridge/
 //   electron       only inside electron/
 //   native-bridge/ adapters only: no emulator/, no core/api/handlers (it implements core's ports)
+//   emulator/      a device: no host session (core/deploy/session.ts, deploy.ts); protocol constants only
 //   composition/   the composition root: wires native-bridge/ and emulator/ into core's ports; cli/ and
 //                  electron/ start from it
 // test/unit/lint/layers.test.ts proves that a wrong import fails lint.
@@ -84,6 +85,30 @@ export default tseslint.config(
               group: ['**/emulator/**', '**/core/api/handlers/**', '**/composition/**'],
               message: 'native-bridge/ holds adapters for core ports; the composition root (composition/) wires them to the emulator and the api.',
             },
+          ],
+        },
+      ],
+      // no-restricted-imports does not see `await import(...)`: the same arrows for dynamic imports.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/(^|\\/)(emulator|core\\/api\\/handlers|composition)\\//]',
+          message: 'native-bridge/ holds adapters for core ports; the composition root (composition/) wires them to the emulator and the api.',
+        },
+      ],
+    },
+  },
+  {
+    // The emulator is a device: it speaks the protocol (core/deploy/protocol.ts), never the host's side of it.
+    files: ['emulator/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            nativeOnlyInBridge,
+            electronOnlyInShell,
+            { group: ['**/core/deploy/session.js', '**/core/deploy/deploy.js'], message: 'The emulator (a device) takes protocol constants from core/deploy/protocol.ts, not from the host session.' },
           ],
         },
       ],
