@@ -4,6 +4,10 @@
 //                  browser-safe core/errors.ts and core/units.ts
 //   native modules (keytar, @napi-rs/keyring, serialport, usb) only inside native-bridge/
 //   electron       only inside electron/
+//   native-bridge/ adapters only: no emulator/, no core/api/handlers (it implements core's ports)
+//   emulator/      a device: no host session (core/deploy/session.ts, deploy.ts); protocol constants only
+//   composition/   the composition root: wires native-bridge/ and emulator/ into core's ports; cli/ and
+//                  electron/ start from it
 // test/unit/lint/layers.test.ts proves that a wrong import fails lint.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -20,6 +24,16 @@ const electronOnlyInShell = {
   regex: '^electron(/|$)',
   message: 'electron is imported only inside electron/.',
 };
+
+const corePatterns = [
+  nativeOnlyInBridge,
+  electronOnlyInShell,
+  { regex: '^svelte(/|$)', message: 'core/ is UI-free.' },
+  {
+    group: ['**/native-bridge/**', '**/composition/**', '**/electron/**', '**/renderer/**', '**/cli/**', '**/emulator/**'],
+    message: 'core/ depends on nothing outside core/: reach the OS through a port.',
+  },
+];
 
 export default tseslint.config(
   {
@@ -61,10 +75,32 @@ export default tseslint.config(
   },
   {
     files: ['native-bridge/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [electronOnlyInShell] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            electronOnlyInShell,
+            {
+              group: ['**/emulator/**', '**/core/api/handlers/**', '**/composition/**'],
+              message: 'native-bridge/ holds adapters for core ports; the composition root (composition/) wires them to the emulator and the api.',
+            },
+          ],
+        },
+      ],
+      // no-restricted-imports does not see `await import(...)`: the same arrows for dynamic imports.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/(^|\\/)(emulator|core\\/api\\/handlers|composition)\\//]',
+          message: 'native-bridge/ holds adapters for core ports; the composition root (composition/) wires them to the emulator and the api.',
+        },
+      ],
+    },
   },
   {
-    files: ['core/**'],
+    // The emulator is a device: it speaks the protocol (core/deploy/protocol.ts), never the host's side of it.
+    files: ['emulator/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -72,13 +108,23 @@ export default tseslint.config(
           patterns: [
             nativeOnlyInBridge,
             electronOnlyInShell,
-            { regex: '^svelte(/|$)', message: 'core/ is UI-free.' },
-            {
-              group: ['**/native-bridge/**', '**/electron/**', '**/renderer/**', '**/cli/**', '**/emulator/**'],
-              message: 'core/ depends on nothing outside core/: reach the OS through a port.',
-            },
+            { group: ['**/core/deploy/session.js', '**/core/deploy/deploy.js'], message: 'The emulator (a device) takes protocol constants from core/deploy/protocol.ts, not from the host session.' },
           ],
         },
+      ],
+    },
+  },
+  {
+    files: ['core/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: corePatterns }] },
+  },
+  {
+    // service.ts imports every handler; a handler importing it back is a cycle (the types are in context.ts).
+    files: ['core/api/handlers/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...corePatterns, { group: ['**/api/service.js', '../service.js'], message: 'Handlers import ApiContext/AreaHandlers from core/api/context.ts, not service.ts (which imports them).' }] },
       ],
     },
   },
@@ -99,7 +145,7 @@ export default tseslint.config(
               message: 'The renderer imports only the api client, the contract, error types and the byte formatter (units) from core/.',
             },
             {
-              group: ['**/native-bridge/**', '**/electron/**', '**/cli/**', '**/emulator/**'],
+              group: ['**/native-bridge/**', '**/composition/**', '**/electron/**', '**/cli/**', '**/emulator/**'],
               message: 'The renderer talks to the app only through the api client.',
             },
           ],

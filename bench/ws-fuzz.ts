@@ -12,7 +12,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { startWebHost } from '../cli/serve/web-host.js';
 import { createHandlers } from '../core/api/service.js';
-import { nativeApiDeps } from '../native-bridge/deps.js';
+import { nativeApiDeps } from '../composition/deps.js';
 import { runWsFuzz } from '../test/support/ws-raw.js';
 
 const FUZZ_CASES = Number(process.env.FUZZ_CASES ?? 100_000);

@@ -2,9 +2,9 @@ import { createHandlers } from '../core/api/service.js';
 import { dispatch, type CallContext, type Handlers } from '../core/api/dispatch.js';
 import type { Input, Method, Output } from '../core/api/contract.js';
 import { FlightDeckError } from '../core/errors.js';
-import type { ApiDeps } from '../core/api/service.js';
+import type { ApiDeps } from '../core/api/context.js';
 import type { FlagCredential } from '../core/credentials/env.js';
-import { nativeApiDeps } from '../native-bridge/deps.js';
+import { nativeApiDeps } from '../composition/deps.js';
 
 let handlers: Handlers | undefined;
 const deps: ApiDeps = nativeApiDeps();

@@ -24,6 +24,7 @@ import {
   MonitorSchema,
   parseBody,
   PROTOCOL_VERSION,
+  RATE_FALLBACK_MS,
   SetRateSchema,
   u32,
   unpackBlock,
@@ -33,7 +34,6 @@ import {
   type DeviceState,
   type LogLine,
 } from '../core/deploy/protocol.js';
-import { RATE_FALLBACK_MS } from '../core/deploy/session.js';
 import { FlightDeckError } from '../core/errors.js';
 import type { CrashPhase } from './faults.js';
 import type { SlotStore } from './slots.js';

@@ -1,5 +1,5 @@
 /** The deploy ports, implemented with serialport, usb and node:net, for the composition roots. */
-import type { DeployPorts } from '../core/api/handlers/deploy.js';
+import type { DeployPorts } from '../core/deploy/ports.js';
 import { formatDeviceUri, type DeviceFinder, type TransportOpener } from '../core/deploy/transport.js';
 import { listSerialPorts, openSerial } from './serial/index.js';
 import { openTcp } from './tcp/index.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// One build: CLI, core, native-bridge, emulator and Electron main (tsc -> dist/), the renderer bundle
+// One build: CLI, core, native-bridge, composition, emulator and Electron main (tsc -> dist/), the renderer bundle
 // (Vite -> dist/renderer) and the sandboxed preload (Vite -> dist/electron/preload/preload.cjs).
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ function step(label, cmd, args) {
 }
 
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-step('tsc (core, cli, native-bridge, emulator, electron main)', bin('tsc'), ['-p', 'tsconfig.json']);
+step('tsc (core, cli, native-bridge, composition, emulator, electron main)', bin('tsc'), ['-p', 'tsconfig.json']);
 // The CLI as one ES module (dist/cli/flightdeck.mjs, what bin/flightdeck.js runs): Node resolves, reads and
 // compiles one file instead of a few hundred, which takes ~70 ms off every command's start-up
 // (`npm run bench -- cli-startup`). Native and optional packages stay external and load from node_modules.

@@ -79,6 +79,13 @@ export const FEATURES = {
 
 export const SetRateSchema = z.object({ baud: z.number().int().positive() });
 
+/**
+ * After SET_RATE, a device that hears no good frame at the new rate for this long falls back to the old
+ * rate (docs/protocol.md, "Line rate"). Part of the protocol: the emulator's device and the host session
+ * both keep to it.
+ */
+export const RATE_FALLBACK_MS = 3500;
+
 export const BeginSchema = z.object({
   sha256: Sha256,
   size: z.number().int().positive(),

@@ -21,6 +21,7 @@ import {
   MSG_NAMES,
   parseBody,
   PROTOCOL_VERSION,
+  RATE_FALLBACK_MS,
   ReadySchema,
   StateSchema,
   VerifiedSchema,
@@ -46,7 +47,6 @@ export const DEFAULT_TIMINGS: SessionTimings = { replyMs: 5000, ackMs: 2000, max
 
 /** The host probes a new line rate with HELLOs for 3 x this; the device keeps the new rate longer (RATE_FALLBACK_MS), so the host gives up first and both end at the old rate. */
 export const RATE_PROBE_MS = 1000;
-export const RATE_FALLBACK_MS = 3500;
 
 export interface UploadProgress {
   /** Payload bytes the device acknowledged. */

@@ -1,8 +1,10 @@
 /**
  * Registry access for every area that needs content by reference (pull, inspect/check of a registry
  * reference, deploy of a REF): one place that builds a registry client with the configured plain-HTTP
- * hosts and the credentials module's lookup order, and that pulls into the content store.
+ * hosts and the credentials module's lookup order, and that pulls into the content store. `localContent`
+ * is the one "reference -> local content" step of deploy and of inspect/check.
  */
+import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/config.js';
 import type { FlightDeckPaths } from '../config/paths.js';
 import type { CredentialProvider } from '../credentials/types.js';
@@ -10,7 +12,7 @@ import { openStore } from './cache.js';
 import { RegistryClient, type ClientOptions, type RetryNotice } from './client.js';
 import { OciLayout } from './layout.js';
 import { layoutSource, pull, registrySource, type ContentSource, type PullOptions, type PullResult } from './pull.js';
-import { formatReference, parseReference, type Reference, type RegistryReference } from './reference.js';
+import { formatReference, isRegistryReference, parseReference, type Reference, type RegistryReference } from './reference.js';
 import { ANNOTATION_REF_NAME } from './manifest.js';
 import { FlightDeckError } from '../errors.js';
 
@@ -53,6 +55,17 @@ async function offlineSource(store: OciLayout, ref: RegistryReference): Promise<
   };
 }
 
+/**
+ * Whether `target` names content to bring into the store (an `oci:` layout, or a registry reference that
+ * names no existing path) rather than a local file.
+ */
+export function isContentReference(target: string): boolean {
+  return target.startsWith('oci:') || (isRegistryReference(target) && !existsSync(target));
+}
+
+/** A reference's content in the verified content store, and the `oci:` target naming its manifest there. */
+export type LocalContent = PullResult & { store: OciLayout; target: string };
+
 export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => CredentialProvider) {
   async function client(registry: string, conn: Connection): Promise<RegistryClient> {
     const config = await loadConfig(paths);
@@ -87,7 +100,18 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
     return { ...(await withSource(ref, conn, (source) => pull(source, store, ref, opts))), store };
   }
 
-  return { client, withSource, pullToStore };
+  /**
+   * Reference -> local content, for a caller that reads the content right after: a registry reference or
+   * an `oci:` layout pulled into the content store. Blobs already stored are not hashed by the pull
+   * (`verifyExisting: false`) because the caller reads them verified (OciLayout.withBlob /
+   * readBlobVerified: BLOB_CORRUPT, quarantined) — a caller that does not read them must use pullToStore.
+   */
+  async function localContent(reference: string, conn: Connection, signal?: AbortSignal): Promise<LocalContent> {
+    const pulled = await pullToStore(reference, conn, { signal, verifyExisting: false });
+    return { ...pulled, target: `oci:${pulled.store.root}@${pulled.digest}` };
+  }
+
+  return { client, withSource, pullToStore, localContent };
 }
 
 export type RegistryAccess = ReturnType<typeof createRegistryAccess>;

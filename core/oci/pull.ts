@@ -3,6 +3,7 @@
  * download missing blobs in parallel (default 3) with Range resume and retries, verify every byte, store
  * manifests last (so a stored manifest implies its blobs are there) and tag the store's index.json.
  */
+import { mapLimit } from '../concurrency.js';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
 import { firstHeader, type RegistryClient } from './client.js';
 import { discard, NetworkError } from './http.js';
@@ -279,51 +280,6 @@ async function download(
   }
 }
 
-/**
- * Run `task` over `items` with at most `limit` in flight; the first failure stops new work. A task may
- * call `release` to free its slot before it settles (a download whose bytes are in and only the fsync is
- * left); at most `limit` such finishing tasks wait beside the running ones.
- */
-export async function pool<T>(items: readonly T[], limit: number, task: (item: T, release: () => void) => Promise<void>): Promise<void> {
-  const slots = Math.max(1, limit);
-  let active = 0;
-  let settling = 0;
-  let failed: unknown;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const all: Array<Promise<void>> = [];
-  for (const item of items) {
-    while (failed === undefined && (active >= slots || active + settling >= 2 * slots)) await new Promise<void>((r) => (wake = r));
-    if (failed !== undefined) break;
-    active++;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      active--;
-      settling++;
-      notify();
-    };
-    all.push(
-      task(item, release)
-        .catch((err: unknown) => {
-          failed ??= err;
-        })
-        .finally(() => {
-          release();
-          settling--;
-          notify();
-        }),
-    );
-  }
-  await Promise.all(all);
-  if (failed !== undefined) throw failed;
-}
-
 export interface PullResult {
   reference: string;
   digest: string;
@@ -376,7 +332,7 @@ export async function pull(source: ContentSource, store: OciLayout, ref: Referen
   let downloaded = 0;
   let skipped = 0;
   let bytes = 0;
-  await pool([...blobs.values()], opts.concurrency ?? 3, async (desc, release) => {
+  await mapLimit([...blobs.values()], opts.concurrency ?? 3, async (desc, release) => {
     // The OCI empty config may be embedded in the descriptor; check it and store it without a request.
     if (desc.data !== undefined) {
       const data = Buffer.from(desc.data, 'base64');

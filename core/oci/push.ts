@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
 import type { RegistryClient } from './client.js';
 import { ANNOTATION_CREATED, ANNOTATION_TITLE, EMPTY_CONFIG, MEDIA, digestOf, type Descriptor } from './manifest.js';
-import { pool } from './pull.js';
+import { mapLimit } from '../concurrency.js';
 
 export interface PushFile {
   path: string;
@@ -80,7 +80,7 @@ export async function pushFiles(client: RegistryClient, repo: string, tag: strin
   const configBytes = Buffer.from(EMPTY_CONFIG.data, 'base64');
   const config: Descriptor = { mediaType: EMPTY_CONFIG.mediaType, digest: EMPTY_CONFIG.digest, size: EMPTY_CONFIG.size };
   const unique = [...new Map([config, ...layers].map((d) => [d.digest, d])).values()];
-  await pool(unique, opts.concurrency ?? 3, async (d) => {
+  await mapLimit(unique, opts.concurrency ?? 3, async (d) => {
     throwIfAborted(signal);
     const title = d.annotations?.[ANNOTATION_TITLE] ?? 'config';
     if (await client.hasBlob(repo, d.digest, signal)) {

@@ -5,7 +5,7 @@
  */
 import { createHandlers } from '../../core/api/service.js';
 import { createCallSession, type CallSession } from '../../core/api/session.js';
-import { nativeApiDeps } from '../../native-bridge/deps.js';
+import { nativeApiDeps } from '../../composition/deps.js';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 const handlers = createHandlers(nativeApiDeps());

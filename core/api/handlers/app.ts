@@ -1,4 +1,4 @@
-import type { AreaHandlers, ApiContext } from '../service.js';
+import type { AreaHandlers, ApiContext } from '../context.js';
 import { runProbes } from '../../doctor/doctor.js';
 import { registryProbe } from '../../doctor/registry-probe.js';
 import { loadConfig } from '../../config/config.js';

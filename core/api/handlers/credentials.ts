@@ -1,4 +1,4 @@
-import type { AreaHandlers, ApiContext } from '../service.js';
+import type { AreaHandlers, ApiContext } from '../context.js';
 import type { RegistryCredential } from '../../credentials/types.js';
 
 type CredentialMethods = 'credentials.list' | 'credentials.login' | 'credentials.logout' | 'credentials.test';

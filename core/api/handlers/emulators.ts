@@ -1,21 +1,9 @@
 import path from 'node:path';
-import type { AreaHandlers, ApiContext } from '../service.js';
+import type { AreaHandlers, ApiContext } from '../context.js';
 import type { LocalEmulator } from '../contracts/emulators.js';
-import type { FlightDeckPaths } from '../../config/paths.js';
+import type { RunningEmulator } from '../../deploy/ports.js';
 import { registerEmulator } from '../../deploy/devices.js';
 import { FlightDeckError } from '../../errors.js';
-
-/** A running reference emulator, as the composition root starts it (emulator/ lives outside core). */
-export interface RunningEmulator {
-  uri: string;
-  platform: string;
-  close(): Promise<void>;
-}
-
-/** The port that starts the reference emulator in this process, listening on tcp://127.0.0.1:0. */
-export interface EmulatorPort {
-  start(o: { platform: string; stateDir: string; paths: FlightDeckPaths }): Promise<RunningEmulator>;
-}
 
 type EmulatorMethods = 'emulators.start' | 'emulators.stop' | 'emulators.local';
 

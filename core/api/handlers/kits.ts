@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { AreaHandlers, ApiContext } from '../service.js';
+import type { AreaHandlers, ApiContext } from '../context.js';
 import type { CallContext } from '../dispatch.js';
 import { openStore } from '../../oci/cache.js';
 import { OciLayout } from '../../oci/layout.js';

@@ -1,4 +1,4 @@
-import type { AreaHandlers, ApiContext } from '../service.js';
+import type { AreaHandlers, ApiContext } from '../context.js';
 import type { CallContext } from '../dispatch.js';
 import { FlightDeckError } from '../../errors.js';
 import { loadConfig } from '../../config/config.js';

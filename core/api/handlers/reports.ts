@@ -1,4 +1,4 @@
-import type { AreaHandlers } from '../service.js';
+import type { AreaHandlers } from '../context.js';
 import { toJUnit, toSarif } from '../../platforms/formats.js';
 
 const safeName = (target: string) => (target.split(/[/\\:@]/).filter(Boolean).pop() ?? 'report').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);

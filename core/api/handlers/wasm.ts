@@ -1,4 +1,4 @@
-import type { AreaHandlers, ApiContext } from '../service.js';
+import type { AreaHandlers, ApiContext } from '../context.js';
 import { loadProfiles, findProfiles } from '../../platforms/profiles.js';
 import { checkTarget } from '../../platforms/rules.js';
 import { inspectTarget } from '../../wasm/target.js';
@@ -7,12 +7,12 @@ import { packageVersion } from '../../config/package.js';
 /** Handlers of WASM inspection and platform checks (contracts/wasm.ts). */
 export function wasmHandlers(ctx: ApiContext): AreaHandlers<'platforms.list' | 'wasm.inspect' | 'wasm.check'> {
   const { paths } = ctx;
-  /** Registry references are pulled into the verified content store, then read from there like any layout. */
-  const resolver = (offline: boolean | undefined) => async (reference: string, signal?: AbortSignal) => {
-    // Blobs already stored are not hashed by the pull: the walk reads them verified right after.
-    const pulled = await ctx.registry.pullToStore(reference, { offline }, { signal, verifyExisting: false });
-    return `oci:${pulled.store.root}@${pulled.digest}`;
-  };
+  /**
+   * Registry references are brought into the verified content store, then read from there like any layout
+   * (the walk reads every blob verified right after, so the pull does not hash the ones already stored).
+   */
+  const resolver = (offline: boolean | undefined) => async (reference: string, signal?: AbortSignal) =>
+    (await ctx.registry.localContent(reference, { offline }, signal)).target;
   return {
     async 'platforms.list'() {
       return { platforms: await loadProfiles(paths) };

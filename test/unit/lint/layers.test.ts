@@ -8,9 +8,9 @@ import { ROOT } from '../../support/cli.js';
 // source text as if it lived at a path in the tree, and assert which imports fail.
 const eslint = new ESLint({ cwd: ROOT });
 
-async function restricted(file: string, code: string): Promise<string[]> {
+async function restricted(file: string, code: string, rule = 'no-restricted-imports'): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
-  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return (result?.messages ?? []).filter((m) => m.ruleId === rule).map((m) => m.message);
 }
 
 describe('layer rules', () => {
@@ -22,6 +22,13 @@ describe('layer rules', () => {
     expect(await restricted('core/x.ts', "import { usb } from 'usb';\nexport const u = usb;\n")).toHaveLength(1);
     expect(await restricted('core/x.ts', "import { nativeProbes } from '../native-bridge/probes.js';\nexport const p = nativeProbes;\n")).toHaveLength(1);
     expect(await restricted('core/api/x.ts', "import { run } from '../../cli/main.js';\nexport const r = run;\n")).toHaveLength(1);
+  });
+
+  it('a handler imports its types from core/api/context.ts, never service.ts (which imports the handlers)', async () => {
+    expect(await restricted('core/api/handlers/x.ts', "import type { ApiContext } from '../service.js';\nexport type C = ApiContext;\n")).toHaveLength(1);
+    expect(await restricted('core/api/handlers/x.ts', "import type { ApiContext } from '../context.js';\nexport type C = ApiContext;\n")).toEqual([]);
+    // The core rules still hold inside handlers/.
+    expect(await restricted('core/api/handlers/x.ts', "import { startEmulator } from '../../../emulator/emulator.js';\nexport const s = startEmulator;\n")).toHaveLength(1);
   });
 
   it('core/ may import its own modules and node built-ins', async () => {
@@ -41,6 +48,41 @@ describe('layer rules', () => {
     expect(await restricted('electron/main/x.ts', code)).toEqual([]);
     expect(await restricted('cli/x.ts', code)).toHaveLength(1);
     expect(await restricted('native-bridge/x.ts', code)).toHaveLength(1);
+  });
+
+  it('native-bridge/ holds adapters only: it may not import emulator/, the api handlers or the composition root', async () => {
+    expect(await restricted('native-bridge/x.ts', "import { startEmulator } from '../emulator/emulator.js';\nexport const s = startEmulator;\n")).toHaveLength(1);
+    expect(await restricted('native-bridge/serial/x.ts', "import { deployHandlers } from '../../core/api/handlers/deploy.js';\nexport const d = deployHandlers;\n")).toHaveLength(1);
+    expect(await restricted('native-bridge/x.ts', "import type { EmulatorPort } from '../core/api/handlers/emulators.js';\nexport type P = EmulatorPort;\n")).toHaveLength(1);
+    expect(await restricted('native-bridge/x.ts', "import { nativeApiDeps } from '../composition/deps.js';\nexport const n = nativeApiDeps;\n")).toHaveLength(1);
+    // The ports it implements live in core beside the module that uses them.
+    expect(await restricted('native-bridge/x.ts', "import type { DeployPorts } from '../core/deploy/ports.js';\nexport type P = DeployPorts;\n")).toEqual([]);
+    // A dynamic import is held to the same arrows (the emulator used to be loaded lazily from here).
+    const lazy = (spec: string) => `export const start = async () => (await import('${spec}')).startEmulator;\n`;
+    expect(await restricted('native-bridge/x.ts', lazy('../emulator/emulator.js'), 'no-restricted-syntax')).toHaveLength(1);
+    expect(await restricted('native-bridge/x.ts', lazy('../core/api/handlers/emulators.js'), 'no-restricted-syntax')).toHaveLength(1);
+    expect(await restricted('native-bridge/x.ts', lazy('./serial/index.js'), 'no-restricted-syntax')).toEqual([]);
+    expect(await restricted('composition/x.ts', lazy('../emulator/emulator.js'), 'no-restricted-syntax')).toEqual([]);
+  });
+
+  it('the composition root (composition/) may import native-bridge/, emulator/ and core/, but no native module itself', async () => {
+    const wiring = "import { startEmulator } from '../emulator/emulator.js';\nimport { deployPorts } from '../native-bridge/transports.js';\nimport { deployHandlers } from '../core/api/handlers/deploy.js';\nexport const w = [startEmulator, deployPorts, deployHandlers];\n";
+    expect(await restricted('composition/x.ts', wiring)).toEqual([]);
+    expect(await restricted('composition/x.ts', "import keytar from 'keytar';\nexport const k = keytar;\n")).toHaveLength(1);
+    expect(await restricted('composition/x.ts', "import { app } from 'electron';\nexport const a = app;\n")).toHaveLength(1);
+    // cli/ and electron/ start from it; core/ and the renderer may not reach it.
+    const root = "import { nativeApiDeps } from '../composition/deps.js';\nexport const n = nativeApiDeps;\n";
+    expect(await restricted('cli/x.ts', root)).toEqual([]);
+    expect(await restricted('electron/x.ts', root)).toEqual([]);
+    expect(await restricted('core/x.ts', root)).toHaveLength(1);
+    expect(await restricted('renderer/src/x.ts', root)).toHaveLength(1);
+  });
+
+  it('the emulator (a device) takes protocol constants from the protocol, never from the host session', async () => {
+    expect(await restricted('emulator/device.ts', "import { RATE_FALLBACK_MS } from '../core/deploy/session.js';\nexport const r = RATE_FALLBACK_MS;\n")).toHaveLength(1);
+    expect(await restricted('emulator/x.ts', "import { deploy } from '../core/deploy/deploy.js';\nexport const d = deploy;\n")).toHaveLength(1);
+    expect(await restricted('emulator/device.ts', "import { RATE_FALLBACK_MS } from '../core/deploy/protocol.js';\nexport const r = RATE_FALLBACK_MS;\n")).toEqual([]);
+    expect(await restricted('emulator/x.ts', "import keytar from 'keytar';\nexport const k = keytar;\n")).toHaveLength(1);
   });
 
   it('the renderer imports only the api client, the contract and error types', async () => {

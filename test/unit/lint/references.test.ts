@@ -8,7 +8,7 @@ import { ROOT } from '../../support/cli.js';
  * `[errors.md](errors.md)`); every such name must exist, and nothing may point outside the repository,
  * where a reader of the repo cannot follow it.
  */
-const TOP = ['core', 'cli', 'electron', 'native-bridge', 'emulator', 'renderer', 'scripts', 'bench', 'docs', 'test', 'assets', 'bin'];
+const TOP = ['core', 'cli', 'electron', 'native-bridge', 'composition', 'emulator', 'renderer', 'scripts', 'bench', 'docs', 'test', 'assets', 'bin'];
 const PATH = new RegExp(`(?<![\\w./-])(?:\\.\\./)*((?:${TOP.join('|')}|shared)/[\\w./-]*[\\w-]\\.(?:ts|js|mjs|cjs|md|svelte|json|yml))\\b`, 'g');
 const LINK = /\]\(([^)#\s]+\.(?:md|ts|js|json|yml))(?:#[^)]*)?\)/g;
 const SKIP = new Set(['node_modules', 'dist', 'test-results', 'playwright-report', '.git']);
@@ -62,7 +62,7 @@ describe('references to files of the repository', () => {
     const files = [
       'README.md',
       ...walk('docs', /\.md$/),
-      ...['core', 'cli', 'electron', 'native-bridge', 'emulator', 'renderer/src', 'scripts', 'bench', 'test/support'].flatMap((d) => walk(d, /\.(ts|js|mjs|cjs|svelte)$/)),
+      ...['core', 'cli', 'electron', 'native-bridge', 'composition', 'emulator', 'renderer/src', 'scripts', 'bench', 'test/support'].flatMap((d) => walk(d, /\.(ts|js|mjs|cjs|svelte)$/)),
     ];
     expect(files.length).toBeGreaterThan(100);
     const stale = files.flatMap((f) => staleReferences(f, readFileSync(path.join(ROOT, f), 'utf8')));

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../../../core/api/dispatch.js';
 import { createHandlers } from '../../../../core/api/service.js';
 import { resolvePaths } from '../../../../core/config/paths.js';
-import { nativeApiDeps } from '../../../../native-bridge/deps.js';
+import { nativeApiDeps } from '../../../../composition/deps.js';
 import type { LocalEmulator } from '../../../../core/api/contract.js';
 import { tempHome } from '../../../support/cli.js';
 import { activePayload } from '../../../support/emulator.js';

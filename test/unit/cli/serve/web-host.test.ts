@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { startWebHost, WS_MAX_BUFFERED, type WebHost } from '../../../../cli/serve/web-host.js';
 import { createHandlers } from '../../../../core/api/service.js';
 import type { Handlers } from '../../../../core/api/dispatch.js';
-import { nativeApiDeps } from '../../../../native-bridge/deps.js';
+import { nativeApiDeps } from '../../../../composition/deps.js';
 import { clientFrame, closeFrame, exchange, handshakeRequest, readAnswer, runWsFuzz } from '../../../support/ws-raw.js';
 
 // The web host in-process (the same startWebHost `flightdeck serve` runs) with the real api handlers on a

@@ -1,6 +1,7 @@
-// The bounded task pool that pull and push share (core/oci/pull.ts).
+// The one bounded-concurrency helper (core/concurrency.ts) that pull, push and fleet deploys share; pull frees
+// a slot before a blob's fsync with `release`.
 import { describe, expect, it } from 'vitest';
-import { pool } from '../../../../core/oci/pull.js';
+import { mapLimit as pool } from '../../../../core/concurrency.js';
 
 const tick = (ms = 1) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,5 +60,31 @@ describe('pool', () => {
     expect(started).not.toContain(4);
     expect(started).not.toContain(5);
     expect(settled).toBe(started.length - 1);
+  });
+
+  it('returns each task\'s result in the order of the items, whatever order they finish in', async () => {
+    let active = 0;
+    let peak = 0;
+    // Later items finish first: item n waits for every item after it in its window.
+    const gates = Array.from({ length: 6 }, () => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      return { promise, resolve };
+    });
+    const results = await pool([0, 1, 2, 3, 4, 5], 3, async (n) => {
+      active++;
+      peak = Math.max(peak, active);
+      if (n % 3 === 2 || n === 5) gates[n]!.resolve();
+      await gates[n]!.promise;
+      if (n > 0) gates[n - 1]!.resolve();
+      active--;
+      return `r${n}`;
+    });
+    expect(results).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
+    expect(peak).toBe(3);
+  });
+
+  it('an empty list runs nothing and gives no results', async () => {
+    expect(await pool([], 4, async () => 1)).toEqual([]);
   });
 });

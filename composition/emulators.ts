@@ -1,4 +1,4 @@
-import type { EmulatorPort } from '../core/api/handlers/emulators.js';
+import type { EmulatorPort } from '../core/deploy/ports.js';
 
 /** The app's local emulator: the reference emulator in this process, on any free loopback port (loaded on first use). */
 export const emulatorPort: EmulatorPort = {
