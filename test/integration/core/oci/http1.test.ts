@@ -209,13 +209,19 @@ describe('BulkHttp', () => {
   });
 
   it('a kept-alive connection the server closed while idle is replaced transparently', async () => {
+    let first: net.Socket | undefined;
     const srv = await rawServer((s) => {
+      first ??= s;
       s.write(`${head('200 OK', { 'content-length': 2 })}ok`);
-      setTimeout(() => s.destroy(), 20);
     });
     const c = client();
     expect((await readAll((await c.get(srv.url, {})).body)).toString()).toBe('ok');
-    await new Promise((r) => setTimeout(r, 100));
+    // The answer was read whole, so the connection is idle in the pool: the server closes it now. Its
+    // socket closes only when the client answered the FIN (it saw the close), so the next request
+    // surely finds that connection closed.
+    const closed = new Promise((r) => first!.once('close', r));
+    first!.end();
+    await closed;
     expect((await readAll((await c.get(srv.url, {})).body)).toString()).toBe('ok');
     expect(srv.connections).toBe(2);
   });
@@ -379,7 +385,8 @@ describe('BulkHttp deadlines and caps (a server that trickles, floods 1xx or tra
   it('a consumer that holds the body back for many windows does not trip the rate check', async () => {
     const payload = randomBytes(8 * 1024 * 1024);
     const srv = await rawServer((s) => s.write(Buffer.concat([Buffer.from(head('200 OK', { 'content-length': payload.length })), payload])));
-    const res = await limited({ rateWindowMs: 50, minBodyBytes: 1024 * 1024 }).get(srv.url, {});
+    // Windows of 400 ms (a loaded machine still reads 1 MiB of a local socket in each one it is not held back).
+    const res = await limited({ rateWindowMs: 400, minBodyBytes: 1024 * 1024 }).get(srv.url, {});
     const parts: Buffer[] = [];
     let first = true;
     for await (const chunk of res.body) {
@@ -387,7 +394,7 @@ describe('BulkHttp deadlines and caps (a server that trickles, floods 1xx or tra
       if (first) {
         first = false;
         // Slow by construction: the reader stalls for ten windows with the socket paused by backpressure.
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, 4000));
       }
     }
     expect(sha(Buffer.concat(parts))).toBe(sha(payload));
@@ -421,15 +428,16 @@ describe('BulkHttp deadlines and caps (a server that trickles, floods 1xx or tra
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     servers.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
-    // Six chunks 100 ms apart: the upload takes at least 500 ms by construction, the head deadline is 200 ms.
+    // Six chunks 500 ms apart: the upload takes at least 2.5 s by construction (a timer never fires early),
+    // longer than the 2 s head deadline, which leaves a loaded machine 2 s to answer once the upload ends.
     let sent = 0;
     const body = new Readable({
       read() {
         if (sent === 6) return void this.push(null);
-        setTimeout(() => this.push(Buffer.alloc(1000, sent++)), 100);
+        setTimeout(() => this.push(Buffer.alloc(1000, sent++)), 500);
       },
     });
-    const t = new Transport({ timeoutMs: 60_000, deadlines: { headMs: 200 } });
+    const t = new Transport({ timeoutMs: 60_000, deadlines: { headMs: 2000 } });
     try {
       const res = await t.request({ method: 'PUT', url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/upload`), body });
       expect(res.status).toBe(201);
