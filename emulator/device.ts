@@ -61,6 +61,11 @@ export interface DeviceOptions {
    * put a second host in front of a device that is surely mid-upload.
    */
   holdUpload?: boolean;
+  /**
+   * With holdUpload: hold once the upload has this many bytes (default 1: after its first block). The
+   * blocks before are acknowledged as usual, so a host shows live progress and then surely stalls.
+   */
+  holdAfter?: number;
   log?: (message: string) => void;
 }
 
@@ -387,7 +392,7 @@ export class Device {
     const block = decodeData(frame.body);
     if (!block) throw new Refusal('PROTOCOL', 'malformed DATA');
     if (block.offset < u.received) return link.send(Msg.ACK, u32(u.received));
-    if (this.hold === 'armed' && u.received > 0) {
+    if (this.hold === 'armed' && u.received >= Math.max(1, this.o.holdAfter ?? 1)) {
       this.hold = 'holding';
       this.o.log?.(`holding the upload of ${u.sha256.slice(0, 12)} at byte ${u.received} until another host is answered`);
     }

@@ -43,6 +43,8 @@ export interface EmulatorOptions {
   checkpointBytes?: number;
   /** Test fault: hold the first upload after its first block until another host is refused BUSY (or releaseHold). */
   holdUpload?: boolean;
+  /** With holdUpload: hold once the upload has this many bytes (default: after its first block). */
+  holdAfter?: number;
   /** What a crash at `faults.crashAt` does; default: the process kills itself, as a kit losing power. */
   crash?: (phase: CrashPhase) => void;
   log?: (message: string) => void;
@@ -117,6 +119,7 @@ export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
     },
     ...(o.badRates ? { badRates: o.badRates } : {}),
     ...(o.holdUpload ? { holdUpload: true } : {}),
+    ...(o.holdAfter ? { holdAfter: o.holdAfter } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
   const faults = new LineFaults(o.faults ?? {});

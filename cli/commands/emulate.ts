@@ -24,6 +24,7 @@ interface EmulateFlags {
   crashAt?: string;
   badRate?: string[];
   faultHold?: boolean;
+  faultHoldAfter?: string;
 }
 
 function rate(name: string, value: string | undefined): number | undefined {
@@ -56,6 +57,7 @@ export function registerEmulate(program: Command, out: () => Output): void {
     .option('--crash-at <phase>', `test fault: kill the emulator at ${CRASH_PHASES.join(', ')}`)
     .option('--bad-rate <baud...>', 'test fault: serial line rates that garble every frame')
     .option('--fault-hold', 'test fault: hold the first upload after its first block until another host is refused as busy (or SIGUSR2)')
+    .option('--fault-hold-after <bytes>', 'test fault: as --fault-hold, but hold once the upload has this many bytes (earlier blocks are acknowledged)')
     .addHelpText(
       'after',
       `
@@ -86,6 +88,8 @@ Examples:
       const lineRate = intOption('--line-rate', f.lineRate);
       const checkpointBytes = intOption('--checkpoint', f.checkpoint);
       const badRates = (f.badRate ?? []).map((b) => intOption('--bad-rate', b)!);
+      const holdAfter = intOption('--fault-hold-after', f.faultHoldAfter);
+      const hold = Boolean(f.faultHold || holdAfter);
       const emulator = await startEmulator({
         platform: f.platform,
         paths,
@@ -95,13 +99,14 @@ Examples:
         ...(lineRate ? { lineRate } : {}),
         ...(checkpointBytes ? { checkpointBytes } : {}),
         ...(badRates.length ? { badRates } : {}),
-        ...(f.faultHold ? { holdUpload: true } : {}),
+        ...(hold ? { holdUpload: true } : {}),
+        ...(holdAfter ? { holdAfter } : {}),
         faults,
         log: (m) => o.debug(`emulator: ${m}`),
       });
       if (emulator.exposed) o.warn(`The emulator listens on ${emulator.uri}, which other machines may reach: anyone who can connect can deploy to it.`);
       const releaseHold = () => emulator.releaseHold();
-      if (f.faultHold) process.on('SIGUSR2', releaseHold);
+      if (hold) process.on('SIGUSR2', releaseHold);
       const name = f.name ?? `emulator-${f.platform}-${process.pid}`;
       const unregister = registerEmulator(paths, { pid: process.pid, uri: emulator.uri, platform: emulator.platform, name, stateDir });
       o.announce({ uri: emulator.uri, platform: emulator.platform, name, serial: emulator.serial, stateDir, pid: process.pid }, (v) =>

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Output } from '../output.js';
-import { appHandlers } from '../api.js';
+import { appHandlers, callApi } from '../api.js';
 import { startWebHost } from '../serve/web-host.js';
 import { packageRoot } from '../../core/config/package.js';
 import { FlightDeckError } from '../../core/errors.js';
@@ -42,7 +42,19 @@ Examples:
         const stop = () => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          void host.close().then(resolve);
+          // A local emulator started from the UI listens in this process: stop it as well (its slots
+          // checkpointed, its payloads killed, its registration removed), or its server keeps the
+          // process alive after the web host closed and SIGTERM never ends `serve`.
+          void host
+            .close()
+            .then(() => callApi('emulators.stop', {}))
+            .then(
+              () => resolve(),
+              (err: unknown) => {
+                o.warn(`stopping the local emulator: ${(err as Error).message}`);
+                resolve();
+              },
+            );
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

@@ -124,22 +124,41 @@ describe('kit build', () => {
   it('an interrupted build keeps its partial download and the next run continues it with a Range request', async () => {
     const layer = readLayout(DEMO).manifest(`flight/shared-types/bundles/vita:${VERSION}`).layers[0]!;
     const proxy = await startFaultProxy(registry.url);
-    proxy.rules.push({ method: 'GET', path: new RegExp(`/blobs/${layer.digest}$`), fault: { kind: 'slow', chunk: 128, delayMs: 150 }, times: 1 });
+    // Slow by construction: the layer stalls after 512 of its bytes until the build hangs up; it cannot
+    // finish before the cancel, whatever the machine's speed.
+    proxy.rules.push({ method: 'GET', path: new RegExp(`/blobs/${layer.digest}$`), fault: { kind: 'stall', after: 512 }, times: 1 });
     const home = tempHome();
     const out = path.join(work, 'resumed.tar');
     const args = ['kit', 'build', '-p', 'vita', '--from', `${proxy.host}/flight/shared-types`, '--tag', VERSION, '-o', out];
     try {
-      const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FLIGHTDECK_HOME: home }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [BIN, ...args, '--json'], { env: { ...process.env, FLIGHTDECK_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       const partial = path.join(home, 'data', 'store', 'ingest', `${layer.digest.slice(7)}.partial`);
-      // Cancel once the slow blob is some chunks in (bytes still in the writer's batch are flushed on cancel).
-      for (let i = 0; i < 400 && !proxy.log.some((l) => l.path.endsWith(`/blobs/${layer.digest}`)); i++) await new Promise((r) => setTimeout(r, 25));
-      await new Promise((r) => setTimeout(r, 600));
+      // Cancel once the build's own progress says bytes of the stalled layer arrived (they are still in
+      // the writer's batch; the cancel flushes them to the partial).
+      let seen = 0;
+      await new Promise<void>((resolve, reject) => {
+        let buffered = '';
+        child.stderr.on('data', (d: Buffer) => {
+          buffered += d.toString();
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) {
+            const e = JSON.parse(line) as { event?: string; phase?: string; digest?: string; done?: number };
+            if (e.event === 'progress' && e.digest === layer.digest && e.phase === 'bytes' && (e.done ?? 0) > 0) {
+              seen = e.done!;
+              resolve();
+            }
+          }
+        });
+        void exited.then((code) => reject(new Error(`the build exited (${code}) before the stalled layer arrived`)));
+      });
       child.kill('SIGINT');
       expect(await exited).toBe(130);
       expect(existsSync(out)).toBe(false);
       const kept = statSync(partial).size;
       expect(kept).toBeGreaterThan(0);
+      expect(kept).toBeGreaterThanOrEqual(seen);
       expect(kept).toBeLessThan(layer.size);
       const again = await runCli(args, { env: { FLIGHTDECK_HOME: home } });
       expect(again.code, again.stderr).toBe(0);

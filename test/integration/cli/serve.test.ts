@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolvePaths } from '../../../core/config/paths.js';
 import { BIN, ROOT, tempHome } from '../../support/cli.js';
 
 /** `flightdeck serve` as a user starts it: a real process, a real port, the printed URL. */
@@ -92,4 +96,64 @@ describe('flightdeck serve (web host)', () => {
       expect(r.status, p).toBe(404);
     }
   });
+});
+
+describe('flightdeck serve with a local emulator started from the UI', () => {
+  it('SIGTERM ends serve and the emulator with it (port closed, registration removed)', async () => {
+    const home = tempHome();
+    const serve = spawn(process.execPath, [BIN, 'serve', '--json'], { cwd: ROOT, env: { ...process.env, FLIGHTDECK_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => serve.once('exit', (code, signal) => r({ code, signal })));
+    try {
+      const printed = await new Promise<{ url: string; origin: string }>((resolve, reject) => {
+        let out = '';
+        serve.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          try {
+            resolve(JSON.parse(out) as { url: string; origin: string });
+          } catch {
+            // wait for the whole document
+          }
+        });
+        void exited.then(({ code }) => reject(new Error(`serve exited with ${code}`)));
+      });
+      const u = new URL(printed.origin);
+      const started = await new Promise<{ ok: boolean; value: { uri: string } }>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: u.hostname,
+            port: u.port,
+            path: '/api/emulators.start',
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-flightdeck-token': new URL(printed.url).hash.replace('#token=', '') },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve(JSON.parse(body) as { ok: boolean; value: { uri: string } }));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ platform: 'vita' }));
+      });
+      expect(started.ok, JSON.stringify(started)).toBe(true);
+      const dir = path.join(resolvePaths({ FLIGHTDECK_HOME: home }).data, 'emulators');
+      const registrations = () => readdirSync(dir).filter((f) => f.endsWith('.json'));
+      expect(registrations()).toEqual([`${serve.pid}.json`]);
+      serve.kill('SIGTERM');
+      // The wait is on the exit event: before the fix the emulator's server kept serve running forever.
+      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(registrations()).toEqual([]);
+      const port = Number(new URL(started.value.uri).port);
+      const refused = await new Promise<string>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve('connected');
+        });
+        s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      });
+      expect(refused).toBe('ECONNREFUSED');
+    } finally {
+      if (serve.exitCode === null && serve.signalCode === null) serve.kill('SIGKILL');
+    }
+  }, 60_000);
 });

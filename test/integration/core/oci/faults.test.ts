@@ -235,13 +235,16 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
   });
 
   it('a slow server within the timeout → succeeds', async () => {
+    // 40 ms between chunks, an idle timeout 250 times that: a loaded machine's pauses stay far inside it.
     proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'slow', delayMs: 40, chunk: 32 * 1024 } });
-    await run({ timeoutMs: 2000 });
+    await run({ timeoutMs: 10_000 });
     expectStored();
   });
 
   it('a server that stalls longer than the idle timeout on every attempt → REGISTRY_UNREACHABLE after bounded retries', async () => {
-    proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'slow', delayMs: 400, chunk: 8 * 1024 } });
+    // Slow by construction: every attempt gets 8 KiB and then nothing until the client hangs up (a 400 ms
+    // pause could be shorter than a 150 ms timer that a loaded machine fires late).
+    proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'stall', after: 8 * 1024 } });
     await expectCode(run({ timeoutMs: 150 }), 'REGISTRY_UNREACHABLE');
     expectPartialOnly();
   });

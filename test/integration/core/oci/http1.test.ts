@@ -209,13 +209,19 @@ describe('BulkHttp', () => {
   });
 
   it('a kept-alive connection the server closed while idle is replaced transparently', async () => {
+    let first: net.Socket | undefined;
     const srv = await rawServer((s) => {
+      first ??= s;
       s.write(`${head('200 OK', { 'content-length': 2 })}ok`);
-      setTimeout(() => s.destroy(), 20);
     });
     const c = client();
     expect((await readAll((await c.get(srv.url, {})).body)).toString()).toBe('ok');
-    await new Promise((r) => setTimeout(r, 100));
+    // The answer was read whole, so the connection is idle in the pool: the server closes it now. Its
+    // socket closes only when the client answered the FIN (it saw the close), so the next request
+    // surely finds that connection closed.
+    const closed = new Promise((r) => first!.once('close', r));
+    first!.end();
+    await closed;
     expect((await readAll((await c.get(srv.url, {})).body)).toString()).toBe('ok');
     expect(srv.connections).toBe(2);
   });
@@ -423,15 +429,16 @@ describe('BulkHttp deadlines and caps (a server that trickles, floods 1xx or tra
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     servers.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
-    // Six chunks 100 ms apart: the upload takes at least 500 ms by construction, the head deadline is 200 ms.
+    // Six chunks 500 ms apart: the upload takes at least 2.5 s by construction (a timer never fires early),
+    // longer than the 2 s head deadline, which leaves a loaded machine 2 s to answer once the upload ends.
     let sent = 0;
     const body = new Readable({
       read() {
         if (sent === 6) return void this.push(null);
-        setTimeout(() => this.push(Buffer.alloc(1000, sent++)), 100);
+        setTimeout(() => this.push(Buffer.alloc(1000, sent++)), 500);
       },
     });
-    const t = new Transport({ timeoutMs: 60_000, deadlines: { headMs: 200 } });
+    const t = new Transport({ timeoutMs: 60_000, deadlines: { headMs: 2000 } });
     try {
       const res = await t.request({ method: 'PUT', url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/upload`), body });
       expect(res.status).toBe(201);
