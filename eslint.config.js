@@ -1,5 +1,6 @@
 // ESLint flat config. Besides style, it enforces the layer arrows of docs/architecture.md:
-//   core/          imports no electron, svelte, native module, nor any outer layer
+//   core/          imports no electron, svelte, native module, nor any outer layer; outside core/api it does
+//                  not import core/api/** (each domain schema lives in core/<module>/schema.ts)
 //   renderer/      imports only svelte, its own files, the api client + contract from core/api, and the
 //                  browser-safe core/errors.ts and core/units.ts
 //   native modules (keytar, @napi-rs/keyring, serialport, usb) only inside native-bridge/
@@ -19,6 +20,21 @@ const nativeOnlyInBridge = {
 const electronOnlyInShell = {
   regex: '^electron(/|$)',
   message: 'electron is imported only inside electron/.',
+};
+
+const corePatterns = [
+  nativeOnlyInBridge,
+  electronOnlyInShell,
+  { regex: '^svelte(/|$)', message: 'core/ is UI-free.' },
+  {
+    group: ['**/native-bridge/**', '**/electron/**', '**/renderer/**', '**/cli/**', '**/emulator/**'],
+    message: 'core/ depends on nothing outside core/: reach the OS through a port.',
+  },
+];
+// A relative import whose path goes through a folder named `api` (from core/<module>/..., that is core/api).
+const coreModulesNotApi = {
+  regex: '^\\.\\.?/(?:[^/]+/)*api/',
+  message: 'Outside core/api, core may not import core/api/**: import the schema from its module (core/<module>/schema.ts).',
 };
 
 export default tseslint.config(
@@ -65,22 +81,14 @@ export default tseslint.config(
   },
   {
     files: ['core/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            nativeOnlyInBridge,
-            electronOnlyInShell,
-            { regex: '^svelte(/|$)', message: 'core/ is UI-free.' },
-            {
-              group: ['**/native-bridge/**', '**/electron/**', '**/renderer/**', '**/cli/**', '**/emulator/**'],
-              message: 'core/ depends on nothing outside core/: reach the OS through a port.',
-            },
-          ],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': ['error', { patterns: corePatterns }] },
+  },
+  {
+    // The api is the outermost ring of core: core/api composes the modules' schemas (core/<module>/schema.ts)
+    // into the contract and calls the modules; no module reaches back into core/api.
+    files: ['core/**'],
+    ignores: ['core/api/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...corePatterns, coreModulesNotApi] }] },
   },
   {
     files: ['renderer/src/**'],

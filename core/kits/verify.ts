@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { FlightDeckPaths } from '../config/paths.js';
 import { packageVersion } from '../config/package.js';
 import { throwIfAborted, type FlightDeckError } from '../errors.js';
-import { KitLockSchema, type KitCheck, type KitLock, type KitProblem, type KitVerify } from '../api/contracts/kits.js';
+import { KitLockSchema, type KitCheck, type KitLock, type KitProblem, type KitVerify } from '../kits/schema.js';
 import { hashFile, OciLayout } from '../oci/layout.js';
 import { ANNOTATION_REF_NAME, parseManifest, type Descriptor } from '../oci/manifest.js';
 import { findProfiles } from '../platforms/profiles.js';

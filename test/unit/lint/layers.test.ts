@@ -28,6 +28,18 @@ describe('layer rules', () => {
     expect(await restricted('core/x.ts', "import { readFile } from 'node:fs/promises';\nimport { z } from 'zod';\nimport { ERROR_TABLE } from './errors.js';\nexport const a = [readFile, z, ERROR_TABLE];\n")).toEqual([]);
   });
 
+  it('core/ outside core/api may not import core/api/** (schemas live in core/<module>/schema.ts)', async () => {
+    expect(await restricted('core/deploy/x.ts', "import { ReceiptSchema } from '../api/contracts/deploy.js';\nexport const r = ReceiptSchema;\n")).toHaveLength(1);
+    expect(await restricted('core/wasm/module/x.ts', "import type { WasmReport } from '../../api/contracts/wasm.js';\nexport type W = WasmReport;\n")).toHaveLength(1);
+    expect(await restricted('core/doctor/x.ts', "import type { Capability } from '../api/contract.js';\nexport type C = Capability;\n")).toHaveLength(1);
+    expect(await restricted('core/x.ts', "import { contract } from './api/contract.js';\nexport const c = contract;\n")).toHaveLength(1);
+    // The module's own schema is fine, and core/api itself composes the modules' schemas.
+    expect(await restricted('core/deploy/x.ts', "import { ReceiptSchema } from './schema.js';\nexport const r = ReceiptSchema;\n")).toEqual([]);
+    expect(await restricted('core/api/contracts/x.ts', "import { ReceiptSchema } from '../../deploy/schema.js';\nimport { contract } from '../contract.js';\nexport const r = [ReceiptSchema, contract];\n")).toEqual([]);
+    // The older core rules still hold where the new rule applies.
+    expect(await restricted('core/deploy/x.ts', "import { run } from '../../cli/main.js';\nexport const r = run;\n")).toHaveLength(1);
+  });
+
   it('native modules load only inside native-bridge/', async () => {
     const code = "import keytar from 'keytar';\nexport const k = keytar;\n";
     expect(await restricted('native-bridge/keychain/x.ts', code)).toEqual([]);
