@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
-import type { KitPush } from '../kits/schema.js';
+import type { KitPush } from './schema.js';
 import type { RegistryClient } from '../oci/client.js';
 import { OciLayout } from '../oci/layout.js';
 import { ANNOTATION_REF_NAME, parseManifest, type Descriptor } from '../oci/manifest.js';
