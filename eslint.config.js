@@ -1,8 +1,8 @@
 // ESLint flat config. Besides style, it enforces the layer arrows of docs/architecture.md:
 //   core/          imports no electron, svelte, native module, nor any outer layer; outside core/api it does
 //                  not import core/api/** (each domain schema lives in core/<module>/schema.ts)
-//   renderer/      imports only svelte, its own files, the api client + contract from core/api, and the
-//                  browser-safe core/errors.ts and core/units.ts
+//   renderer/      imports only svelte, its own files, the api client + contract from core/api, the
+//                  browser-safe core/units.ts, and the types (only) of core/errors.ts
 //   native modules (keytar, @napi-rs/keyring, serialport, usb) only inside native-bridge/
 //   electron       only inside electron/
 // test/unit/lint/layers.test.ts proves that a wrong import fails lint.
@@ -109,6 +109,20 @@ export default tseslint.config(
             {
               group: ['**/native-bridge/**', '**/electron/**', '**/cli/**', '**/emulator/**'],
               message: 'The renderer talks to the app only through the api client.',
+            },
+          ],
+        },
+      ],
+      // Errors reach the renderer whole (code, message, hint) through the api: core/errors.ts is imported
+      // for its types only, never to re-read ERROR_TABLE.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)core/errors\\.js$',
+              allowTypeImports: true,
+              message: 'The renderer imports only types from core/errors.ts: errors arrive from the api with their code, message and hint.',
             },
           ],
         },

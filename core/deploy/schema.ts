@@ -140,3 +140,42 @@ export const FleetResultSchema = z.object({
   failed: z.number().int(),
 });
 export type FleetResult = z.infer<typeof FleetResultSchema>;
+
+// --- Events of deploys and device logs (declared in the contract: deploy.run, deploy.fleet, device.monitor) ---
+
+/** The steps of one deploy, in order (reconnect: the kit went away and is awaited). */
+export const DEPLOY_PHASES = ['connect', 'reconnect', 'check', 'line-rate', 'upload', 'verify', 'commit', 'run'] as const;
+export type DeployPhase = (typeof DEPLOY_PHASES)[number];
+const count = z.number().int().nonnegative();
+
+export const DeployPhaseEventSchema = z.object({ type: z.literal('phase'), phase: z.enum(DEPLOY_PHASES) });
+/** Upload progress: payload bytes the device acknowledged, what it held already, retries, bytes on the wire. */
+export const DeployProgressEventSchema = z.object({
+  type: z.literal('progress'),
+  phase: z.literal('upload'),
+  done: count,
+  total: count,
+  resumedFrom: count,
+  retries: count,
+  wireBytes: count,
+  /** Bytes per second, when the device reports its own rate (else the UI measures it). */
+  rate: z.number().nonnegative().optional(),
+});
+/** One line of the device's log: the payload's stdout/stderr or the device's own messages. */
+export const DeviceLogEventSchema = z.object({ type: z.literal('log'), stream: z.enum(['stdout', 'stderr', 'device']), text: z.string() });
+export type DeviceLogEvent = z.infer<typeof DeviceLogEventSchema>;
+
+export const DeployEventSchema = z.discriminatedUnion('type', [DeployPhaseEventSchema, DeployProgressEventSchema, DeviceLogEventSchema]);
+export type DeployEvent = z.infer<typeof DeployEventSchema>;
+
+/** A full error object, as results carry them: stable code, message and hint. */
+const ErrorObject = z.object({ code: z.string(), message: z.string(), hint: z.string() });
+const tagged = { device: z.string() };
+/** deploy.fleet: the events of each device's deploy tagged with the reference it was given, and its end. */
+export const FleetEventSchema = z.discriminatedUnion('type', [
+  DeployPhaseEventSchema.extend(tagged),
+  DeployProgressEventSchema.extend(tagged),
+  DeviceLogEventSchema.extend(tagged),
+  z.object({ type: z.literal('result'), ...tagged, ok: z.boolean(), code: z.string().optional(), error: ErrorObject.optional() }),
+]);
+export type FleetEvent = z.infer<typeof FleetEventSchema>;

@@ -60,7 +60,11 @@ export const KitLockSchema = z
   .strict();
 export type KitLock = z.infer<typeof KitLockSchema>;
 
-export const KitProblemSchema = z.object({ code: z.string(), message: z.string(), subject: z.string().optional() });
+/**
+ * One problem of a kit, a full error object: its own code, its message, and the hint of the error that
+ * refuses such a kit (signature codes keep theirs; every integrity problem refuses the kit as KIT_INVALID).
+ */
+export const KitProblemSchema = z.object({ code: z.string(), message: z.string(), hint: z.string(), subject: z.string().optional() });
 export type KitProblem = z.infer<typeof KitProblemSchema>;
 
 export const KitVerifySchema = z.object({

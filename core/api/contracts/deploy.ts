@@ -1,17 +1,19 @@
 /**
- * Contract entries of deploy and devices (core/deploy). Browser-safe: zod and core/errors only.
- * Long calls (deploy.run, device.monitor) take the call's AbortSignal and emit events:
- *   {type:'progress', phase, done, total, retries, wireBytes}   deploy.run
- *   {type:'log', stream, text}                                   deploy.run with run, device.monitor
- * deploy.fleet emits the same events with a `device` field (the reference it was given), and
- *   {type:'result', device, ok, code?}                           when one device is done
+ * Contract entries of deploy and devices (core/deploy). Browser-safe: zod and the module's schema only.
+ * Long calls (deploy.run, deploy.fleet, device.monitor) take the call's AbortSignal and declare the events
+ * they emit (`events`, schemas in core/deploy/schema.ts): phase, upload progress and log lines; deploy.fleet
+ * tags each with `device` (the reference it was given) and ends each device with a `result` event that
+ * carries the full error object of a failed device.
  */
 import { z } from 'zod';
 import {
+  DeployEventSchema,
   DeployResultSchema,
   DeviceInfoSchema,
+  DeviceLogEventSchema,
   DeviceStateSchema,
   DevicesReportSchema,
+  FleetEventSchema,
   FleetResultSchema,
   ReceiptSchema,
 } from '../../deploy/schema.js';
@@ -49,6 +51,7 @@ export const deployContract = {
     summary: 'Check, upload (resuming), verify and commit a payload on a device; optionally run it.',
     input: z.object({ ...deployOptions, device: DeviceRef }).strict(),
     output: DeployResultSchema,
+    events: DeployEventSchema,
   },
   'deploy.fleet': {
     summary: 'Deploy one payload to many devices at once (bounded concurrency); one failing device never stops the others.',
@@ -62,6 +65,7 @@ export const deployContract = {
       })
       .strict(),
     output: FleetResultSchema,
+    events: FleetEventSchema,
   },
   'receipts.list': {
     summary: 'Deploy receipts kept in the data dir, newest first; optionally of one device (URI, name or serial number).',
@@ -95,5 +99,6 @@ export const deployContract = {
       })
       .strict(),
     output: z.object({ device: z.string(), lines: z.number().int(), saved: z.string().optional() }),
+    events: DeviceLogEventSchema,
   },
 } as const;

@@ -4,7 +4,7 @@ import { FlightDeckError, toFlightDeckError } from '../../errors.js';
 import { deploy, type DeployOptions, type DeployResult } from '../../deploy/deploy.js';
 import { declaredPlatform, devicesOfPlatform, listDevices, resolveDevice } from '../../deploy/devices.js';
 import { listReceipts, makeReceipt, saveSession, sessionsDir, writeReceipt, type SessionRecord } from '../../deploy/receipts.js';
-import type { FleetEntry, Receipt } from '../contracts/deploy.js';
+import type { DeployEvent, FleetEntry, Receipt } from '../contracts/deploy.js';
 import type { z } from 'zod';
 import type { deployContract } from '../contracts/deploy.js';
 import path from 'node:path';
@@ -85,8 +85,8 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
    * Deploy to one device and write its receipt; with `run`, the payload's log is saved as a session
    * linked from the receipt. `tag` adds `device` to every event (fleet deploys).
    */
-  const deployOne = async (payload: Payload, ref: string, input: DeployInput, call: CallContext, tag: boolean, check: PayloadCheck): Promise<DeployResult & { receipt: Receipt; receiptFile: string }> => {
-    const emit = (e: { type: string; [k: string]: unknown }) => call.emit(tag ? { ...e, device: ref } : e);
+  const deployOne = async (payload: Payload, ref: string, input: DeployInput, call: CallContext<'deploy.run' | 'deploy.fleet'>, tag: boolean, check: PayloadCheck): Promise<DeployResult & { receipt: Receipt; receiptFile: string }> => {
+    const emit = (e: DeployEvent) => call.emit(tag ? { ...e, device: ref } : e);
     const uri = resolveDevice(ref, paths);
     const listedAs = declaredPlatform(ref, paths);
     const session: SessionRecord['lines'] = [];
@@ -163,7 +163,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
           return { device: ref, ok: true, result };
         } catch (err) {
           const e = toFlightDeckError(err);
-          call.emit({ type: 'result', device: ref, ok: false, code: e.code });
+          call.emit({ type: 'result', device: ref, ok: false, code: e.code, error: { code: e.code, message: e.message, hint: e.hint } });
           return { device: ref, ok: false, error: { code: e.code, message: e.message, hint: e.hint } };
         }
       });

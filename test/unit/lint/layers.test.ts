@@ -10,7 +10,7 @@ const eslint = new ESLint({ cwd: ROOT });
 
 async function restricted(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
-  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === '@typescript-eslint/no-restricted-imports').map((m) => m.message);
 }
 
 describe('layer rules', () => {
@@ -61,6 +61,14 @@ describe('layer rules', () => {
     expect(await restricted('renderer/src/lib/x.ts', "import { dispatch } from '../../../core/api/dispatch.js';\nexport const d = dispatch;\n")).toHaveLength(1);
     expect(await restricted('renderer/src/lib/x.ts', "import { readFile } from 'node:fs';\nexport const r = readFile;\n")).toHaveLength(1);
     expect(await restricted('renderer/src/lib/x.ts', "import { run } from '../../../cli/main.js';\nexport const r = run;\n")).toHaveLength(1);
+  });
+
+  it('the renderer imports only types from core/errors.ts (errors arrive whole from the api)', async () => {
+    expect(await restricted('renderer/src/lib/x.ts', "import type { ErrorCode } from '../../../core/errors.js';\nexport const c: ErrorCode | undefined = undefined;\n")).toEqual([]);
+    expect(await restricted('renderer/src/lib/x.ts', "import { type ErrorCode, type ErrorPayload } from '../../../core/errors.js';\nexport const c: [ErrorCode?, ErrorPayload?] = [];\n")).toEqual([]);
+    expect(await restricted('renderer/src/lib/x.ts', "import { ERROR_TABLE } from '../../../core/errors.js';\nexport const t = ERROR_TABLE;\n")).toHaveLength(1);
+    expect(await restricted('renderer/src/views/devices/x.svelte.ts', "import { ERROR_TABLE } from '../../../../core/errors.js';\nexport const t = ERROR_TABLE;\n")).toHaveLength(1);
+    expect(await restricted('renderer/src/views/x.svelte', "<script lang=\"ts\">\n  import { ERROR_TABLE } from '../../../core/errors.js';\n  export const t = ERROR_TABLE;\n</script>\n")).toHaveLength(1);
   });
 
   it('the renderer may import the byte formatter (core/units.js) and no other core module beside it', async () => {
