@@ -3,6 +3,7 @@
  * core/kits/schema.ts; this file only composes them. Browser-safe: zod only.
  */
 import { z } from 'zod';
+import { progressEvents } from './events.js';
 import { KIT_INCLUDES, KitBuildSchema, KitImportSchema, KitPushSchema, KitVerifySchema } from '../../kits/schema.js';
 
 export * from '../../kits/schema.js';
@@ -34,11 +35,13 @@ export const kitsContract = {
     summary: 'Verify a kit: layout, every blob re-hashed, lock file, signatures, platform checks re-run.',
     input: z.object({ kit: file, policy }).strict(),
     output: KitVerifySchema,
+    events: progressEvents('verify'),
   },
   'kit.import': {
     summary: 'Import a verified kit into the local content store (all or nothing).',
     input: z.object({ kit: file, policy }).strict(),
     output: KitImportSchema,
+    events: progressEvents('verify'),
   },
   'kit.push': {
     summary: 'Mirror a verified kit into a (lab) registry.',

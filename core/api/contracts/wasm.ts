@@ -4,6 +4,7 @@
  * Browser-safe: only zod and the modules' schema files.
  */
 import { z } from 'zod';
+import { progressEvents } from './events.js';
 import { InspectResultSchema } from '../../wasm/schema.js';
 import { CheckReportSchema, PLATFORM_ID, PlatformEntrySchema } from '../../platforms/schema.js';
 
@@ -22,10 +23,12 @@ export const wasmContract = {
     summary: 'Inspect every WASM module or component in a target: memory, features, threads, sections.',
     input: z.object({ target, offline: z.boolean().optional() }).strict(),
     output: InspectResultSchema,
+    events: progressEvents('inspect'),
   },
   'wasm.check': {
     summary: 'Check every module in a target against one or more platform profiles.',
     input: z.object({ target, platforms: z.array(z.string().regex(PLATFORM_ID)).min(1).max(32), offline: z.boolean().optional() }).strict(),
     output: CheckReportSchema,
+    events: progressEvents('check'),
   },
 } as const;

@@ -8,10 +8,26 @@ import type { Handlers } from '../../../../core/api/dispatch.js';
 // handler's emit is typed by them, the client checks them like answers, and a failed device's result event
 // carries the full error object (code, message, hint).
 describe('events in the contract', () => {
-  it('the deploy calls declare their events', () => {
+  it('the deploy, check, kit-verify and cache-verify calls declare their events', () => {
     for (const m of ['deploy.run', 'deploy.fleet', 'device.monitor'] as const) expect(eventSchema(m), m).toBeDefined();
     expect(eventSchema('app.version')).toBeUndefined();
-    expect(METHODS.filter((m) => 'events' in contract[m]).sort()).toEqual(['deploy.fleet', 'deploy.run', 'device.monitor']);
+    expect(METHODS.filter((m) => 'events' in contract[m]).sort()).toEqual([
+      'cache.verify',
+      'deploy.fleet',
+      'deploy.run',
+      'device.monitor',
+      'kit.import',
+      'kit.verify',
+      'wasm.check',
+      'wasm.inspect',
+    ]);
+  });
+
+  it('progress events name their task: a check reports check progress, not another task’s', () => {
+    const events = contract['wasm.check'].events;
+    expect(events.parse({ type: 'progress', task: 'check', done: 1, detail: 'a.wasm' })).toEqual({ type: 'progress', task: 'check', done: 1, detail: 'a.wasm' });
+    expect(events.safeParse({ type: 'progress', task: 'blob', done: 1 }).success).toBe(false);
+    expect(contract['cache.verify'].events.safeParse({ type: 'progress', task: 'verify', done: 1, total: 2 }).success).toBe(true);
   });
 
   it('a fleet result event carries the full error object', () => {
@@ -41,11 +57,11 @@ describe('events in the contract', () => {
   it('a method without declared events passes any api event through', async () => {
     const seen: unknown[] = [];
     const client = createClient(async (_method, _input, opts) => {
-      opts?.onEvent?.({ type: 'progress', task: 'verify', done: 1, total: 2 });
-      return { ok: true, value: { checked: 0, bytes: 0, corrupt: [], partials: 0 } };
+      opts?.onEvent?.({ type: 'progress', task: 'blob', digest: 'sha256:' + 'a'.repeat(64), done: 1, total: 2 });
+      return { ok: true, value: { reference: 'r', digest: 'sha256:' + 'a'.repeat(64), mediaType: 'm', size: 1, annotations: {}, layers: [], manifests: [], totalSize: 1, files: [], cached: [] } };
     });
-    await client.call('cache.verify', {}, { onEvent: (e) => seen.push(e) });
-    expect(seen).toEqual([{ type: 'progress', task: 'verify', done: 1, total: 2 }]);
+    await client.call('registry.pull', { reference: 'reg.example/a:1' }, { onEvent: (e) => seen.push(e) }).catch(() => {});
+    expect(seen).toEqual([{ type: 'progress', task: 'blob', digest: 'sha256:' + 'a'.repeat(64), done: 1, total: 2 }]);
   });
 
   it('emit is typed per method: a handler may emit only its declared events', () => {
