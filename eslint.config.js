@@ -1,7 +1,8 @@
 // ESLint flat config. Besides style, it enforces the layer arrows of docs/architecture.md:
-//   core/          imports no electron, svelte, native module, nor any outer layer
-//   renderer/      imports only svelte, its own files, the api client + contract from core/api, and the
-//                  browser-safe core/errors.ts and core/units.ts
+//   core/          imports no electron, svelte, native module, nor any outer layer; outside core/api it does
+//                  not import core/api/** (each domain schema lives in core/<module>/schema.ts)
+//   renderer/      imports only svelte, its own files, the api client + contract from core/api, the
+//                  browser-safe core/units.ts, and the types (only) of core/errors.ts
 //   native modules (keytar, @napi-rs/keyring, serialport, usb) only inside native-bridge/
 //   electron       only inside electron/
 //   native-bridge/ adapters only: no emulator/, no core/api/handlers (it implements core's ports)
@@ -34,6 +35,11 @@ const corePatterns = [
     message: 'core/ depends on nothing outside core/: reach the OS through a port.',
   },
 ];
+// A relative import whose path goes through a folder named `api` (from core/<module>/..., that is core/api).
+const coreModulesNotApi = {
+  regex: '^\\.\\.?/(?:[^/]+/)*api/',
+  message: 'Outside core/api, core may not import core/api/**: import the schema from its module (core/<module>/schema.ts).',
+};
 
 export default tseslint.config(
   {
@@ -119,6 +125,13 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: corePatterns }] },
   },
   {
+    // The api is the outermost ring of core: core/api composes the modules' schemas (core/<module>/schema.ts)
+    // into the contract and calls the modules; no module reaches back into core/api.
+    files: ['core/**'],
+    ignores: ['core/api/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...corePatterns, coreModulesNotApi] }] },
+  },
+  {
     // service.ts imports every handler; a handler importing it back is a cycle (the types are in context.ts).
     files: ['core/api/handlers/**'],
     rules: {
@@ -147,6 +160,20 @@ export default tseslint.config(
             {
               group: ['**/native-bridge/**', '**/composition/**', '**/electron/**', '**/cli/**', '**/emulator/**'],
               message: 'The renderer talks to the app only through the api client.',
+            },
+          ],
+        },
+      ],
+      // Errors reach the renderer whole (code, message, hint) through the api: core/errors.ts is imported
+      // for its types only, never to re-read ERROR_TABLE.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)core/errors\\.js$',
+              allowTypeImports: true,
+              message: 'The renderer imports only types from core/errors.ts: errors arrive from the api with their code, message and hint.',
             },
           ],
         },

@@ -1,5 +1,5 @@
 /**
- * JSON Schemas generated from the zod schemas of core/api/contracts/wasm.ts, so the files users and CI
+ * JSON Schemas generated from the zod schemas of core/platforms/schema.ts, so the files users and CI
  * read are the ones the code enforces: assets/platforms/profile.schema.json and
  * docs/schemas/check-report.v1.json. `npm run docs:schemas` rewrites them; a unit test fails when stale.
  */
@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { CHECK_REPORT_SCHEMA_ID, CheckReportSchema, PlatformProfileSchema } from '../core/api/contracts/wasm.js';
+import { CHECK_REPORT_SCHEMA_ID, CheckReportSchema, PlatformProfileSchema } from '../core/platforms/schema.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -3,17 +3,17 @@
  * A transport moves one call: it delivers the call's events to `onEvent`, honours `signal` (cancel), and
  * resolves with the envelope; the client validates what comes back against the contract.
  */
-import { contract, EnvelopeSchema, type Envelope, type Input, type Method, type Output } from './contract.js';
+import { contract, EnvelopeSchema, eventSchema, type Envelope, type EventOf, type Input, type Method, type Output } from './contract.js';
 import type { ErrorPayload } from '../errors.js';
 import { HostFrameSchema, WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX, type ApiEvent, type ClientFrame } from './protocol.js';
 
 export type { ApiEvent } from './protocol.js';
 
-export interface CallOptions {
+export interface CallOptions<M extends Method = Method> {
   /** Abort to cancel the call; it then rejects with ApiError ABORTED. */
   signal?: AbortSignal;
-  /** Progress and other events of a long call. */
-  onEvent?: (event: ApiEvent) => void;
+  /** Progress and other events of a long call, as the contract declares them for M. */
+  onEvent?: (event: EventOf<M>) => void;
 }
 
 export type Transport = (method: Method, input: unknown, opts?: CallOptions) => Promise<unknown>;
@@ -31,14 +31,30 @@ export class ApiError extends Error {
 }
 
 export interface ApiClient {
-  call<M extends Method>(method: M, input: Input<M>, opts?: CallOptions): Promise<Output<M>>;
+  call<M extends Method>(method: M, input: Input<M>, opts?: CallOptions<NoInfer<M>>): Promise<Output<M>>;
 }
 
 export function createClient(transport: Transport): ApiClient {
   return {
     async call(method, input, opts = {}) {
       if (opts.signal?.aborted) throw new ApiError(aborted().error);
-      const raw = await transport(method, input, opts);
+      // Events are checked against the method's declared schema like answers are: one that does not fit
+      // (an app out of sync, a tampered frame) is dropped rather than handed on half-understood.
+      const schema = eventSchema(method);
+      const onEvent = opts.onEvent as ((e: unknown) => void) | undefined;
+      const checked: CallOptions = {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(onEvent
+          ? {
+              onEvent: (e: ApiEvent) => {
+                if (!schema) return onEvent(e);
+                const parsed = schema.safeParse(e);
+                if (parsed.success) onEvent(parsed.data);
+              },
+            }
+          : {}),
+      };
+      const raw = await transport(method, input, checked);
       const envelope = EnvelopeSchema.safeParse(raw);
       if (!envelope.success) {
         throw new ApiError({
@@ -94,6 +110,10 @@ function lostContact(hint: string): ErrorEnvelope {
 function multiplexer(post: (frame: ClientFrame) => void) {
   let next = 1;
   const pending = new Map<number, { resolve: (v: unknown) => void; onEvent?: (e: ApiEvent) => void }>();
+  const failAll = (envelope: ErrorEnvelope): void => {
+    for (const c of pending.values()) c.resolve(envelope);
+    pending.clear();
+  };
   return {
     call(method: Method, input: unknown, opts: CallOptions = {}): Promise<unknown> {
       const id = next++;
@@ -127,6 +147,7 @@ function multiplexer(post: (frame: ClientFrame) => void) {
     receive(raw: unknown): void {
       const frame = HostFrameSchema.safeParse(raw);
       if (!frame.success) return;
+      if (frame.data.t === 'worker-exit') return failAll(lostContact('The api worker stopped and restarts on the next call; try again.'));
       const call = pending.get(frame.data.id);
       if (!call) return;
       if (frame.data.t === 'event') call.onEvent?.(frame.data.event);
@@ -136,10 +157,7 @@ function multiplexer(post: (frame: ClientFrame) => void) {
       }
     },
     /** The channel closed: every pending call fails. */
-    fail(envelope: ErrorEnvelope): void {
-      for (const c of pending.values()) c.resolve(envelope);
-      pending.clear();
-    },
+    fail: failAll,
   };
 }
 
@@ -226,10 +244,7 @@ export interface PreloadBridge {
 
 export function ipcTransport(bridge: PreloadBridge): Transport {
   const mux = multiplexer((frame) => bridge.post(frame));
-  bridge.onFrame((frame) => {
-    if ((frame as { t?: unknown } | null)?.t === 'worker-exit') mux.fail(lostContact('The api worker stopped and restarts on the next call; try again.'));
-    else mux.receive(frame);
-  });
+  bridge.onFrame((frame) => mux.receive(frame));
   return (method, input, opts) => mux.call(method, input, opts);
 }
 

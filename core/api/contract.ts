@@ -1,6 +1,6 @@
 /**
  * The one contract. Every operation the UI, the CLI or the web host can ask for is declared here once:
- * input schema, output schema. Electron IPC, the preload bridge, the web host and the renderer client
+ * input schema, output schema, and for calls that stream, the schema of their events. Electron IPC, the preload bridge, the web host and the renderer client
  * are built from this table (see electron/main/main.ts and api-worker.ts, electron/preload/preload.ts,
  * cli/serve/web-host.ts, core/api/dispatch.ts and core/api/client.ts).
  *
@@ -24,6 +24,19 @@ export const ErrorPayloadSchema = z.object({
   hint: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** An event of a running call. `progress` is the common one; other types pass through untouched. */
+export const ApiEventSchema = z
+  .object({
+    type: z.string().min(1).max(64),
+    /** What is progressing: blob, push, verify, inspect, check, ... */
+    task: z.string().max(64).optional(),
+    done: z.number().nonnegative().optional(),
+    total: z.number().nonnegative().optional(),
+    detail: z.string().max(4096).optional(),
+  })
+  .catchall(z.unknown());
+export type ApiEvent = z.infer<typeof ApiEventSchema>;
 
 export * from './contracts/app.js';
 export * from './contracts/oci.js';
@@ -53,6 +66,14 @@ export type Contract = typeof contract;
 export type Method = keyof Contract;
 export type Input<M extends Method> = z.input<Contract[M]['input']>;
 export type Output<M extends Method> = z.output<Contract[M]['output']>;
+/** The events a call of M emits: its declared `events` schema, else any ApiEvent (progress and the like). */
+export type EventOf<M extends Method> = Contract[M] extends { events: z.ZodTypeAny } ? z.output<Contract[M]['events']> : ApiEvent;
+
+/** The declared event schema of a method, if it has one. */
+export function eventSchema(method: Method): z.ZodTypeAny | undefined {
+  const spec = contract[method];
+  return 'events' in spec ? spec.events : undefined;
+}
 
 export const METHODS = Object.keys(contract) as Method[];
 

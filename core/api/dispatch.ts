@@ -1,18 +1,21 @@
-import { contract, isMethod, type Envelope, type Method, type Output } from './contract.js';
+import { contract, isMethod, type Envelope, type EventOf, type Method, type Output } from './contract.js';
 import type { z } from 'zod';
 import { FlightDeckError, toFlightDeckError } from '../errors.js';
 import { redactValue } from '../credentials/redact.js';
 
-export interface CallContext {
+export interface CallContext<M extends Method = Method> {
   signal: AbortSignal | undefined;
-  /** Progress and other events for long operations; transports forward them. */
-  emit: (event: { type: string; [k: string]: unknown }) => void;
+  /**
+   * Progress and other events for long operations; transports forward them. Typed per method: a method
+   * that declares `events` in the contract may emit only those.
+   */
+  emit(event: EventOf<M>): void;
 }
 
 type ParsedInput<M extends Method> = z.output<(typeof contract)[M]['input']>;
 
 export type Handlers = {
-  [M in Method]: (input: ParsedInput<M>, ctx: CallContext) => Promise<Output<M>>;
+  [M in Method]: (input: ParsedInput<M>, ctx: CallContext<M>) => Promise<Output<M>>;
 };
 
 /**

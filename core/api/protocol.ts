@@ -5,7 +5,7 @@
  * Browser-safe: zod only (bundled into the renderer through core/api/client.ts).
  */
 import { z } from 'zod';
-import { EnvelopeSchema } from './contract.js';
+import { ApiEventSchema, EnvelopeSchema } from './contract.js';
 
 /** WebSocket sub-protocol of the web host. The session token travels as a second sub-protocol entry. */
 export const WS_PROTOCOL = 'flightdeck.v1';
@@ -16,18 +16,7 @@ export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export const CallIdSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
-/** An event of a running call. `progress` is the common one; other types pass through untouched. */
-export const ApiEventSchema = z
-  .object({
-    type: z.string().min(1).max(64),
-    /** What is progressing: blob, push, verify, inspect, check, ... */
-    task: z.string().max(64).optional(),
-    done: z.number().nonnegative().optional(),
-    total: z.number().nonnegative().optional(),
-    detail: z.string().max(4096).optional(),
-  })
-  .catchall(z.unknown());
-export type ApiEvent = z.infer<typeof ApiEventSchema>;
+export { ApiEventSchema, type ApiEvent } from './contract.js';
 
 export const ClientFrameSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('call'), id: CallIdSchema, method: z.string().min(1).max(128), input: z.unknown() }).strict(),
@@ -38,5 +27,9 @@ export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 export const HostFrameSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('event'), id: CallIdSchema, event: ApiEventSchema }),
   z.object({ t: z.literal('result'), id: CallIdSchema, envelope: EnvelopeSchema }),
+  /** Electron only: the api worker stopped, so every call still waiting fails (main sends it to each renderer). */
+  z.object({ t: z.literal('worker-exit') }).strict(),
 ]);
 export type HostFrame = z.infer<typeof HostFrameSchema>;
+/** The frames of one call (what a call session sends): its events and its result. */
+export type CallFrame = Extract<HostFrame, { id: number }>;

@@ -5,7 +5,7 @@
  * compromised page, so each one is validated and the number of concurrent calls is capped.
  */
 import { dispatch, type Handlers } from './dispatch.js';
-import { ClientFrameSchema, type HostFrame } from './protocol.js';
+import { ClientFrameSchema, type CallFrame } from './protocol.js';
 import { FlightDeckError } from '../errors.js';
 import { redactValue } from '../credentials/redact.js';
 
@@ -25,7 +25,7 @@ export interface CallSessionOptions {
   maxEventsPerSecond?: number;
 }
 
-export function createCallSession(handlers: Handlers, send: (frame: HostFrame) => void, opts: CallSessionOptions = {}): CallSession {
+export function createCallSession(handlers: Handlers, send: (frame: CallFrame) => void, opts: CallSessionOptions = {}): CallSession {
   const running = new Map<number, AbortController>();
   const maxConcurrent = opts.maxConcurrent ?? 16;
   const maxEvents = opts.maxEventsPerSecond ?? 50;

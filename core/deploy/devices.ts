@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { DeviceEntry, DevicesReport } from '../api/contracts/deploy.js';
+import type { DeviceEntry, DevicesReport } from './schema.js';
 import type { FlightDeckPaths } from '../config/paths.js';
 import { FlightDeckError, toFlightDeckError } from '../errors.js';
 import { knownAdapter } from './adapters.js';

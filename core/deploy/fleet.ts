@@ -2,6 +2,7 @@
  * Deploy as the api runs it: to one device (receipt, saved session, reconnect after a cut) and to a fleet
  * (each device once, bounded concurrency, one failing device never stops the others).
  */
+import type { DeployEvent, FleetEvent } from './schema.js';
 import path from 'node:path';
 import type { FlightDeckPaths } from '../config/paths.js';
 import { mapLimit } from '../concurrency.js';
@@ -29,13 +30,13 @@ export interface DeployRequest {
   reconnect: number;
 }
 
-/** An event of a running deploy (phase, progress, log; `device` added on fleet deploys). */
-export type DeployEvent = { type: string; [k: string]: unknown };
+/** An event of a running deploy (phase, progress, log) or, on fleet deploys, the same tagged with `device`, and each device's result. */
+export type { DeployEvent, FleetEvent };
 
 export interface DeployContext {
   paths: FlightDeckPaths;
   openTransport: TransportOpener;
-  emit: (event: DeployEvent) => void;
+  emit: (event: DeployEvent | FleetEvent) => void;
   signal?: AbortSignal | undefined;
 }
 
@@ -152,7 +153,7 @@ export async function deployFleet(
       return { device: ref, ok: true, result };
     } catch (err) {
       const e = toFlightDeckError(err);
-      ctx.emit({ type: 'result', device: ref, ok: false, code: e.code });
+      ctx.emit({ type: 'result', device: ref, ok: false, code: e.code, error: { code: e.code, message: e.message, hint: e.hint } });
       return { device: ref, ok: false, error: { code: e.code, message: e.message, hint: e.hint } };
     }
   });

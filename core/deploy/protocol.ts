@@ -4,6 +4,7 @@
  */
 import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
+import { COMPRESSIONS, DeviceInfoSchema, DeviceStateSchema, Sha256, SlotName, type Compression } from './schema.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -37,37 +38,14 @@ export type MsgType = (typeof Msg)[keyof typeof Msg];
 
 export const MSG_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Msg).map(([k, v]) => [v, k]));
 
-export const COMPRESSIONS = ['none', 'deflate', 'br'] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
+export { COMPRESSIONS, SlotName, type Compression, type DeviceInfo, type DeviceState } from './schema.js';
 const CODEC: Record<Compression, number> = { none: 0, deflate: 1, br: 2 };
 
-export const SlotName = z.enum(['A', 'B']);
-export type SlotName = z.infer<typeof SlotName>;
-const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 /** The device's id of one upload (READY, VERIFIED, COMMIT, COMMITTED). */
 const UploadId = z.string().regex(/^[0-9a-f]{32}$/);
-const SlotContent = z.object({ sha256: Sha256, size: z.number().int().nonnegative() }).nullable();
 
-export const InfoSchema = z.object({
-  version: z.number().int(),
-  platform: z.string(),
-  /** Bytes of memory the device gives a payload. */
-  memory: z.number().int().positive(),
-  threads: z.number().int().positive(),
-  slots: z.number().int().positive(),
-  maxFrame: z.number().int().min(1024),
-  compression: z.array(z.enum(COMPRESSIONS)),
-  /** Line rates the device can switch to (serial); empty when it has no line rate. */
-  lineRates: z.array(z.number().int().positive()),
-  /** Current line rate in baud (0: none, e.g. TCP). */
-  lineRate: z.number().int().nonnegative(),
-  firmware: z.string(),
-  /** Serial number: the same device answers with the same one after it disconnects and comes back. */
-  serial: z.string().optional(),
-  /** Optional protocol features the device offers (FEATURES); a v1 device without the field offers none. */
-  features: z.array(z.string()).optional(),
-});
-export type DeviceInfo = z.infer<typeof InfoSchema>;
+/** Body of INFO (the schema lives in core/deploy/schema.ts). */
+export const InfoSchema = DeviceInfoSchema;
 
 /** Protocol features a device may announce in INFO (docs/protocol.md, "Features"). */
 export const FEATURES = {
@@ -119,15 +97,8 @@ export const VerifiedSchema = z.object({ sha256: Sha256, slot: SlotName, upload:
 /** COMMIT names the upload (READY.upload) whose verified payload becomes active. */
 export const CommitSchema = z.object({ sha256: Sha256, upload: UploadId });
 
-export const StateSchema = z.object({
-  platform: z.string(),
-  active: SlotName.nullable(),
-  slots: z.object({ A: SlotContent, B: SlotContent }),
-  upload: z.object({ sha256: Sha256, size: z.number().int(), durable: z.number().int(), slot: SlotName }).nullable(),
-  /** The device's own SHA-256 of the active slot's bytes, hashed when it answered (feature slot-hash). */
-  activeHash: Sha256.nullable().optional(),
-});
-export type DeviceState = z.infer<typeof StateSchema>;
+/** Body of STATE (the schema lives in core/deploy/schema.ts). */
+export const StateSchema = DeviceStateSchema;
 /** COMMITTED: the device state and the upload this COMMIT made active. */
 export const CommittedSchema = StateSchema.extend({ committed: z.object({ sha256: Sha256, upload: UploadId }) });
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ReceiptSchema, type Receipt } from '../api/contracts/deploy.js';
+import { ReceiptSchema, type Receipt } from './schema.js';
 import type { FlightDeckPaths } from '../config/paths.js';
 import { packageVersion } from '../config/package.js';
 import { FlightDeckError } from '../errors.js';

@@ -1,4 +1,4 @@
-import type { Capability } from '../api/contract.js';
+import type { Capability } from './schema.js';
 import { toFlightDeckError } from '../errors.js';
 
 export type CapabilityId = Capability['id'];

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { FlightDeckPaths } from '../config/paths.js';
 import { packageVersion } from '../config/package.js';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
-import { KIT_LOCK_SCHEMA, type KitArtifact, type KitBuild, type KitLock } from '../api/contracts/kits.js';
+import { KIT_LOCK_SCHEMA, type KitArtifact, type KitBuild, type KitLock } from './schema.js';
 import { fsError, type OciLayout } from '../oci/layout.js';
 import { ANNOTATION_CREATED, ANNOTATION_REF_NAME, digestOf, type Descriptor } from '../oci/manifest.js';
 import { pull, type BlobEvent, type ContentSource, type ResolvedManifest } from '../oci/pull.js';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FlightDeckPaths } from '../config/paths.js';
 import { FlightDeckError } from '../errors.js';
-import type { KitImport, KitVerify } from '../api/contracts/kits.js';
+import type { KitImport, KitVerify } from './schema.js';
 import { ANNOTATION_KIT_REF } from '../oci/access.js';
 import { BlobWriter, OciLayout, fsError } from '../oci/layout.js';
 import { ANNOTATION_REF_NAME } from '../oci/manifest.js';

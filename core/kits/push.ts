@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
-import type { KitPush } from '../api/contracts/kits.js';
+import type { KitPush } from './schema.js';
 import type { RegistryClient } from '../oci/client.js';
 import { OciLayout } from '../oci/layout.js';
 import { ANNOTATION_REF_NAME, MANIFEST_MAX_BYTES, parseManifest, type Descriptor } from '../oci/manifest.js';

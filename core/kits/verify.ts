@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FlightDeckPaths } from '../config/paths.js';
 import { packageVersion } from '../config/package.js';
-import { throwIfAborted, type FlightDeckError } from '../errors.js';
-import { KitLockSchema, type KitCheck, type KitLock, type KitProblem, type KitVerify } from '../api/contracts/kits.js';
+import { ERROR_TABLE, throwIfAborted, type FlightDeckError } from '../errors.js';
+import { KitLockSchema, type KitCheck, type KitLock, type KitProblem, type KitVerify } from './schema.js';
 import { hashFile, OciLayout } from '../oci/layout.js';
 import { ANNOTATION_REF_NAME, parseManifest, type Descriptor } from '../oci/manifest.js';
 import { findProfiles } from '../platforms/profiles.js';
@@ -80,9 +80,14 @@ export async function runChecks(
   return out;
 }
 
+/** The hint of a kit problem: that of the error refusing such a kit (signature codes keep theirs; all else is KIT_INVALID). */
+export function kitProblemHint(code: string): string {
+  return ERROR_TABLE[code === 'SIGNATURE_REQUIRED' || code === 'SIGNATURE_INVALID' ? code : 'KIT_INVALID'].hint;
+}
+
 export async function verifyKitDir(kit: string, dir: string, opts: VerifyOptions): Promise<KitVerify> {
   const problems: KitProblem[] = [];
-  const problem = (code: string, message: string, subject?: string) => problems.push({ code, message, ...(subject ? { subject } : {}) });
+  const problem = (code: string, message: string, subject?: string) => problems.push({ code, message, hint: kitProblemHint(code), ...(subject ? { subject } : {}) });
   const report = (extra: Partial<KitVerify>): KitVerify => ({
     kit,
     blobs: { checked: 0, bytes: 0 },

@@ -2,7 +2,7 @@
  * Check reports for CI systems: SARIF 2.1.0 (code scanning) and JUnit XML (test dashboards). Both are
  * derived from the versioned JSON report (CheckReport, docs/schemas/check-report.v1.json).
  */
-import type { CheckReport, Finding } from '../api/contracts/wasm.js';
+import type { CheckReport, Finding } from './schema.js';
 import { RULES } from './rules.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';

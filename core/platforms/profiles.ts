@@ -8,7 +8,7 @@ import path from 'node:path';
 import { FlightDeckError } from '../errors.js';
 import { assetPath } from '../config/package.js';
 import type { FlightDeckPaths } from '../config/paths.js';
-import { PlatformProfileSchema, type PlatformEntry, type PlatformProfile } from '../api/contracts/wasm.js';
+import { PlatformProfileSchema, type PlatformEntry, type PlatformProfile } from './schema.js';
 
 export const PROFILE_SCHEMA_FILE = 'profile.schema.json';
 

@@ -2,17 +2,9 @@
  * The checks: each rule has a stable id and severity (listed in every report and in docs/platforms.md).
  * `checkTarget` is pure: an inspected target plus platform profiles in, a versioned report out.
  */
-import type {
-  CheckReport,
-  Finding,
-  GatedFeature,
-  InspectResult,
-  ModuleSummary,
-  PlatformEntry,
-  Severity,
-  WasmReport,
-} from '../api/contracts/wasm.js';
-import { GATED_FEATURES } from '../api/contracts/wasm.js';
+import type { CheckReport, Finding, ModuleSummary, PlatformEntry, Severity } from './schema.js';
+import type { GatedFeature, InspectResult, WasmReport } from '../wasm/schema.js';
+import { GATED_FEATURES } from '../wasm/schema.js';
 import { formatBytes } from '../units.js';
 
 export const RULES = [

@@ -4,7 +4,7 @@
  * what its `target_features` section claims. Unknown opcodes are malformed input.
  */
 import { EndOfData, WasmFormatError, type Cursor } from './reader.js';
-import type { Feature } from '../api/contracts/wasm.js';
+import type { Feature } from './schema.js';
 
 export const F = {
   threads: 1 << 0,

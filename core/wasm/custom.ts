@@ -2,7 +2,7 @@
  * Custom sections (id 0), in modules and components alike: every one is listed by name and size; the
  * producers and target_features sections are decoded, the rest skipped without being kept.
  */
-import type { WasmReport } from '../api/contracts/wasm.js';
+import type { WasmReport } from './schema.js';
 import { WasmFormatError, type Cursor, type StreamReader } from './reader.js';
 import type { SectionHeader } from './section.js';
 

@@ -3,7 +3,7 @@
  * module that uses it (built with wat2wasm); a feature without a probe counts as unsupported, so the
  * cross-check is skipped rather than trusted for it.
  */
-import type { Feature } from '../api/contracts/wasm.js';
+import type { Feature } from './schema.js';
 
 const PROBES: Partial<Record<Feature, string>> = {
   threads: '0061736d010000000105016000017f030201000504010301010a0a0108004100fe1002000b',

@@ -10,7 +10,7 @@
  * and the custom sections (`custom.ts`); a component's core module types reuse the module's type readers.
  */
 import { FlightDeckError } from '../errors.js';
-import type { WasmReport } from '../api/contracts/wasm.js';
+import type { WasmReport } from './schema.js';
 import { StreamReader, WasmFormatError, malformed } from './reader.js';
 import { engineAccepts, engineName, engineRejects } from './engine.js';
 import { parseModule } from './module/parse.js';

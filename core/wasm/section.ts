@@ -2,7 +2,7 @@
  * What both readers share: the section framing (id byte, u32 size) and the empty report a module or a
  * component reader fills in.
  */
-import type { WasmReport } from '../api/contracts/wasm.js';
+import type { WasmReport } from './schema.js';
 import { WasmFormatError, type StreamReader } from './reader.js';
 import { engineName } from './engine.js';
 

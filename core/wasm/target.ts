@@ -16,7 +16,7 @@ import { FlightDeckError, throwIfAborted } from '../errors.js';
 import { isRegistryReference, parseLayoutReference } from '../oci/reference.js';
 import { OciLayout } from '../oci/layout.js';
 import { ANNOTATION_TITLE, parseManifest, type Descriptor } from '../oci/manifest.js';
-import type { InspectResult } from '../api/contracts/wasm.js';
+import type { InspectResult } from './schema.js';
 import { parseWasm } from './parser.js';
 import { fileSource } from './reader.js';
 import { walkTarGz, type BundleLimits, DEFAULT_BUNDLE_LIMITS } from './bundle.js';

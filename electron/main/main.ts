@@ -10,7 +10,7 @@ import { app, BrowserWindow, Menu, ipcMain, net, protocol, screen, session, shel
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ClientFrameSchema } from '../../core/api/protocol.js';
+import { ClientFrameSchema, type HostFrame } from '../../core/api/protocol.js';
 import { resolvePaths } from '../../core/config/paths.js';
 import { writeFileAtomic } from '../../core/fs/atomic.js';
 import { FlightDeckError } from '../../core/errors.js';
@@ -67,7 +67,7 @@ function apiWorker() {
     w.on('exit', () => {
       if (worker === w) worker = undefined;
       // Calls that were running there will never answer: tell each renderer its calls failed.
-      for (const id of clients) webContents.fromId(id)?.send(IPC_FRAME, { t: 'worker-exit' });
+      for (const id of clients) webContents.fromId(id)?.send(IPC_FRAME, { t: 'worker-exit' } satisfies HostFrame);
     });
     worker = w;
     return w;

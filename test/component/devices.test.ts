@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { fake } from './fake-api.js';
 import type { DeviceEntry, Output, PlatformEntry } from '../../core/api/contract.js';
-import type { ApiEvent, CallOptions } from '../../core/api/client.js';
+import type { CallOptions } from '../../core/api/client.js';
+import type { TimedEvent } from '../../renderer/src/lib/deploy-progress.js';
 
 vi.mock('../../renderer/src/lib/api.js', () => import('./fake-api.js'));
 
@@ -50,16 +51,16 @@ afterEach(() => vi.useRealTimers());
 
 describe('deployProgress', () => {
   it('folds phase and upload events into bytes, phase, measured rate, ETA and retries', () => {
-    const events: ApiEvent[] = [
-      { type: 'phase', phase: 'connect' },
-      { type: 'phase', phase: 'upload' },
-      { type: 'progress', phase: 'upload', done: 0, total: 4096, retries: 0, at: 1000 },
-      { type: 'progress', phase: 'upload', done: 1024, total: 4096, retries: 2, at: 2000 },
+    const events: TimedEvent[] = [
+      { type: 'phase', phase: 'connect', at: 500 },
+      { type: 'phase', phase: 'upload', at: 900 },
+      { type: 'progress', phase: 'upload', done: 0, total: 4096, resumedFrom: 0, retries: 0, wireBytes: 0, at: 1000 },
+      { type: 'progress', phase: 'upload', done: 1024, total: 4096, resumedFrom: 0, retries: 2, wireBytes: 1100, at: 2000 },
     ];
     expect(deployProgress(events.slice(0, 1))).toEqual({ done: 0, total: 0, detail: 'connect' });
     expect(deployProgress(events)).toEqual({ done: 1024, total: 4096, detail: 'upload · 1 KiB/s · ETA 3 s · 2 retries' });
     // A rate the device reports wins; after the upload there is no ETA.
-    expect(deployProgress([...events, { type: 'progress', done: 4096, total: 4096, retries: 2, rate: 2048, at: 2500 }, { type: 'phase', phase: 'verify' }])).toEqual({
+    expect(deployProgress([...events, { type: 'progress', phase: 'upload', done: 4096, total: 4096, resumedFrom: 0, retries: 2, wireBytes: 4400, rate: 2048, at: 2500 }, { type: 'phase', phase: 'verify', at: 2600 }])).toEqual({
       done: 4096,
       total: 4096,
       detail: 'verify · 2 KiB/s · 2 retries',

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { fake } from './fake-api.js';
 import type { DeployResultView, DeviceEntry, Output, Receipt } from '../../core/api/contract.js';
-import type { ApiEvent, CallOptions } from '../../core/api/client.js';
+import type { CallOptions } from '../../core/api/client.js';
 
 vi.mock('../../renderer/src/lib/api.js', () => import('./fake-api.js'));
 
@@ -41,14 +41,16 @@ describe('Devices: deploy to many', () => {
     let finish!: () => void;
     script({
       'deploy.fleet': (_input, opts) => {
-        const emit = (e: ApiEvent) => opts.onEvent?.(e);
+        const emit = (e: unknown) => (opts.onEvent as ((e: unknown) => void) | undefined)?.(e);
         emit({ type: 'phase', device: VITA.uri, phase: 'connect' });
         emit({ type: 'phase', device: VITA.uri, phase: 'upload' });
-        emit({ type: 'progress', device: VITA.uri, phase: 'upload', done: 1024, total: 2048, retries: 0 });
-        emit({ type: 'result', device: DC.uri, ok: false, code: 'DEVICE_PLATFORM_MISMATCH' });
+        emit({ type: 'progress', device: VITA.uri, phase: 'upload', done: 1024, total: 2048, resumedFrom: 0, retries: 0, wireBytes: 1100 });
+        // An event that does not fit deploy.fleet's declared events never reaches the view.
+        emit({ type: 'progress', device: VITA.uri, phase: 'upload', done: 'lots', total: 2048 });
+        emit({ type: 'result', device: DC.uri, ok: false, code: MISMATCH.code, error: MISMATCH });
         return new Promise((resolve) => {
           finish = () => {
-            emit({ type: 'progress', device: VITA.uri, phase: 'upload', done: 2048, total: 2048, retries: 0 });
+            emit({ type: 'progress', device: VITA.uri, phase: 'upload', done: 2048, total: 2048, resumedFrom: 0, retries: 0, wireBytes: 2100 });
             emit({ type: 'result', device: VITA.uri, ok: true });
             resolve({ payload: 'hello.wasm', sha256: SHA, succeeded: 1, failed: 1, results: [{ device: VITA.uri, ok: true, result: result(VITA.uri) }, { device: DC.uri, ok: false, error: MISMATCH }] });
           };
@@ -66,13 +68,14 @@ describe('Devices: deploy to many', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Deploy to 2 devices' }));
 
     expect(fake.calls.find((c) => c.method === 'deploy.fleet')?.input).toEqual({ payload: 'hello.wasm', devices: [VITA.uri, DC.uri], force: false });
-    // Live: the Vita kit uploading, the Dreamcast kit already failed with its code and the code's hint.
+    // Live: the Vita kit uploading, the Dreamcast kit already failed: its result event carries the full error.
     await waitFor(() => expect(row(container, VITA.uri).textContent).toContain('1 KiB / 2 KiB'));
     expect(row(container, VITA.uri).textContent).toContain('bench-vita');
     expect(row(container, VITA.uri).textContent).toContain('upload');
     expect(within(row(container, VITA.uri)).getByRole('progressbar', { name: 'Progress of bench-vita' }).getAttribute('aria-valuenow')).toBe('50');
     expect(row(container, DC.uri).textContent).toContain('DEVICE_PLATFORM_MISMATCH');
-    expect(row(container, DC.uri).textContent).toContain('Pick the payload or bundle built for the platform');
+    expect(row(container, DC.uri).textContent).toContain('bench-dreamcast is a dreamcast kit');
+    expect(row(container, DC.uri).textContent).toContain('Nothing was sent.');
     expect(screen.getByRole('button', { name: 'Cancel' })).toBeTruthy();
 
     finish();
@@ -80,7 +83,7 @@ describe('Devices: deploy to many', () => {
     expect(status.textContent).toContain('1 succeeded, 1 failed: hello.wasm');
     expect(row(container, VITA.uri).textContent).toContain('✓ committed, slot A');
     expect(row(container, VITA.uri).textContent).toContain('2 KiB / 2 KiB');
-    // The output brings the failure's own message and hint.
+    // The output brings the same message and hint.
     expect(row(container, DC.uri).textContent).toContain('bench-dreamcast is a dreamcast kit');
     expect(row(container, DC.uri).textContent).toContain('Nothing was sent.');
     expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull();

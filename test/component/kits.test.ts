@@ -141,9 +141,9 @@ describe('Offline kits: verify, import, push', () => {
       'platforms.list': platforms,
       'kit.verify': () =>
         report([
-          { code: 'BLOB_DIGEST_MISMATCH', message: `blob ${d('c')} is tampered.`, subject: d('c') },
-          { code: 'KIT_INVALID', message: 'the lock says the kit holds 3072 blob bytes, it holds 3071.' },
-          { code: 'SIGNATURE_INVALID', message: 'signature of the bundle does not verify.', subject: BUNDLE },
+          { code: 'BLOB_DIGEST_MISMATCH', message: `blob ${d('c')} is tampered.`, hint: ERROR_TABLE.KIT_INVALID.hint, subject: d('c') },
+          { code: 'KIT_INVALID', message: 'the lock says the kit holds 3072 blob bytes, it holds 3071.', hint: ERROR_TABLE.KIT_INVALID.hint },
+          { code: 'SIGNATURE_INVALID', message: 'signature of the bundle does not verify.', hint: ERROR_TABLE.SIGNATURE_INVALID.hint, subject: BUNDLE },
         ]),
     });
     render(Kits);

@@ -1,111 +1,16 @@
 /**
- * Contract entries of offline bundle kits (core/kits) and the kit lock file schema (docs/kits.md).
- * Browser-safe: zod only.
+ * Contract entries of offline bundle kits (core/kits). The schemas of their results live in
+ * core/kits/schema.ts; this file only composes them. Browser-safe: zod only.
  */
 import { z } from 'zod';
+import { progressEvents } from './events.js';
+import { KIT_INCLUDES, KitBuildSchema, KitImportSchema, KitPushSchema, KitVerifySchema } from '../../kits/schema.js';
 
-const u = z.number().int().nonnegative();
-const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/);
+export * from '../../kits/schema.js';
+
 const connection = { plainHttp: z.boolean().optional(), insecure: z.boolean().optional() };
 const file = z.string().min(1).max(4096);
 const platformId = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/);
-export const KIT_INCLUDES = ['bindings', 'wit'] as const;
-
-/** Signature content in the kit: the cosign `<repo>:sha256-<hex>.sig` manifest, the `<repo>:sha256-<hex>` referrers index. */
-export const KitSignatureSchema = z.object({ ref: z.string(), digest });
-
-export const KitArtifactSchema = z.object({
-  /** Ref name in the kit's index.json: `<repository>:<tag>`. */
-  ref: z.string(),
-  repository: z.string(),
-  tag: z.string(),
-  category: z.string(),
-  digest,
-  mediaType: z.string(),
-  artifactType: z.string().optional(),
-  platforms: z.array(z.string()),
-  /** Bytes of the manifest and every blob it reaches. */
-  size: u,
-  signatures: z.array(KitSignatureSchema),
-  /** Policy keys that verified a signature of this digest at build time; empty without a policy key. */
-  verifiedBy: z.array(z.string()),
-});
-export type KitArtifact = z.infer<typeof KitArtifactSchema>;
-
-export const KitCheckSchema = z.object({
-  platform: z.string(),
-  fits: z.boolean(),
-  results: z.array(z.object({ ref: z.string(), fits: z.boolean(), errors: u, warnings: u, rules: z.array(z.string()) })),
-});
-export type KitCheck = z.infer<typeof KitCheckSchema>;
-
-export const KIT_LOCK_SCHEMA = 'flightdeck.kit-lock/v1';
-export const KitLockSchema = z
-  .object({
-    schema: z.literal(KIT_LOCK_SCHEMA),
-    tool: z.object({ name: z.literal('flightdeck'), version: z.string() }),
-    /** Build time: --created, else SOURCE_DATE_EPOCH, else the master manifest's created annotation. */
-    created: z.string(),
-    source: z.object({
-      /** `host[:port]/namespace` or `oci:<dir>[:namespace]` as given to --from. */
-      from: z.string(),
-      registry: z.string().nullable(),
-      namespace: z.string(),
-      master: z.object({ ref: z.string(), digest }),
-    }),
-    platforms: z.array(z.string()),
-    include: z.array(z.enum(KIT_INCLUDES)),
-    artifacts: z.array(KitArtifactSchema),
-    checks: z.array(KitCheckSchema),
-    totalBytes: u,
-  })
-  .strict();
-export type KitLock = z.infer<typeof KitLockSchema>;
-
-export const KitProblemSchema = z.object({ code: z.string(), message: z.string(), subject: z.string().optional() });
-export type KitProblem = z.infer<typeof KitProblemSchema>;
-
-export const KitVerifySchema = z.object({
-  kit: z.string(),
-  ok: z.boolean(),
-  blobs: z.object({ checked: u, bytes: u }),
-  refs: u,
-  lock: z.boolean(),
-  signatures: z.array(z.object({ ref: z.string(), status: z.enum(['verified', 'unsigned', 'unverified', 'invalid']), verifiedBy: z.array(z.string()) })),
-  checks: z.array(KitCheckSchema),
-  problems: z.array(KitProblemSchema),
-});
-export type KitVerify = z.infer<typeof KitVerifySchema>;
-
-export const KitBuildSchema = z.object({
-  output: z.string(),
-  format: z.enum(['dir', 'tar']),
-  /** sha256 of the tar file (a tar kit), or of kit-lock.json (a directory kit). */
-  kitDigest: digest,
-  lock: KitLockSchema,
-  downloadedBytes: u,
-  reusedBytes: u,
-});
-export type KitBuild = z.infer<typeof KitBuildSchema>;
-
-export const KitImportSchema = z.object({
-  kit: z.string(),
-  store: z.string(),
-  refs: z.array(z.string()),
-  blobsAdded: u,
-  blobsPresent: u,
-  /** Blob bytes written into the store (0 when the kit was already there). */
-  bytesAdded: u,
-});
-export type KitImport = z.infer<typeof KitImportSchema>;
-
-export const KitPushSchema = z.object({
-  registry: z.string(),
-  refs: z.array(z.string()),
-  uploaded: u,
-  skipped: u,
-});
-export type KitPush = z.infer<typeof KitPushSchema>;
 
 const policy = file.optional().describe('Signature policy file (default: <config>/policy.json when it exists).');
 
@@ -130,11 +35,13 @@ export const kitsContract = {
     summary: 'Verify a kit: layout, every blob re-hashed, lock file, signatures, platform checks re-run.',
     input: z.object({ kit: file, policy }).strict(),
     output: KitVerifySchema,
+    events: progressEvents('verify'),
   },
   'kit.import': {
     summary: 'Import a verified kit into the local content store (all or nothing).',
     input: z.object({ kit: file, policy }).strict(),
     output: KitImportSchema,
+    events: progressEvents('verify'),
   },
   'kit.push': {
     summary: 'Mirror a verified kit into a (lab) registry.',

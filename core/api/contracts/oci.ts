@@ -2,6 +2,7 @@
  * Contract entries of the registry client and the content store (core/oci). Browser-safe: zod only.
  */
 import { z } from 'zod';
+import { progressEvents } from './events.js';
 
 const connection = {
   /** true: plain HTTP, false: force HTTPS (even for localhost); unset: localhost → http, others https. */
@@ -178,6 +179,7 @@ export const ociContract = {
     summary: 'Re-hash every blob in the content store and report (or, with fix, delete) corrupt ones.',
     input: z.object({ fix: z.boolean().optional() }).strict(),
     output: CacheVerifySchema,
+    events: progressEvents('verify'),
   },
   'cache.prune': {
     summary: 'Untag entries older than an age or beyond a size cap and delete unreferenced blobs.',

@@ -25,7 +25,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
   };
   const payloadOf = (input: { payload: string; module?: string | undefined; offline?: boolean | undefined }, call: CallContext) =>
     resolvePayload(ctx.registry, paths, input.payload, input.module, Boolean(input.offline), call.signal);
-  const deployContext = (call: CallContext): DeployContext => ({
+  const deployContext = (call: CallContext<'deploy.run' | 'deploy.fleet'>): DeployContext => ({
     paths,
     // Looked up when a device is opened: without device support, each device fails with INTERNAL.
     openTransport: (uri) => ports().openTransport(uri),

@@ -1,5 +1,5 @@
 /** The alias section (6) of a component, and aliases inside instance and component types. */
-import type { WasmReport } from '../../api/contracts/wasm.js';
+import type { WasmReport } from '../schema.js';
 import type { Cursor } from '../reader.js';
 import { sortName } from './sorts.js';
 

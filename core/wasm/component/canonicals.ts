@@ -1,5 +1,5 @@
 /** The canonical definition section (8) of a component: lift, lower and the canonical built-ins. */
-import type { WasmReport } from '../../api/contracts/wasm.js';
+import type { WasmReport } from '../schema.js';
 import type { Cursor } from '../reader.js';
 import { optional, valType } from './values.js';
 

@@ -1,5 +1,5 @@
 /** The core instance (2) and instance (5) sections of a component: one instantiation or inline bundle each. */
-import type { WasmReport } from '../../api/contracts/wasm.js';
+import type { WasmReport } from '../schema.js';
 import type { Cursor } from '../reader.js';
 import { coreSort, externName, sortIdx } from './sorts.js';
 

@@ -5,7 +5,7 @@
  * and components are parsed straight from the enclosing stream by the `parseNested` callback the entry point
  * (`../parser.ts`) passes in, so this reader does not import it back.
  */
-import type { WasmReport } from '../../api/contracts/wasm.js';
+import type { WasmReport } from '../schema.js';
 import { StreamReader, WasmFormatError, type Cursor } from '../reader.js';
 import { featureBit, featureNames } from '../code.js';
 import { emptyReport, sectionHeader } from '../section.js';

@@ -1,5 +1,5 @@
 /** Sorts (what an index refers to), and the names and extern types of component imports and exports. */
-import type { ExternKind } from '../../api/contracts/wasm.js';
+import type { ExternKind } from '../schema.js';
 import type { Cursor } from '../reader.js';
 import { valType } from './values.js';
 

@@ -1,5 +1,5 @@
 /** The data section of a core module: segment headers are decoded, their payloads skipped without being kept. */
-import type { WasmReport } from '../../api/contracts/wasm.js';
+import type { WasmReport } from '../schema.js';
 import { WasmFormatError, type StreamReader } from '../reader.js';
 import { F, decodeExpr, type DecodeState } from '../code.js';
 import type { SectionHeader } from '../section.js';

@@ -1,5 +1,5 @@
 /** The import section of a core module: one entry per import (function, table, memory, global or tag). */
-import type { WasmReport } from '../../api/contracts/wasm.js';
+import type { WasmReport } from '../schema.js';
 import type { Cursor } from '../reader.js';
 import { F, type DecodeState } from '../code.js';
 import { CORE_KINDS, globalType, memType, tableType } from './types.js';

@@ -3,7 +3,7 @@
  * match) and the small vector sections read from one buffered cursor. The type, import, element, code,
  * data and custom sections have their own readers beside this file.
  */
-import type { WasmReport } from '../../api/contracts/wasm.js';
+import type { WasmReport } from '../schema.js';
 import { WasmFormatError, type Cursor, type StreamReader } from '../reader.js';
 import { F, decodeExpr, featureNames, type DecodeState } from '../code.js';
 import { emptyReport, sectionHeader } from '../section.js';

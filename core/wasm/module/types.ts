@@ -3,7 +3,7 @@
  * subtypes) and the table, memory and global types that the import, table, memory and global sections
  * (and a component's core module types) declare.
  */
-import type { ExternKind, WasmReport } from '../../api/contracts/wasm.js';
+import type { ExternKind, WasmReport } from '../schema.js';
 import type { Cursor } from '../reader.js';
 import { F, valType as coreValType, type DecodeState } from '../code.js';
 

@@ -1,5 +1,4 @@
 import { ApiError } from '../../../core/api/client.js';
-import { ERROR_TABLE } from '../../../core/errors.js';
 
 export interface ShownError {
   code: string;
@@ -17,11 +16,7 @@ export function toShownError(err: unknown): ShownError {
   };
 }
 
-/**
- * A problem of a kit verification, shown like an error: its own code, and the hint of the error that refuses
- * such a kit (signature codes keep theirs; every integrity problem refuses the kit as KIT_INVALID).
- */
-export function kitProblemError(problem: { code: string; message: string }): ShownError {
-  const refusal = problem.code === 'SIGNATURE_REQUIRED' || problem.code === 'SIGNATURE_INVALID' ? problem.code : 'KIT_INVALID';
-  return { code: problem.code, message: problem.message, hint: ERROR_TABLE[refusal].hint };
+/** A problem of a kit verification, shown like an error: the server gives its code, message and hint. */
+export function kitProblemError(problem: { code: string; message: string; hint: string }): ShownError {
+  return { code: problem.code, message: problem.message, hint: problem.hint };
 }

@@ -1,4 +1,4 @@
-import type { ApiEvent, CallOptions } from '../../../core/api/client.js';
+import type { ApiEvent } from '../../../core/api/client.js';
 import { toShownError, type ShownError } from './errors.js';
 import { latestProgress, type Progress } from './progress.js';
 
@@ -8,20 +8,27 @@ export { blobProgress, type Progress } from './progress.js';
  * One api call the UI runs: running flag, coded error, progress from the call's events, and cancel.
  * Progress of a pull arrives per blob; a fold such as `blobProgress` (progress.ts) makes one bar of the events.
  */
-export class Task<T> {
+/** What a task hands its call: the abort signal and the sink of the call's events. */
+export interface TaskOptions<E> {
+  signal: AbortSignal;
+  onEvent: (event: E) => void;
+}
+
+/** `E`: the events the call emits, as its contract entry declares them (any ApiEvent by default). */
+export class Task<T, E = ApiEvent> {
   running = $state(false);
   error: ShownError | undefined = $state();
   value: T | undefined = $state();
   progress: Progress | undefined = $state();
   #controller: AbortController | undefined;
-  #fold: (events: ApiEvent[], e: ApiEvent) => Progress | undefined;
-  #events: ApiEvent[] = [];
+  #fold: (events: E[], e: E) => Progress | undefined;
+  #events: E[] = [];
 
-  constructor(fold: (events: ApiEvent[], e: ApiEvent) => Progress | undefined = latestProgress) {
-    this.#fold = fold;
+  constructor(fold?: (events: E[], e: E) => Progress | undefined) {
+    this.#fold = fold ?? (latestProgress as unknown as (events: E[], e: E) => Progress | undefined);
   }
 
-  async run(call: (opts: CallOptions) => Promise<T>): Promise<T | undefined> {
+  async run(call: (opts: TaskOptions<E>) => Promise<T>): Promise<T | undefined> {
     this.#controller?.abort();
     const controller = new AbortController();
     this.#controller = controller;

@@ -10,7 +10,8 @@ const eslint = new ESLint({ cwd: ROOT });
 
 async function restricted(file: string, code: string, rule = 'no-restricted-imports'): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
-  return (result?.messages ?? []).filter((m) => m.ruleId === rule).map((m) => m.message);
+  const rules = rule === 'no-restricted-imports' ? [rule, '@typescript-eslint/no-restricted-imports'] : [rule];
+  return (result?.messages ?? []).filter((m) => m.ruleId !== null && rules.includes(m.ruleId)).map((m) => m.message);
 }
 
 describe('layer rules', () => {
@@ -33,6 +34,18 @@ describe('layer rules', () => {
 
   it('core/ may import its own modules and node built-ins', async () => {
     expect(await restricted('core/x.ts', "import { readFile } from 'node:fs/promises';\nimport { z } from 'zod';\nimport { ERROR_TABLE } from './errors.js';\nexport const a = [readFile, z, ERROR_TABLE];\n")).toEqual([]);
+  });
+
+  it('core/ outside core/api may not import core/api/** (schemas live in core/<module>/schema.ts)', async () => {
+    expect(await restricted('core/deploy/x.ts', "import { ReceiptSchema } from '../api/contracts/deploy.js';\nexport const r = ReceiptSchema;\n")).toHaveLength(1);
+    expect(await restricted('core/wasm/module/x.ts', "import type { WasmReport } from '../../api/contracts/wasm.js';\nexport type W = WasmReport;\n")).toHaveLength(1);
+    expect(await restricted('core/doctor/x.ts', "import type { Capability } from '../api/contract.js';\nexport type C = Capability;\n")).toHaveLength(1);
+    expect(await restricted('core/x.ts', "import { contract } from './api/contract.js';\nexport const c = contract;\n")).toHaveLength(1);
+    // The module's own schema is fine, and core/api itself composes the modules' schemas.
+    expect(await restricted('core/deploy/x.ts', "import { ReceiptSchema } from './schema.js';\nexport const r = ReceiptSchema;\n")).toEqual([]);
+    expect(await restricted('core/api/contracts/x.ts', "import { ReceiptSchema } from '../../deploy/schema.js';\nimport { contract } from '../contract.js';\nexport const r = [ReceiptSchema, contract];\n")).toEqual([]);
+    // The older core rules still hold where the new rule applies.
+    expect(await restricted('core/deploy/x.ts', "import { run } from '../../cli/main.js';\nexport const r = run;\n")).toHaveLength(1);
   });
 
   it('native modules load only inside native-bridge/', async () => {
@@ -91,6 +104,14 @@ describe('layer rules', () => {
     expect(await restricted('renderer/src/lib/x.ts', "import { dispatch } from '../../../core/api/dispatch.js';\nexport const d = dispatch;\n")).toHaveLength(1);
     expect(await restricted('renderer/src/lib/x.ts', "import { readFile } from 'node:fs';\nexport const r = readFile;\n")).toHaveLength(1);
     expect(await restricted('renderer/src/lib/x.ts', "import { run } from '../../../cli/main.js';\nexport const r = run;\n")).toHaveLength(1);
+  });
+
+  it('the renderer imports only types from core/errors.ts (errors arrive whole from the api)', async () => {
+    expect(await restricted('renderer/src/lib/x.ts', "import type { ErrorCode } from '../../../core/errors.js';\nexport const c: ErrorCode | undefined = undefined;\n")).toEqual([]);
+    expect(await restricted('renderer/src/lib/x.ts', "import { type ErrorCode, type ErrorPayload } from '../../../core/errors.js';\nexport const c: [ErrorCode?, ErrorPayload?] = [];\n")).toEqual([]);
+    expect(await restricted('renderer/src/lib/x.ts', "import { ERROR_TABLE } from '../../../core/errors.js';\nexport const t = ERROR_TABLE;\n")).toHaveLength(1);
+    expect(await restricted('renderer/src/views/devices/x.svelte.ts', "import { ERROR_TABLE } from '../../../../core/errors.js';\nexport const t = ERROR_TABLE;\n")).toHaveLength(1);
+    expect(await restricted('renderer/src/views/x.svelte', "<script lang=\"ts\">\n  import { ERROR_TABLE } from '../../../core/errors.js';\n  export const t = ERROR_TABLE;\n</script>\n")).toHaveLength(1);
   });
 
   it('the renderer may import the byte formatter (core/units.js) and no other core module beside it', async () => {

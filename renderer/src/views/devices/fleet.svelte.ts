@@ -2,9 +2,8 @@ import { api } from '../../lib/api.js';
 import { Task } from '../../lib/task.svelte.js';
 import { deployProgress } from '../../lib/deploy-progress.js';
 import type { Progress } from '../../lib/progress.js';
-import { ERROR_TABLE } from '../../../../core/errors.js';
-import type { ApiEvent } from '../../../../core/api/client.js';
-import type { DeployResultView, FleetResult, Input } from '../../../../core/api/contract.js';
+import type { DeployResultView, FleetEvent, FleetResult, Input } from '../../../../core/api/contract.js';
+import type { TimedEvent } from '../../lib/deploy-progress.js';
 
 /** One device of a fleet deploy, as its row in the live table shows it. */
 export interface FleetRow {
@@ -27,7 +26,7 @@ export class FleetDeploy {
   readonly task = new Task<FleetResult>(() => undefined);
   rows: FleetRow[] = $state([]);
   /** Each device's phase and progress events (not state: rows are). */
-  #events: Record<string, ApiEvent[]> = {};
+  #events: Record<string, TimedEvent[]> = {};
 
   get running(): boolean {
     return this.task.running;
@@ -63,19 +62,18 @@ export class FleetDeploy {
   }
 
   /** Fold one event into its device's row. */
-  apply(e: ApiEvent): void {
-    if (typeof e.device !== 'string') return;
+  apply(e: FleetEvent & { at: number }): void {
     const row = this.#row(e.device);
     if (e.type === 'result') {
-      row.ok = e.ok === true;
-      // The code arrives now; its message comes with the call's output, the code's hint is known already.
-      if (!row.ok && typeof e.code === 'string') row.error = { code: e.code, message: '', hint: (ERROR_TABLE as Record<string, { hint?: string }>)[e.code]?.hint ?? '' };
+      row.ok = e.ok;
+      // The result event carries the device's full error (code, message, hint), as the call's output will.
+      if (!e.ok && e.error) row.error = e.error;
       return;
     }
-    if (e.type !== 'phase' && e.type !== 'progress') return;
+    if (e.type === 'log') return;
     const events = (this.#events[e.device] ??= []);
     events.push(e);
-    if (e.type === 'phase' && typeof e.phase === 'string') row.phase = e.phase;
+    if (e.type === 'phase') row.phase = e.phase;
     row.progress = deployProgress(events);
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCallSession } from '../../../../core/api/session.js';
 import type { CallContext, Handlers } from '../../../../core/api/dispatch.js';
-import type { HostFrame } from '../../../../core/api/protocol.js';
+import type { CallFrame, HostFrame } from '../../../../core/api/protocol.js';
 import { FlightDeckError } from '../../../../core/errors.js';
 
 // Handlers stand in for core here: the session's job is framing, ids, events and cancellation.
@@ -58,7 +58,7 @@ describe('call session (host side of the call protocol)', () => {
   });
 
   it('refuses malformed frames, duplicate ids, unknown methods and too many calls with coded errors', async () => {
-    const frames: HostFrame[] = [];
+    const frames: CallFrame[] = [];
     const s = createCallSession(handlers(), (f) => frames.push(f), { maxConcurrent: 1 });
     s.receive('nonsense');
     s.receive({ t: 'call', id: 3, method: 42 });

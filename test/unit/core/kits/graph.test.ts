@@ -6,7 +6,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { OciLayout } from '../../../../core/oci/layout.js';
 import { COSIGN_SIG_ARTIFACT } from '../../../../core/kits/signatures.js';
 import { resolvePaths } from '../../../../core/config/paths.js';
-import { MAX_GRAPH_DEPTH, MAX_GRAPH_VISITS, verifyKitDir, type GraphStats } from '../../../../core/kits/verify.js';
+import { kitProblemHint, MAX_GRAPH_DEPTH, MAX_GRAPH_VISITS, verifyKitDir, type GraphStats } from '../../../../core/kits/verify.js';
+import { ERROR_TABLE } from '../../../../core/errors.js';
 import { diamondKit } from '../../../support/kit-graph.js';
 
 const temp = () => mkdtempSync(path.join(os.tmpdir(), 'fd-kit-graph-'));
@@ -45,7 +46,7 @@ describe('kit verify: the manifest graph walk', () => {
     diamondKit(dir, MAX_GRAPH_DEPTH + 1, 2);
     const { report, stats } = await verify(dir);
     expect(report.ok).toBe(false);
-    expect(report.problems).toEqual([expect.objectContaining({ code: 'KIT_INVALID', message: expect.stringContaining(`more than ${MAX_GRAPH_DEPTH} levels deep`) })]);
+    expect(report.problems).toEqual([expect.objectContaining({ code: 'KIT_INVALID', message: expect.stringContaining(`more than ${MAX_GRAPH_DEPTH} levels deep`), hint: ERROR_TABLE.KIT_INVALID.hint })]);
     expect(stats.manifestReads).toBe(MAX_GRAPH_DEPTH);
   });
 
@@ -106,5 +107,13 @@ describe('kit verify: the signature walk', () => {
       readIndex.mockRestore();
       readBlob.mockRestore();
     }
+  });
+});
+
+describe('kit problems are full error objects', () => {
+  it('each carries the hint of the error that refuses such a kit', () => {
+    expect(kitProblemHint('SIGNATURE_REQUIRED')).toBe(ERROR_TABLE.SIGNATURE_REQUIRED.hint);
+    expect(kitProblemHint('SIGNATURE_INVALID')).toBe(ERROR_TABLE.SIGNATURE_INVALID.hint);
+    expect(kitProblemHint('BLOB_DIGEST_MISMATCH')).toBe(ERROR_TABLE.KIT_INVALID.hint);
   });
 });

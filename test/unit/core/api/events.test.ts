@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { createClient } from '../../../../core/api/client.js';
+import { contract, eventSchema, METHODS, type EventOf } from '../../../../core/api/contract.js';
+import { HostFrameSchema } from '../../../../core/api/protocol.js';
+import type { Handlers } from '../../../../core/api/dispatch.js';
+
+// Issue 16: events and errors are part of the contract. A method that streams declares its events; the
+// handler's emit is typed by them, the client checks them like answers, and a failed device's result event
+// carries the full error object (code, message, hint).
+describe('events in the contract', () => {
+  it('the deploy, check, kit-verify and cache-verify calls declare their events', () => {
+    for (const m of ['deploy.run', 'deploy.fleet', 'device.monitor'] as const) expect(eventSchema(m), m).toBeDefined();
+    expect(eventSchema('app.version')).toBeUndefined();
+    expect(METHODS.filter((m) => 'events' in contract[m]).sort()).toEqual([
+      'cache.verify',
+      'deploy.fleet',
+      'deploy.run',
+      'device.monitor',
+      'kit.import',
+      'kit.verify',
+      'wasm.check',
+      'wasm.inspect',
+    ]);
+  });
+
+  it('progress events name their task: a check reports check progress, not another task’s', () => {
+    const events = contract['wasm.check'].events;
+    expect(events.parse({ type: 'progress', task: 'check', done: 1, detail: 'a.wasm' })).toEqual({ type: 'progress', task: 'check', done: 1, detail: 'a.wasm' });
+    expect(events.safeParse({ type: 'progress', task: 'blob', done: 1 }).success).toBe(false);
+    expect(contract['cache.verify'].events.safeParse({ type: 'progress', task: 'verify', done: 1, total: 2 }).success).toBe(true);
+  });
+
+  it('a fleet result event carries the full error object', () => {
+    const error = { code: 'DEVICE_PLATFORM_MISMATCH', message: 'a dreamcast kit', hint: 'Pick the payload built for it.' };
+    const parsed = contract['deploy.fleet'].events.parse({ type: 'result', device: 'tcp://127.0.0.1:1', ok: false, code: error.code, error });
+    expect(parsed).toEqual({ type: 'result', device: 'tcp://127.0.0.1:1', ok: false, code: error.code, error });
+    expect(contract['deploy.fleet'].events.safeParse({ type: 'result', device: 'x', ok: false, error: { code: 'X' } }).success).toBe(false);
+  });
+
+  it('the client hands on only events that fit the method’s declared schema, parsed', async () => {
+    const seen: Array<EventOf<'deploy.fleet'>> = [];
+    const client = createClient(async (_method, _input, opts) => {
+      const emit = opts?.onEvent as (e: unknown) => void;
+      emit({ type: 'phase', device: 'kit-1', phase: 'upload' });
+      emit({ type: 'progress', device: 'kit-1', phase: 'upload', done: 'lots', total: 2 });
+      emit({ type: 'phase', phase: 'upload' }); // no device: not a fleet event
+      emit({ type: 'progress', device: 'kit-1', phase: 'upload', done: 1, total: 2, resumedFrom: 0, retries: 0, wireBytes: 3, extra: 'dropped' });
+      return { ok: true, value: { payload: 'p.wasm', sha256: 'c'.repeat(64), results: [], succeeded: 0, failed: 0 } };
+    });
+    await client.call('deploy.fleet', { payload: 'p.wasm', devices: ['kit-1'] }, { onEvent: (e) => seen.push(e) });
+    expect(seen).toEqual([
+      { type: 'phase', device: 'kit-1', phase: 'upload' },
+      { type: 'progress', device: 'kit-1', phase: 'upload', done: 1, total: 2, resumedFrom: 0, retries: 0, wireBytes: 3 },
+    ]);
+  });
+
+  it('a method without declared events passes any api event through', async () => {
+    const seen: unknown[] = [];
+    const client = createClient(async (_method, _input, opts) => {
+      opts?.onEvent?.({ type: 'progress', task: 'blob', digest: 'sha256:' + 'a'.repeat(64), done: 1, total: 2 });
+      return { ok: true, value: { reference: 'r', digest: 'sha256:' + 'a'.repeat(64), mediaType: 'm', size: 1, annotations: {}, layers: [], manifests: [], totalSize: 1, files: [], cached: [] } };
+    });
+    await client.call('registry.pull', { reference: 'reg.example/a:1' }, { onEvent: (e) => seen.push(e) }).catch(() => {});
+    expect(seen).toEqual([{ type: 'progress', task: 'blob', digest: 'sha256:' + 'a'.repeat(64), done: 1, total: 2 }]);
+  });
+
+  it('emit is typed per method: a handler may emit only its declared events', () => {
+    const fleet: Handlers['deploy.fleet'] = async (_input, call) => {
+      call.emit({ type: 'result', device: 'kit-1', ok: false, error: { code: 'X', message: 'm', hint: 'h' } });
+      // @ts-expect-error deploy.fleet events carry the device they belong to
+      call.emit({ type: 'phase', phase: 'upload' });
+      // @ts-expect-error an error object is whole: code, message and hint
+      call.emit({ type: 'result', device: 'kit-1', ok: false, error: { code: 'X' } });
+      // @ts-expect-error not an event deploy.fleet declares
+      call.emit({ type: 'progress', task: 'blob', done: 1 });
+      return { payload: 'p', sha256: 'c'.repeat(64), results: [], succeeded: 0, failed: 0 };
+    };
+    expect(typeof fleet).toBe('function');
+  });
+
+  it('worker-exit is a frame of the call protocol (HostFrameSchema), nothing else rides on it', () => {
+    expect(HostFrameSchema.safeParse({ t: 'worker-exit' }).success).toBe(true);
+    expect(HostFrameSchema.safeParse({ t: 'worker-exit', id: 1, envelope: {} }).success).toBe(false);
+  });
+});
