@@ -48,6 +48,8 @@ describe('deploy through the api contract (as the UI calls it)', () => {
     expect(readSlots(dir).active).toBeNull();
 
     const status = await dispatch(handlers, 'device.status', { device });
+    // On failure, say which error (the diff below hides it).
+    if (!status.ok) console.log(`device.status failed: ${JSON.stringify(status.error)}`);
     expect(status).toMatchObject({ ok: true, value: { info: { platform: 'v6r-small', lineRate: 460800 }, state: { upload: { size: bytes.length } } } });
     const durable = (status as { value: { state: { upload: { durable: number } } } }).value.state.upload.durable;
     expect(durable).toBeGreaterThan(0);
