@@ -15,6 +15,7 @@ import { KIT_LOCK_SCHEMA, type KitArtifact, type KitBuild, type KitLock } from '
 import { fsError, type OciLayout } from '../oci/layout.js';
 import { ANNOTATION_CREATED, ANNOTATION_REF_NAME, digestOf, type Descriptor } from '../oci/manifest.js';
 import { pull, type BlobEvent, type ContentSource, type ResolvedManifest } from '../oci/pull.js';
+import type { BlobProgressEvent, KitPlanEvent } from '../oci/schema.js';
 import { isDigest, isRepository, isTag, type Reference } from '../oci/reference.js';
 import { enforcePolicy, referrersTag, signatureSet, signatureTag, type CosignSignature, type Policy } from './signatures.js';
 import { KIT_LOCK_FILE, writeTar, type TarSource } from './tar.js';
@@ -48,9 +49,8 @@ async function resolveOrNull(source: ContentSource, signal?: AbortSignal): Promi
   }
 }
 
-export type KitBuildEvent =
-  | { type: 'plan'; artifacts: number; totalBytes: number; downloadBytes: number }
-  | ({ type: 'progress'; task: 'blob' } & BlobEvent);
+/** The events of a build (schema: core/oci/schema.ts, KitBuildEventsSchema): the plan, then blob progress. */
+export type KitBuildEvent = KitPlanEvent | BlobProgressEvent;
 
 export interface BuildOptions {
   origin: KitOrigin;

@@ -11,6 +11,7 @@ import { ANNOTATION_PULLED_AT, BlobWriter, type OciLayout } from './layout.js';
 import { lockChanged, tryLock, type HeldLock } from './lock.js';
 import { ANNOTATION_TITLE, parseManifest, digestOf, type Descriptor, type Manifest } from './manifest.js';
 import { formatReference, type Reference } from './reference.js';
+import type { BlobEvent } from './schema.js';
 
 export interface ResolvedManifest {
   bytes: Buffer;
@@ -105,14 +106,8 @@ export function layoutSource(layout: OciLayout, ref: { tag?: string | undefined;
   };
 }
 
-export interface BlobEvent {
-  phase: 'start' | 'bytes' | 'done' | 'skipped' | 'retry';
-  digest: string;
-  title: string | undefined;
-  mediaType: string;
-  done: number;
-  total: number;
-}
+/** One blob's progress (schema: core/oci/schema.ts, the `blob` event of registry.pull and kit.build). */
+export type { BlobEvent } from './schema.js';
 
 /**
  * A failure that says nothing against the bytes received so far (the registry is down, busy or

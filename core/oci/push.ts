@@ -12,6 +12,7 @@ import { FlightDeckError, throwIfAborted } from '../errors.js';
 import type { RegistryClient } from './client.js';
 import { ANNOTATION_CREATED, ANNOTATION_TITLE, EMPTY_CONFIG, MEDIA, digestOf, type Descriptor } from './manifest.js';
 import { mapLimit } from '../concurrency.js';
+import type { PushEvent } from './schema.js';
 
 export interface PushFile {
   path: string;
@@ -26,7 +27,7 @@ export interface PushOptions {
   mountFrom?: string[] | undefined;
   concurrency?: number | undefined;
   signal?: AbortSignal | undefined;
-  onEvent?: (e: { phase: 'exists' | 'mounted' | 'bytes' | 'done'; digest: string; title: string; done: number; total: number }) => void;
+  onEvent?: (e: PushEvent) => void;
 }
 
 export interface PushResult {

@@ -5,6 +5,7 @@
  * and the announcement of each retry. `RegistryClient.request` applies it around one authenticated send.
  */
 import { FlightDeckError } from '../errors.js';
+import type { RetryNotice } from './schema.js';
 
 export interface RetryOptions {
   /** Attempts after the first for retryable failures. Default 4 (config.json `retry.attempts` sets it for users). */
@@ -19,16 +20,8 @@ export interface RetryOptions {
   onRetry?: ((notice: RetryNotice) => void) | undefined;
 }
 
-/** A request about to be retried: which one, why, the attempt coming and the wait before it. */
-export interface RetryNotice {
-  registry: string;
-  request: string;
-  reason: string;
-  /** 1-based number of the retry about to be made, out of `of`. */
-  attempt: number;
-  of: number;
-  waitMs: number;
-}
+/** A request about to be retried: which one, why, the attempt coming and the wait before it (core/oci/schema.ts). */
+export type { RetryNotice } from './schema.js';
 
 /** Statuses retried with backoff (429 is retried too, after its Retry-After). */
 export const RETRY_STATUS: ReadonlySet<number> = new Set([500, 502, 503, 504]);

@@ -71,7 +71,7 @@ describe('Offline kits: build', () => {
       'app.version': () => ({ version: '0.1.0', node: '20', platform: 'linux', arch: 'x64', demoKit: '/opt/flightdeck/assets/demo-kit' }),
       'kit.build': (input, opts) => {
         opts.onEvent?.({ type: 'plan', artifacts: 5, totalBytes: 3072, downloadBytes: 2048 });
-        opts.onEvent?.({ type: 'progress', task: 'blob', digest: d('c'), done: 2048, total: 2048 });
+        opts.onEvent?.({ type: 'progress', task: 'blob', phase: 'done', digest: d('c'), title: 'app.wasm', mediaType: 'application/wasm', done: 2048, total: 2048 });
         return built((input as { output: string }).output);
       },
     });

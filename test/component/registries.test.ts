@@ -25,8 +25,8 @@ describe('Registries view', () => {
           : { registry: 'reg.example', repository: 'flight/bundles/vita', kind: 'tags', items: ['2026.10.01', '2026.11.01'] },
       'registry.inspect': () => ({ reference: 'reg.example/flight/bundles/vita:2026.11.01', digest: digest('m'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 400, annotations: { 'flight.target-platform': 'vita' }, layers: [layer], manifests: [], totalSize: 2448 }),
       'registry.pull': (_input, opts) => {
-        opts.onEvent?.({ type: 'progress', task: 'blob', phase: 'bytes', digest: layer.digest, done: 1024, total: 2048 });
-        opts.onEvent?.({ type: 'progress', task: 'blob', phase: 'done', digest: layer.digest, done: 2048, total: 2048 });
+        opts.onEvent?.({ type: 'progress', task: 'blob', phase: 'bytes', digest: layer.digest, title: 'flight-vita.tar.gz', mediaType: layer.mediaType, done: 1024, total: 2048 });
+        opts.onEvent?.({ type: 'progress', task: 'blob', phase: 'done', digest: layer.digest, title: 'flight-vita.tar.gz', mediaType: layer.mediaType, done: 2048, total: 2048 });
         pulled = true;
         return { reference: 'reg.example/flight/bundles/vita:2026.11.01', digest: digest('m'), mediaType: 'x', annotations: {}, layers: [layer], blobsDownloaded: 2, blobsSkipped: 0, bytesDownloaded: 2448, files: [], store: '/store' };
       },

@@ -4,6 +4,7 @@ import { Task, blobProgress } from '../../renderer/src/lib/task.svelte.js';
 import { Theme } from '../../renderer/src/lib/theme.svelte.js';
 import { Nav } from '../../renderer/src/lib/nav.svelte.js';
 import { ApiError } from '../../core/api/client.js';
+import { contract, type BlobProgressEvent } from '../../core/api/contract.js';
 
 describe('Task', () => {
   it('folds events into progress, keeps the value, and reports a coded error', async () => {
@@ -37,22 +38,29 @@ describe('Task', () => {
     expect(t.error?.code).toBe('ABORTED');
   });
 
+  // The events are the ones registry.pull declares (core/oci/schema.ts): each parsed with the contract's
+  // schema first, as the client does, so the fold sees only what the client would hand on.
+  const pullEvent = (e: unknown) => contract['registry.pull'].events.parse(e);
+  const blob = (hex: string, phase: BlobProgressEvent['phase'], done: number, total: number) =>
+    pullEvent({ type: 'progress', task: 'blob', phase, digest: `sha256:${hex.repeat(64)}`, title: `${hex}.wasm`, mediaType: 'application/wasm', done, total });
+
   it('sums a pull’s bytes over blobs, last event per blob', () => {
-    const p = blobProgress([
-      { type: 'progress', task: 'blob', digest: 'a', done: 10, total: 100 },
-      { type: 'progress', task: 'blob', digest: 'b', done: 0, total: 50 },
-      { type: 'progress', task: 'blob', digest: 'a', done: 100, total: 100 },
-    ]);
+    const p = blobProgress([blob('a', 'bytes', 10, 100), blob('b', 'start', 0, 50), blob('a', 'done', 100, 100)]);
     expect(p).toEqual({ done: 100, total: 150, detail: '2 blobs' });
   });
 
   it('shows a registry retry until bytes flow again', () => {
     const events = [
-      { type: 'progress', task: 'blob', digest: 'a', done: 10, total: 100 },
-      { type: 'retry', request: 'GET /v2/x/blobs/a', reason: 'HTTP 503', attempt: 1, of: 4, waitMs: 250 },
+      blob('a', 'bytes', 10, 100),
+      pullEvent({ type: 'retry', registry: '127.0.0.1:5000', request: 'GET /v2/x/blobs/a', reason: 'HTTP 503', attempt: 1, of: 4, waitMs: 250 }),
     ];
     expect(blobProgress(events)).toEqual({ done: 10, total: 100, detail: '1 blob · HTTP 503, retry 1 of 4' });
-    expect(blobProgress([...events, { type: 'progress', task: 'blob', digest: 'a', done: 20, total: 100 }]).detail).toBe('1 blob');
+    expect(blobProgress([...events, blob('a', 'bytes', 20, 100)]).detail).toBe('1 blob');
+  });
+
+  it('a kit build’s plan event is no blob: the bar counts only blobs', () => {
+    const plan = contract['kit.build'].events.parse({ type: 'plan', artifacts: 2, totalBytes: 150, downloadBytes: 50 });
+    expect(blobProgress([plan, blob('a', 'skipped', 100, 100)])).toEqual({ done: 100, total: 100, detail: '1 blob' });
   });
 });
 

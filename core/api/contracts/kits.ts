@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { progressEvents } from './events.js';
+import { KitBuildEventsSchema } from '../../oci/schema.js';
 import { KIT_INCLUDES, KitBuildSchema, KitImportSchema, KitPushSchema, KitVerifySchema } from '../../kits/schema.js';
 
 export * from '../../kits/schema.js';
@@ -30,6 +31,7 @@ export const kitsContract = {
       })
       .strict(),
     output: KitBuildSchema,
+    events: KitBuildEventsSchema,
   },
   'kit.verify': {
     summary: 'Verify a kit: layout, every blob re-hashed, lock file, signatures, platform checks re-run.',

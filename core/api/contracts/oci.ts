@@ -3,6 +3,9 @@
  */
 import { z } from 'zod';
 import { progressEvents } from './events.js';
+import { PullEventsSchema, PushEventsSchema } from '../../oci/schema.js';
+
+export * from '../../oci/schema.js';
 
 const connection = {
   /** true: plain HTTP, false: force HTTPS (even for localhost); unset: localhost → http, others https. */
@@ -137,6 +140,7 @@ export const ociContract = {
       })
       .strict(),
     output: PullResultSchema,
+    events: PullEventsSchema,
   },
   'registry.push': {
     summary: 'Push files as an OCI artifact (one layer per file) with annotations and an artifactType.',
@@ -152,6 +156,7 @@ export const ociContract = {
       })
       .strict(),
     output: PushResultSchema,
+    events: PushEventsSchema,
   },
   'registry.list': {
     summary: 'List the repositories of a registry (_catalog) or the tags of a repository.',

@@ -23,7 +23,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     const uri = resolveDevice(ref, paths);
     return { uri, transport: await ports().openTransport(parseDeviceUri(uri)) };
   };
-  const payloadOf = (input: { payload: string; module?: string | undefined; offline?: boolean | undefined }, call: CallContext) =>
+  const payloadOf = (input: { payload: string; module?: string | undefined; offline?: boolean | undefined }, call: Pick<CallContext, 'signal'>) =>
     resolvePayload(ctx.registry, paths, input.payload, input.module, Boolean(input.offline), call.signal);
   const deployContext = (call: CallContext<'deploy.run' | 'deploy.fleet'>): DeployContext => ({
     paths,
@@ -32,8 +32,8 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     emit: call.emit,
     signal: call.signal,
   });
-  /** A session for one short request; always closed. */
-  const withSession = async <T>(ref: string, timeoutMs: number | undefined, call: CallContext, fn: (s: HostSession, uri: string) => Promise<T>): Promise<T> => {
+  /** A session for one short request; always closed. It emits nothing: the caller's handler emits its own events. */
+  const withSession = async <T>(ref: string, timeoutMs: number | undefined, call: Pick<CallContext, 'signal'>, fn: (s: HostSession, uri: string) => Promise<T>): Promise<T> => {
     const { uri, transport } = await open(ref);
     const session = await HostSession.open(transport, { timings: sessionTimings(timeoutMs), ...(call.signal ? { signal: call.signal } : {}) });
     try {

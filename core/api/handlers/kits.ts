@@ -16,7 +16,8 @@ import { verifyKitDir } from '../../kits/verify.js';
 type KitMethods = 'kit.build' | 'kit.verify' | 'kit.import' | 'kit.push';
 export const DEFAULT_NAMESPACE = 'flight/shared-types';
 
-const progress = (call: CallContext, task: string) => (done: number, total: number) => call.emit({ type: 'progress', task, done, total });
+/** Verify progress of kit.verify and kit.import (their declared `progress` event, task `verify`). */
+const progress = (call: CallContext<'kit.verify' | 'kit.import'>) => (done: number, total: number) => call.emit({ type: 'progress', task: 'verify', done, total });
 
 /** Handlers of offline kits (contracts/kits.ts). */
 export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
@@ -69,7 +70,7 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
           sourceDateEpoch: (ctx.deps.env ?? process.env).SOURCE_DATE_EPOCH,
           policy,
           signal: call.signal,
-          onEvent: (e) => call.emit({ ...e }),
+          onEvent: (e) => call.emit(e),
         });
       } finally {
         close();
@@ -77,11 +78,11 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
     },
 
     async 'kit.verify'(input, call) {
-      return verifyKit(input.kit, { paths, policy: await loadPolicy(paths, input.policy), signal: call.signal, onProgress: progress(call, 'verify') });
+      return verifyKit(input.kit, { paths, policy: await loadPolicy(paths, input.policy), signal: call.signal, onProgress: progress(call) });
     },
 
     async 'kit.import'(input, call) {
-      return importKit(input.kit, await openStore(paths), { paths, policy: await loadPolicy(paths, input.policy), signal: call.signal, onProgress: progress(call, 'verify') });
+      return importKit(input.kit, await openStore(paths), { paths, policy: await loadPolicy(paths, input.policy), signal: call.signal, onProgress: progress(call) });
     },
 
     async 'kit.push'(input, call) {

@@ -13,7 +13,7 @@ import { formatReference, parseReference, parseRegistryReference, parseRegistryT
 type OciMethods = 'registry.inspect' | 'registry.master' | 'registry.pull' | 'registry.push' | 'registry.list' | 'cache.list' | 'cache.verify' | 'cache.prune';
 
 /** Throttle per-blob byte events to ~10/s per blob; phase changes always pass. */
-function blobEmitter(ctx: CallContext): (e: BlobEvent) => void {
+function blobEmitter(ctx: CallContext<'registry.pull'>): (e: BlobEvent) => void {
   const last = new Map<string, number>();
   return (e) => {
     const now = Date.now();
@@ -26,7 +26,7 @@ function blobEmitter(ctx: CallContext): (e: BlobEvent) => void {
 }
 
 /** Retries of registry requests as `retry` events, so a slow or failing registry is never silent. */
-function retryEmitter(ctx: CallContext): (notice: RetryNotice) => void {
+function retryEmitter(ctx: CallContext<'registry.pull' | 'registry.push'>): (notice: RetryNotice) => void {
   return (notice) => ctx.emit({ type: 'retry', ...notice });
 }
 

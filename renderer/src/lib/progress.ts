@@ -1,4 +1,5 @@
 import type { ApiEvent } from '../../../core/api/client.js';
+import type { BlobProgressEvent, EventOf, RetryEvent } from '../../../core/api/contract.js';
 
 /** What a progress bar shows: done of total, and a short note. */
 export interface Progress {
@@ -12,11 +13,20 @@ export function latestProgress(_events: ApiEvent[], e: ApiEvent): Progress | und
   return e.done !== undefined ? { done: e.done, total: e.total ?? 0, ...(e.detail ? { detail: e.detail } : {}) } : undefined;
 }
 
-/** Bytes over all blobs of a pull: the last event of each digest, summed. */
-export function blobProgress(events: ApiEvent[]): Progress {
+/** The events a blob bar folds: a pull's or a kit build's (blob progress, registry retries, the build plan). */
+export type BlobBarEvent = EventOf<'registry.pull'> | EventOf<'kit.build'>;
+
+const isBlob = (e: BlobBarEvent): e is BlobProgressEvent => e.type === 'progress';
+const isRetry = (e: BlobBarEvent | undefined): e is RetryEvent => e?.type === 'retry';
+
+/**
+ * Bytes over all blobs of a pull: the last event of each digest, summed. The events are the ones the
+ * contract declares (core/oci/schema.ts); the client has dropped any that do not fit.
+ */
+export function blobProgress(events: readonly BlobBarEvent[]): Progress {
   const last = new Map<string, { done: number; total: number }>();
   for (const e of events) {
-    if (e.task === 'blob' && typeof e.digest === 'string') last.set(e.digest, { done: e.done ?? 0, total: e.total ?? 0 });
+    if (isBlob(e)) last.set(e.digest, { done: e.done, total: e.total });
   }
   let done = 0;
   let total = 0;
@@ -27,8 +37,8 @@ export function blobProgress(events: ApiEvent[]): Progress {
   const blobs = `${last.size} blob${last.size === 1 ? '' : 's'}`;
   // The registry failed and the request will be tried again: say so until bytes flow again.
   const latest = events.at(-1);
-  if (latest?.type === 'retry') {
-    return { done, total, detail: `${blobs} · ${String(latest.reason)}, retry ${String(latest.attempt)} of ${String(latest.of)}` };
+  if (isRetry(latest)) {
+    return { done, total, detail: `${blobs} · ${latest.reason}, retry ${latest.attempt} of ${latest.of}` };
   }
   return { done, total, detail: blobs };
 }

@@ -16,8 +16,11 @@ describe('events in the contract', () => {
       'deploy.fleet',
       'deploy.run',
       'device.monitor',
+      'kit.build',
       'kit.import',
       'kit.verify',
+      'registry.pull',
+      'registry.push',
       'wasm.check',
       'wasm.inspect',
     ]);
@@ -57,11 +60,56 @@ describe('events in the contract', () => {
   it('a method without declared events passes any api event through', async () => {
     const seen: unknown[] = [];
     const client = createClient(async (_method, _input, opts) => {
-      opts?.onEvent?.({ type: 'progress', task: 'blob', digest: 'sha256:' + 'a'.repeat(64), done: 1, total: 2 });
-      return { ok: true, value: { reference: 'r', digest: 'sha256:' + 'a'.repeat(64), mediaType: 'm', size: 1, annotations: {}, layers: [], manifests: [], totalSize: 1, files: [], cached: [] } };
+      opts?.onEvent?.({ type: 'progress', task: 'anything', done: 1, total: 2 });
+      return { ok: true, value: { registry: 'reg.example', kind: 'tags', items: [] } };
+    });
+    await client.call('registry.list', { target: 'reg.example/a' }, { onEvent: (e) => seen.push(e) });
+    expect(seen).toEqual([{ type: 'progress', task: 'anything', done: 1, total: 2 }]);
+  });
+
+  // The events registry.pull, registry.push and kit.build stream, as core/oci/pull.ts, push.ts, retry.ts
+  // and core/kits/build.ts send them (core/oci/schema.ts).
+  const digest = 'sha256:' + 'a'.repeat(64);
+  const blob = { type: 'progress', task: 'blob', phase: 'bytes', digest, title: 'a.wasm', mediaType: 'application/wasm', done: 1, total: 2 } as const;
+  const retry = { type: 'retry', registry: '127.0.0.1:5000', request: 'GET /v2/a/blobs/' + digest, reason: 'HTTP 503', attempt: 1, of: 12, waitMs: 250 } as const;
+
+  it('pull, push and kit.build declare their blob, retry and plan events', () => {
+    const pull = contract['registry.pull'].events;
+    for (const phase of ['start', 'bytes', 'done', 'skipped', 'retry']) expect(pull.safeParse({ ...blob, phase }).success, phase).toBe(true);
+    // A blob without a title (a config blob): pull.ts sends title undefined, JSON drops it.
+    const { title: _t, ...untitled } = blob;
+    expect(pull.parse(untitled)).toEqual(untitled);
+    expect(pull.parse(retry)).toEqual(retry);
+    expect(pull.safeParse({ type: 'plan', artifacts: 1, totalBytes: 1, downloadBytes: 1 }).success).toBe(false);
+
+    const push = contract['registry.push'].events;
+    for (const phase of ['exists', 'mounted', 'bytes', 'done']) expect(push.safeParse({ type: 'progress', task: 'push', phase, digest, title: 'a.wasm', done: 1, total: 2 }).success, phase).toBe(true);
+    expect(push.parse(retry)).toEqual(retry);
+    expect(push.safeParse(blob).success).toBe(false);
+
+    const build = contract['kit.build'].events;
+    expect(build.parse({ type: 'plan', artifacts: 3, totalBytes: 300, downloadBytes: 0 })).toEqual({ type: 'plan', artifacts: 3, totalBytes: 300, downloadBytes: 0 });
+    expect(build.parse(blob)).toEqual(blob);
+  });
+
+  it('the client drops a malformed pull event and hands on the rest, parsed', async () => {
+    const seen: Array<EventOf<'registry.pull'>> = [];
+    const client = createClient(async (_method, _input, opts) => {
+      const emit = opts?.onEvent as (e: unknown) => void;
+      emit({ ...blob, done: 'lots' });
+      emit({ ...blob, digest: 'a' }); // not a digest
+      emit({ ...blob, phase: 'teleported' });
+      emit({ ...retry, attempt: '1' });
+      emit({ type: 'progress', task: 'check', done: 1 }); // another method's event
+      emit({ ...blob, extra: 'dropped' });
+      emit(retry);
+      return { ok: false, error: { code: 'ABORTED', message: 'cancelled', hint: 'h' } };
     });
     await client.call('registry.pull', { reference: 'reg.example/a:1' }, { onEvent: (e) => seen.push(e) }).catch(() => {});
-    expect(seen).toEqual([{ type: 'progress', task: 'blob', digest: 'sha256:' + 'a'.repeat(64), done: 1, total: 2 }]);
+    expect(seen).toEqual([blob, retry]);
+    // Typed: a retry event's numbers are numbers, no String() needed.
+    const r = seen[1];
+    expect(r?.type === 'retry' ? `${r.reason}, retry ${r.attempt} of ${r.of}` : '').toBe('HTTP 503, retry 1 of 12');
   });
 
   it('emit is typed per method: a handler may emit only its declared events', () => {
@@ -76,6 +124,23 @@ describe('events in the contract', () => {
       return { payload: 'p', sha256: 'c'.repeat(64), results: [], succeeded: 0, failed: 0 };
     };
     expect(typeof fleet).toBe('function');
+  });
+
+  it('emit is typed for registry.pull: blob and retry events only, whole', () => {
+    const pull: Handlers['registry.pull'] = async (_input, call) => {
+      call.emit(blob);
+      call.emit(retry);
+      // @ts-expect-error a blob event names its phase
+      call.emit({ type: 'progress', task: 'blob', digest, mediaType: 'application/wasm', done: 1, total: 2 });
+      // @ts-expect-error the push task is registry.push's
+      call.emit({ type: 'progress', task: 'push', phase: 'bytes', digest, title: 'a', done: 1, total: 2 });
+      // @ts-expect-error a retry's attempt is a number
+      call.emit({ ...retry, attempt: '1' });
+      // @ts-expect-error the plan is kit.build's
+      call.emit({ type: 'plan', artifacts: 1, totalBytes: 1, downloadBytes: 1 });
+      throw new Error('not run');
+    };
+    expect(typeof pull).toBe('function');
   });
 
   it('worker-exit is a frame of the call protocol (HostFrameSchema), nothing else rides on it', () => {
