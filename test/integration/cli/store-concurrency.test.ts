@@ -69,6 +69,9 @@ function expectAllOk(results: CliResult[]): void {
 }
 
 const ROUNDS = 6;
+// A hang guard, not a speed limit: three concurrent 40 MiB pulls with fsyncs took over 30 s once on a
+// 2-core machine running the whole suite. A real hang still fails, with the pulls' --verbose log.
+const HANG_MS = 90_000;
 
 describe('processes sharing one content store', () => {
   it(`${ROUNDS} rounds of 3 concurrent pulls of the same ref into one home: all succeed, every blob verified`, async () => {
@@ -77,7 +80,7 @@ describe('processes sharing one content store', () => {
       proxy.rules.push({ method: 'GET', path: MANIFEST_BY_TAG, fault: { kind: 'barrier', count: 3 }, times: 3 });
       proxy.rules.push({ method: 'GET', path: BLOBS, fault: { kind: 'slow', delayMs: 2, chunk: 128 * 1024 } });
       const home = tempHome();
-      const results = await Promise.all([0, 1, 2].map(() => runCli(['pull', ref(REPOS.a)], { env: { FLIGHTDECK_HOME: home } })));
+      const results = await Promise.all([0, 1, 2].map(() => runCli(['pull', ref(REPOS.a), '--verbose'], { env: { FLIGHTDECK_HOME: home }, timeoutMs: HANG_MS })));
       expectAllOk(results);
       const names = expectVerifiedStore(home);
       expect(names).toEqual(expect.arrayContaining([big.digest.slice(7), mid.digest.slice(7)]));
@@ -95,7 +98,7 @@ describe('processes sharing one content store', () => {
       proxy.rules.push({ method: 'GET', path: MANIFEST_BY_TAG, fault: { kind: 'barrier', count: 3 }, times: 3 });
       proxy.rules.push({ method: 'GET', path: BLOBS, fault: { kind: 'slow', delayMs: 2, chunk: 128 * 1024 } });
       const home = tempHome();
-      const results = await Promise.all(Object.values(REPOS).map((repo) => runCli(['pull', ref(repo)], { env: { FLIGHTDECK_HOME: home } })));
+      const results = await Promise.all(Object.values(REPOS).map((repo) => runCli(['pull', ref(repo), '--verbose'], { env: { FLIGHTDECK_HOME: home }, timeoutMs: HANG_MS })));
       expectAllOk(results);
       const names = expectVerifiedStore(home);
       expect(names).toEqual(expect.arrayContaining([big.digest.slice(7), mid.digest.slice(7), small.digest.slice(7)]));
