@@ -42,3 +42,28 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: 
     child.stdin.end(opts.input ?? '');
   });
 }
+
+/** One `--json` event line a CLI process prints on stderr (the fields the tests look at). */
+export interface JsonEvent {
+  event?: string;
+  phase?: string;
+  digest?: string;
+  done?: number;
+}
+
+/**
+ * Resolve once `until` holds for an event of a child's `--json` stderr (one JSON document a line); reject
+ * with `why(code)` when the child exits first. Tests wait on the process's own events this way, never on time.
+ */
+export function waitForEvent(stderr: NodeJS.ReadableStream, until: (e: JsonEvent) => boolean, exited: Promise<unknown>, why: (code: unknown) => string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let buffered = '';
+    stderr.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) if (until(JSON.parse(line) as JsonEvent)) resolve();
+    });
+    void exited.then((code) => reject(new Error(why(code))));
+  });
+}

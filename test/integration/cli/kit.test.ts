@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, runCli, tempHome } from '../../support/cli.js';
+import { BIN, ROOT, runCli, tempHome, waitForEvent } from '../../support/cli.js';
 import { cosignKey, cosignReferrer, cosignSign, type TestKey } from '../../support/cosign.js';
 import { startFaultProxy } from '../../support/fault-proxy.js';
 import { readLayout } from '../../support/oci-layout.js';
@@ -137,22 +137,16 @@ describe('kit build', () => {
       // Cancel once the build's own progress says bytes of the stalled layer arrived (they are still in
       // the writer's batch; the cancel flushes them to the partial).
       let seen = 0;
-      await new Promise<void>((resolve, reject) => {
-        let buffered = '';
-        child.stderr.on('data', (d: Buffer) => {
-          buffered += d.toString();
-          const lines = buffered.split('\n');
-          buffered = lines.pop() ?? '';
-          for (const line of lines) {
-            const e = JSON.parse(line) as { event?: string; phase?: string; digest?: string; done?: number };
-            if (e.event === 'progress' && e.digest === layer.digest && e.phase === 'bytes' && (e.done ?? 0) > 0) {
-              seen = e.done!;
-              resolve();
-            }
-          }
-        });
-        void exited.then((code) => reject(new Error(`the build exited (${code}) before the stalled layer arrived`)));
-      });
+      await waitForEvent(
+        child.stderr,
+        (e) => {
+          if (e.event !== 'progress' || e.digest !== layer.digest || e.phase !== 'bytes' || (e.done ?? 0) <= 0) return false;
+          seen = e.done ?? 0;
+          return true;
+        },
+        exited,
+        (code) => `the build exited (${String(code)}) before the stalled layer arrived`,
+      );
       child.kill('SIGINT');
       expect(await exited).toBe(130);
       expect(existsSync(out)).toBe(false);

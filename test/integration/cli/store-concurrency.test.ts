@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../../core/oci/client.js';
 import { pushFiles } from '../../../core/oci/push.js';
-import { BIN, ROOT, runCli, tempHome, type CliResult } from '../../support/cli.js';
+import { BIN, ROOT, runCli, tempHome, waitForEvent, type CliResult } from '../../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { randomFile, tempDir } from '../../support/oci.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
@@ -119,24 +119,19 @@ describe('processes sharing one content store', () => {
     const exited = new Promise<number | null>((r) => child.on('close', r));
     try {
       // Wait (on the pull's own progress events) until the 1 MiB layer is stored and the big one is under way.
-      await new Promise<void>((resolve, reject) => {
-        let midDone = false;
-        let bigStarted = false;
-        let buffered = '';
-        child.stderr.on('data', (d: Buffer) => {
-          buffered += d.toString();
-          const lines = buffered.split('\n');
-          buffered = lines.pop() ?? '';
-          for (const line of lines) {
-            const e = JSON.parse(line) as { event?: string; phase?: string; digest?: string; done?: number };
-            if (e.event !== 'progress') continue;
-            if (e.digest === mid.digest && e.phase === 'done') midDone = true;
-            if (e.digest === big.digest && e.phase === 'bytes') bigStarted = true;
-          }
-          if (midDone && bigStarted) resolve();
-        });
-        void exited.then((code) => reject(new Error(`the pull exited (${code}) before the stall: ${stdout}`)));
-      });
+      let midDone = false;
+      let bigStarted = false;
+      await waitForEvent(
+        child.stderr,
+        (e) => {
+          if (e.event !== 'progress') return false;
+          if (e.digest === mid.digest && e.phase === 'done') midDone = true;
+          if (e.digest === big.digest && e.phase === 'bytes') bigStarted = true;
+          return midDone && bigStarted;
+        },
+        exited,
+        (code) => `the pull exited (${String(code)}) before the stall: ${stdout}`,
+      );
       const store = storeDir(home);
       const partial = path.join(store, 'ingest', `${big.digest.slice(7)}.partial`);
       const midBlob = path.join(store, 'blobs', 'sha256', mid.digest.slice(7));
@@ -174,19 +169,7 @@ describe('a pull killed mid-download (SIGKILL: no clean-up at all)', () => {
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_code, signal) => r(signal)));
     try {
       // Bytes are flowing (still in the writer's 1 MiB batch: nothing of them reached the disk).
-      await new Promise<void>((resolve, reject) => {
-        let buffered = '';
-        child.stderr.on('data', (d: Buffer) => {
-          buffered += d.toString();
-          const lines = buffered.split('\n');
-          buffered = lines.pop() ?? '';
-          for (const line of lines) {
-            const e = JSON.parse(line) as { event?: string; digest?: string; done?: number };
-            if (e.event === 'progress' && e.digest === big.digest && (e.done ?? 0) > 0) resolve();
-          }
-        });
-        void exited.then(() => reject(new Error('the pull exited before it was killed')));
-      });
+      await waitForEvent(child.stderr, (e) => e.event === 'progress' && e.digest === big.digest && (e.done ?? 0) > 0, exited, () => 'the pull exited before it was killed');
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
     } finally {
