@@ -114,7 +114,10 @@ export default tseslint.config(
           patterns: [
             nativeOnlyInBridge,
             electronOnlyInShell,
-            { group: ['**/core/deploy/session.js', '**/core/deploy/deploy.js'], message: 'The emulator (a device) takes protocol constants from core/deploy/protocol.ts, not from the host session.' },
+            {
+              group: ['**/core/deploy/session.js', '**/core/deploy/deploy.js'],
+              message: 'The emulator (a device) takes protocol constants from core/deploy/protocol.ts, not from the host session.',
+            },
           ],
         },
       ],
@@ -137,7 +140,15 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [...corePatterns, { group: ['**/api/service.js', '../service.js'], message: 'Handlers import ApiContext/AreaHandlers from core/api/context.ts, not service.ts (which imports them).' }] },
+        {
+          patterns: [
+            ...corePatterns,
+            {
+              group: ['**/api/service.js', '../service.js'],
+              message: 'Handlers import ApiContext/AreaHandlers from core/api/context.ts, not service.ts (which imports them).',
+            },
+          ],
+        },
       ],
     },
   },

@@ -26,7 +26,9 @@ const tally = await runArchiveFuzz(counts, rng(seed), {
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 const secs = (performance.now() - t) / 1000;
 console.log(`node ${process.version}, ${new Date().toISOString()}, scratch ${scratchRoot()}`);
-console.log(`archive fuzz: ${total} cases (seed ${seed}) in ${secs.toFixed(1)} s, slowest case ${tally.slowestMs.toFixed(0)} ms, peak RSS ${(peakRss / 1024 ** 2).toFixed(0)} MiB`);
+console.log(
+  `archive fuzz: ${total} cases (seed ${seed}) in ${secs.toFixed(1)} s, slowest case ${tally.slowestMs.toFixed(0)} ms, peak RSS ${(peakRss / 1024 ** 2).toFixed(0)} MiB`,
+);
 console.log('| target | cases | read / unpacked / verified ok | refused (coded) | kit report not ok |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const [name, r] of Object.entries(tally) as Array<[string, Record<string, number>]>) {

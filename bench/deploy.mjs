@@ -49,7 +49,6 @@ function start(cmd, args) {
   return { child, line, stop };
 }
 
-
 const payload = (name, bytes) => ({ bytes, sha256: sha256(bytes), name, platform: undefined });
 
 async function deployOver(transport, p, compression = 'auto') {
@@ -82,7 +81,19 @@ try {
   console.log(`serial: socat pty pair, emulator pacing ${BAUD} baud 8N1 = ${RAW_RATE} raw bytes/s`);
   const rows = [];
   for (const [label, bytes] of serialCases) {
-    const emu = start(process.execPath, [path.join(root, 'bin/flightdeck.js'), 'emulate', '--json', '--platform', 'v6r-large', '--serial', pty.device, '--line-rate', String(BAUD), '--state', mkdtempSync(path.join(tmp, 'kit-'))]);
+    const emu = start(process.execPath, [
+      path.join(root, 'bin/flightdeck.js'),
+      'emulate',
+      '--json',
+      '--platform',
+      'v6r-large',
+      '--serial',
+      pty.device,
+      '--line-rate',
+      String(BAUD),
+      '--state',
+      mkdtempSync(path.join(tmp, 'kit-')),
+    ]);
     JSON.parse(await emu.line());
     const t = performance.now();
     const r = await deployOver(await openSerial(pty.host, BAUD), payload(label, bytes));
@@ -102,7 +113,17 @@ try {
   await socat.stop();
 
   const big = moduleWithData(randomBytes(64 * 1024 * 1024));
-  const emu = start(process.execPath, [path.join(root, 'bin/flightdeck.js'), 'emulate', '--json', '--platform', 'v6r-large', '--listen', 'tcp://127.0.0.1:0', '--state', mkdtempSync(path.join(tmp, 'kit-'))]);
+  const emu = start(process.execPath, [
+    path.join(root, 'bin/flightdeck.js'),
+    'emulate',
+    '--json',
+    '--platform',
+    'v6r-large',
+    '--listen',
+    'tcp://127.0.0.1:0',
+    '--state',
+    mkdtempSync(path.join(tmp, 'kit-')),
+  ]);
   const { uri } = JSON.parse(await emu.line());
   const port = Number(new URL(uri).port);
   let uploadStart = 0;

@@ -20,7 +20,6 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'fd-bench-fleet-'));
 const env = { ...process.env, FLIGHTDECK_HOME: tmp, NO_COLOR: '1' };
 const children = [];
 
-
 /** A socat pty pair: the emulator serves `device`, the host opens `host`. */
 async function ptys(name) {
   const pair = { host: path.join(tmp, `${name}.host`), device: path.join(tmp, `${name}.dev`) };
@@ -30,7 +29,11 @@ async function ptys(name) {
 }
 
 function emulate(name, where = ['--listen', 'tcp://127.0.0.1:0']) {
-  const child = spawn(process.execPath, [bin, 'emulate', '--json', '--platform', 'v6r-large', ...where, '--name', name, '--state', mkdtempSync(path.join(tmp, 'kit-'))], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [bin, 'emulate', '--json', '--platform', 'v6r-large', ...where, '--name', name, '--state', mkdtempSync(path.join(tmp, 'kit-'))],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   children.push(child);
   return new Promise((resolve) => {
     let out = '';
@@ -43,7 +46,10 @@ function emulate(name, where = ['--listen', 'tcp://127.0.0.1:0']) {
 
 function deployTo(file, names) {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [bin, 'deploy', file, ...names.flatMap((n) => ['--device', n]), '--concurrency', '8', '--json'], { env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [bin, 'deploy', file, ...names.flatMap((n) => ['--device', n]), '--concurrency', '8', '--json'], {
+    env,
+    encoding: 'utf8',
+  });
   const ms = performance.now() - t;
   if (r.status !== 0) throw new Error(`deploy failed (${r.status}): ${r.stdout}${r.stderr}`);
   const out = JSON.parse(r.stdout);

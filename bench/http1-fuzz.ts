@@ -15,9 +15,12 @@ for (const [reason, n] of Object.entries(stats.stricter)) {
   const known = KNOWN_STRICTER.find(([re]) => re.test(reason))?.[1] ?? `UNDOCUMENTED: ${reason}`;
   byReason[known] = (byReason[known] ?? 0) + n;
 }
-console.log(`http1 vs llhttp: ${stats.cases} cases (seed ${seed}) in ${(stats.ms / 1000).toFixed(1)} s, ${Math.round(stats.cases / (stats.ms / 1000))} cases/s`);
+console.log(
+  `http1 vs llhttp: ${stats.cases} cases (seed ${seed}) in ${(stats.ms / 1000).toFixed(1)} s, ${Math.round(stats.cases / (stats.ms / 1000))} cases/s`,
+);
 console.log(`  accepted by http1: ${stats.accepted}; outcomes: ${JSON.stringify(stats.outcomes)}`);
 console.log('  http1 stricter than llhttp (documented), by reason:');
 for (const [reason, n] of Object.entries(byReason)) console.log(`    ${n}  ${reason}`);
-for (const f of stats.findings) console.log(`  FINDING ${f.outcome}: ${JSON.stringify(f.bytes)}\n    http1  ${JSON.stringify(f.http1)}\n    llhttp ${JSON.stringify(f.llhttp)}`);
+for (const f of stats.findings)
+  console.log(`  FINDING ${f.outcome}: ${JSON.stringify(f.bytes)}\n    http1  ${JSON.stringify(f.http1)}\n    llhttp ${JSON.stringify(f.llhttp)}`);
 process.exit(stats.findings.length > 0 ? 1 : 0);

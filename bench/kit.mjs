@@ -53,7 +53,11 @@ try {
       ],
     }),
   );
-  must(process.execPath, [BIN, 'push', `${host}/${NS}/manifest:bench`, `${master}:application/json`, '-a', 'org.opencontainers.image.created=2026-11-01T00:00:00Z', '--quiet'], pushEnv);
+  must(
+    process.execPath,
+    [BIN, 'push', `${host}/${NS}/manifest:bench`, `${master}:application/json`, '-a', 'org.opencontainers.image.created=2026-11-01T00:00:00Z', '--quiet'],
+    pushEnv,
+  );
   const refs = [`${NS}/manifest:bench`, `${NS}/bundles/vita:bench`, `${NS}/bindings/bulk:bench`];
 
   const rows = { build: [], skopeoBuild: [], imp: [], skopeoImp: [], again: [] };
@@ -62,7 +66,11 @@ try {
   for (let i = 0; i < runs; i++) {
     const home = path.join(dir, `home-${i}`);
     const kit = path.join(dir, `kit-${i}.tar`);
-    rows.build.push(timed(process.execPath, [BIN, 'kit', 'build', '-p', 'vita', '--from', `${host}/${NS}`, '--tag', 'bench', '--include', 'bindings', '-o', kit, '--quiet'], { FLIGHTDECK_HOME: home }));
+    rows.build.push(
+      timed(process.execPath, [BIN, 'kit', 'build', '-p', 'vita', '--from', `${host}/${NS}`, '--tag', 'bench', '--include', 'bindings', '-o', kit, '--quiet'], {
+        FLIGHTDECK_HOME: home,
+      }),
+    );
     kitBytes = Number(must('stat', ['-c', '%s', kit]));
     rmSync(home, { recursive: true, force: true });
     const layout = path.join(dir, `skopeo-${i}`);
@@ -80,7 +88,8 @@ try {
     rmSync(layout2, { recursive: true, force: true });
     rmSync(kit, { force: true });
   }
-  const row = (name, rs) => `| ${name} | ${median(rs.map((r) => r.secs)).toFixed(2)} | ${(kitBytes / MiB / median(rs.map((r) => r.secs))).toFixed(0)} | ${Math.max(...rs.map((r) => r.rssMiB)).toFixed(0)} |`;
+  const row = (name, rs) =>
+    `| ${name} | ${median(rs.map((r) => r.secs)).toFixed(2)} | ${(kitBytes / MiB / median(rs.map((r) => r.secs))).toFixed(0)} | ${Math.max(...rs.map((r) => r.rssMiB)).toFixed(0)} |`;
   const lines = [
     `kit: ${(kitBytes / MiB).toFixed(1)} MiB kit tar (8 × 32 MiB + the demo Vita bundle + master), local docker-registry, ${runs} runs each, ${os.cpus().length} cores, node ${process.versions.node}, ${readFileSync('/etc/debian_version', 'utf8').trim() ? `debian ${readFileSync('/etc/debian_version', 'utf8').trim()}` : ''}`,
     `| step | median s | MiB/s | peak RSS MiB (max) |`,

@@ -53,7 +53,9 @@ function timeSpawn(n: number, cmd: string, args: string[]): number {
 
 const fmt = (ms: number) => ms.toFixed(1);
 console.log(`node ${process.version}, ${execFileSync('wasm-objdump', ['--version'], { encoding: 'utf8' }).trim()} (wabt), ${new Date().toISOString()}\n`);
-console.log('| binary | size | parser (ms) | parser + V8 validate (ms) | cli inspect (ms) | wasm-objdump -x (ms) | wasm-validate (ms) | objdump / parser | validate / parser |');
+console.log(
+  '| binary | size | parser (ms) | parser + V8 validate (ms) | cli inspect (ms) | wasm-objdump -x (ms) | wasm-validate (ms) | objdump / parser | validate / parser |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const file of [...REAL_BINARIES].sort((a, b) => statSync(b).size - statSync(a).size)) {
   const size = statSync(file).size;
@@ -99,8 +101,23 @@ for (const [label, ms] of [
 }
 rmSync(tmp, { recursive: true, force: true });
 
-const names: Fixture[] = ['simd', 'bulk-memory', 'reference-types', 'shared-memory', 'exceptions', 'target-features', 'multi-memory', 'tail-call', 'wasi-threads'];
-const seeds = [...names.map((n) => fixtureBytes(n)), buildComponent(fixtureBytes('simd')), (await realComponent()).bytes, readFileSync(REAL_BINARIES[0]!).subarray(0, 4096)];
+const names: Fixture[] = [
+  'simd',
+  'bulk-memory',
+  'reference-types',
+  'shared-memory',
+  'exceptions',
+  'target-features',
+  'multi-memory',
+  'tail-call',
+  'wasi-threads',
+];
+const seeds = [
+  ...names.map((n) => fixtureBytes(n)),
+  buildComponent(fixtureBytes('simd')),
+  (await realComponent()).bytes,
+  readFileSync(REAL_BINARIES[0]!).subarray(0, 4096),
+];
 const random = rng(2026);
 const seen = { ok: 0, malformed: 0 };
 const t = performance.now();
@@ -116,4 +133,6 @@ for (let i = 0; i < FUZZ_CASES; i++) {
     seen.malformed++;
   }
 }
-console.log(`\nfuzz: ${FUZZ_CASES} mutated modules (seed 2026) in ${((performance.now() - t) / 1000).toFixed(1)} s: ${seen.ok} parsed, ${seen.malformed} WASM_MALFORMED, 0 other errors, 0 hangs`);
+console.log(
+  `\nfuzz: ${FUZZ_CASES} mutated modules (seed 2026) in ${((performance.now() - t) / 1000).toFixed(1)} s: ${seen.ok} parsed, ${seen.malformed} WASM_MALFORMED, 0 other errors, 0 hangs`,
+);

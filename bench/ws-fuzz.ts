@@ -48,7 +48,9 @@ const alive = (await reply).envelope.ok;
 keeper.close();
 await host.close();
 
-console.log(`ws fuzz: ${tally.cases} cases (seed ${SEED}) in ${seconds.toFixed(1)} s (${((seconds * 1e6) / tally.cases).toFixed(0)} µs/case, 8 connections at a time)`);
+console.log(
+  `ws fuzz: ${tally.cases} cases (seed ${SEED}) in ${seconds.toFixed(1)} s (${((seconds * 1e6) / tally.cases).toFixed(0)} µs/case, 8 connections at a time)`,
+);
 console.log(`  handshake answers: ${JSON.stringify(tally.statuses)}`);
 console.log(`  close codes from the host: ${JSON.stringify(tally.closeCodes)}`);
 console.log(`  findings: ${tally.bad.length} bad answers or hangs, ${crashes.length} exceptions in the host; client connected throughout answered: ${alive}`);

@@ -7,7 +7,13 @@ const MAX_SECRET = 16 * 1024;
  * Read a secret: all of stdin (`--password-stdin`), or a prompt without echo on a terminal. The secret
  * is registered for redaction before anything else can print it.
  */
-export async function readSecret(opts: { fromStdin: boolean; prompt: string; what: string; stdin?: NodeJS.ReadStream; stderr?: NodeJS.WriteStream }): Promise<string> {
+export async function readSecret(opts: {
+  fromStdin: boolean;
+  prompt: string;
+  what: string;
+  stdin?: NodeJS.ReadStream;
+  stderr?: NodeJS.WriteStream;
+}): Promise<string> {
   const stdin = opts.stdin ?? process.stdin;
   const stderr = opts.stderr ?? process.stderr;
   let secret: string;
@@ -19,7 +25,9 @@ export async function readSecret(opts: { fromStdin: boolean; prompt: string; wha
       if (size > MAX_SECRET) throw new FlightDeckError('INVALID_INPUT', `The ${opts.what} on stdin is longer than ${MAX_SECRET} bytes.`);
       chunks.push(chunk as Buffer);
     }
-    secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    secret = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
   } else if (stdin.isTTY) {
     secret = await promptHidden(opts.prompt, stdin, stderr);
   } else {

@@ -340,11 +340,7 @@ export function toFlightDeckError(err: unknown): FlightDeckError {
 }
 
 export function isAbortError(err: unknown): boolean {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    ((err as { name?: unknown }).name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR')
-  );
+  return typeof err === 'object' && err !== null && ((err as { name?: unknown }).name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR');
 }
 
 /** Throw ABORTED if the signal fired. Call between steps of long work. */

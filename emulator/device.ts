@@ -324,7 +324,21 @@ export class Device {
   }
 
   private newUpload(owner: FrameLink, sha256: string, size: number, slot: 'A' | 'B', fd: number, maxBlock: number): Upload {
-    return { sha256, size, slot, received: 0, length: size, blocks: undefined, blockSize: 0, maxBlock, fd, owner, checkpointAt: 0, checkpointTime: Date.now(), nakedAt: -1 };
+    return {
+      sha256,
+      size,
+      slot,
+      received: 0,
+      length: size,
+      blocks: undefined,
+      blockSize: 0,
+      maxBlock,
+      fd,
+      owner,
+      checkpointAt: 0,
+      checkpointTime: Date.now(),
+      nakedAt: -1,
+    };
   }
 
   /** What STATUS and COMMITTED report, with the device's own hash of the active slot's bytes. */
@@ -341,7 +355,12 @@ export class Device {
     if (!active || !content) return { sha256: null, size: 0, blockSize: req.blockSize, hashes: [] };
     const bytes = fs.readFileSync(this.store.slotFile(active));
     const hashes: string[] = [];
-    for (let at = 0; at < bytes.length; at += req.blockSize) hashes.push(createHash('sha256').update(bytes.subarray(at, at + req.blockSize)).digest('hex'));
+    for (let at = 0; at < bytes.length; at += req.blockSize)
+      hashes.push(
+        createHash('sha256')
+          .update(bytes.subarray(at, at + req.blockSize))
+          .digest('hex'),
+      );
     this.o.log?.(`block hashes of ${content.sha256.slice(0, 12)}: ${hashes.length} blocks of ${req.blockSize} bytes`);
     return { sha256: content.sha256, size: bytes.length, blockSize: req.blockSize, hashes };
   }
@@ -355,7 +374,8 @@ export class Device {
     const active = this.store.state.active;
     if (!active || this.store.state.slots[active]?.sha256 !== base) throw new Refusal('REFUSED', `delta base sha256:${base} is not the active payload`);
     const count = Math.ceil(req.size / req.blockSize);
-    if (blocks.some((b, i) => b >= count || (i > 0 && b <= blocks[i - 1]!))) throw new Refusal('PROTOCOL', 'delta blocks must ascend and lie inside the payload');
+    if (blocks.some((b, i) => b >= count || (i > 0 && b <= blocks[i - 1]!)))
+      throw new Refusal('PROTOCOL', 'delta blocks must ascend and lie inside the payload');
     this.closeUpload();
     this.store.discardUpload();
     this.store.clearSlot(slot);
@@ -377,7 +397,7 @@ export class Device {
       fs.writeSync(u.fd!, raw, 0, raw.length, u.received);
       return;
     }
-    for (let done = 0; done < raw.length; ) {
+    for (let done = 0; done < raw.length;) {
       const at = u.received + done;
       const within = at % u.blockSize;
       const n = Math.min(raw.length - done, u.blockSize - within);

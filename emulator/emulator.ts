@@ -174,7 +174,9 @@ async function listenTcp(listen: string, device: Device, wrap: Wrap): Promise<Se
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
-      reject(new FlightDeckError('IO_ERROR', `Cannot listen on ${listen}: ${err.message}`, { cause: err, hint: 'Pick another port, or port 0 for any free one.' })),
+      reject(
+        new FlightDeckError('IO_ERROR', `Cannot listen on ${listen}: ${err.message}`, { cause: err, hint: 'Pick another port, or port 0 for any free one.' }),
+      ),
     );
     server.listen(uri.port === 0 ? 0 : uri.port, uri.host, resolve);
   });

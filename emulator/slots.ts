@@ -80,7 +80,7 @@ export class SlotStore {
     const fd = fs.openSync(file, 'r');
     try {
       const buf = Buffer.allocUnsafe(1 << 20);
-      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) hash.update(buf.subarray(0, n));
     } finally {
       fs.closeSync(fd);
     }

@@ -12,7 +12,9 @@ const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' })
 
 if (run(process.execPath, ['scripts/build.mjs', '--quiet']) !== 0) process.exit(1);
 let failed = 0;
-for (const file of readdirSync(path.join(root, 'bench')).filter((f) => /\.(mjs|ts)$/.test(f)).sort()) {
+for (const file of readdirSync(path.join(root, 'bench'))
+  .filter((f) => /\.(mjs|ts)$/.test(f))
+  .sort()) {
   if (only.length && !only.some((o) => file.includes(o))) continue;
   console.log(`\n=== bench/${file}`);
   const tsx = path.join(root, 'node_modules', '.bin', 'tsx');

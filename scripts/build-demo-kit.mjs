@@ -76,7 +76,15 @@ const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 /** JSON with sorted keys, 2-space indent: stable bytes for stable digests. */
 function canonical(value) {
   const sort = (v) =>
-    Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort(v[k])])) : v;
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort(v[k])]),
+          )
+        : v;
   return Buffer.from(JSON.stringify(sort(value), null, 2) + '\n');
 }
 

@@ -50,7 +50,9 @@ try {
   mkdirSync(path.dirname(output), { recursive: true });
   writeFileSync(output, JSON.stringify(report, null, 2));
   const bad = report.issues.filter((i) => i.severity === 'HIGH' || i.severity === 'MEDIUM');
-  console.log(`electronegativity: ${report.checks} checks, ${report.issues.length} findings (${bad.length} high/medium) -> ${path.relative(process.cwd(), output)}`);
+  console.log(
+    `electronegativity: ${report.checks} checks, ${report.issues.length} findings (${bad.length} high/medium) -> ${path.relative(process.cwd(), output)}`,
+  );
 } finally {
   if (staged) rmSync(staged, { recursive: true, force: true });
 }

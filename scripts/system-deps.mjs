@@ -58,9 +58,7 @@ export function ensureSystemDeps({ install }) {
   console.log(`Installing system packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const update = spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
-  const inst =
-    update.status === 0 &&
-    spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  const inst = update.status === 0 && spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
   if (!inst || inst.status !== 0) {
     console.error(`apt-get failed; install manually:\n  ${installCommand(missing)}`);
     return false;

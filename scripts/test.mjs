@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: the whole suite, in the order that fails fastest on the cheapest checks.
-//   system tools (installed via apt when root on Debian/Ubuntu) -> build (typechecks) -> typecheck tests -> lint ->
+//   system tools (installed via apt when root on Debian/Ubuntu) -> build (typechecks) -> typecheck tests -> lint -> format ->
 //   svelte-check -> unit -> component -> integration -> e2e (Playwright + Debian Chromium)
 // Every step runs even after a failure so one run shows every problem; the exit code is non-zero if
 // any failed. The last line is the plain summary `tests: N passed, N failed, N skipped`.
@@ -74,6 +74,7 @@ run('build', process.execPath, ['scripts/build.mjs']);
 // The build's tsc already type-checks the sources; this adds tests, scripts and benches.
 run('typecheck-tests', bin('tsc'), ['-p', 'test/tsconfig.json', '--noEmit']);
 run('lint', bin('eslint'), ['--max-warnings', '0', '.']);
+run('format', bin('prettier'), ['--check', '**/*.{ts,js,mjs,cjs}']);
 run('svelte-check', bin('svelte-check'), ['--tsconfig', 'renderer/tsconfig.json', '--fail-on-warnings', '--output', 'human']);
 for (const project of ['unit', 'component', 'integration']) {
   const out = path.join(reports, `${project}.json`);

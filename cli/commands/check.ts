@@ -18,7 +18,12 @@ export function registerCheck(program: Command, out: () => Output): void {
     .command('check')
     .argument('<target>', 'a .wasm file, a directory, a .tar.gz bundle, or oci:<dir>[:tag]')
     .description('Check that every module of a target fits platforms: memory budget, threads, WASM features, bundle annotations')
-    .requiredOption('-p, --platform <id>', 'platform to check against (repeat for several; see `flightdeck platforms`)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .requiredOption(
+      '-p, --platform <id>',
+      'platform to check against (repeat for several; see `flightdeck platforms`)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json', 'sarif', 'junit']).default('text'))
     .option('-o, --output <file>', 'write the report to FILE (atomically) instead of stdout')
     .option('--offline', 'registry references come only from the content store (an imported kit): no network call')
@@ -42,7 +47,11 @@ Examples:
         }
         const progress = o.progress('check');
         useCommandRegistry(targetRegistry(target, true));
-        const report = await callApi('wasm.check', { target, platforms: opts.platform, ...(opts.offline ? { offline: true } : {}) }, { emit: (e) => progress.update(Number(e.done), undefined, String(e.detail ?? '')) });
+        const report = await callApi(
+          'wasm.check',
+          { target, platforms: opts.platform, ...(opts.offline ? { offline: true } : {}) },
+          { emit: (e) => progress.update(Number(e.done), undefined, String(e.detail ?? '')) },
+        );
         progress.finish(`${report.modules.length} module(s)`);
         const doc = render(report, opts.format, Boolean(opts.output));
         if (opts.output) {
@@ -97,7 +106,9 @@ export function renderText(r: CheckReport, o: Paint): string {
       const used = m.memory.requiredBytes;
       const pct = p.budgetBytes > 0 ? Math.round((used / p.budgetBytes) * 100) : 0;
       const bar = memoryBar(used, p.budgetBytes);
-      lines.push(`  ${m.path.padEnd(name)}  ${used > p.budgetBytes ? o.red(bar) : bar} ${String(pct).padStart(3)}%  ${formatBytes(used, { exact: true })} / ${formatBytes(p.budgetBytes, { exact: true })}`);
+      lines.push(
+        `  ${m.path.padEnd(name)}  ${used > p.budgetBytes ? o.red(bar) : bar} ${String(pct).padStart(3)}%  ${formatBytes(used, { exact: true })} / ${formatBytes(p.budgetBytes, { exact: true })}`,
+      );
     }
     for (const f of p.findings) lines.push(`  ${mark[f.severity]} ${o.dim(f.ruleId)}  ${f.message}`);
   }

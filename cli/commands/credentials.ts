@@ -64,7 +64,11 @@ Examples:
         o.warn('Using --password on the command line is insecure (shell history, process list). Use --password-stdin.');
         secret = opts.password;
       } else {
-        secret = await readSecret({ fromStdin: fromStdin === 1, prompt: kind === 'basic' ? 'Password: ' : 'Token: ', what: kind === 'basic' ? 'password' : 'token' });
+        secret = await readSecret({
+          fromStdin: fromStdin === 1,
+          prompt: kind === 'basic' ? 'Password: ' : 'Token: ',
+          what: kind === 'basic' ? 'password' : 'token',
+        });
       }
       const result = await callApi('credentials.login', {
         registry,
@@ -119,5 +123,12 @@ function renderList(list: CredentialListingInfo[]): string {
   const rows = list.map((c) => [c.registry, c.username ?? '-', c.kind, SOURCE_LABEL[c.source] + (c.helper ? ` (${c.helper})` : ''), c.verifiedAt ?? '-']);
   const head = ['REGISTRY', 'USERNAME', 'KIND', 'SOURCE', 'LAST VERIFIED'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [head, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

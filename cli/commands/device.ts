@@ -27,7 +27,10 @@ function renderState(s: DeviceStateView, o: Output): string[] {
     return `  slot ${name} ${mark} ${c ? `sha256:${c.sha256.slice(0, 16)}…  ${formatBytes(c.size)}` : o.dim('empty')}`;
   };
   const lines = [slot('A'), slot('B')];
-  if (s.upload) lines.push(`  upload   sha256:${s.upload.sha256.slice(0, 16)}… into ${s.upload.slot}: ${formatBytes(s.upload.durable)} of ${formatBytes(s.upload.size)} durable`);
+  if (s.upload)
+    lines.push(
+      `  upload   sha256:${s.upload.sha256.slice(0, 16)}… into ${s.upload.slot}: ${formatBytes(s.upload.durable)} of ${formatBytes(s.upload.size)} durable`,
+    );
   return lines;
 }
 
@@ -45,7 +48,9 @@ export function registerDevice(program: Command, out: () => Output): void {
       o.result(r, (v) =>
         [
           o.bold(`${v.device}: ${v.info.platform}`) + o.dim(`  (${v.info.firmware}, protocol v${v.info.version})`),
-          o.dim(`  memory ${formatBytes(v.info.memory)}, ${v.info.threads} thread(s), ${v.info.slots} slots, compression ${v.info.compression.join('/')}${v.info.lineRate ? `, ${v.info.lineRate} baud` : ''}`),
+          o.dim(
+            `  memory ${formatBytes(v.info.memory)}, ${v.info.threads} thread(s), ${v.info.slots} slots, compression ${v.info.compression.join('/')}${v.info.lineRate ? `, ${v.info.lineRate} baud` : ''}`,
+          ),
           ...renderState(v.state, o),
         ].join('\n'),
       );
@@ -78,7 +83,11 @@ export function registerMonitor(program: Command, out: () => Output): void {
     .action(async (ref: string, f: { follow: boolean; save?: string }) => {
       const o = out();
       const r = await withInterrupt((signal) =>
-        callApi('device.monitor', { device: ref, follow: f.follow, ...(f.save ? { save: f.save } : {}) }, { signal, emit: (e) => e.type === 'log' && printLog(o, e) }),
+        callApi(
+          'device.monitor',
+          { device: ref, follow: f.follow, ...(f.save ? { save: f.save } : {}) },
+          { signal, emit: (e) => e.type === 'log' && printLog(o, e) },
+        ),
       );
       o.result(r, (v) => o.dim(`${v.lines} log line(s) from ${v.device}${v.saved ? `, saved to ${v.saved}` : ''}`));
     });

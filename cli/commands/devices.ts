@@ -9,7 +9,10 @@ export function registerDevices(program: Command, out: () => Output): void {
     .command('devices')
     .description('List serial ports, USB devices, configured devices and running emulators; known dev-kit adapters are marked')
     .option('--watch', 'keep listing as devices come and go (Ctrl+C to stop)')
-    .addHelpText('after', '\nConfigured devices live in <config>/devices.json: {"devices": [{"name", "uri", "platform"}]}.\n\nExamples:\n  $ flightdeck devices\n  $ flightdeck devices --json | jq \'.devices[] | select(.adapter)\'')
+    .addHelpText(
+      'after',
+      '\nConfigured devices live in <config>/devices.json: {"devices": [{"name", "uri", "platform"}]}.\n\nExamples:\n  $ flightdeck devices\n  $ flightdeck devices --json | jq \'.devices[] | select(.adapter)\'',
+    )
     .action(async (f: { watch?: boolean }) => {
       const o = out();
       const report = await callApi('devices.list', {});

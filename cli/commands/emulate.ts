@@ -43,7 +43,10 @@ export function registerEmulate(program: Command, out: () => Output): void {
     .command('emulate')
     .description('Run a reference dev kit: the device side of the deploy protocol with A/B slots, platform limits and WASM run')
     .requiredOption('-p, --platform <id>', 'platform to emulate (an id from `flightdeck platforms`; its profile sets the limits)')
-    .option('--listen <uri>', 'serve on TCP: tcp://HOST:PORT or a bare PORT on 127.0.0.1 (port 0: any free port; default tcp://127.0.0.1:0). Only an explicit host such as tcp://0.0.0.0:7000 is reachable from other machines')
+    .option(
+      '--listen <uri>',
+      'serve on TCP: tcp://HOST:PORT or a bare PORT on 127.0.0.1 (port 0: any free port; default tcp://127.0.0.1:0). Only an explicit host such as tcp://0.0.0.0:7000 is reachable from other machines',
+    )
     .option('--serial <path>', 'serve on a serial port or pty')
     .option('--state <dir>', 'slot directory (default: <data>/emulators/<platform>)')
     .option('--line-rate <baud>', 'serial: pace bytes at this line rate (8N1), as a real UART would')
@@ -109,8 +112,9 @@ Examples:
       if (hold) process.on('SIGUSR2', releaseHold);
       const name = f.name ?? `emulator-${f.platform}-${process.pid}`;
       const unregister = registerEmulator(paths, { pid: process.pid, uri: emulator.uri, platform: emulator.platform, name, stateDir });
-      o.announce({ uri: emulator.uri, platform: emulator.platform, name, serial: emulator.serial, stateDir, pid: process.pid }, (v) =>
-        `Emulating ${v.platform} on ${v.uri} (serial ${v.serial}, state ${v.stateDir}). Press Ctrl+C to stop.`,
+      o.announce(
+        { uri: emulator.uri, platform: emulator.platform, name, serial: emulator.serial, stateDir, pid: process.pid },
+        (v) => `Emulating ${v.platform} on ${v.uri} (serial ${v.serial}, state ${v.stateDir}). Press Ctrl+C to stop.`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => {

@@ -47,17 +47,28 @@ function limit(pages: number | null, bytes: number | null): string {
 function renderReport(rep: WasmReport, o: Output, pad: string, lines: string[]): void {
   lines.push(`${pad}${rep.kind}, ${formatBytes(rep.size)}${rep.kind === 'component' ? ' (component model, layer 1)' : ''}`);
   for (const m of rep.memories) {
-    const flags = [m.imported ? 'imported' : '', m.shared ? 'shared' : '', m.memory64 ? 'memory64' : '', m.pageSize !== 65536 ? `page ${m.pageSize} B` : ''].filter(Boolean);
-    lines.push(`${pad}memory[${m.index}]  initial ${limit(m.initial, m.initialBytes)}  max ${limit(m.maximum, m.maximumBytes)}${flags.length ? `  ${flags.join(', ')}` : ''}`);
+    const flags = [
+      m.imported ? 'imported' : '',
+      m.shared ? 'shared' : '',
+      m.memory64 ? 'memory64' : '',
+      m.pageSize !== 65536 ? `page ${m.pageSize} B` : '',
+    ].filter(Boolean);
+    lines.push(
+      `${pad}memory[${m.index}]  initial ${limit(m.initial, m.initialBytes)}  max ${limit(m.maximum, m.maximumBytes)}${flags.length ? `  ${flags.join(', ')}` : ''}`,
+    );
   }
   if (rep.kind === 'module') {
     lines.push(
       `${pad}functions ${rep.functions.defined} (+${rep.functions.imported} imported)  tables ${rep.tables.length}  globals ${rep.globals.length}  imports ${rep.imports.length}  exports ${rep.exports.length}${rep.start === null ? '' : `  start func ${rep.start}`}`,
     );
-    lines.push(`${pad}code ${formatBytes(rep.codeBytes)} (${rep.instructions} instructions)  data ${formatBytes(rep.data.bytes)} in ${rep.data.segments} segment(s)${rep.data.passive ? `, ${rep.data.passive} passive` : ''}`);
+    lines.push(
+      `${pad}code ${formatBytes(rep.codeBytes)} (${rep.instructions} instructions)  data ${formatBytes(rep.data.bytes)} in ${rep.data.segments} segment(s)${rep.data.passive ? `, ${rep.data.passive} passive` : ''}`,
+    );
   } else if (rep.component) {
     const c = rep.component;
-    lines.push(`${pad}core modules ${c.coreModules}  components ${c.components}  core instances ${c.coreInstances}  instances ${c.instances}  canon ${c.canons}  imports ${rep.imports.length}  exports ${rep.exports.length}`);
+    lines.push(
+      `${pad}core modules ${c.coreModules}  components ${c.components}  core instances ${c.coreInstances}  instances ${c.instances}  canon ${c.canons}  imports ${rep.imports.length}  exports ${rep.exports.length}`,
+    );
     const ops = new Map<string, number>();
     for (const d of c.canonDefs) ops.set(d.op, (ops.get(d.op) ?? 0) + 1);
     if (ops.size) lines.push(`${pad}canon: ${[...ops].map(([op, n]) => `${op} ×${n}`).join(', ')}`);

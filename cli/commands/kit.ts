@@ -9,9 +9,13 @@ import { KIT_INCLUDES, type KitBuild, type KitImport, type KitPush, type KitVeri
 type Include = (typeof KIT_INCLUDES)[number];
 
 function parseInclude(text: string): Include[] {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const i of items) {
-    if (!(KIT_INCLUDES as readonly string[]).includes(i)) throw new FlightDeckError('USAGE', `--include ${JSON.stringify(i)}: choose from ${KIT_INCLUDES.join(', ')}.`);
+    if (!(KIT_INCLUDES as readonly string[]).includes(i))
+      throw new FlightDeckError('USAGE', `--include ${JSON.stringify(i)}: choose from ${KIT_INCLUDES.join(', ')}.`);
   }
   return items as Include[];
 }
@@ -31,7 +35,10 @@ export function registerKit(program: Command, out: () => Output): void {
       .option('--created <iso-date>', 'build time recorded in the lock and the tar (default SOURCE_DATE_EPOCH, else the master manifest date)')
       .option('--policy <file>', 'signature policy (default <config>/policy.json when it exists)'),
   )
-    .addHelpText('after', '\nExamples:\n  $ flightdeck kit build -p dreamcast -p vita --from localhost:5000/flight/shared-types --tag 2026.11.01 -o lab.tar\n  $ flightdeck kit build -p vita --from oci:assets/demo-kit --include bindings,wit -o kit/')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ flightdeck kit build -p dreamcast -p vita --from localhost:5000/flight/shared-types --tag 2026.11.01 -o lab.tar\n  $ flightdeck kit build -p vita --from oci:assets/demo-kit --include bindings,wit -o kit/',
+    )
     .action(async (opts: ConnOpts & { platform: string[]; from: string; tag: string; include?: string; output: string; created?: string; policy?: string }) => {
       const o = out();
       const conn = await setupCredentials(opts, targetRegistry(opts.from));
@@ -73,7 +80,11 @@ export function registerKit(program: Command, out: () => Output): void {
     .action(async (kitPath: string, opts: { policy?: string }) => {
       const o = out();
       const bar = o.progress('verify');
-      const r = await callApi('kit.verify', { kit: kitPath, ...(opts.policy ? { policy: opts.policy } : {}) }, { emit: (e) => bar.update(Number(e.done), Number(e.total)) });
+      const r = await callApi(
+        'kit.verify',
+        { kit: kitPath, ...(opts.policy ? { policy: opts.policy } : {}) },
+        { emit: (e) => bar.update(Number(e.done), Number(e.total)) },
+      );
       bar.finish();
       o.result(r, (v) => renderVerify(v, o));
       if (!r.ok) {
@@ -118,7 +129,17 @@ function renderBuild(r: KitBuild, o: Output): string {
     const sig = a.signatures.length ? (a.verifiedBy.length ? `signed (${a.verifiedBy.join(', ')})` : 'signed (not verified: no key)') : 'unsigned';
     lines.push(`  ${a.ref}  ${o.dim(a.digest.slice(0, 19))}  ${formatBytes(a.size)}  ${sig}`);
   }
-  for (const c of r.lock.checks) lines.push(`  ${c.fits ? o.green('✔') : o.red('✘')} ${c.platform}: ${c.results.length} artifact(s) checked${c.fits ? '' : `, ${c.results.filter((x) => !x.fits).map((x) => x.ref).join(', ')} do not fit`}`);
+  for (const c of r.lock.checks)
+    lines.push(
+      `  ${c.fits ? o.green('✔') : o.red('✘')} ${c.platform}: ${c.results.length} artifact(s) checked${
+        c.fits
+          ? ''
+          : `, ${c.results
+              .filter((x) => !x.fits)
+              .map((x) => x.ref)
+              .join(', ')} do not fit`
+      }`,
+    );
   return lines.join('\n');
 }
 
@@ -143,5 +164,8 @@ function renderImport(r: KitImport, o: Output): string {
 }
 
 function renderPush(r: KitPush, o: Output): string {
-  return [`${o.green('✔')} pushed ${r.refs.length} ref(s) to ${r.registry}: ${r.uploaded} blob(s) uploaded, ${r.skipped} already there`, ...r.refs.map((x) => `  ${x}`)].join('\n');
+  return [
+    `${o.green('✔')} pushed ${r.refs.length} ref(s) to ${r.registry}: ${r.uploaded} blob(s) uploaded, ${r.skipped} already there`,
+    ...r.refs.map((x) => `  ${x}`),
+  ].join('\n');
 }

@@ -6,7 +6,16 @@ import { isRegistryReference } from '../../core/oci/reference.js';
 import { withInterrupt } from './signal.js';
 import { readSecret } from '../secret-input.js';
 import { ERROR_TABLE, FlightDeckError } from '../../core/errors.js';
-import type { MasterManifestInfo, CacheList, CachePrune, CacheVerify, RefInspect, ListResult, PullResultInfo, PushResultInfo } from '../../core/api/contract.js';
+import type {
+  MasterManifestInfo,
+  CacheList,
+  CachePrune,
+  CacheVerify,
+  RefInspect,
+  ListResult,
+  PullResultInfo,
+  PushResultInfo,
+} from '../../core/api/contract.js';
 
 export interface ConnOpts {
   plainHttp?: boolean;
@@ -74,7 +83,14 @@ function parseAge(text: string): number {
  * line with the totals (bytes, rate, ETA) and each active blob's percentage.
  */
 export function blobProgress(o: Output, task: string) {
-  interface Blob { title: string; started: number; from: number; done: number; total: number; finished: boolean }
+  interface Blob {
+    title: string;
+    started: number;
+    from: number;
+    done: number;
+    total: number;
+    finished: boolean;
+  }
   const blobs = new Map<string, Blob>();
   const started = Date.now();
   let bar: ReturnType<Output['progress']> | undefined;
@@ -88,7 +104,9 @@ export function blobProgress(o: Output, task: string) {
       if (o.opts.json) o.event({ event: 'retry', task, ...notice });
       else {
         if (bar) o.clearLine();
-        o.warn(`${String(notice.reason)} on ${String(notice.request)}: retry ${String(notice.attempt)} of ${String(notice.of)} in ${(Number(notice.waitMs) / 1000).toFixed(1)} s`);
+        o.warn(
+          `${String(notice.reason)} on ${String(notice.request)}: retry ${String(notice.attempt)} of ${String(notice.of)} in ${(Number(notice.waitMs) / 1000).toFixed(1)} s`,
+        );
       }
       return;
     }
@@ -123,7 +141,11 @@ export function blobProgress(o: Output, task: string) {
     const all = rateOf(moved, 0, started);
     const left = all > 0 ? ` ETA ${Math.ceil((sumTotal - sumDone) / all)}s` : '';
     const active = [...blobs.values()].filter((x) => !x.finished).map((x) => `${x.title} ${x.total ? Math.floor((100 * x.done) / x.total) : 0}%`);
-    bar.update(sumDone, sumTotal, `${formatBytes(sumDone)}/${formatBytes(sumTotal)} ${formatBytes(Math.round(all))}/s${left}${active.length ? ` · ${active.join(' · ')}` : ''}`);
+    bar.update(
+      sumDone,
+      sumTotal,
+      `${formatBytes(sumDone)}/${formatBytes(sumTotal)} ${formatBytes(Math.round(all))}/s${left}${active.length ? ` · ${active.join(' · ')}` : ''}`,
+    );
   };
   /** End the progress line before the result is printed. */
   const finish = () => bar?.finish(`${blobs.size} blob(s)`);
@@ -142,10 +164,14 @@ export function registerOci(program: Command, out: () => Output): void {
       .option('--offline', 'use only the content store (an imported kit): no network call at all')
       .addOption(new Option('-c, --concurrency <n>', 'parallel blob downloads').default(3).argParser((v) => Number(v))),
   )
-    .addHelpText('after', '\nExamples:\n  $ flightdeck pull localhost:5000/flight/shared-types/wasm/complete:latest -o ./wasm\n  $ flightdeck pull oci:./kit:2025.06.06 --output out --unpack')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ flightdeck pull localhost:5000/flight/shared-types/wasm/complete:latest -o ./wasm\n  $ flightdeck pull oci:./kit:2025.06.06 --output out --unpack',
+    )
     .action(async (reference: string, opts: ConnOpts & { output?: string; unpack?: boolean; platform?: string; offline?: boolean; concurrency: number }) => {
       const o = out();
-      if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1 || opts.concurrency > 16) throw new FlightDeckError('USAGE', '--concurrency must be 1..16.');
+      if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1 || opts.concurrency > 16)
+        throw new FlightDeckError('USAGE', '--concurrency must be 1..16.');
       const conn = await setupCredentials(opts, targetRegistry(reference));
       const progress = blobProgress(o, 'pull');
       const r = await withInterrupt((signal) =>
@@ -178,35 +204,44 @@ export function registerOci(program: Command, out: () => Output): void {
       .option('--chunk-size <size>', 'upload in PATCH chunks of this size (e.g. 8MiB); default monolithic')
       .option('--mount-from <repo...>', 'try a cross-repository mount from these repositories first'),
   )
-    .addHelpText('after', '\nExamples:\n  $ flightdeck push localhost:5000/flight/shared-types/wasm/complete:2025.06.06 complete.wasm:application/wasm -a flight.component=complete')
-    .action(async (reference: string, files: string[], opts: ConnOpts & { annotation?: string[]; artifactType?: string; chunkSize?: string; mountFrom?: string[] }) => {
-      const o = out();
-      const annotations: Record<string, string> = {};
-      for (const a of opts.annotation ?? []) {
-        const eq = a.indexOf('=');
-        if (eq <= 0) throw new FlightDeckError('USAGE', `--annotation ${JSON.stringify(a)} must be key=value.`);
-        annotations[a.slice(0, eq)] = a.slice(eq + 1);
-      }
-      const conn = await setupCredentials(opts, targetRegistry(reference));
-      const progress = blobProgress(o, 'push');
-      const r = await withInterrupt((signal) =>
-        callApi(
-          'registry.push',
-          {
-            reference,
-            ...conn,
-            files: files.map(splitFileArg),
-            annotations,
-            ...(opts.artifactType ? { artifactType: opts.artifactType } : {}),
-            ...(opts.chunkSize ? { chunkSize: parseSize(opts.chunkSize) } : {}),
-            ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}),
-          },
-          { signal, emit: progress.emit },
-        ),
-      );
-      progress.finish();
-      o.result(r, (v) => renderPush(v, o));
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ flightdeck push localhost:5000/flight/shared-types/wasm/complete:2025.06.06 complete.wasm:application/wasm -a flight.component=complete',
+    )
+    .action(
+      async (
+        reference: string,
+        files: string[],
+        opts: ConnOpts & { annotation?: string[]; artifactType?: string; chunkSize?: string; mountFrom?: string[] },
+      ) => {
+        const o = out();
+        const annotations: Record<string, string> = {};
+        for (const a of opts.annotation ?? []) {
+          const eq = a.indexOf('=');
+          if (eq <= 0) throw new FlightDeckError('USAGE', `--annotation ${JSON.stringify(a)} must be key=value.`);
+          annotations[a.slice(0, eq)] = a.slice(eq + 1);
+        }
+        const conn = await setupCredentials(opts, targetRegistry(reference));
+        const progress = blobProgress(o, 'push');
+        const r = await withInterrupt((signal) =>
+          callApi(
+            'registry.push',
+            {
+              reference,
+              ...conn,
+              files: files.map(splitFileArg),
+              annotations,
+              ...(opts.artifactType ? { artifactType: opts.artifactType } : {}),
+              ...(opts.chunkSize ? { chunkSize: parseSize(opts.chunkSize) } : {}),
+              ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}),
+            },
+            { signal, emit: progress.emit },
+          ),
+        );
+        progress.finish();
+        o.result(r, (v) => renderPush(v, o));
+      },
+    );
 
   connectionOptions(
     program
@@ -215,7 +250,10 @@ export function registerOci(program: Command, out: () => Output): void {
       .argument('<target>', 'REGISTRY or REGISTRY/REPO')
       .option('--master [repo:tag]', 'show what the master manifest lists (default flight/shared-types/manifest:latest)'),
   )
-    .addHelpText('after', '\nExamples:\n  $ flightdeck ls localhost:5000\n  $ flightdeck ls localhost:5000/flight/shared-types/bundles/dreamcast\n  $ flightdeck ls localhost:5000 --master')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ flightdeck ls localhost:5000\n  $ flightdeck ls localhost:5000/flight/shared-types/bundles/dreamcast\n  $ flightdeck ls localhost:5000 --master',
+    )
     .action(async (target: string, opts: ConnOpts & { master?: string | boolean }) => {
       const o = out();
       const conn = await setupCredentials(opts, targetRegistry(target));
@@ -317,7 +355,10 @@ function renderInspect(r: RefInspect, o: Output): string {
   }
   if (r.layers.length) {
     lines.push('  layers');
-    for (const l of r.layers) lines.push(`    ${l.digest.slice(0, 19)}  ${formatBytes(l.size).padStart(10)}  ${l.mediaType}  ${l.annotations?.['org.opencontainers.image.title'] ?? ''}`);
+    for (const l of r.layers)
+      lines.push(
+        `    ${l.digest.slice(0, 19)}  ${formatBytes(l.size).padStart(10)}  ${l.mediaType}  ${l.annotations?.['org.opencontainers.image.title'] ?? ''}`,
+      );
   }
   if (r.manifests.length) {
     lines.push('  manifests');
@@ -338,13 +379,17 @@ function renderCacheList(r: CacheList, o: Output): string {
 function renderVerify(r: CacheVerify, o: Output): string {
   const lines = [`${r.corrupt.length === 0 ? o.green('✔') : o.red('✘')} ${r.checked} blob(s) re-hashed (${formatBytes(r.bytes)}), ${r.corrupt.length} corrupt`];
   for (const c of r.corrupt) lines.push(`  ${o.red('corrupt')} ${c.digest} (hashes to ${c.actual})${c.removed ? ' — removed' : ''}`);
-  if (r.corrupt.length > 0 && !r.corrupt[0]?.removed) lines.push(o.dim('  run `flightdeck cache verify --fix` to delete them; the next pull fetches them again'));
+  if (r.corrupt.length > 0 && !r.corrupt[0]?.removed)
+    lines.push(o.dim('  run `flightdeck cache verify --fix` to delete them; the next pull fetches them again'));
   for (const q of r.quarantined ?? []) lines.push(`  ${o.dim('quarantined')} ${q.digest} (hashed to ${q.actual}, set aside ${q.quarantinedAt}) → ${q.file}`);
   return lines.join('\n');
 }
 
 function renderPrune(r: CachePrune, _o: Output): string {
-  return [`untagged ${r.untagged.length}: ${r.untagged.join(', ') || '-'}`, `removed ${r.removedBlobs} blob(s), freed ${formatBytes(r.freedBytes)}, ${formatBytes(r.remainingBytes)} remain`].join('\n');
+  return [
+    `untagged ${r.untagged.length}: ${r.untagged.join(', ') || '-'}`,
+    `removed ${r.removedBlobs} blob(s), freed ${formatBytes(r.freedBytes)}, ${formatBytes(r.remainingBytes)} remain`,
+  ].join('\n');
 }
 
 function renderMaster(r: MasterManifestInfo, o: Output): string {

@@ -42,6 +42,10 @@ export function renderPlatforms(platforms: PlatformEntry[], o: Output): string {
   });
   const head = ['ID', 'NAME', 'MEMORY', 'BUDGET', 'THREADS', 'COMPONENTS', 'FEATURES', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 6 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < 6 ? c.padEnd(widths[i]!) : c))
+      .join('  ')
+      .trimEnd();
   return [o.bold(line(head)), ...rows.map(line)].join('\n');
 }

@@ -12,6 +12,8 @@ export function registerReceipts(program: Command, out: () => Output): void {
     .action(async (f: { device?: string }) => {
       const o = out();
       const r = await callApi('receipts.list', f.device ? { device: f.device } : {});
-      o.result(r, (v) => (v.receipts.length ? v.receipts.map((rc) => [...renderReceipt(rc, o), o.dim(`  ${rc.file}`)].join('\n')).join('\n\n') : o.dim('No deploy receipts yet.')));
+      o.result(r, (v) =>
+        v.receipts.length ? v.receipts.map((rc) => [...renderReceipt(rc, o), o.dim(`  ${rc.file}`)].join('\n')).join('\n\n') : o.dim('No deploy receipts yet.'),
+      );
     });
 }

@@ -125,7 +125,9 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     if (pathOf(req.url) !== WS_PATH) return refuse(404, 'Not Found');
     // Browsers always send Origin on a WebSocket; only our own page may connect.
     if (!originOk(req.headers.origin)) return refuse(403, 'Forbidden');
-    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim());
     const given = offered.find((p) => p.startsWith(WS_TOKEN_PREFIX))?.slice(WS_TOKEN_PREFIX.length) ?? '';
     if (!offered.includes(WS_PROTOCOL) || !tokenOk(given)) return refuse(401, 'Unauthorized');
     // ws checks the rest (GET, Upgrade, Sec-WebSocket-Version/-Key, the sub-protocol list) and answers 400.

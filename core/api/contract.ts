@@ -84,7 +84,4 @@ export function isMethod(value: unknown): value is Method {
 /** Every call returns an envelope, never a thrown stack across a process boundary. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: z.infer<typeof ErrorPayloadSchema> };
 
-export const EnvelopeSchema = z.union([
-  z.object({ ok: z.literal(true), value: z.unknown() }),
-  z.object({ ok: z.literal(false), error: ErrorPayloadSchema }),
-]);
+export const EnvelopeSchema = z.union([z.object({ ok: z.literal(true), value: z.unknown() }), z.object({ ok: z.literal(false), error: ErrorPayloadSchema })]);

@@ -22,12 +22,7 @@ export type Handlers = {
  * The single entry point every transport uses (IPC, web host, CLI): validate the method name and the
  * input against the contract, run the handler, and return an envelope with secrets scrubbed.
  */
-export async function dispatch(
-  handlers: Handlers,
-  method: unknown,
-  input: unknown,
-  ctx: Partial<CallContext> = {},
-): Promise<Envelope<unknown>> {
+export async function dispatch(handlers: Handlers, method: unknown, input: unknown, ctx: Partial<CallContext> = {}): Promise<Envelope<unknown>> {
   try {
     if (!isMethod(method)) {
       throw new FlightDeckError('INVALID_INPUT', `Unknown api method ${JSON.stringify(String(method)).slice(0, 80)}.`, {

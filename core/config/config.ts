@@ -27,7 +27,14 @@ export const ConfigSchema = z
       .default({ ...DEFAULT_RETRY }),
     /** `cache prune` never deletes a blob or partial download younger than `graceSeconds` (in-flight pulls). */
     prune: z
-      .object({ graceSeconds: z.number().int().min(0).max(365 * 86_400).default(DEFAULT_PRUNE_GRACE_SECONDS) })
+      .object({
+        graceSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(365 * 86_400)
+          .default(DEFAULT_PRUNE_GRACE_SECONDS),
+      })
       .strict()
       .default({ graceSeconds: DEFAULT_PRUNE_GRACE_SECONDS }),
   })
@@ -57,10 +64,7 @@ export async function loadConfig(paths: FlightDeckPaths): Promise<Config> {
   const parsed = ConfigSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new FlightDeckError(
-      'CONFIG_INVALID',
-      `${file}: ${issue?.path.join('.') || 'root'}: ${issue?.message ?? 'invalid'}`,
-    );
+    throw new FlightDeckError('CONFIG_INVALID', `${file}: ${issue?.path.join('.') || 'root'}: ${issue?.message ?? 'invalid'}`);
   }
   return parsed.data;
 }

@@ -131,7 +131,13 @@ export function createCredentials(deps: CredentialsDeps) {
       const verifiedAt = now().toISOString();
       if (credential?.source === 'keychain') await (await keychain()).set(account, encodeRecord(credential, verifiedAt));
       return credential
-        ? { registry: account, username: 'username' in credential ? credential.username : undefined, kind: credential.kind, source: credential.source, verifiedAt }
+        ? {
+            registry: account,
+            username: 'username' in credential ? credential.username : undefined,
+            kind: credential.kind,
+            source: credential.source,
+            verifiedAt,
+          }
         : { registry: account, kind: 'unknown', source: 'anonymous', verifiedAt };
     },
 
@@ -147,7 +153,13 @@ export function createCredentials(deps: CredentialsDeps) {
           const value = await secrets.get(account);
           if (value === null) continue;
           const r = decodeRecord(value);
-          credentials.push({ registry: account, username: r.username, kind: r.kind, source: 'keychain', ...(r.verifiedAt ? { verifiedAt: r.verifiedAt } : {}) });
+          credentials.push({
+            registry: account,
+            username: r.username,
+            kind: r.kind,
+            source: 'keychain',
+            ...(r.verifiedAt ? { verifiedAt: r.verifiedAt } : {}),
+          });
         }
       } catch (err) {
         const e = err instanceof FlightDeckError ? err : new FlightDeckError('KEYCHAIN_UNAVAILABLE', String(err));

@@ -62,7 +62,11 @@ export async function readDockerConfig(env: NodeJS.ProcessEnv = process.env): Pr
 
 /** `https://reg.example:5000/v1/` and `reg.example:5000` name the same registry. Docker Hub's aliases too. */
 export function normalizeRegistryKey(key: string): string {
-  let host = key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  let host = key
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
   if (host === 'index.docker.io' || host === 'registry-1.docker.io') host = 'docker.io';
   return host;
 }
@@ -128,7 +132,12 @@ export async function listDockerCredentials(config: DockerConfig, run: HelperRun
   const out = new Map<string, DockerListing>();
   for (const [key, entry] of Object.entries(config.auths)) {
     const cred = fromAuthEntry(entry ?? {});
-    if (cred) out.set(normalizeRegistryKey(key), { registry: normalizeRegistryKey(key), username: 'username' in cred ? cred.username : undefined, source: 'docker-config' });
+    if (cred)
+      out.set(normalizeRegistryKey(key), {
+        registry: normalizeRegistryKey(key),
+        username: 'username' in cred ? cred.username : undefined,
+        source: 'docker-config',
+      });
   }
   const helpers = new Set([...(config.credsStore ? [config.credsStore] : []), ...Object.values(config.credHelpers)]);
   for (const helper of helpers) {

@@ -39,10 +39,7 @@ const PATTERNS: Array<[RegExp, string]> = [
   // user:password@host in URLs
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)[^@\s/]+@/gi, `$1${MASK}@`],
   // "password": "...", "token": "...", identitytoken, secret, auth (docker config style)
-  [
-    /(["']?(?:password|passwd|secret|token|access_token|refresh_token|identitytoken|registrytoken|auth)["']?\s*[:=]\s*)(["'])(?:(?!\2).)+\2/gi,
-    `$1$2${MASK}$2`,
-  ],
+  [/(["']?(?:password|passwd|secret|token|access_token|refresh_token|identitytoken|registrytoken|auth)["']?\s*[:=]\s*)(["'])(?:(?!\2).)+\2/gi, `$1$2${MASK}$2`],
 ];
 
 /** Every PATTERNS match contains one of these words; a string without any skips the patterns. */

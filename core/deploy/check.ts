@@ -45,7 +45,11 @@ export function profileCheck(paths: FlightDeckPaths): PayloadCheck {
       throw err;
     }
     const sha256 = `sha256:${createHash('sha256').update(payload).digest('hex')}`;
-    const checked = checkTarget({ target: 'payload', inputKind: 'file', annotations: {}, modules: [{ path: 'payload', sha256, report }] }, platforms, packageVersion());
+    const checked = checkTarget(
+      { target: 'payload', inputKind: 'file', annotations: {}, modules: [{ path: 'payload', sha256, report }] },
+      platforms,
+      packageVersion(),
+    );
     const findings = (checked.platforms[0]?.findings ?? []).map((f) => ({ rule: f.ruleId, message: f.message }));
     return { ok: checked.summary.fits, findings };
   };
@@ -90,7 +94,10 @@ export async function checkLimits(payload: Uint8Array, limits: PlatformLimits): 
   }
   const total = report.memories.reduce((sum, m) => sum + m.initialBytes, 0);
   if (report.memories.length > 1 && total > limits.memory && !findings.some((f) => f.rule === 'memory')) {
-    findings.push({ rule: 'memory', message: `its ${report.memories.length} memories start at ${total} bytes together; ${limits.name} gives a payload ${limits.memory}` });
+    findings.push({
+      rule: 'memory',
+      message: `its ${report.memories.length} memories start at ${total} bytes together; ${limits.name} gives a payload ${limits.memory}`,
+    });
   }
   return { ok: findings.length === 0, findings };
 }

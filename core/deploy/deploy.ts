@@ -77,9 +77,13 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
     const info = session.info;
     opts.onDevice?.(info);
     if (opts.serial && info.serial !== opts.serial) {
-      throw new FlightDeckError('DEVICE_CHANGED', `${session.description} now reports serial number ${info.serial ?? '(none)'}, not ${opts.serial}. Nothing was sent.`, {
-        details: { expected: opts.serial, found: info.serial ?? null },
-      });
+      throw new FlightDeckError(
+        'DEVICE_CHANGED',
+        `${session.description} now reports serial number ${info.serial ?? '(none)'}, not ${opts.serial}. Nothing was sent.`,
+        {
+          details: { expected: opts.serial, found: info.serial ?? null },
+        },
+      );
     }
     if (opts.devicePlatform && opts.devicePlatform !== info.platform) {
       throw new FlightDeckError(

@@ -44,7 +44,10 @@ export function configuredDevices(paths: FlightDeckPaths): DeviceEntry[] {
   } catch (err) {
     const issue = err instanceof z.ZodError ? err.issues[0] : undefined;
     const where = issue ? `${issue.path.join('.') || 'root'}: ${issue.message}` : (err as Error).message;
-    throw new FlightDeckError('CONFIG_INVALID', `${file}: ${where}`, { cause: err, hint: 'Expected {"devices": [{"name": "...", "uri": "serial:///dev/ttyUSB0?baud=921600", "platform": "dreamcast"}]}.' });
+    throw new FlightDeckError('CONFIG_INVALID', `${file}: ${where}`, {
+      cause: err,
+      hint: 'Expected {"devices": [{"name": "...", "uri": "serial:///dev/ttyUSB0?baud=921600", "platform": "dreamcast"}]}.',
+    });
   }
   return parsed.devices.map((d) => ({ kind: 'configured', name: d.name, uri: d.uri, ...(d.platform ? { platform: d.platform } : {}) }));
 }
@@ -159,9 +162,13 @@ export function devicesOfPlatform(platform: string, paths: FlightDeckPaths): str
   const known = [...configuredDevices(paths), ...runningEmulators(paths).map((e) => ({ name: e.name, uri: e.uri, platform: e.platform }))];
   const refs = known.filter((d) => d.platform === platform).map((d) => d.name ?? d.uri);
   if (refs.length === 0) {
-    throw new FlightDeckError('DEVICE_NOT_FOUND', `No known ${platform} device (configured in ${devicesFile(paths)} with that platform, or a running emulator).`, {
-      hint: 'Give devices with --device, add them with their platform to devices.json, or check the platform id with `flightdeck devices`.',
-    });
+    throw new FlightDeckError(
+      'DEVICE_NOT_FOUND',
+      `No known ${platform} device (configured in ${devicesFile(paths)} with that platform, or a running emulator).`,
+      {
+        hint: 'Give devices with --device, add them with their platform to devices.json, or check the platform id with `flightdeck devices`.',
+      },
+    );
   }
   return refs;
 }

@@ -44,8 +44,7 @@ type Receipt = ReturnType<typeof makeReceipt>;
 export type DeviceDeployResult = DeployResult & { receipt: Receipt; receiptFile: string };
 
 export type FleetEntry =
-  | { device: string; ok: true; result: DeviceDeployResult }
-  | { device: string; ok: false; error: { code: string; message: string; hint: string } };
+  { device: string; ok: true; result: DeviceDeployResult } | { device: string; ok: false; error: { code: string; message: string; hint: string } };
 
 /** Session timings from a request's `timeoutMs` (the reply timeout); unset: the defaults. */
 export function sessionTimings(timeoutMs: number | undefined): Partial<SessionTimings> {
@@ -100,7 +99,13 @@ export async function deployToDevice(
   const attempt = async () => deploy(payload, await ctx.openTransport(parseDeviceUri(uri)), check, { ...opts, ...(serial ? { serial } : {}) });
   // Reconnect only to a device seen before (its serial number), and never once its payload runs.
   const window = () => (serial && phase !== 'run' ? input.reconnect * 1000 : 0);
-  const result = await withReconnect(attempt, window, () => connects, ctx.signal, () => emit({ type: 'phase', phase: 'reconnect' }));
+  const result = await withReconnect(
+    attempt,
+    window,
+    () => connects,
+    ctx.signal,
+    () => emit({ type: 'phase', phase: 'reconnect' }),
+  );
   const receipt = makeReceipt(result, payload, { uri, name: uri === ref ? null : ref });
   if (input.run) {
     const file = path.join(sessionsDir(paths), `${receipt.id}.jsonl`);

@@ -188,7 +188,10 @@ export class HostSession {
   async blockHashes(blockSize: number): Promise<Blocks> {
     const blocks = this.parse(BlocksSchema, await this.request(Msg.HASHES, { blockSize }, Msg.BLOCKS));
     if (blocks.sha256 && (blocks.blockSize !== blockSize || blocks.hashes.length !== Math.ceil(blocks.size / blockSize))) {
-      throw new FlightDeckError('DEVICE_PROTOCOL_ERROR', `${this.description} sent ${blocks.hashes.length} block hashes of ${blocks.blockSize} bytes for ${blocks.size} bytes.`);
+      throw new FlightDeckError(
+        'DEVICE_PROTOCOL_ERROR',
+        `${this.description} sent ${blocks.hashes.length} block hashes of ${blocks.blockSize} bytes for ${blocks.size} bytes.`,
+      );
     }
     return blocks;
   }
@@ -358,7 +361,7 @@ async function helloUntil(link: FrameLink, deadline: number, signal: AbortSignal
   while (Date.now() < deadline) {
     await link.send(Msg.HELLO, json({ version: PROTOCOL_VERSION }));
     const until = Math.min(deadline, Date.now() + RATE_PROBE_MS);
-    for (let frame; (frame = await link.nextOrTimeout(until - Date.now(), signal)); ) {
+    for (let frame; (frame = await link.nextOrTimeout(until - Date.now(), signal));) {
       if (frame.type !== Msg.INFO) continue;
       const info = parseBody(InfoSchema, frame.body);
       if (info) return info;

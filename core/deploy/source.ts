@@ -42,7 +42,9 @@ export async function resolvePayload(
   }
   // Read into memory and verified (BLOB_CORRUPT, quarantined) before anything reaches a device.
   if (layer.size > MAX_PAYLOAD_BYTES) {
-    throw new FlightDeckError('PAYLOAD_INVALID', `${ref}: layer ${layer.digest} is ${layer.size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte payload cap.`, { details: { reference: ref } });
+    throw new FlightDeckError('PAYLOAD_INVALID', `${ref}: layer ${layer.digest} is ${layer.size} bytes, over the ${MAX_PAYLOAD_BYTES}-byte payload cap.`, {
+      details: { reference: ref },
+    });
   }
   const bytes = await pulled.store.readBlobVerified(layer, MAX_PAYLOAD_BYTES);
   const { algorithm, hex } = parseDigest(layer.digest);

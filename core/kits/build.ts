@@ -104,16 +104,28 @@ async function graphOf(source: ContentSource, top: ResolvedManifest, signal?: Ab
 }
 
 function buildTime(opts: BuildOptions, master: Record<string, string>): string {
-  const text = opts.created ?? (opts.sourceDateEpoch ? new Date(Number(opts.sourceDateEpoch) * 1000).toISOString() : undefined) ?? master[ANNOTATION_CREATED] ?? master['flight.build-date'];
+  const text =
+    opts.created ??
+    (opts.sourceDateEpoch ? new Date(Number(opts.sourceDateEpoch) * 1000).toISOString() : undefined) ??
+    master[ANNOTATION_CREATED] ??
+    master['flight.build-date'];
   const date = new Date(text ?? 0);
   if (Number.isNaN(date.getTime())) {
-    throw new FlightDeckError('INVALID_INPUT', `The build time ${JSON.stringify(text)} is not a date (--created, SOURCE_DATE_EPOCH or the master manifest's ${ANNOTATION_CREATED}).`);
+    throw new FlightDeckError(
+      'INVALID_INPUT',
+      `The build time ${JSON.stringify(text)} is not a date (--created, SOURCE_DATE_EPOCH or the master manifest's ${ANNOTATION_CREATED}).`,
+    );
   }
   return date.toISOString();
 }
 
 async function notExisting(file: string): Promise<void> {
-  if (await stat(file).then(() => true, () => false)) {
+  if (
+    await stat(file).then(
+      () => true,
+      () => false,
+    )
+  ) {
     throw new FlightDeckError('INVALID_INPUT', `${file} already exists; a kit is never written over existing files.`, {
       hint: 'Choose another --output, or remove the old kit first.',
       details: { output: file },
@@ -144,7 +156,10 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
   // 1. The master manifest.
   const masterRepo = `${origin.namespace}/manifest`;
   const masterTop = await origin.source(masterRepo, opts.tag).resolve(signal);
-  const master = await pull(origin.source(masterRepo, masterTop.descriptor.digest), store, origin.reference(masterRepo, masterTop.descriptor.digest), { signal, onEvent: emitBlob });
+  const master = await pull(origin.source(masterRepo, masterTop.descriptor.digest), store, origin.reference(masterRepo, masterTop.descriptor.digest), {
+    signal,
+    onEvent: emitBlob,
+  });
   let doc: z.infer<typeof MasterDocSchema> | undefined;
   let why = 'no JSON layer';
   for (const layer of master.layers) {
@@ -159,7 +174,11 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
     }
     const parsed = MasterDocSchema.safeParse(json);
     if (parsed.success) doc = parsed.data;
-    else why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 400);
+    else
+      why = parsed.error.issues
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')
+        .slice(0, 400);
   }
   if (!doc) {
     throw new FlightDeckError('MANIFEST_INVALID', `The master manifest ${origin.from} ${masterRepo}:${opts.tag} has no valid artifacts[] list (${why}).`);
@@ -170,9 +189,7 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
   // 2. Select and resolve: tags → digests, as the master manifest pins them.
   const unique = [...new Map(doc.artifacts.map((a) => [`${a.repository}:${a.tag}`, a])).values()];
   const wanted = unique.filter(
-    (a) =>
-      (CHECKED.has(a.category) && a.platforms.some((p) => opts.platforms.includes(p))) ||
-      opts.include.some((i) => INCLUDE_CATEGORY[i] === a.category),
+    (a) => (CHECKED.has(a.category) && a.platforms.some((p) => opts.platforms.includes(p))) || opts.include.some((i) => INCLUDE_CATEGORY[i] === a.category),
   );
   for (const p of opts.platforms) {
     if (!wanted.some((a) => a.category === 'bundles' && a.platforms.includes(p))) {
@@ -184,10 +201,14 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
     throwIfAborted(signal);
     const top = await origin.source(a.repository, a.tag).resolve(signal);
     if (a.digest && a.digest !== top.descriptor.digest) {
-      throw new FlightDeckError('BLOB_DIGEST_MISMATCH', `${a.repository}:${a.tag} resolves to ${top.descriptor.digest}, but the master manifest pins ${a.digest}.`, {
-        hint: 'The tag moved after the master manifest was published; rebuild from a consistent master (--tag DATE).',
-        details: { reference: `${a.repository}:${a.tag}` },
-      });
+      throw new FlightDeckError(
+        'BLOB_DIGEST_MISMATCH',
+        `${a.repository}:${a.tag} resolves to ${top.descriptor.digest}, but the master manifest pins ${a.digest}.`,
+        {
+          hint: 'The tag moved after the master manifest was published; rebuild from a consistent master (--tag DATE).',
+          details: { reference: `${a.repository}:${a.tag}` },
+        },
+      );
     }
     const pinned = origin.source(a.repository, top.descriptor.digest);
     const blobs = await graphOf(pinned, top, signal);
@@ -196,9 +217,20 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
       if (found) signatures.push({ ref: `${a.repository}:${tag}`, top: found, blobs: await graphOf(pinned, found, signal) });
     };
     await attach(signatureTag(top.descriptor.digest), await resolveOrNull(origin.source(a.repository, signatureTag(top.descriptor.digest)), signal));
-    const referrers = (await origin.referrers(a.repository, top.descriptor.digest, signal)) ?? (await resolveOrNull(origin.source(a.repository, referrersTag(top.descriptor.digest)), signal));
+    const referrers =
+      (await origin.referrers(a.repository, top.descriptor.digest, signal)) ??
+      (await resolveOrNull(origin.source(a.repository, referrersTag(top.descriptor.digest)), signal));
     await attach(referrersTag(top.descriptor.digest), referrers);
-    selected.push({ ref: `${a.repository}:${a.tag}`, repository: a.repository, tag: a.tag, category: a.category, platforms: a.platforms, top, blobs, signatures });
+    selected.push({
+      ref: `${a.repository}:${a.tag}`,
+      repository: a.repository,
+      tag: a.tag,
+      category: a.category,
+      platforms: a.platforms,
+      top,
+      blobs,
+      signatures,
+    });
   }
 
   // 3. The plan: total size, and what the content store still lacks.
@@ -221,10 +253,18 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
       const digest = sig.top.descriptor.digest;
       const source = origin.source(s.repository, digest);
       // A referrers index from the API has no digest reference of its own on the registry: serve it as is.
-      await pull({ ...source, resolve: async () => sig.top }, store, origin.reference(s.repository, digest), { signal, onEvent: emitBlob, verifyExisting: false });
+      await pull({ ...source, resolve: async () => sig.top }, store, origin.reference(s.repository, digest), {
+        signal,
+        onEvent: emitBlob,
+        verifyExisting: false,
+      });
       sigs.push(...(await signatureSet(store, digest)));
     }
-    verdicts.set(s.ref, enforcePolicy(opts.policy, { registry: origin.registry, repository: s.repository, digest: s.top.descriptor.digest }, s.signatures.length ? sigs : null).verifiedBy);
+    verdicts.set(
+      s.ref,
+      enforcePolicy(opts.policy, { registry: origin.registry, repository: s.repository, digest: s.top.descriptor.digest }, s.signatures.length ? sigs : null)
+        .verifiedBy,
+    );
   }
 
   // 5. The payloads, into the content store (resumable: partial blobs are kept and continued).
@@ -282,10 +322,9 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
   const index = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [
-      entry(masterRef, masterTop),
-      ...selected.flatMap((s) => [entry(s.ref, s.top), ...s.signatures.map((x) => entry(x.ref, x.top))]),
-    ].sort((a, b) => (a.annotations[ANNOTATION_REF_NAME] < b.annotations[ANNOTATION_REF_NAME] ? -1 : 1)),
+    manifests: [entry(masterRef, masterTop), ...selected.flatMap((s) => [entry(s.ref, s.top), ...s.signatures.map((x) => entry(x.ref, x.top))])].sort((a, b) =>
+      a.annotations[ANNOTATION_REF_NAME] < b.annotations[ANNOTATION_REF_NAME] ? -1 : 1,
+    ),
   };
   const meta: Array<[string, Buffer]> = [
     ['oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }))],
@@ -299,7 +338,11 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
     const entries: TarSource[] = [
       { name: 'blobs/', size: 0 },
       { name: 'blobs/sha256/', size: 0 },
-      ...blobs.map((d) => ({ name: `blobs/sha256/${d.digest.slice(7)}`, read: (use: (chunks: AsyncIterable<Buffer>) => Promise<void>) => store.withBlob(d, use), size: d.size })),
+      ...blobs.map((d) => ({
+        name: `blobs/sha256/${d.digest.slice(7)}`,
+        read: (use: (chunks: AsyncIterable<Buffer>) => Promise<void>) => store.withBlob(d, use),
+        size: d.size,
+      })),
       ...meta.map(([name, bytes]) => ({ name, bytes, size: bytes.length })),
     ];
     kitDigest = await writeTar(output, entries, Math.floor(Date.parse(created) / 1000));

@@ -34,8 +34,8 @@ export async function openKit(kit: string, stagingParent: string, store?: OciLay
   const dir = await mkdir(stagingParent, { recursive: true })
     .then(() => mkdtemp(path.join(stagingParent, 'kit-')))
     .catch((err: unknown) => {
-    throw fsError(err, stagingParent);
-  });
+      throw fsError(err, stagingParent);
+    });
   const close = () => rm(dir, { recursive: true, force: true });
   try {
     const extracted = await extractKitTar(kit, dir, store ? (d) => store.blobPath(d) : undefined);
@@ -46,7 +46,10 @@ export async function openKit(kit: string, stagingParent: string, store?: OciLay
   }
 }
 
-export async function verifyKit(kit: string, opts: { paths: FlightDeckPaths; policy: Policy | undefined; signal?: AbortSignal | undefined; onProgress?: (done: number, total: number) => void }): Promise<KitVerify> {
+export async function verifyKit(
+  kit: string,
+  opts: { paths: FlightDeckPaths; policy: Policy | undefined; signal?: AbortSignal | undefined; onProgress?: (done: number, total: number) => void },
+): Promise<KitVerify> {
   const opened = await openKit(kit, os.tmpdir());
   try {
     return await verifyKitDir(kit, opened.dir, { ...opts, ...(opened.extracted ? { hashed: opened.extracted.hashed } : {}) });
@@ -60,7 +63,9 @@ export function refuse(report: KitVerify, action: string): never {
   const first = report.problems[0]!;
   const code = first.code === 'SIGNATURE_REQUIRED' || first.code === 'SIGNATURE_INVALID' ? first.code : 'KIT_INVALID';
   const more = report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem(s); \`flightdeck kit verify\` lists them)` : '';
-  throw new FlightDeckError(code, `${report.kit}: ${first.message}${more} Nothing was ${action}.`, { details: { kit: report.kit, problems: report.problems.slice(0, 20) } });
+  throw new FlightDeckError(code, `${report.kit}: ${first.message}${more} Nothing was ${action}.`, {
+    details: { kit: report.kit, problems: report.problems.slice(0, 20) },
+  });
 }
 
 export async function importKit(

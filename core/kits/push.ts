@@ -61,7 +61,9 @@ export async function pushKitDir(dir: string, client: RegistryClient, signal?: A
     const repo = name.slice(0, colon);
     const tag = name.slice(colon + 1);
     if (colon <= 0 || !isRepository(repo) || !isTag(tag)) {
-      throw new FlightDeckError('KIT_INVALID', `${dir}: index.json ref ${JSON.stringify(name)} is not <repository>:<tag>, so it has no place in a registry.`, { details: { kit: dir } });
+      throw new FlightDeckError('KIT_INVALID', `${dir}: index.json ref ${JSON.stringify(name)} is not <repository>:<tag>, so it has no place in a registry.`, {
+        details: { kit: dir },
+      });
     }
     await pushManifest(repo, entry, tag);
     refs.push(`${client.registry}/${name}`);

@@ -67,7 +67,8 @@ export async function signatureSet(layout: OciLayout, digest: string): Promise<C
     if (seen.has(child.digest)) continue;
     seen.add(child.digest);
     const m = parseManifest(await layout.readBlob(child.digest), child.mediaType, `oci:${layout.root}@${child.digest}`);
-    if (m.kind === 'manifest' && (m.artifactType === COSIGN_SIG_ARTIFACT || m.config.mediaType === COSIGN_SIG_ARTIFACT)) out.push(...(await cosignSignatures(m, read)));
+    if (m.kind === 'manifest' && (m.artifactType === COSIGN_SIG_ARTIFACT || m.config.mediaType === COSIGN_SIG_ARTIFACT))
+      out.push(...(await cosignSignatures(m, read)));
   }
   return out;
 }
@@ -196,7 +197,10 @@ export async function loadPolicy(paths: FlightDeckPaths, file?: string): Promise
     text = await readFile(where, 'utf8');
   } catch (err) {
     if (!file && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new FlightDeckError('CONFIG_INVALID', `Cannot read the signature policy ${where}: ${(err as Error).message}`, { cause: err, details: { file: where } });
+    throw new FlightDeckError('CONFIG_INVALID', `Cannot read the signature policy ${where}: ${(err as Error).message}`, {
+      cause: err,
+      details: { file: where },
+    });
   }
   const bad = (why: string) => new FlightDeckError('CONFIG_INVALID', `Signature policy ${where}: ${why}.`, { details: { file: where } });
   let parsed;
@@ -254,16 +258,24 @@ export function enforcePolicy(policy: Policy | undefined, subject: PolicySubject
   }
   const ruleName = `${rule.registry ? `${rule.registry}/` : ''}${rule.repository}`;
   if (!signatures || signatures.length === 0) {
-    throw new FlightDeckError('SIGNATURE_REQUIRED', `${name} is not signed, and the policy ${policy.file} requires a signature by ${rule.keys.join(' or ')} for ${ruleName}.`, {
-      details: { subject: name, rule: ruleName, policy: policy.file },
-    });
+    throw new FlightDeckError(
+      'SIGNATURE_REQUIRED',
+      `${name} is not signed, and the policy ${policy.file} requires a signature by ${rule.keys.join(' or ')} for ${ruleName}.`,
+      {
+        details: { subject: name, rule: ruleName, policy: policy.file },
+      },
+    );
   }
   const keys = new Map(rule.keys.map((k) => [k, policy.keys.get(k)!]));
   const ok = verifiedBy(signatures, subject.digest, keys);
   if (ok.length === 0) {
-    throw new FlightDeckError('SIGNATURE_INVALID', `${name} has ${signatures.length} signature(s), none valid for this digest under key ${rule.keys.join(' or ')} (policy ${policy.file}, rule ${ruleName}).`, {
-      details: { subject: name, rule: ruleName, policy: policy.file },
-    });
+    throw new FlightDeckError(
+      'SIGNATURE_INVALID',
+      `${name} has ${signatures.length} signature(s), none valid for this digest under key ${rule.keys.join(' or ')} (policy ${policy.file}, rule ${ruleName}).`,
+      {
+        details: { subject: name, rule: ruleName, policy: policy.file },
+      },
+    );
   }
   return { rule: ruleName, verifiedBy: ok };
 }
@@ -273,7 +285,13 @@ export function enforcePolicy(policy: Policy | undefined, subject: PolicySubject
  * into the content store from the `.sig` tag and the referrers tag schema (`sha256-<hex>`); with
  * `conn.offline` they come from an imported kit, without any network call. No policy: no lookup at all.
  */
-export async function checkSignaturePolicy(access: RegistryAccess, policy: Policy | undefined, ref: RegistryReference, digest: string, conn: Connection = {}): Promise<PolicyVerdict> {
+export async function checkSignaturePolicy(
+  access: RegistryAccess,
+  policy: Policy | undefined,
+  ref: RegistryReference,
+  digest: string,
+  conn: Connection = {},
+): Promise<PolicyVerdict> {
   const subject = { registry: ref.registry, repository: ref.repository, digest };
   if (!policy) return enforcePolicy(policy, subject, null);
   let found: CosignSignature[] | null = null;

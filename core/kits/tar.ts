@@ -150,12 +150,18 @@ export async function extractKitTar(kit: string, dir: string, existing?: (digest
           return;
         }
         const m = BLOB_ENTRY.exec(entry.path);
-        if (!m) throw invalid(kit, `unexpected entry ${JSON.stringify(entry.path)} (a kit holds oci-layout, index.json, ${KIT_LOCK_FILE} and blobs/sha256/<hex>).`);
+        if (!m)
+          throw invalid(kit, `unexpected entry ${JSON.stringify(entry.path)} (a kit holds oci-layout, index.json, ${KIT_LOCK_FILE} and blobs/sha256/<hex>).`);
         const digest = `sha256:${m[1]}`;
         const target = path.join(dir, 'blobs', 'sha256', m[1]!);
         const hash = createHash('sha256');
         const have = existing?.(digest);
-        const haveSize = have ? await stat(have).then((s) => s.size, () => -1) : -1;
+        const haveSize = have
+          ? await stat(have).then(
+              (s) => s.size,
+              () => -1,
+            )
+          : -1;
         if (have && haveSize === entry.size) {
           for await (const c of entry.bytes) hash.update(c);
           const actual = `sha256:${hash.digest('hex')}`;

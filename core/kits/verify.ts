@@ -87,7 +87,8 @@ export function kitProblemHint(code: string): string {
 
 export async function verifyKitDir(kit: string, dir: string, opts: VerifyOptions): Promise<KitVerify> {
   const problems: KitProblem[] = [];
-  const problem = (code: string, message: string, subject?: string) => problems.push({ code, message, hint: kitProblemHint(code), ...(subject ? { subject } : {}) });
+  const problem = (code: string, message: string, subject?: string) =>
+    problems.push({ code, message, hint: kitProblemHint(code), ...(subject ? { subject } : {}) });
   const report = (extra: Partial<KitVerify>): KitVerify => ({
     kit,
     blobs: { checked: 0, bytes: 0 },
@@ -147,7 +148,10 @@ export async function verifyKitDir(kit: string, dir: string, opts: VerifyOptions
     if (capped) return;
     if (++visits > MAX_GRAPH_VISITS) {
       capped = true;
-      return void problem('KIT_INVALID', `the manifests reachable from index.json take more than ${MAX_GRAPH_VISITS} descriptor visits to walk (the cap); the kit is refused.`);
+      return void problem(
+        'KIT_INVALID',
+        `the manifests reachable from index.json take more than ${MAX_GRAPH_VISITS} descriptor visits to walk (the cap); the kit is refused.`,
+      );
     }
     if (opts.stats) opts.stats.visits = visits;
     const key = `${d.digest} ${d.size}`;
@@ -155,12 +159,17 @@ export async function verifyKitDir(kit: string, dir: string, opts: VerifyOptions
     into.add(key);
     if (seen) return;
     if (!sizes.has(d.digest)) return void once('KIT_INVALID', `${from} points to ${d.digest}, which is not in the kit.`, d.digest);
-    if (sizes.get(d.digest) !== d.size) return void once('BLOB_SIZE_MISMATCH', `${from}: blob ${d.digest} has ${sizes.get(d.digest)} bytes, the descriptor says ${d.size}.`, d.digest);
+    if (sizes.get(d.digest) !== d.size)
+      return void once('BLOB_SIZE_MISMATCH', `${from}: blob ${d.digest} has ${sizes.get(d.digest)} bytes, the descriptor says ${d.size}.`, d.digest);
     if (depth > 0 && !/manifest|index/.test(d.mediaType)) return;
     if (actual.get(d.digest) !== d.digest) return;
     if (depth >= MAX_GRAPH_DEPTH) {
       capped = true;
-      return void problem('KIT_INVALID', `${from} nests manifests and indexes more than ${MAX_GRAPH_DEPTH} levels deep (the cap); the kit is refused.`, d.digest);
+      return void problem(
+        'KIT_INVALID',
+        `${from} nests manifests and indexes more than ${MAX_GRAPH_DEPTH} levels deep (the cap); the kit is refused.`,
+        d.digest,
+      );
     }
     let children = parsed.get(d.digest);
     if (children === undefined) {

@@ -93,10 +93,14 @@ export class AuthSession {
       return; // fetchToken reports an unusable realm
     }
     if (this.base.protocol === 'https:' && realm.protocol === 'http:') {
-      throw new FlightDeckError('REGISTRY_UNSAFE', `${this.registry} (https) names a plain-http token service ${realm.host}; refused, so no credential is sent there.`, {
-        hint: 'The token realm of an https registry must be an https URL; ask the registry operator to fix its auth.token.realm.',
-        details: { registry: this.registry, realm: `${realm.protocol}//${realm.host}${realm.pathname}` },
-      });
+      throw new FlightDeckError(
+        'REGISTRY_UNSAFE',
+        `${this.registry} (https) names a plain-http token service ${realm.host}; refused, so no credential is sent there.`,
+        {
+          hint: 'The token realm of an https registry must be an https URL; ask the registry operator to fix its auth.token.realm.',
+          details: { registry: this.registry, realm: `${realm.protocol}//${realm.host}${realm.pathname}` },
+        },
+      );
     }
   }
 }

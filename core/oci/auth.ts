@@ -89,9 +89,13 @@ export async function fetchToken(
   }
   const text = await readBody(res, 1024 * 1024, () => new FlightDeckError('REGISTRY_ERROR', `Token server ${url.host} sent an oversized answer.`));
   if (res.status === 401 || res.status === 403) {
-    throw new FlightDeckError('REGISTRY_UNAUTHORIZED', `${registry} refused the ${cred ? `credentials (${cred.source})` : 'anonymous request'}: token server answered ${res.status}.`, {
-      details: { registry },
-    });
+    throw new FlightDeckError(
+      'REGISTRY_UNAUTHORIZED',
+      `${registry} refused the ${cred ? `credentials (${cred.source})` : 'anonymous request'}: token server answered ${res.status}.`,
+      {
+        details: { registry },
+      },
+    );
   }
   if (res.status !== 200) {
     throw new FlightDeckError('REGISTRY_ERROR', `Token server ${url.host} for ${registry} answered HTTP ${res.status}.`);

@@ -82,7 +82,10 @@ export interface VerifyResult {
 }
 
 /** Re-hash every blob; report (and with `fix`, delete) corrupt ones. */
-export async function verifyCache(store: OciLayout, opts: { fix?: boolean; signal?: AbortSignal | undefined; onProgress?: (done: number, total: number) => void } = {}): Promise<VerifyResult> {
+export async function verifyCache(
+  store: OciLayout,
+  opts: { fix?: boolean; signal?: AbortSignal | undefined; onProgress?: (done: number, total: number) => void } = {},
+): Promise<VerifyResult> {
   const blobs = await store.listBlobs();
   const corrupt: VerifyResult['corrupt'] = [];
   let bytes = 0;
@@ -142,7 +145,9 @@ export async function pruneCache(
   const untagged = manifests.filter((e) => !kept.has(e));
   // Only the entries read above: a pull that re-tagged one meanwhile wrote a new pulled-at, and stays.
   const same = (a: IndexEntry, b: IndexEntry) =>
-    a.digest === b.digest && a.annotations?.[ANNOTATION_REF_NAME] === b.annotations?.[ANNOTATION_REF_NAME] && a.annotations?.[ANNOTATION_PULLED_AT] === b.annotations?.[ANNOTATION_PULLED_AT];
+    a.digest === b.digest &&
+    a.annotations?.[ANNOTATION_REF_NAME] === b.annotations?.[ANNOTATION_REF_NAME] &&
+    a.annotations?.[ANNOTATION_PULLED_AT] === b.annotations?.[ANNOTATION_PULLED_AT];
   await store.updateIndex((entries) => entries.filter((e) => !untagged.some((u) => same(u, e))));
   const live = new Set<string>();
   for (const e of keep) for (const d of sizes.get(e)?.keys() ?? []) live.add(d);

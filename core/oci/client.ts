@@ -17,16 +17,7 @@ import { AuthSession } from './auth-session.js';
 import { discard, NetworkError, readBody, Transport, type HttpResponse, type TransportOptions } from './http.js';
 import { MANIFEST_MAX_BYTES, MANIFEST_TYPES, MEDIA, digestOf, parseManifest, type Descriptor, type Manifest } from './manifest.js';
 import { isDigest, registryBaseUrl } from './reference.js';
-import {
-  DEFAULT_MAX_RETRY_AFTER_MS,
-  DEFAULT_RETRIES,
-  RETRY_STATUS,
-  isTlsTrustFailure,
-  retryAfterMs,
-  retryDelayMs,
-  sleep,
-  type RetryOptions,
-} from './retry.js';
+import { DEFAULT_MAX_RETRY_AFTER_MS, DEFAULT_RETRIES, RETRY_STATUS, isTlsTrustFailure, retryAfterMs, retryDelayMs, sleep, type RetryOptions } from './retry.js';
 
 // The retry policy's names, for the existing importers of this module.
 export { retryAfterMs, retryDelayMs, retryWindowMs, type RetryNotice, type RetryOptions } from './retry.js';
@@ -75,8 +66,7 @@ export class RegistryClient {
   constructor(registry: string, opts: ClientOptions = {}) {
     this.registry = registry;
     this.opts = opts;
-    const url =
-      opts.plainHttp === undefined ? registryBaseUrl(registry, opts.plainHttpHosts) : `${opts.plainHttp ? 'http' : 'https'}://${registry}`;
+    const url = opts.plainHttp === undefined ? registryBaseUrl(registry, opts.plainHttpHosts) : `${opts.plainHttp ? 'http' : 'https'}://${registry}`;
     this.base = new URL(url);
     this.transport = new Transport(opts);
     this.auth = new AuthSession(registry, this.base, this.transport, opts.credentials);
@@ -121,10 +111,14 @@ export class RegistryClient {
         throw new FlightDeckError('REGISTRY_ERROR', `${this.registry} redirected to an unsupported URL scheme ${url.protocol}.`);
       }
       if (from.protocol === 'https:' && url.protocol === 'http:') {
-        throw new FlightDeckError('REGISTRY_UNSAFE', `${this.registry} redirected ${spec.method} ${pathOnly(spec.path)} from https to plain http (${url.host}); refused.`, {
-          hint: 'An https registry must not send content or credentials over plain http; ask its operator to redirect to an https URL.',
-          details: { registry: this.registry, location: `${url.protocol}//${url.host}${url.pathname}` },
-        });
+        throw new FlightDeckError(
+          'REGISTRY_UNSAFE',
+          `${this.registry} redirected ${spec.method} ${pathOnly(spec.path)} from https to plain http (${url.host}); refused.`,
+          {
+            hint: 'An https registry must not send content or credentials over plain http; ask its operator to redirect to an https URL.',
+            details: { registry: this.registry, location: `${url.protocol}//${url.host}${url.pathname}` },
+          },
+        );
       }
       if (res.status === 303) method = 'GET';
     }
@@ -212,9 +206,13 @@ export class RegistryClient {
         await discard(res);
         const max = this.opts.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
         if (!canRetry || (wait !== undefined && wait > max)) {
-          throw new FlightDeckError('RATE_LIMITED', `${this.registry} is rate limiting ${spec.method} ${pathOnly(spec.path)}${wait !== undefined ? ` (Retry-After ${Math.ceil(wait / 1000)} s)` : ''}.`, {
-            details: { registry: this.registry, ...(wait !== undefined ? { retryAfterMs: wait } : {}) },
-          });
+          throw new FlightDeckError(
+            'RATE_LIMITED',
+            `${this.registry} is rate limiting ${spec.method} ${pathOnly(spec.path)}${wait !== undefined ? ` (Retry-After ${Math.ceil(wait / 1000)} s)` : ''}.`,
+            {
+              details: { registry: this.registry, ...(wait !== undefined ? { retryAfterMs: wait } : {}) },
+            },
+          );
         }
         await this.wait(attempt, wait, spec.signal, { spec, retries, reason: 'HTTP 429 (rate limited)' });
         continue;
@@ -261,11 +259,7 @@ export class RegistryClient {
    * Fetch a manifest by tag or digest. Verifies the digest when the reference is a digest (and against
    * Docker-Content-Digest otherwise), enforces the 4 MiB cap, parses strictly.
    */
-  async getManifest(
-    repo: string,
-    reference: string,
-    signal?: AbortSignal,
-  ): Promise<{ bytes: Buffer; descriptor: Descriptor; manifest: Manifest }> {
+  async getManifest(repo: string, reference: string, signal?: AbortSignal): Promise<{ bytes: Buffer; descriptor: Descriptor; manifest: Manifest }> {
     const where = `${this.registry}/${repo}${isDigest(reference) ? '@' : ':'}${reference}`;
     const res = await this.request({
       method: 'GET',
@@ -275,10 +269,12 @@ export class RegistryClient {
       signal,
     });
     if (res.status !== 200) throw await statusError(this.registry, res, `manifest ${where}`);
-    const bytes = await readBody(res, MANIFEST_MAX_BYTES, () =>
-      new FlightDeckError('MANIFEST_TOO_LARGE', `Manifest ${where} is over the 4 MiB cap.`, { details: { reference: where } }),
+    const bytes = await readBody(
+      res,
+      MANIFEST_MAX_BYTES,
+      () => new FlightDeckError('MANIFEST_TOO_LARGE', `Manifest ${where} is over the 4 MiB cap.`, { details: { reference: where } }),
     );
-    const algorithm = isDigest(reference) ? reference.split(':')[0] ?? 'sha256' : 'sha256';
+    const algorithm = isDigest(reference) ? (reference.split(':')[0] ?? 'sha256') : 'sha256';
     const digest = digestOf(bytes, algorithm);
     const expected = isDigest(reference) ? reference : firstHeader(res.headers['docker-content-digest']);
     if (expected && expected.startsWith(`${algorithm}:`) && expected !== digest) {
@@ -320,7 +316,13 @@ export class RegistryClient {
    */
   async referrers(repo: string, digest: string, signal?: AbortSignal): Promise<{ bytes: Buffer; descriptor: Descriptor; manifest: Manifest } | null> {
     const where = `referrers of ${this.registry}/${repo}@${digest}`;
-    const res = await this.request({ method: 'GET', path: `/v2/${repo}/referrers/${digest}`, headers: { accept: MEDIA.ociIndex }, scopes: [pullScope(repo)], signal });
+    const res = await this.request({
+      method: 'GET',
+      path: `/v2/${repo}/referrers/${digest}`,
+      headers: { accept: MEDIA.ociIndex },
+      scopes: [pullScope(repo)],
+      signal,
+    });
     if ([400, 404, 405].includes(res.status)) {
       await discard(res);
       return null;
@@ -378,7 +380,8 @@ export class RegistryClient {
     if (res.status === 202) {
       // Mount refused: cancel the upload session the registry opened instead.
       const loc = firstHeader(res.headers.location);
-      if (loc) await this.request({ method: 'DELETE', path: absolute(loc, this.base), scopes: [pushScope(repo)], signal, retry: false }).then(discard, () => {});
+      if (loc)
+        await this.request({ method: 'DELETE', path: absolute(loc, this.base), scopes: [pushScope(repo)], signal, retry: false }).then(discard, () => {});
       return false;
     }
     throw await statusError(this.registry, res, `mount of ${digest} from ${from}`);
@@ -425,7 +428,14 @@ export class RegistryClient {
         location = absolute(loc, this.base);
         opts.onBytes?.(end - start);
       }
-      const res = await this.request({ method: 'PUT', path: withDigest(location, desc.digest), headers: { 'content-length': '0' }, scopes, signal, retry: false });
+      const res = await this.request({
+        method: 'PUT',
+        path: withDigest(location, desc.digest),
+        headers: { 'content-length': '0' },
+        scopes,
+        signal,
+        retry: false,
+      });
       await discard(res);
       if (res.status !== 201) throw await statusError(this.registry, res, `blob ${desc.digest}`);
       return;

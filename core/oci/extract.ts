@@ -55,7 +55,6 @@ export interface ExtractedFile {
   unpacked: boolean;
 }
 
-
 interface Staged {
   tmp: string;
   target: string;
@@ -65,12 +64,7 @@ interface Staged {
 const tempName = (target: string) => `${target}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /** Write titled layers of a pulled artifact to `outDir`: all of them, or (on any error) nothing. */
-export async function writeOutputs(
-  store: OciLayout,
-  layers: Descriptor[],
-  outDir: string,
-  opts: { unpack: boolean },
-): Promise<ExtractedFile[]> {
+export async function writeOutputs(store: OciLayout, layers: Descriptor[], outDir: string, opts: { unpack: boolean }): Promise<ExtractedFile[]> {
   // Bytes come through the store's verified read: the last chunk is released only once the digest is
   // confirmed, and a consumer that stops early (a tar error) still ends in BLOB_CORRUPT for a damaged blob.
   const read = (layer: Descriptor, use: (chunks: AsyncIterable<Uint8Array>) => Promise<void>) => store.withBlob(layer, use);
@@ -186,7 +180,14 @@ async function untarGz(bytes: AsyncIterable<Uint8Array>, tmp: string, title: str
       if (e.type === '1') throw unsafe(what, 'hard links are not extracted');
       if (e.type === 'other') continue; // e.g. extended attributes: skipped
       // The archive's own root (`./`) is the target folder itself.
-      if (e.type === '5' && e.path.replace(/\\/g, '/').split('/').every((p) => p === '' || p === '.')) continue;
+      if (
+        e.type === '5' &&
+        e.path
+          .replace(/\\/g, '/')
+          .split('/')
+          .every((p) => p === '' || p === '.')
+      )
+        continue;
       // Everything is checked against what the archive has already made before anything is written.
       const parts = safeParts(e.path, what);
       const rel = parts.join('/');
@@ -198,10 +199,12 @@ async function untarGz(bytes: AsyncIterable<Uint8Array>, tmp: string, title: str
       }
       const existing = tree.get(rel);
       const kind = e.type === '5' ? 'dir' : e.type === '2' ? 'link' : 'file';
-      if (existing && (existing.kind !== kind || kind === 'link')) throw unsafe(what, `it replaces the ${existing.kind} of the same name earlier in the archive`);
+      if (existing && (existing.kind !== kind || kind === 'link'))
+        throw unsafe(what, `it replaces the ${existing.kind} of the same name earlier in the archive`);
       if (kind === 'link') {
         if (e.linkname === '' || e.linkname.includes('\0')) throw unsafe(what, 'its link target is empty or holds a NUL byte');
-        if (e.linkname.startsWith('/') || e.linkname.includes('\\') || /^[A-Za-z]:/.test(e.linkname)) throw unsafe(what, `its link target ${e.linkname} is absolute or not portable`);
+        if (e.linkname.startsWith('/') || e.linkname.includes('\\') || /^[A-Za-z]:/.test(e.linkname))
+          throw unsafe(what, `its link target ${e.linkname} is absolute or not portable`);
       }
       for (let i = 1; i < parts.length; i++) tree.set(parts.slice(0, i).join('/'), { kind: 'dir' });
       const dest = path.join(tmp, ...parts);
@@ -232,7 +235,8 @@ async function untarGz(bytes: AsyncIterable<Uint8Array>, tmp: string, title: str
     const realTmp = await realpath(tmp);
     for (const l of links) {
       const real = await realpath(path.join(tmp, ...l.parts)).catch(() => undefined);
-      if (real !== undefined && real !== realTmp && !real.startsWith(realTmp + path.sep)) throw unsafe(l.what, `its link target ${l.target} leads outside the output folder`);
+      if (real !== undefined && real !== realTmp && !real.startsWith(realTmp + path.sep))
+        throw unsafe(l.what, `its link target ${l.target} leads outside the output folder`);
     }
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });

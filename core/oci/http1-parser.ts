@@ -19,7 +19,8 @@ export const MAX_TRAILER_BYTES = 64 * 1024;
 /** Headers whose duplicates are dropped (as node:http does); others are joined with ", ". */
 const SINGLE = new Set(['content-type', 'content-length', 'location', 'content-range', 'retry-after', 'docker-content-digest', 'www-authenticate']);
 /** RFC 9112 §7.1.1 chunk extensions: `;name[=token|"quoted"]`, without the optional whitespace (as llhttp, strict). */
-const CHUNK_EXT_OK = /^(?:;[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:=(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"))?)*$/;
+const CHUNK_EXT_OK =
+  /^(?:;[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:=(?:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"))?)*$/;
 /** Header field syntax (RFC 9110 token; a value of visible characters, SP, HTAB, obs-text). Shared with the request side. */
 export const HEADER_VALUE_OK = /^[\t\x20-\x7e\x80-\xff]*$/;
 export const HEADER_NAME_OK = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -73,7 +73,11 @@ export class OciLayout {
       try {
         await mkdir(path.join(layout.root, 'blobs', 'sha256'), { recursive: true });
         await writeFile(path.join(layout.root, 'oci-layout'), LAYOUT_FILE);
-        await writeFile(path.join(layout.root, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }), { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+        await writeFile(
+          path.join(layout.root, 'index.json'),
+          JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] }),
+          { flag: 'wx' },
+        ).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST') throw err;
         });
       } catch (err) {
@@ -114,7 +118,8 @@ export class OciLayout {
     } catch {
       throw new FlightDeckError('NOT_FOUND', `Blob ${digest} is not in ${this.root}.`, { details: { digest } });
     }
-    if (st.size > maxBytes) throw new FlightDeckError('MANIFEST_TOO_LARGE', `Blob ${digest} in ${this.root} is ${st.size} bytes, over the ${maxBytes}-byte cap.`);
+    if (st.size > maxBytes)
+      throw new FlightDeckError('MANIFEST_TOO_LARGE', `Blob ${digest} in ${this.root} is ${st.size} bytes, over the ${maxBytes}-byte cap.`);
     return this.readBlobVerified({ digest, size: st.size }, maxBytes);
   }
 
@@ -123,7 +128,8 @@ export class OciLayout {
    * size or digest is wrong. For payloads, which are bounded: `maxBytes` caps what is read.
    */
   async readBlobVerified(desc: { digest: string; size: number }, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
-    if (desc.size > maxBytes) throw new FlightDeckError('MANIFEST_TOO_LARGE', `Blob ${desc.digest} in ${this.root} is ${desc.size} bytes, over the ${maxBytes}-byte cap.`);
+    if (desc.size > maxBytes)
+      throw new FlightDeckError('MANIFEST_TOO_LARGE', `Blob ${desc.digest} in ${this.root} is ${desc.size} bytes, over the ${maxBytes}-byte cap.`);
     const reading = this.openBlob(desc);
     try {
       return await reading.readAll();
@@ -203,7 +209,14 @@ export class OciLayout {
         if (!st || st.ino !== record.ino) return undefined;
       }
       await mkdir(dir, { recursive: true });
-      await writeFileAtomic(`${target}.json`, JSON.stringify({ digest, actual: record.actual, size: record.size, expectedSize: record.expectedSize, quarantinedAt: new Date().toISOString() }, null, 2));
+      await writeFileAtomic(
+        `${target}.json`,
+        JSON.stringify(
+          { digest, actual: record.actual, size: record.size, expectedSize: record.expectedSize, quarantinedAt: new Date().toISOString() },
+          null,
+          2,
+        ),
+      );
       await rename(file, target);
       return target;
     } catch (err) {
@@ -221,7 +234,12 @@ export class OciLayout {
       try {
         const rec = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as Record<string, unknown>;
         if (typeof rec.digest !== 'string') continue;
-        out.push({ digest: rec.digest, actual: String(rec.actual ?? ''), file: path.join(dir, name.slice(0, -'.json'.length)), quarantinedAt: String(rec.quarantinedAt ?? '') });
+        out.push({
+          digest: rec.digest,
+          actual: String(rec.actual ?? ''),
+          file: path.join(dir, name.slice(0, -'.json'.length)),
+          quarantinedAt: String(rec.quarantinedAt ?? ''),
+        });
       } catch {
         // a record being written or damaged: not listed
       }
@@ -233,13 +251,22 @@ export class OciLayout {
   async corrupt(desc: { digest: string; size: number }, found: { actual: string; size: number; ino?: number }, cause?: unknown): Promise<FlightDeckError> {
     const what = found.size !== desc.size ? `has ${found.size} bytes, its descriptor says ${desc.size}` : `hashes to ${found.actual}`;
     if (!this.isStore) {
-      return new FlightDeckError('BLOB_CORRUPT', `Blob ${desc.digest} in the OCI layout oci:${this.root} is corrupt (it ${what}); nothing was sent or written.`, {
-        hint: `The folder ${this.root} is damaged and was left as it is: copy the layout again from its source.`,
-        cause,
-        details: { digest: desc.digest, actual: found.actual, layout: this.root },
-      });
+      return new FlightDeckError(
+        'BLOB_CORRUPT',
+        `Blob ${desc.digest} in the OCI layout oci:${this.root} is corrupt (it ${what}); nothing was sent or written.`,
+        {
+          hint: `The folder ${this.root} is damaged and was left as it is: copy the layout again from its source.`,
+          cause,
+          details: { digest: desc.digest, actual: found.actual, layout: this.root },
+        },
+      );
     }
-    const moved = await this.quarantine(desc.digest, { actual: found.actual, size: found.size, expectedSize: desc.size, ...(found.ino === undefined ? {} : { ino: found.ino }) });
+    const moved = await this.quarantine(desc.digest, {
+      actual: found.actual,
+      size: found.size,
+      expectedSize: desc.size,
+      ...(found.ino === undefined ? {} : { ino: found.ino }),
+    });
     return new FlightDeckError(
       'BLOB_CORRUPT',
       `Blob ${desc.digest} in the content store ${this.root} is corrupt on disk (it ${what}); nothing was sent or written.${moved ? ` It was moved to ${moved}.` : ''}`,
@@ -413,11 +440,15 @@ export class BlobReading implements AsyncIterable<Buffer> {
         return fh;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          throw new FlightDeckError('NOT_FOUND', `Blob ${this.desc.digest} is missing from ${this.layout.isStore ? 'the content store ' : 'the OCI layout oci:'}${this.layout.root}.`, {
-            cause: err,
-            ...(this.layout.isStore ? { hint: `\`flightdeck pull REF\` fetches it again.` } : {}),
-            details: { digest: this.desc.digest },
-          });
+          throw new FlightDeckError(
+            'NOT_FOUND',
+            `Blob ${this.desc.digest} is missing from ${this.layout.isStore ? 'the content store ' : 'the OCI layout oci:'}${this.layout.root}.`,
+            {
+              cause: err,
+              ...(this.layout.isStore ? { hint: `\`flightdeck pull REF\` fetches it again.` } : {}),
+              details: { digest: this.desc.digest },
+            },
+          );
         }
         throw fsError(err, file);
       }

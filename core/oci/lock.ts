@@ -30,7 +30,10 @@ export async function tryLock(file: string, lockPath: string): Promise<HeldLock 
   let release: () => Promise<void>;
   try {
     await mkdir(path.dirname(lockPath), { recursive: true });
-    release = await lockfile.lock(file, options(lockPath, () => (compromised = true)));
+    release = await lockfile.lock(
+      file,
+      options(lockPath, () => (compromised = true)),
+    );
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOCKED') return undefined;
     throw new FlightDeckError('IO_ERROR', `Cannot create the lock ${lockPath}: ${(err as Error).message}`, { cause: err, details: { path: lockPath } });

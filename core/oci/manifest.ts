@@ -126,9 +126,13 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   let mediaType = generic ? declared : header;
   if (!mediaType) mediaType = Array.isArray(m.manifests) ? MEDIA.ociIndex : MEDIA.ociManifest;
   if (!MANIFEST_TYPES.includes(mediaType)) {
-    throw new FlightDeckError('MEDIA_TYPE_UNSUPPORTED', `Manifest ${where} has media type ${JSON.stringify(mediaType.slice(0, 120))}, which Flight Deck does not read.`, {
-      details: { mediaType: mediaType.slice(0, 200) },
-    });
+    throw new FlightDeckError(
+      'MEDIA_TYPE_UNSUPPORTED',
+      `Manifest ${where} has media type ${JSON.stringify(mediaType.slice(0, 120))}, which Flight Deck does not read.`,
+      {
+        details: { mediaType: mediaType.slice(0, 200) },
+      },
+    );
   }
   if (declared !== undefined && declared !== mediaType) {
     throw bad(where, `mediaType ${JSON.stringify(declared)} differs from the served type ${JSON.stringify(mediaType)}`);

@@ -63,9 +63,13 @@ export function registrySource(client: RegistryClient, repo: string, reference: 
       const length = Number(firstHeader(res.headers['content-length']));
       if (Number.isFinite(length) && start + length !== desc.size) {
         await discard(res);
-        throw new FlightDeckError('BLOB_SIZE_MISMATCH', `${client.registry} declared ${start + length} bytes for blob ${desc.digest}, the manifest says ${desc.size}; nothing was stored.`, {
-          details: { digest: desc.digest, expected: desc.size, declared: start + length },
-        });
+        throw new FlightDeckError(
+          'BLOB_SIZE_MISMATCH',
+          `${client.registry} declared ${start + length} bytes for blob ${desc.digest}, the manifest says ${desc.size}; nothing was stored.`,
+          {
+            details: { digest: desc.digest, expected: desc.size, declared: start + length },
+          },
+        );
       }
       return { start, stream: res.body };
     },
@@ -315,7 +319,8 @@ export async function pull(source: ContentSource, store: OciLayout, ref: Referen
     }
     for (const child of children) {
       const got = await source.manifest(child, signal);
-      if (got.manifest.kind === 'index') throw new FlightDeckError('MANIFEST_INVALID', `Nested index ${child.digest} in ${formatReference(ref)} is not supported.`);
+      if (got.manifest.kind === 'index')
+        throw new FlightDeckError('MANIFEST_INVALID', `Nested index ${child.digest} in ${formatReference(ref)} is not supported.`);
       manifests.push(got);
     }
   }
@@ -349,9 +354,7 @@ export async function pull(source: ContentSource, store: OciLayout, ref: Referen
   });
   for (const m of [...manifests].reverse()) await store.putBytes(m.descriptor.digest, m.bytes);
   const refName =
-    ref.kind === 'registry'
-      ? `${ref.registry}/${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`}`
-      : formatReference(ref);
+    ref.kind === 'registry' ? `${ref.registry}/${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`}` : formatReference(ref);
   await store.tag(top.descriptor, refName, { [ANNOTATION_PULLED_AT]: new Date().toISOString() });
   const layers = manifests.flatMap((m) => (m.manifest.kind === 'manifest' ? m.manifest.layers : []));
   return {

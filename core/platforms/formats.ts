@@ -64,7 +64,10 @@ const esc = (s: string) =>
  */
 export function toJUnit(report: CheckReport): string {
   const suites = report.platforms.map((p) => {
-    const cases = [...report.modules.map((m) => m.path as string | null), ...(Object.keys(report.annotations).length > 0 || p.findings.some((f) => f.module === null) ? [null] : [])];
+    const cases = [
+      ...report.modules.map((m) => m.path as string | null),
+      ...(Object.keys(report.annotations).length > 0 || p.findings.some((f) => f.module === null) ? [null] : []),
+    ];
     const rendered = cases.map((module) => {
       const findings = p.findings.filter((f) => f.module === module);
       const errors = findings.filter((f) => f.severity === 'error');

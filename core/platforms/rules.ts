@@ -8,17 +8,33 @@ import { GATED_FEATURES } from '../wasm/schema.js';
 import { formatBytes } from '../units.js';
 
 export const RULES = [
-  { id: 'memory.initial-exceeds-budget', severity: 'error', summary: 'Initial linear memory plus code and data is larger than the platform budget (total memory minus runtime reserve).' },
-  { id: 'memory.maximum-exceeds-budget', severity: 'warning', summary: 'The memory maximum lets the module grow past the budget; memory.grow will fail there.' },
+  {
+    id: 'memory.initial-exceeds-budget',
+    severity: 'error',
+    summary: 'Initial linear memory plus code and data is larger than the platform budget (total memory minus runtime reserve).',
+  },
+  {
+    id: 'memory.maximum-exceeds-budget',
+    severity: 'warning',
+    summary: 'The memory maximum lets the module grow past the budget; memory.grow will fail there.',
+  },
   { id: 'memory.unbounded-maximum', severity: 'error', summary: 'A memory without a maximum on a kit with fixed memory (no virtual memory, no overcommit).' },
   { id: 'memory.memory64-unsupported', severity: 'error', summary: 'A 64-bit memory on a platform without memory64.' },
   { id: 'threads.unsupported', severity: 'error', summary: 'Shared memory or thread spawning on a single-threaded kit.' },
   { id: 'threads.declared-exceeds-platform', severity: 'error', summary: 'flight.cpu-threads asks for more threads than the platform has.' },
   { id: 'feature.unsupported', severity: 'error', summary: 'The module uses a WASM feature the platform does not accept.' },
-  { id: 'component.unsupported', severity: 'error', summary: 'A component on a core-modules-only kit, or canonical built-ins beyond the basic set on a basic-components kit.' },
+  {
+    id: 'component.unsupported',
+    severity: 'error',
+    summary: 'A component on a core-modules-only kit, or canonical built-ins beyond the basic set on a basic-components kit.',
+  },
   { id: 'metadata.target-platform-mismatch', severity: 'error', summary: 'flight.target-platform names another platform.' },
-  { id: 'metadata.memory-limit-exceeds-platform', severity: 'error', summary: 'flight.memory-limit (the memory the bundle was built for) is larger than the platform has.' },
-  { id: 'metadata.memory-limit-below-modules', severity: 'error', summary: 'A module\'s initial linear memory is larger than flight.memory-limit declares.' },
+  {
+    id: 'metadata.memory-limit-exceeds-platform',
+    severity: 'error',
+    summary: 'flight.memory-limit (the memory the bundle was built for) is larger than the platform has.',
+  },
+  { id: 'metadata.memory-limit-below-modules', severity: 'error', summary: "A module's initial linear memory is larger than flight.memory-limit declares." },
   { id: 'metadata.cpu-threads-below-modules', severity: 'error', summary: 'flight.cpu-threads is 1 but a module uses threads.' },
   { id: 'metadata.invalid', severity: 'warning', summary: 'A flight.* annotation could not be read.' },
 ] as const satisfies ReadonlyArray<{ id: string; severity: Severity; summary: string }>;
@@ -52,7 +68,10 @@ function coreModules(rep: WasmReport): WasmReport[] {
 }
 
 function sum(values: number[]): number {
-  return Math.min(values.reduce((a, b) => a + b, 0), Number.MAX_SAFE_INTEGER);
+  return Math.min(
+    values.reduce((a, b) => a + b, 0),
+    Number.MAX_SAFE_INTEGER,
+  );
 }
 
 /** Sizes like "16MB", "512 MiB", "2GB", "1048576". MB and MiB both mean 2^20 (the console convention). */
@@ -89,9 +108,23 @@ function checkModule(m: ModuleSummary, rep: WasmReport, entry: PlatformEntry): F
   const memories = coreModules(rep).flatMap((r) => r.memories);
   if (mem.maximumBytes === null && memories.length > 0) {
     if (p.memory.fixed) {
-      out.push(finding('memory.unbounded-maximum', `${m.path} declares a memory without a maximum; ${p.name} has fixed memory, so set a maximum within ${size(budget)}.`, m.path, { limit: budget }));
+      out.push(
+        finding(
+          'memory.unbounded-maximum',
+          `${m.path} declares a memory without a maximum; ${p.name} has fixed memory, so set a maximum within ${size(budget)}.`,
+          m.path,
+          { limit: budget },
+        ),
+      );
     } else {
-      out.push(finding('memory.maximum-exceeds-budget', `${m.path} declares a memory without a maximum; it can grow past the ${size(budget)} budget of ${p.name}.`, m.path, { limit: budget }));
+      out.push(
+        finding(
+          'memory.maximum-exceeds-budget',
+          `${m.path} declares a memory without a maximum; it can grow past the ${size(budget)} budget of ${p.name}.`,
+          m.path,
+          { limit: budget },
+        ),
+      );
     }
   } else if (mem.maximumBytes !== null && mem.maximumBytes > budget) {
     out.push(
@@ -102,7 +135,9 @@ function checkModule(m: ModuleSummary, rep: WasmReport, entry: PlatformEntry): F
     );
   }
   if (!p.features.memory64 && m.features.includes('memory64')) {
-    out.push(finding('memory.memory64-unsupported', `${m.path} uses 64-bit memories or tables; ${p.name} has 32-bit ones only.`, m.path, { actual: 'memory64' }));
+    out.push(
+      finding('memory.memory64-unsupported', `${m.path} uses 64-bit memories or tables; ${p.name} has 32-bit ones only.`, m.path, { actual: 'memory64' }),
+    );
   }
   if (m.threads && p.threads.max === 1) {
     const how = [rep.threads.sharedMemory ? 'shared memory' : '', ...rep.threads.spawn].filter(Boolean).join(', ');
@@ -119,9 +154,14 @@ function checkModule(m: ModuleSummary, rep: WasmReport, entry: PlatformEntry): F
       out.push(finding('component.unsupported', `${m.path} is a component; ${p.name} runs core modules only.`, m.path, { actual: 'component' }));
     } else if (p.componentModel === 'basic' && advanced.length > 0) {
       out.push(
-        finding('component.unsupported', `${m.path} uses ${advanced.join(', ')}; ${p.name} accepts basic components only (lift, lower, resource built-ins).`, m.path, {
-          actual: advanced.join(', '),
-        }),
+        finding(
+          'component.unsupported',
+          `${m.path} uses ${advanced.join(', ')}; ${p.name} accepts basic components only (lift, lower, resource built-ins).`,
+          m.path,
+          {
+            actual: advanced.join(', '),
+          },
+        ),
       );
     }
   }
@@ -137,7 +177,12 @@ function checkAnnotations(annotations: Record<string, string>, modules: ModuleSu
   const out: Finding[] = [];
   const target = annotations['flight.target-platform'];
   if (target !== undefined && target !== p.id) {
-    out.push(finding('metadata.target-platform-mismatch', `The target is annotated flight.target-platform=${target}, but it is checked against ${p.id}.`, null, { actual: target, limit: p.id }));
+    out.push(
+      finding('metadata.target-platform-mismatch', `The target is annotated flight.target-platform=${target}, but it is checked against ${p.id}.`, null, {
+        actual: target,
+        limit: p.id,
+      }),
+    );
   }
   const limitText = annotations['flight.memory-limit'];
   if (limitText !== undefined) {
@@ -159,10 +204,15 @@ function checkAnnotations(annotations: Record<string, string>, modules: ModuleSu
       for (const m of modules) {
         if (m.memory.initialBytes > limit) {
           out.push(
-            finding('metadata.memory-limit-below-modules', `${m.path} starts with ${size(m.memory.initialBytes)} of linear memory, more than flight.memory-limit=${limitText}.`, m.path, {
-              actual: m.memory.initialBytes,
-              limit,
-            }),
+            finding(
+              'metadata.memory-limit-below-modules',
+              `${m.path} starts with ${size(m.memory.initialBytes)} of linear memory, more than flight.memory-limit=${limitText}.`,
+              m.path,
+              {
+                actual: m.memory.initialBytes,
+                limit,
+              },
+            ),
           );
         }
       }

@@ -113,7 +113,8 @@ function blockType(c: Cursor, st: DecodeState): void {
     return;
   }
   const v = c.sleb(33);
-  if (v === -0x05) st.features |= F.simd; // 0x7b v128
+  if (v === -0x05)
+    st.features |= F.simd; // 0x7b v128
   else if (v === -0x11) st.features |= F.referenceTypes; // 0x6f externref
 }
 

@@ -55,7 +55,9 @@ async function parseBinary(r: StreamReader, opts: ParseOptions, size: number | u
     report = await parseModule(r, size === undefined ? undefined : start + size);
   } else if (version === 0x0d && layer === 1 && expect !== 'module') {
     r.stopTee();
-    report = await parseComponent(r, opts.name, size === undefined ? undefined : start + size, (sub, name, n, kind) => parseBinary(sub, { ...opts, name }, n, kind));
+    report = await parseComponent(r, opts.name, size === undefined ? undefined : start + size, (sub, name, n, kind) =>
+      parseBinary(sub, { ...opts, name }, n, kind),
+    );
   } else {
     const what = expect === 'module' ? ' for a core module' : expect === 'component' ? ' for a component' : '';
     return head.fail(`unsupported version 0x${version.toString(16)} layer ${layer}${what}`, start + 4);

@@ -357,7 +357,12 @@ export class StreamReader {
   stopTee(): Uint8Array | undefined {
     const parts = this.tee;
     this.tee = undefined;
-    return parts ? concat(parts, parts.reduce((s, p) => s + p.length, 0)) : undefined;
+    return parts
+      ? concat(
+          parts,
+          parts.reduce((s, p) => s + p.length, 0),
+        )
+      : undefined;
   }
 
   private consume(n: number): void {

@@ -31,7 +31,6 @@ export interface InspectOptions {
   resolveReference?: (reference: string, signal?: AbortSignal) => Promise<string>;
 }
 
-
 type Visit = (path: string, bytes: AsyncIterable<Uint8Array>, size: number | undefined) => Promise<void>;
 type InputKind = InspectResult['inputKind'];
 
@@ -111,7 +110,13 @@ async function isGzip(file: string): Promise<boolean> {
   }
 }
 
-async function walkBundle(name: string, source: AsyncIterable<Uint8Array>, visit: Visit, annotations: Record<string, string>, opts: InspectOptions): Promise<void> {
+async function walkBundle(
+  name: string,
+  source: AsyncIterable<Uint8Array>,
+  visit: Visit,
+  annotations: Record<string, string>,
+  opts: InspectOptions,
+): Promise<void> {
   const limits = opts.bundleLimits ?? DEFAULT_BUNDLE_LIMITS;
   await walkTarGz(
     name,
@@ -157,7 +162,8 @@ async function walkDirectory(dir: string, visit: Visit, opts: InspectOptions): P
       const child = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await scan(child);
       else if (e.isFile() && e.name.endsWith('.wasm')) files.push(child);
-      if (files.length > MAX_FILES) throw new FlightDeckError('INVALID_INPUT', `${dir} holds more than ${MAX_FILES} .wasm files.`, { details: { target: dir } });
+      if (files.length > MAX_FILES)
+        throw new FlightDeckError('INVALID_INPUT', `${dir} holds more than ${MAX_FILES} .wasm files.`, { details: { target: dir } });
     }
   };
   await scan('');
@@ -193,7 +199,9 @@ export async function walkOciLayout(target: string, visit: Visit, opts: InspectO
   const entry = await layout.resolve({ tag, digest });
   const manifest = parseManifest(await layout.readBlob(entry.digest), entry.mediaType || undefined, target);
   if (manifest.kind !== 'manifest') {
-    throw new FlightDeckError('MANIFEST_INVALID', `${target}: manifest ${entry.digest} has no layers (an image index is not supported here).`, { details: { target } });
+    throw new FlightDeckError('MANIFEST_INVALID', `${target}: manifest ${entry.digest} has no layers (an image index is not supported here).`, {
+      details: { target },
+    });
   }
   const annotations = stringEntries({ ...(entry.annotations ?? {}), ...manifest.annotations });
   for (const layer of manifest.layers) {
@@ -202,7 +210,9 @@ export async function walkOciLayout(target: string, visit: Visit, opts: InspectO
     if (WASM_MEDIA.test(layer.mediaType) && !TARGZ_MEDIA.test(layer.mediaType)) {
       await verifiedBlob(layout, layer, target, (chunks) => visit(title, chunks, layer.size));
     } else if (TARGZ_MEDIA.test(layer.mediaType)) {
-      await verifiedBlob(layout, layer, target, (chunks) => walkBundle(`${target}!${title}`, chunks, (p, b, s) => visit(`${title}!${p}`, b, s), annotations, opts));
+      await verifiedBlob(layout, layer, target, (chunks) =>
+        walkBundle(`${target}!${title}`, chunks, (p, b, s) => visit(`${title}!${p}`, b, s), annotations, opts),
+      );
     }
   }
   return { inputKind: 'oci-layout', annotations };

@@ -6,7 +6,23 @@
  * without stacks. The api itself runs in a utility process (api-worker.ts) so long work never freezes
  * the window. One instance; window bounds kept; native menu; "Reveal in folder".
  */
-import { app, BrowserWindow, Menu, ipcMain, net, protocol, screen, session, shell, utilityProcess, webContents, type IpcMainEvent, type IpcMainInvokeEvent, type UtilityProcess, type WebContents } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  Menu,
+  ipcMain,
+  net,
+  protocol,
+  screen,
+  session,
+  shell,
+  utilityProcess,
+  webContents,
+  type IpcMainEvent,
+  type IpcMainInvokeEvent,
+  type UtilityProcess,
+  type WebContents,
+} from 'electron';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,9 +42,7 @@ const workerPath = path.join(here, 'api-worker.js');
 const paths = resolvePaths();
 const stateFile = path.join(paths.config, 'window-state.json');
 
-protocol.registerSchemesAsPrivileged([
-  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
-]);
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -93,7 +107,10 @@ async function loadWindowState(): Promise<ReturnType<typeof restoreWindowState>>
   } catch {
     saved = undefined;
   }
-  return restoreWindowState(saved, screen.getAllDisplays().map((d) => d.workArea));
+  return restoreWindowState(
+    saved,
+    screen.getAllDisplays().map((d) => d.workArea),
+  );
 }
 
 function keepWindowState(win: BrowserWindow): void {

@@ -14,7 +14,14 @@ export const DOCS_URL = 'https://github.com/flightdeck-dev/flightdeck/blob/main/
 export function menuTemplate(platform: NodeJS.Platform, actions: MenuActions, appName = 'Flight Deck'): MenuItemConstructorOptions[] {
   const mac = platform === 'darwin';
   return [
-    ...(mac ? [{ label: appName, submenu: [{ role: 'about' }, { type: 'separator' }, { role: 'hide' }, { role: 'hideOthers' }, { type: 'separator' }, { role: 'quit' }] } as MenuItemConstructorOptions] : []),
+    ...(mac
+      ? [
+          {
+            label: appName,
+            submenu: [{ role: 'about' }, { type: 'separator' }, { role: 'hide' }, { role: 'hideOthers' }, { type: 'separator' }, { role: 'quit' }],
+          } as MenuItemConstructorOptions,
+        ]
+      : []),
     {
       label: '&File',
       submenu: [
@@ -23,7 +30,10 @@ export function menuTemplate(platform: NodeJS.Platform, actions: MenuActions, ap
         mac ? { role: 'close' } : { role: 'quit' },
       ],
     },
-    { label: '&Edit', submenu: [{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }] },
+    {
+      label: '&Edit',
+      submenu: [{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }],
+    },
     { label: '&View', submenu: [{ role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }] },
     { label: '&Window', submenu: [{ role: 'minimize' }, ...(mac ? [{ role: 'zoom' } as const] : [])] },
     { label: '&Help', submenu: [{ label: 'Flight Deck Documentation', click: () => actions.openDocs() }] },

@@ -27,9 +27,7 @@ export function restoreWindowState(saved: unknown, workAreas: Rect[]): Partial<W
   const height = Math.max(MIN_SIZE.height, Math.round(s.height));
   const rect = { x: Math.round(s.x), y: Math.round(s.y), width, height };
   // Visible when at least a 100×50 corner of the title bar area lies on some display.
-  const visible = workAreas.some(
-    (a) => rect.x + 100 <= a.x + a.width && rect.x + rect.width - 100 >= a.x && rect.y >= a.y && rect.y + 50 <= a.y + a.height,
-  );
+  const visible = workAreas.some((a) => rect.x + 100 <= a.x + a.width && rect.x + rect.width - 100 >= a.x && rect.y >= a.y && rect.y + 50 <= a.y + a.height);
   if (!visible) return { width, height, maximized: s.maximized === true };
   return { ...rect, maximized: s.maximized === true };
 }

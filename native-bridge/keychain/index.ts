@@ -45,7 +45,12 @@ export function napiKeyringStore(keyring: NapiKeyring, service = KEYCHAIN_SERVIC
   const entry = (account: string) => new keyring.AsyncEntry(service, account, NAPI_OPTIONS);
   return {
     backend,
-    get: (account) => guard(backend, () => entry(account).getPassword().then((v) => v ?? null)),
+    get: (account) =>
+      guard(backend, () =>
+        entry(account)
+          .getPassword()
+          .then((v) => v ?? null),
+      ),
     set: (account, secret) => guard(backend, () => entry(account).setPassword(secret)),
     delete: (account) => guard(backend, () => entry(account).deleteCredential()),
     accounts: () => guard(backend, async () => (await keyring.findCredentialsAsync(service)).map((c) => c.account)),

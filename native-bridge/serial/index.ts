@@ -37,9 +37,7 @@ export async function listSerialPorts(): Promise<SerialPortInfo[]> {
     }));
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    const hint = /udevadm/.test(msg)
-      ? 'Listing serial ports needs udev: `sudo apt-get install udev`. Ports can still be opened by path.'
-      : undefined;
+    const hint = /udevadm/.test(msg) ? 'Listing serial ports needs udev: `sudo apt-get install udev`. Ports can still be opened by path.' : undefined;
     throw new FlightDeckError('SERIAL_UNAVAILABLE', `Cannot list serial ports: ${msg}`, { cause: err, ...(hint ? { hint } : {}) });
   }
 }

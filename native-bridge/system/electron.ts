@@ -29,9 +29,7 @@ export function findElectronBinary(env: NodeJS.ProcessEnv = process.env): Electr
   }
   const rel = env.ELECTRON_OVERRIDE_DIST_PATH ? 'electron' : readFileSync(pathFile, 'utf8').trim();
   const executable = path.join(distDir, rel);
-  return existsSync(executable)
-    ? { executable, reason: undefined }
-    : { executable: undefined, reason: `${executable} does not exist` };
+  return existsSync(executable) ? { executable, reason: undefined } : { executable: undefined, reason: `${executable} does not exist` };
 }
 
 /** A display the Electron window can open on. */

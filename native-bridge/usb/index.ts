@@ -98,7 +98,13 @@ function serialOf(device: UsbDeviceLike): Promise<string | undefined> {
  * Open `usb://VID:PID[/SERIAL]` as a ByteTransport over the first interface that has a bulk IN and a bulk
  * OUT endpoint (the kit's data channel): claim it, poll IN, write with OUT transfers.
  */
-export async function openUsb(vendorId: number, productId: number, serial: string | undefined, description: string, usb: UsbModule = loadUsb()): Promise<ByteTransport> {
+export async function openUsb(
+  vendorId: number,
+  productId: number,
+  serial: string | undefined,
+  description: string,
+  usb: UsbModule = loadUsb(),
+): Promise<ByteTransport> {
   let device: UsbDeviceLike | undefined;
   for (const d of deviceList(usb)) {
     if (d.deviceDescriptor.idVendor !== vendorId || d.deviceDescriptor.idProduct !== productId) continue;

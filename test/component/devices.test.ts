@@ -13,11 +13,32 @@ const { deployProgress } = await import('../../renderer/src/lib/deploy-progress.
 const SHA_A = 'a'.repeat(64);
 const SHA_B = 'b'.repeat(64);
 const VITA: DeviceEntry = { kind: 'emulator', name: 'bench-vita', uri: 'tcp://127.0.0.1:7001', platform: 'vita' };
-const KIT: DeviceEntry = { kind: 'serial', uri: 'serial:///dev/ttyUSB0?baud=115200', vendorId: '0403', productId: '6001', adapter: 'FTDI FT232R (Dreamcast coder cable)' };
+const KIT: DeviceEntry = {
+  kind: 'serial',
+  uri: 'serial:///dev/ttyUSB0?baud=115200',
+  vendorId: '0403',
+  productId: '6001',
+  adapter: 'FTDI FT232R (Dreamcast coder cable)',
+};
 
 function platform(id: string, name: string): PlatformEntry {
-  const features = { threads: false, simd: false, 'relaxed-simd': false, memory64: false, 'multi-memory': false, 'bulk-memory': true, 'reference-types': true, 'exception-handling': false, 'tail-call': false, gc: false };
-  return { profile: { id, name, memory: { total: 2 << 20, runtimeReserve: 1 << 20, fixed: true }, threads: { max: 1 }, features, componentModel: 'none' }, budgetBytes: 1 << 20, source: 'builtin' };
+  const features = {
+    threads: false,
+    simd: false,
+    'relaxed-simd': false,
+    memory64: false,
+    'multi-memory': false,
+    'bulk-memory': true,
+    'reference-types': true,
+    'exception-handling': false,
+    'tail-call': false,
+    gc: false,
+  };
+  return {
+    profile: { id, name, memory: { total: 2 << 20, runtimeReserve: 1 << 20, fixed: true }, threads: { max: 1 }, features, componentModel: 'none' },
+    budgetBytes: 1 << 20,
+    source: 'builtin',
+  };
 }
 
 /** A kit's slots, as device.status reports them. */
@@ -25,14 +46,28 @@ function status(active: 'A' | 'B' | null, slots: { A?: string; B?: string }): Ou
   const slot = (sha?: string) => (sha ? { sha256: sha, size: 2048 } : null);
   return {
     device: VITA.uri,
-    info: { version: 1, platform: 'vita', memory: 448 << 20, threads: 3, slots: 2, maxFrame: 4096, compression: ['none'], lineRates: [], lineRate: 0, firmware: 'flightdeck-emulator 0.1.0' },
+    info: {
+      version: 1,
+      platform: 'vita',
+      memory: 448 << 20,
+      threads: 3,
+      slots: 2,
+      maxFrame: 4096,
+      compression: ['none'],
+      lineRates: [],
+      lineRate: 0,
+      firmware: 'flightdeck-emulator 0.1.0',
+    },
     state: { platform: 'vita', active, slots: { A: slot(slots.A), B: slot(slots.B) }, upload: null },
   };
 }
 
 function script(extra: Parameters<typeof fake.reset>[0] = {}, devices: () => DeviceEntry[] = () => [VITA]) {
   fake.reset({
-    'devices.list': () => ({ devices: devices(), unavailable: [{ source: 'usb', code: 'USB_UNAVAILABLE', message: 'libusb did not load.', hint: 'Install libusb.' }] }),
+    'devices.list': () => ({
+      devices: devices(),
+      unavailable: [{ source: 'usb', code: 'USB_UNAVAILABLE', message: 'libusb did not load.', hint: 'Install libusb.' }],
+    }),
     'platforms.list': () => ({ platforms: [platform('dreamcast', 'Sega Dreamcast'), platform('vita', 'PlayStation Vita')] }),
     'emulators.local': () => ({ emulator: null }),
     'device.status': () => status('A', { A: SHA_A }),
@@ -60,7 +95,13 @@ describe('deployProgress', () => {
     expect(deployProgress(events.slice(0, 1))).toEqual({ done: 0, total: 0, detail: 'connect' });
     expect(deployProgress(events)).toEqual({ done: 1024, total: 4096, detail: 'upload · 1 KiB/s · ETA 3 s · 2 retries' });
     // A rate the device reports wins; after the upload there is no ETA.
-    expect(deployProgress([...events, { type: 'progress', phase: 'upload', done: 4096, total: 4096, resumedFrom: 0, retries: 2, wireBytes: 4400, rate: 2048, at: 2500 }, { type: 'phase', phase: 'verify', at: 2600 }])).toEqual({
+    expect(
+      deployProgress([
+        ...events,
+        { type: 'progress', phase: 'upload', done: 4096, total: 4096, resumedFrom: 0, retries: 2, wireBytes: 4400, rate: 2048, at: 2500 },
+        { type: 'phase', phase: 'verify', at: 2600 },
+      ]),
+    ).toEqual({
       done: 4096,
       total: 4096,
       detail: 'verify · 2 KiB/s · 2 retries',
@@ -99,7 +140,9 @@ describe('Devices view', () => {
   it('starts the local emulator on the chosen platform, then lists and opens it', async () => {
     const local = { uri: 'tcp://127.0.0.1:40000', platform: 'dreamcast', name: 'local-dreamcast', stateDir: '/data/emulators/local-dreamcast' };
     let running = false;
-    script({ 'emulators.start': () => ((running = true), local) }, () => (running ? [{ kind: 'emulator', uri: local.uri, name: local.name, platform: 'dreamcast' }] : []));
+    script({ 'emulators.start': () => ((running = true), local) }, () =>
+      running ? [{ kind: 'emulator', uri: local.uri, name: local.name, platform: 'dreamcast' }] : [],
+    );
     render(Devices);
     await screen.findByRole('option', { name: 'Sega Dreamcast' });
     await fireEvent.change(screen.getByLabelText('Platform'), { target: { value: 'dreamcast' } });
@@ -120,7 +163,26 @@ describe('Devices view', () => {
         opts.onEvent?.({ type: 'phase', phase: 'run' });
         opts.onEvent?.({ type: 'log', stream: 'stdout', text: 'hello from the kit\n' });
         active = status('B', { A: SHA_A, B: SHA_B });
-        return { device: VITA.uri, platform: 'vita', firmware: 'flightdeck-emulator 0.1.0', payload: String((input as { payload: string }).payload), sha256: SHA_B, size: 2048, slot: 'B', outcome: 'committed', transfer: 'full', resumedFrom: 0, retries: 1, wireBytes: 2100, seconds: 0.4, lineRate: 0, compression: 'deflate', findings: [], state: active.state, exitCode: 0 };
+        return {
+          device: VITA.uri,
+          platform: 'vita',
+          firmware: 'flightdeck-emulator 0.1.0',
+          payload: String((input as { payload: string }).payload),
+          sha256: SHA_B,
+          size: 2048,
+          slot: 'B',
+          outcome: 'committed',
+          transfer: 'full',
+          resumedFrom: 0,
+          retries: 1,
+          wireBytes: 2100,
+          seconds: 0.4,
+          lineRate: 0,
+          compression: 'deflate',
+          findings: [],
+          state: active.state,
+          exitCode: 0,
+        };
       },
     });
     const { container } = render(Devices);
@@ -148,10 +210,19 @@ describe('Devices view', () => {
     let refuse = true;
     script({
       'deploy.run': (_input, opts) => {
-        if (refuse) throw { code: 'PAYLOAD_CHECK_FAILED', message: 'x.wasm does not fit dreamcast; nothing was sent:\n  - [threads.unsupported] payload uses threads', hint: 'Deploy a bundle built for this platform.' };
+        if (refuse)
+          throw {
+            code: 'PAYLOAD_CHECK_FAILED',
+            message: 'x.wasm does not fit dreamcast; nothing was sent:\n  - [threads.unsupported] payload uses threads',
+            hint: 'Deploy a bundle built for this platform.',
+          };
         seen = opts;
         opts.onEvent?.({ type: 'phase', phase: 'upload' });
-        return new Promise((_resolve, reject) => opts.signal?.addEventListener('abort', () => reject({ code: 'ABORTED', message: 'The operation was cancelled.', hint: 'Deploy again: the upload resumes.' })));
+        return new Promise((_resolve, reject) =>
+          opts.signal?.addEventListener('abort', () =>
+            reject({ code: 'ABORTED', message: 'The operation was cancelled.', hint: 'Deploy again: the upload resumes.' }),
+          ),
+        );
       },
     });
     render(Devices);
@@ -196,7 +267,9 @@ describe('Devices view', () => {
       'device.monitor': (_input, opts) => {
         seen = opts;
         opts.onEvent?.({ type: 'log', stream: 'device', text: 'run 1234 from slot A' });
-        return new Promise((_resolve, reject) => opts.signal?.addEventListener('abort', () => reject({ code: 'ABORTED', message: 'cancelled', hint: 'again' })));
+        return new Promise((_resolve, reject) =>
+          opts.signal?.addEventListener('abort', () => reject({ code: 'ABORTED', message: 'cancelled', hint: 'again' })),
+        );
       },
     });
     render(Devices);

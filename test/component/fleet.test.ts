@@ -16,9 +16,31 @@ const DC: DeviceEntry = { kind: 'emulator', name: 'bench-dreamcast', uri: 'tcp:/
 
 function result(device: string): DeployResultView {
   const state = { platform: 'vita', active: 'A' as const, slots: { A: { sha256: SHA, size: 2048 }, B: null }, upload: null };
-  return { device, platform: 'vita', firmware: 'emu', payload: 'hello.wasm', sha256: SHA, size: 2048, slot: 'A', outcome: 'committed', transfer: 'full', resumedFrom: 0, retries: 0, wireBytes: 2100, seconds: 0.2, lineRate: 0, compression: 'none', findings: [], state };
+  return {
+    device,
+    platform: 'vita',
+    firmware: 'emu',
+    payload: 'hello.wasm',
+    sha256: SHA,
+    size: 2048,
+    slot: 'A',
+    outcome: 'committed',
+    transfer: 'full',
+    resumedFrom: 0,
+    retries: 0,
+    wireBytes: 2100,
+    seconds: 0.2,
+    lineRate: 0,
+    compression: 'none',
+    findings: [],
+    state,
+  };
 }
-const MISMATCH = { code: 'DEVICE_PLATFORM_MISMATCH', message: 'bench-dreamcast is a dreamcast kit; the payload was checked for vita.', hint: 'Nothing was sent.' };
+const MISMATCH = {
+  code: 'DEVICE_PLATFORM_MISMATCH',
+  message: 'bench-dreamcast is a dreamcast kit; the payload was checked for vita.',
+  hint: 'Nothing was sent.',
+};
 
 function script(extra: Parameters<typeof fake.reset>[0] = {}) {
   fake.reset({
@@ -52,7 +74,16 @@ describe('Devices: deploy to many', () => {
           finish = () => {
             emit({ type: 'progress', device: VITA.uri, phase: 'upload', done: 2048, total: 2048, resumedFrom: 0, retries: 0, wireBytes: 2100 });
             emit({ type: 'result', device: VITA.uri, ok: true });
-            resolve({ payload: 'hello.wasm', sha256: SHA, succeeded: 1, failed: 1, results: [{ device: VITA.uri, ok: true, result: result(VITA.uri) }, { device: DC.uri, ok: false, error: MISMATCH }] });
+            resolve({
+              payload: 'hello.wasm',
+              sha256: SHA,
+              succeeded: 1,
+              failed: 1,
+              results: [
+                { device: VITA.uri, ok: true, result: result(VITA.uri) },
+                { device: DC.uri, ok: false, error: MISMATCH },
+              ],
+            });
           };
         });
       },
@@ -95,7 +126,11 @@ describe('Devices: deploy to many', () => {
       'deploy.fleet': (_input, opts) => {
         seen = opts;
         opts.onEvent?.({ type: 'phase', device: 'bench-vita', phase: 'upload' });
-        return new Promise((_resolve, reject) => opts.signal?.addEventListener('abort', () => reject({ code: 'ABORTED', message: 'Fleet deploy cancelled; 0 device(s) had committed.', hint: 'Deploy again.' })));
+        return new Promise((_resolve, reject) =>
+          opts.signal?.addEventListener('abort', () =>
+            reject({ code: 'ABORTED', message: 'Fleet deploy cancelled; 0 device(s) had committed.', hint: 'Deploy again.' }),
+          ),
+        );
       },
     });
     const { container } = render(Devices);
@@ -104,7 +139,13 @@ describe('Devices: deploy to many', () => {
     await fireEvent.input(screen.getByLabelText('Module (optional)'), { target: { value: 'flight-memory-validation' } });
     await fireEvent.change(screen.getByLabelText('All of platform'), { target: { value: 'vita' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Deploy to 2 devices' }));
-    expect(fake.calls.find((c) => c.method === 'deploy.fleet')?.input).toEqual({ payload: 'oci:/kit:bundles/vita:latest', module: 'flight-memory-validation', devices: [], allMatching: 'vita', force: false });
+    expect(fake.calls.find((c) => c.method === 'deploy.fleet')?.input).toEqual({
+      payload: 'oci:/kit:bundles/vita:latest',
+      module: 'flight-memory-validation',
+      devices: [],
+      allMatching: 'vita',
+      force: false,
+    });
     await waitFor(() => expect(row(container, 'bench-vita').textContent).toContain('upload'));
     expect(row(container, 'bench-vita-2').textContent).toContain('waiting');
     expect(container.querySelector('[data-testid="fleet-table"] tr[data-device="bench-dreamcast"]')).toBeNull();
@@ -142,7 +183,12 @@ function receipt(id: string, device: DeviceEntry, over: Partial<Receipt> = {}): 
 describe('Receipts view', () => {
   it('lists receipts with the short hashes and whether the device hash matches; filters by device; shows the whole chain', async () => {
     const all = [receipt('r2', VITA2, { reported: { slot: 'B', sha256: 'e'.repeat(64), matches: false }, source: null }), receipt('r1', VITA)];
-    script({ 'receipts.list': (input) => ({ receipts: all.filter((r) => !(input as { device?: string }).device || r.device.uri === (input as { device?: string }).device) }) as Output<'receipts.list'> });
+    script({
+      'receipts.list': (input) =>
+        ({
+          receipts: all.filter((r) => !(input as { device?: string }).device || r.device.uri === (input as { device?: string }).device),
+        }) as Output<'receipts.list'>,
+    });
     const { container } = render(Receipts);
     const table = await screen.findByTestId('receipts-table');
     await waitFor(() => expect(table.querySelectorAll('tr[data-receipt]').length).toBe(2));
@@ -166,7 +212,17 @@ describe('Receipts view', () => {
 
     await fireEvent.click(within(table).getByRole('button'));
     const detail = await screen.findByTestId('receipt-detail');
-    for (const text of [`sha256:${'d'.repeat(64)}`, 'registry.lab/flight/bundles/vita:2026.11.01', SHA, 'EMU-0001', 'flightdeck-emulator 0.1.0', 'pilot', 'flightdeck 0.1.0', '/data/receipts/r1.json', 'delta, committed']) {
+    for (const text of [
+      `sha256:${'d'.repeat(64)}`,
+      'registry.lab/flight/bundles/vita:2026.11.01',
+      SHA,
+      'EMU-0001',
+      'flightdeck-emulator 0.1.0',
+      'pilot',
+      'flightdeck 0.1.0',
+      '/data/receipts/r1.json',
+      'delta, committed',
+    ]) {
       expect(detail.textContent).toContain(text);
     }
     expect(container.querySelector('[data-testid="receipt-detail"] .ok-text')?.textContent).toBe('yes');

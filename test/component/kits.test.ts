@@ -10,7 +10,18 @@ vi.mock('../../renderer/src/lib/api.js', () => import('./fake-api.js'));
 const { default: Kits } = await import('../../renderer/src/views/Kits.svelte');
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
-const features = { threads: false, simd: false, 'relaxed-simd': false, memory64: false, 'multi-memory': false, 'bulk-memory': true, 'reference-types': true, 'exception-handling': false, 'tail-call': false, gc: false };
+const features = {
+  threads: false,
+  simd: false,
+  'relaxed-simd': false,
+  memory64: false,
+  'multi-memory': false,
+  'bulk-memory': true,
+  'reference-types': true,
+  'exception-handling': false,
+  'tail-call': false,
+  gc: false,
+};
 const platform = (id: string, name: string): PlatformEntry => ({
   profile: { id, name, memory: { total: 17 << 20, runtimeReserve: 1 << 20, fixed: true }, threads: { max: 1 }, features, componentModel: 'none' },
   budgetBytes: 16 << 20,
@@ -34,11 +45,27 @@ function built(output: string): KitBuild {
       schema: 'flightdeck.kit-lock/v1',
       tool: { name: 'flightdeck', version: '0.1.0' },
       created: '2026-11-01T00:00:00.000Z',
-      source: { from: 'oci:assets/demo-kit', registry: null, namespace: 'flight/shared-types', master: { ref: 'flight/shared-types/manifest:2026.11.01', digest: d('b') } },
+      source: {
+        from: 'oci:assets/demo-kit',
+        registry: null,
+        namespace: 'flight/shared-types',
+        master: { ref: 'flight/shared-types/manifest:2026.11.01', digest: d('b') },
+      },
       platforms: ['dreamcast'],
       include: ['wit'],
       artifacts: [
-        { ref: BUNDLE, repository: 'flight/shared-types/bundles/dreamcast', tag: '2026.11.01', category: 'bundles', digest: d('c'), mediaType: 'application/vnd.oci.image.manifest.v1+json', platforms: ['dreamcast'], size: 2031, signatures: [], verifiedBy: [] },
+        {
+          ref: BUNDLE,
+          repository: 'flight/shared-types/bundles/dreamcast',
+          tag: '2026.11.01',
+          category: 'bundles',
+          digest: d('c'),
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          platforms: ['dreamcast'],
+          size: 2031,
+          signatures: [],
+          verifiedBy: [],
+        },
       ],
       checks: checks(false),
       totalBytes: 3072,
@@ -71,7 +98,16 @@ describe('Offline kits: build', () => {
       'app.version': () => ({ version: '0.1.0', node: '20', platform: 'linux', arch: 'x64', demoKit: '/opt/flightdeck/assets/demo-kit' }),
       'kit.build': (input, opts) => {
         opts.onEvent?.({ type: 'plan', artifacts: 5, totalBytes: 3072, downloadBytes: 2048 });
-        opts.onEvent?.({ type: 'progress', task: 'blob', phase: 'done', digest: d('c'), title: 'app.wasm', mediaType: 'application/wasm', done: 2048, total: 2048 });
+        opts.onEvent?.({
+          type: 'progress',
+          task: 'blob',
+          phase: 'done',
+          digest: d('c'),
+          title: 'app.wasm',
+          mediaType: 'application/wasm',
+          done: 2048,
+          total: 2048,
+        });
         return built((input as { output: string }).output);
       },
     });
@@ -83,7 +119,13 @@ describe('Offline kits: build', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Build kit' }));
 
     const result = await screen.findByTestId('kit-built');
-    expect(fake.calls.find((c) => c.method === 'kit.build')?.input).toEqual({ platforms: ['dreamcast'], from: 'oci:/opt/flightdeck/assets/demo-kit', tag: '2026.11.01', include: ['bindings', 'wit'], output: '/lab/dc.tar' });
+    expect(fake.calls.find((c) => c.method === 'kit.build')?.input).toEqual({
+      platforms: ['dreamcast'],
+      from: 'oci:/opt/flightdeck/assets/demo-kit',
+      tag: '2026.11.01',
+      include: ['bindings', 'wit'],
+      output: '/lab/dc.tar',
+    });
     expect(screen.getByTestId('kit-plan').textContent).toMatch(/5 artifacts, 3 KiB in total, 2 KiB to download\s+\(1 KiB already in the content store\)/);
     expect(screen.getByRole('progressbar', { name: 'Build progress' }).getAttribute('aria-valuenow')).toBe('100');
     expect(result.textContent).toContain('/lab/dc.tar');
@@ -113,7 +155,12 @@ describe('Offline kits: build', () => {
     await fireEvent.input(screen.getByLabelText('Output'), { target: { value: '/lab/kit/' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Build kit' }));
     await screen.findByRole('progressbar', { name: 'Build progress' });
-    expect(fake.calls.find((c) => c.method === 'kit.build')?.input).toMatchObject({ platforms: ['vita'], from: 'reg.example/flight/shared-types', tag: 'latest', include: ['wit'] });
+    expect(fake.calls.find((c) => c.method === 'kit.build')?.input).toMatchObject({
+      platforms: ['vita'],
+      from: 'reg.example/flight/shared-types',
+      tag: 'latest',
+      include: ['wit'],
+    });
     await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(seen?.signal?.aborted).toBe(true);
     expect((await screen.findByRole('alert')).textContent).toContain('ABORTED');
@@ -154,7 +201,11 @@ describe('Offline kits: verify, import, push', () => {
     const alerts = within(r).getAllByRole('alert');
     expect(alerts.map((a) => a.querySelector('.code')?.textContent)).toEqual(['BLOB_DIGEST_MISMATCH', 'KIT_INVALID', 'SIGNATURE_INVALID']);
     expect(alerts[0]!.textContent).toContain(`blob ${d('c')} is tampered.`);
-    expect(alerts.map((a) => a.querySelector('.hint')?.textContent)).toEqual([ERROR_TABLE.KIT_INVALID.hint, ERROR_TABLE.KIT_INVALID.hint, ERROR_TABLE.SIGNATURE_INVALID.hint]);
+    expect(alerts.map((a) => a.querySelector('.hint')?.textContent)).toEqual([
+      ERROR_TABLE.KIT_INVALID.hint,
+      ERROR_TABLE.KIT_INVALID.hint,
+      ERROR_TABLE.SIGNATURE_INVALID.hint,
+    ]);
     expect(r.textContent).toContain('Platform checks not re-run: the kit has problems');
   });
 
@@ -164,7 +215,14 @@ describe('Offline kits: verify, import, push', () => {
       'platforms.list': platforms,
       'kit.import': () => {
         if (refuse) throw { code: 'KIT_INVALID', message: '/lab/bad: blob is tampered. Nothing was imported.', hint: ERROR_TABLE.KIT_INVALID.hint };
-        return { kit: '/lab/kit', store: '/home/fd/store', refs: [BUNDLE, 'flight/shared-types/manifest:2026.11.01'], blobsAdded: 3, blobsPresent: 10, bytesAdded: 2048 };
+        return {
+          kit: '/lab/kit',
+          store: '/home/fd/store',
+          refs: [BUNDLE, 'flight/shared-types/manifest:2026.11.01'],
+          blobsAdded: 3,
+          blobsPresent: 10,
+          bytesAdded: 2048,
+        };
       },
     });
     render(Kits);
@@ -184,7 +242,10 @@ describe('Offline kits: verify, import, push', () => {
   });
 
   it('push needs a kit and a registry, then reports what was uploaded', async () => {
-    fake.reset({ 'platforms.list': platforms, 'kit.push': (input) => ({ registry: (input as { registry: string }).registry, refs: [BUNDLE], uploaded: 4, skipped: 1 }) });
+    fake.reset({
+      'platforms.list': platforms,
+      'kit.push': (input) => ({ registry: (input as { registry: string }).registry, refs: [BUNDLE], uploaded: 4, skipped: 1 }),
+    });
     render(Kits);
     const push = screen.getByRole('button', { name: 'Push to registry' });
     await fireEvent.input(screen.getByLabelText('Kit'), { target: { value: '/lab/kit.tar' } });

@@ -15,7 +15,16 @@ describe('Registries view', () => {
       'credentials.list': () => ({ credentials: [{ registry: 'reg.example', kind: 'basic', source: 'keychain' }], problems: [] }),
       'cache.list': () => ({
         root: '/store',
-        entries: pulled ? [{ reference: 'reg.example/flight/bundles/vita:2026.11.01', digest: digest('m'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 2500 }] : [],
+        entries: pulled
+          ? [
+              {
+                reference: 'reg.example/flight/bundles/vita:2026.11.01',
+                digest: digest('m'),
+                mediaType: 'application/vnd.oci.image.manifest.v1+json',
+                size: 2500,
+              },
+            ]
+          : [],
         totalBytes: pulled ? 2500 : 0,
         blobs: pulled ? 2 : 0,
       }),
@@ -23,12 +32,50 @@ describe('Registries view', () => {
         (input as { target: string }).target === 'reg.example'
           ? { registry: 'reg.example', kind: 'repositories', items: ['flight/bundles/vita'] }
           : { registry: 'reg.example', repository: 'flight/bundles/vita', kind: 'tags', items: ['2026.10.01', '2026.11.01'] },
-      'registry.inspect': () => ({ reference: 'reg.example/flight/bundles/vita:2026.11.01', digest: digest('m'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 400, annotations: { 'flight.target-platform': 'vita' }, layers: [layer], manifests: [], totalSize: 2448 }),
+      'registry.inspect': () => ({
+        reference: 'reg.example/flight/bundles/vita:2026.11.01',
+        digest: digest('m'),
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        size: 400,
+        annotations: { 'flight.target-platform': 'vita' },
+        layers: [layer],
+        manifests: [],
+        totalSize: 2448,
+      }),
       'registry.pull': (_input, opts) => {
-        opts.onEvent?.({ type: 'progress', task: 'blob', phase: 'bytes', digest: layer.digest, title: 'flight-vita.tar.gz', mediaType: layer.mediaType, done: 1024, total: 2048 });
-        opts.onEvent?.({ type: 'progress', task: 'blob', phase: 'done', digest: layer.digest, title: 'flight-vita.tar.gz', mediaType: layer.mediaType, done: 2048, total: 2048 });
+        opts.onEvent?.({
+          type: 'progress',
+          task: 'blob',
+          phase: 'bytes',
+          digest: layer.digest,
+          title: 'flight-vita.tar.gz',
+          mediaType: layer.mediaType,
+          done: 1024,
+          total: 2048,
+        });
+        opts.onEvent?.({
+          type: 'progress',
+          task: 'blob',
+          phase: 'done',
+          digest: layer.digest,
+          title: 'flight-vita.tar.gz',
+          mediaType: layer.mediaType,
+          done: 2048,
+          total: 2048,
+        });
         pulled = true;
-        return { reference: 'reg.example/flight/bundles/vita:2026.11.01', digest: digest('m'), mediaType: 'x', annotations: {}, layers: [layer], blobsDownloaded: 2, blobsSkipped: 0, bytesDownloaded: 2448, files: [], store: '/store' };
+        return {
+          reference: 'reg.example/flight/bundles/vita:2026.11.01',
+          digest: digest('m'),
+          mediaType: 'x',
+          annotations: {},
+          layers: [layer],
+          blobsDownloaded: 2,
+          blobsSkipped: 0,
+          bytesDownloaded: 2448,
+          files: [],
+          store: '/store',
+        };
       },
     });
     const { container } = render(Registries);

@@ -14,7 +14,18 @@ const { default: MemoryBar } = await import('../../renderer/src/lib/MemoryBar.sv
 const MiB = 1024 * 1024;
 
 function platform(id: string, name: string, budget: number, threads: number): PlatformEntry {
-  const features = { threads: false, simd: false, 'relaxed-simd': false, memory64: false, 'multi-memory': false, 'bulk-memory': true, 'reference-types': true, 'exception-handling': false, 'tail-call': false, gc: false };
+  const features = {
+    threads: false,
+    simd: false,
+    'relaxed-simd': false,
+    memory64: false,
+    'multi-memory': false,
+    'bulk-memory': true,
+    'reference-types': true,
+    'exception-handling': false,
+    'tail-call': false,
+    gc: false,
+  };
   return {
     profile: { id, name, memory: { total: budget + MiB, runtimeReserve: MiB, fixed: true }, threads: { max: threads }, features, componentModel: 'none' },
     budgetBytes: budget,
@@ -30,8 +41,24 @@ function report(fits: boolean): CheckReport {
     inputKind: 'oci-layout',
     annotations: {},
     modules: [
-      { path: 'big.wasm', kind: 'module', size: 10, sha256: 'a'.repeat(64), features: [], threads: false, memory: { initialBytes: 32 * MiB, maximumBytes: null, codeBytes: 0, dataBytes: 0, requiredBytes: 32 * MiB } },
-      { path: 'small.wasm', kind: 'module', size: 10, sha256: 'b'.repeat(64), features: [], threads: false, memory: { initialBytes: MiB, maximumBytes: MiB, codeBytes: 0, dataBytes: 0, requiredBytes: MiB } },
+      {
+        path: 'big.wasm',
+        kind: 'module',
+        size: 10,
+        sha256: 'a'.repeat(64),
+        features: [],
+        threads: false,
+        memory: { initialBytes: 32 * MiB, maximumBytes: null, codeBytes: 0, dataBytes: 0, requiredBytes: 32 * MiB },
+      },
+      {
+        path: 'small.wasm',
+        kind: 'module',
+        size: 10,
+        sha256: 'b'.repeat(64),
+        features: [],
+        threads: false,
+        memory: { initialBytes: MiB, maximumBytes: MiB, codeBytes: 0, dataBytes: 0, requiredBytes: MiB },
+      },
     ],
     platforms: [
       {
@@ -126,7 +153,12 @@ describe('Credentials view', () => {
     await fireEvent.input(screen.getByLabelText('Password or token'), { target: { value: 's3cret-pass' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Verify and save' }));
     expect(await screen.findByText(/Signed in to reg.example as pilot/)).toBeTruthy();
-    expect(fake.calls.find((c) => c.method === 'credentials.login')?.input).toEqual({ registry: 'reg.example', kind: 'basic', username: 'pilot', secret: 's3cret-pass' });
+    expect(fake.calls.find((c) => c.method === 'credentials.login')?.input).toEqual({
+      registry: 'reg.example',
+      kind: 'basic',
+      username: 'pilot',
+      secret: 's3cret-pass',
+    });
     expect((screen.getByLabelText('Password or token') as HTMLInputElement).value).toBe('');
     await waitFor(() => expect(container.querySelector('[data-registry="reg.example"]')).not.toBeNull());
     expect(container.innerHTML).not.toContain('s3cret-pass');
@@ -135,7 +167,10 @@ describe('Credentials view', () => {
   it('removes a keychain entry only after a second, confirming press', async () => {
     let removed = false;
     fake.reset({
-      'credentials.list': () => ({ credentials: removed ? [] : [{ registry: 'reg.example', username: 'pilot', kind: 'basic', source: 'keychain' }], problems: [] }),
+      'credentials.list': () => ({
+        credentials: removed ? [] : [{ registry: 'reg.example', username: 'pilot', kind: 'basic', source: 'keychain' }],
+        problems: [],
+      }),
       'credentials.logout': () => {
         removed = true;
         return { registry: 'reg.example', removed: true };

@@ -40,7 +40,12 @@ test('credentials: a wrong password is refused with its code and hint, nothing i
   expect(errors).toEqual([]);
 });
 
-test('credentials: sign in through the UI; the password appears nowhere in the page, the frames or the server output', async ({ page, host, registry, keyringEnv }) => {
+test('credentials: sign in through the UI; the password appears nowhere in the page, the frames or the server output', async ({
+  page,
+  host,
+  registry,
+  keyringEnv,
+}) => {
   const { received } = await open(page, host);
   await screen(page, 'Credentials').click();
   await page.getByLabel('Registry', { exact: true }).fill(registry.host);
@@ -58,13 +63,21 @@ test('credentials: sign in through the UI; the password appears nowhere in the p
   await page.screenshot({ path: `${SHOTS}/credentials.png` });
 
   // The secret went into the keychain (independent check with secret-tool) ...
-  const stored = JSON.parse(execFileSync('secret-tool', ['lookup', 'service', 'flightdeck', 'account', registry.host], { env: keyringEnv }).toString()) as { username: string; secret: string };
+  const stored = JSON.parse(execFileSync('secret-tool', ['lookup', 'service', 'flightdeck', 'account', registry.host], { env: keyringEnv }).toString()) as {
+    username: string;
+    secret: string;
+  };
   expect(stored).toMatchObject({ username: registry.username, secret: registry.password });
   // ... and nowhere else.
   expect(received.length).toBeGreaterThan(0);
   const html = await page.content();
   const storage = await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }));
-  for (const [where, text] of [['page', html], ['storage', storage], ['frames received', received.join('\n')], ['server output', host.output()]] as const) {
+  for (const [where, text] of [
+    ['page', html],
+    ['storage', storage],
+    ['frames received', received.join('\n')],
+    ['server output', host.output()],
+  ] as const) {
     expect(text.includes(registry.password), `password found in ${where}`).toBe(false);
   }
 });
@@ -74,7 +87,11 @@ test('registries: browse repositories and date tags, inspect a bundle, pull it w
   await page.getByLabel('Registry', { exact: true }).fill(registry.host);
   await page.getByRole('button', { name: 'Browse' }).click();
   const repos = page.getByRole('navigation', { name: 'Repositories' });
-  await expect(repos.getByRole('button')).toHaveText(['flight/shared-types/bundles/dreamcast', 'flight/shared-types/bundles/vita', 'flight/shared-types/manifest']);
+  await expect(repos.getByRole('button')).toHaveText([
+    'flight/shared-types/bundles/dreamcast',
+    'flight/shared-types/bundles/vita',
+    'flight/shared-types/manifest',
+  ]);
   await repos.getByRole('button', { name: 'flight/shared-types/bundles/vita' }).click();
   const tags = page.getByRole('navigation', { name: 'Tags' });
   await expect(tags.getByRole('button')).toHaveText(['latest', '2026.11.01']);
@@ -150,7 +167,13 @@ test('a slow pull shows live byte progress and Cancel stops it with ABORTED; not
   const proxy = await startFaultProxy(slow.url);
   try {
     const kit = path.join(ROOT, 'assets', 'demo-kit');
-    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${kit}:flight/shared-types/bundles/v6r-small:latest`, `docker://${slow.host}/flight/shared-types/bundles/v6r-small:2026.11.01`]);
+    execFileSync('skopeo', [
+      'copy',
+      '--quiet',
+      '--dest-tls-verify=false',
+      `oci:${kit}:flight/shared-types/bundles/v6r-small:latest`,
+      `docker://${slow.host}/flight/shared-types/bundles/v6r-small:2026.11.01`,
+    ]);
     proxy.rules.push({ method: 'GET', path: /\/blobs\/sha256:/, fault: { kind: 'stall', after: 600 } });
     const sent: string[] = [];
     page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
@@ -234,4 +257,3 @@ test('credentials: remove asks for confirmation, then the keychain entry is gone
   await expect(row).toHaveCount(0);
   expect(() => execFileSync('secret-tool', ['lookup', 'service', 'flightdeck', 'account', registry.host], { env: keyringEnv, stdio: 'pipe' })).toThrow();
 });
-

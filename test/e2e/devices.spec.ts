@@ -128,9 +128,25 @@ test('a Dreamcast kit appears and disappears live; a threaded module is refused 
   const { errors } = await openDevices(page, host);
   // Slow by construction: each write of the kit waits 30 ms (acks are apart, so the page measures a rate),
   // and the kit holds the upload once it has 512 KiB (no more acks) until the host cancels or gives up.
-  dreamcast = await spawnEmulator(['--platform', 'dreamcast', '--listen', 'tcp://127.0.0.1:0', '--state', dreamcastDir, '--fault-delay', '30', '--fault-hold-after', String(512 << 10), '--name', 'bench-dreamcast'], {
-    FLIGHTDECK_HOME: host.home,
-  });
+  dreamcast = await spawnEmulator(
+    [
+      '--platform',
+      'dreamcast',
+      '--listen',
+      'tcp://127.0.0.1:0',
+      '--state',
+      dreamcastDir,
+      '--fault-delay',
+      '30',
+      '--fault-hold-after',
+      String(512 << 10),
+      '--name',
+      'bench-dreamcast',
+    ],
+    {
+      FLIGHTDECK_HOME: host.home,
+    },
+  );
   // Appears with the next poll, without a reload.
   await expect(row(page, dreamcast.uri)).toContainText('dreamcast', PROCESS_WAIT);
   await row(page, dreamcast.uri).getByRole('button', { name: 'bench-dreamcast' }).click();

@@ -69,7 +69,14 @@ export const test = base.extend<object, { host: WebHostFixture; keyringEnv: Node
       const kit = path.join(ROOT, 'assets', 'demo-kit');
       for (const ref of ['bundles/vita', 'bundles/dreamcast', 'manifest']) {
         for (const tag of ['2026.11.01', 'latest']) {
-          execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `--dest-creds=${REGISTRY_USER}:${REGISTRY_PASSWORD}`, `oci:${kit}:flight/shared-types/${ref}:latest`, `docker://${registry.host}/flight/shared-types/${ref}:${tag}`]);
+          execFileSync('skopeo', [
+            'copy',
+            '--quiet',
+            '--dest-tls-verify=false',
+            `--dest-creds=${REGISTRY_USER}:${REGISTRY_PASSWORD}`,
+            `oci:${kit}:flight/shared-types/${ref}:latest`,
+            `docker://${registry.host}/flight/shared-types/${ref}:${tag}`,
+          ]);
         }
       }
       await use({ host: registry.host, username: REGISTRY_USER, password: REGISTRY_PASSWORD });

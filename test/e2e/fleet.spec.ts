@@ -23,7 +23,10 @@ const deviceRow = (page: Page, uri: string) => page.getByTestId('devices-table')
 const fleetRow = (page: Page, uri: string) => page.getByTestId('fleet-table').locator(`tr[data-device="${uri}"]`);
 const receiptRows = (page: Page, uri: string) => page.getByTestId('receipts-table').locator(`tr[data-device="${uri}"]`);
 
-test('deploy one bundle to three kits from the UI: two commit, the other platform fails with its code; the receipts match the slots', async ({ page, host }) => {
+test('deploy one bundle to three kits from the UI: two commit, the other platform fails with its code; the receipts match the slots', async ({
+  page,
+  host,
+}) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   for (const [name, platform] of [

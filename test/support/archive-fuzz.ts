@@ -123,7 +123,8 @@ export async function tarCase(bytes: Uint8Array, gzip: boolean, random: () => nu
   try {
     const source = gzip ? gunzipLimited(chunks(bytes, chunk), LIMITS) : chunks(bytes, chunk);
     for await (const e of tarEntries(source, LIMITS)) {
-      if (typeof e.path !== 'string' || !Number.isSafeInteger(e.size) || e.size < 0) throw new FuzzViolation(`bad entry ${JSON.stringify(e.path)} size ${e.size}`);
+      if (typeof e.path !== 'string' || !Number.isSafeInteger(e.size) || e.size < 0)
+        throw new FuzzViolation(`bad entry ${JSON.stringify(e.path)} size ${e.size}`);
       let n = 0;
       for await (const c of e.body) n += c.length;
       if (n !== e.size) throw new FuzzViolation(`entry ${JSON.stringify(e.path)} gave ${n} bytes, size ${e.size}`);
@@ -169,7 +170,13 @@ export async function unpackCase(store: OciLayout, gz: Uint8Array, scratch: stri
     if (outcome === 'refused') {
       if (JSON.stringify(all) !== '["deep"]') throw new FuzzViolation(`unpack refused but left ${JSON.stringify(all.slice(0, 5))}`);
     } else {
-      const stray = all.filter((p) => p !== 'deep' && p !== path.join('deep', 'out') && p !== path.join('deep', 'out', 'fuzz') && !p.startsWith(path.join('deep', 'out', 'fuzz') + path.sep));
+      const stray = all.filter(
+        (p) =>
+          p !== 'deep' &&
+          p !== path.join('deep', 'out') &&
+          p !== path.join('deep', 'out', 'fuzz') &&
+          !p.startsWith(path.join('deep', 'out', 'fuzz') + path.sep),
+      );
       if (stray.length) throw new FuzzViolation(`unpack wrote outside its folder: ${JSON.stringify(stray.slice(0, 5))}`);
       const root = realpathSync(path.join(out, 'fuzz'));
       for (const p of all.filter((q) => q.startsWith(path.join('deep', 'out', 'fuzz') + path.sep))) {
@@ -213,7 +220,8 @@ export async function kitCase(bytes: Uint8Array, scratch: string): Promise<Outco
     } catch (err) {
       throw new FuzzViolation(`kit verify threw instead of reporting: ${String(err)}`);
     }
-    for (const p of report.problems) if (typeof p.code !== 'string' || !p.code) throw new FuzzViolation(`kit verify problem without a code: ${JSON.stringify(p)}`);
+    for (const p of report.problems)
+      if (typeof p.code !== 'string' || !p.code) throw new FuzzViolation(`kit verify problem without a code: ${JSON.stringify(p)}`);
     return report.ok ? 'ok' : 'invalid';
   } finally {
     rmSync(box, { recursive: true, force: true });
@@ -245,13 +253,23 @@ export interface FuzzTally {
 export type Target = 'tar' | 'gzip' | 'unpack' | 'kit';
 
 /** Run `counts[target]` cases of each target from one seeded generator (targets interleaved). */
-export async function runArchiveFuzz(counts: Partial<Record<Target, number>>, random: () => number, opts: { onCase?: (done: number) => void } = {}): Promise<FuzzTally> {
+export async function runArchiveFuzz(
+  counts: Partial<Record<Target, number>>,
+  random: () => number,
+  opts: { onCase?: (done: number) => void } = {},
+): Promise<FuzzTally> {
   const seeds = tarSeeds();
   const gzSeeds = seeds.map((s) => gzipSync(s));
   const kits = await kitSeeds();
   const scratch = mkdtempSync(path.join(scratchRoot(), 'fd-fuzz-run-'));
   const store = await OciLayout.open(path.join(scratch, 'store'), { create: true });
-  const tally: FuzzTally = { tar: { ok: 0, refused: 0 }, gzip: { ok: 0, refused: 0 }, unpack: { ok: 0, refused: 0 }, kit: { ok: 0, refused: 0, invalid: 0 }, slowestMs: 0 };
+  const tally: FuzzTally = {
+    tar: { ok: 0, refused: 0 },
+    gzip: { ok: 0, refused: 0 },
+    unpack: { ok: 0, refused: 0 },
+    kit: { ok: 0, refused: 0, invalid: 0 },
+    slowestMs: 0,
+  };
   const left: Record<Target, number> = { tar: counts.tar ?? 0, gzip: counts.gzip ?? 0, unpack: counts.unpack ?? 0, kit: counts.kit ?? 0 };
   const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
   const gz = () => (random() < 0.7 ? gzipSync(mutateTar(pick(seeds), random)) : mutate(pick(gzSeeds), random));

@@ -55,7 +55,12 @@ export interface JsonEvent {
  * Resolve once `until` holds for an event of a child's `--json` stderr (one JSON document a line); reject
  * with `why(code)` when the child exits first. Tests wait on the process's own events this way, never on time.
  */
-export function waitForEvent(stderr: NodeJS.ReadableStream, until: (e: JsonEvent) => boolean, exited: Promise<unknown>, why: (code: unknown) => string): Promise<void> {
+export function waitForEvent(
+  stderr: NodeJS.ReadableStream,
+  until: (e: JsonEvent) => boolean,
+  exited: Promise<unknown>,
+  why: (code: unknown) => string,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let buffered = '';
     stderr.on('data', (d: Buffer) => {

@@ -25,11 +25,25 @@ const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex'
  */
 export function cosignSignature(key: TestKey, dockerReference: string, digest: string, payloadDigest = digest) {
   const payload = Buffer.from(
-    JSON.stringify({ critical: { identity: { 'docker-reference': dockerReference }, image: { 'docker-manifest-digest': payloadDigest }, type: 'cosign container image signature' }, optional: null }),
+    JSON.stringify({
+      critical: {
+        identity: { 'docker-reference': dockerReference },
+        image: { 'docker-manifest-digest': payloadDigest },
+        type: 'cosign container image signature',
+      },
+      optional: null,
+    }),
   );
   const signature = sign('sha256', payload, key.privateKey).toString('base64');
   const config = Buffer.from(
-    JSON.stringify({ architecture: '', created: '0001-01-01T00:00:00Z', history: [{ created: '0001-01-01T00:00:00Z' }], os: '', rootfs: { type: 'layers', diff_ids: [sha(payload)] }, config: {} }),
+    JSON.stringify({
+      architecture: '',
+      created: '0001-01-01T00:00:00Z',
+      history: [{ created: '0001-01-01T00:00:00Z' }],
+      os: '',
+      rootfs: { type: 'layers', diff_ids: [sha(payload)] },
+      config: {},
+    }),
   );
   const manifest = Buffer.from(
     JSON.stringify({
@@ -58,7 +72,11 @@ export async function pushRaw(host: string, repo: string, tag: string, manifest:
     const put = await fetch(loc, { method: 'PUT', body: new Uint8Array(b), headers: { 'content-type': 'application/octet-stream' } });
     if (put.status !== 201) throw new Error(`blob push ${put.status}`);
   }
-  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: new Uint8Array(manifest), headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, {
+    method: 'PUT',
+    body: new Uint8Array(manifest),
+    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+  });
   if (res.status !== 201) throw new Error(`manifest push ${res.status}: ${await res.text()}`);
 }
 
@@ -75,7 +93,13 @@ export async function cosignSign(host: string, repo: string, digest: string, key
  * referrers index is also pushed under the tag `sha256-<hex>` (how clients attach referrers on a registry
  * without the referrers API). Returns the referrers index a registry with the API would serve.
  */
-export async function cosignReferrer(host: string, repo: string, subject: { digest: string; size: number; mediaType: string }, key: TestKey, opts: { tagSchema: boolean }): Promise<Buffer> {
+export async function cosignReferrer(
+  host: string,
+  repo: string,
+  subject: { digest: string; size: number; mediaType: string },
+  key: TestKey,
+  opts: { tagSchema: boolean },
+): Promise<Buffer> {
   const s = cosignSignature(key, `${host}/${repo}`, subject.digest);
   const layer = (JSON.parse(s.manifest.toString('utf8')) as { layers: unknown[] }).layers[0];
   const empty = Buffer.from('{}');
@@ -99,7 +123,11 @@ export async function cosignReferrer(host: string, repo: string, subject: { dige
     }),
   );
   if (opts.tagSchema) {
-    const res = await fetch(`http://${host}/v2/${repo}/manifests/sha256-${subject.digest.slice(7)}`, { method: 'PUT', body: new Uint8Array(index), headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' } });
+    const res = await fetch(`http://${host}/v2/${repo}/manifests/sha256-${subject.digest.slice(7)}`, {
+      method: 'PUT',
+      body: new Uint8Array(index),
+      headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' },
+    });
     if (res.status !== 201) throw new Error(`referrers index push ${res.status}: ${await res.text()}`);
   }
   return index;

@@ -47,7 +47,7 @@ export function fuzzFrameDecoder(cases: number, seed: number): FuzzStats {
     const whole = new FrameDecoder(MAX_FRAME).push(stream);
     const decoder = new FrameDecoder(MAX_FRAME);
     const pieces: Frame[] = [];
-    for (let at = 0; at < stream.length; ) {
+    for (let at = 0; at < stream.length;) {
       const n = 1 + Math.floor(random() * 64);
       pieces.push(...decoder.push(stream.subarray(at, at + n)));
       at += n;
@@ -58,9 +58,11 @@ export function fuzzFrameDecoder(cases: number, seed: number): FuzzStats {
     for (const f of pieces) {
       if (f.body.length > MAX_FRAME) throw new Error(`frame decoder case ${i}: a frame of ${f.body.length} bytes passed a ${MAX_FRAME}-byte limit`);
       // Every frame that comes out is one that went in (a CRC-32 collision aside): re-encoding it gives a frame of the stream.
-      if (i % 3 === 0 && !frames.some((g) => g.equals(encodeFrame(f.type, f.body)))) throw new Error(`frame decoder case ${i}: a frame that was never sent came out`);
+      if (i % 3 === 0 && !frames.some((g) => g.equals(encodeFrame(f.type, f.body))))
+        throw new Error(`frame decoder case ${i}: a frame that was never sent came out`);
     }
-    if (i % 3 === 0 && pieces.length !== fitting) throw new Error(`frame decoder case ${i}: ${fitting} intact frames within the limit in, ${pieces.length} out`);
+    if (i % 3 === 0 && pieces.length !== fitting)
+      throw new Error(`frame decoder case ${i}: ${fitting} intact frames within the limit in, ${pieces.length} out`);
     stats.cases++;
     stats.frames += pieces.length;
     stats.dropped += decoder.dropped;

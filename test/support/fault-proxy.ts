@@ -95,7 +95,9 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     if (fault?.kind === 'status') {
       entry.status = fault.status;
       req.resume();
-      res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers }).end(fault.body ?? '{"errors":[{"code":"FAULT","message":"injected"}]}');
+      res
+        .writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers })
+        .end(fault.body ?? '{"errors":[{"code":"FAULT","message":"injected"}]}');
       return;
     }
     if (fault?.kind === 'redirect') {
@@ -188,7 +190,9 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
 }
 
 /** A server on another host name that records the headers it gets and answers 200 with `body`. */
-export async function startRecordingServer(body: Buffer): Promise<{ url: string; seen: Array<{ path: string; authorization: string | undefined }>; stop(): Promise<void> }> {
+export async function startRecordingServer(
+  body: Buffer,
+): Promise<{ url: string; seen: Array<{ path: string; authorization: string | undefined }>; stop(): Promise<void> }> {
   const seen: Array<{ path: string; authorization: string | undefined }> = [];
   const server = http.createServer((req, res) => {
     seen.push({ path: req.url ?? '/', authorization: req.headers.authorization });

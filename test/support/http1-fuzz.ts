@@ -17,9 +17,7 @@ export { rng } from './fuzz.js';
 
 type Random = () => number;
 
-export type Verdict =
-  | { ok: true; status: number; headers: Record<string, string | string[]>; body: string }
-  | { ok: false; reason: string };
+export type Verdict = { ok: true; status: number; headers: Record<string, string | string[]>; body: string } | { ok: false; reason: string };
 
 interface LlhttpParser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
@@ -153,7 +151,11 @@ function bodyBytes(random: Random): Buffer {
 export function validResponse(random: Random): Buffer {
   const parts: Buffer[] = [];
   for (let i = pick(random, [0, 0, 0, 1, 2]); i > 0; i--) {
-    parts.push(Buffer.from(`HTTP/1.1 ${pick(random, [100, 103])} ${pick(random, ['Continue', 'Early Hints', ''])}\r\n${random() < 0.5 ? 'link: </a>; rel=preload\r\n' : ''}\r\n`));
+    parts.push(
+      Buffer.from(
+        `HTTP/1.1 ${pick(random, [100, 103])} ${pick(random, ['Continue', 'Early Hints', ''])}\r\n${random() < 0.5 ? 'link: </a>; rel=preload\r\n' : ''}\r\n`,
+      ),
+    );
   }
   const status = pick(random, STATUSES);
   const version = random() < 0.9 ? '1.1' : '1.0';

@@ -50,17 +50,25 @@ export async function startKeyring(opts: { applyToProcess?: boolean } = {}): Pro
   keyring.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   keyring.stdin!.end('test-keyring-password');
   // Ready when the daemon has claimed the Secret Service name on our bus.
-  await waitFor(
-    async () => {
-      if (keyring.exitCode !== null) throw new Error(`gnome-keyring-daemon exited: ${out}`);
-      const check = spawn('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-      let reply = '';
-      check.stdout!.on('data', (d: Buffer) => (reply += d.toString()));
-      await new Promise((r) => check.once('close', r));
-      return reply.includes('boolean true');
-    },
-    'gnome-keyring-daemon',
-  );
+  await waitFor(async () => {
+    if (keyring.exitCode !== null) throw new Error(`gnome-keyring-daemon exited: ${out}`);
+    const check = spawn(
+      'dbus-send',
+      [
+        '--session',
+        '--print-reply',
+        '--dest=org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus.NameHasOwner',
+        'string:org.freedesktop.secrets',
+      ],
+      { env, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    let reply = '';
+    check.stdout!.on('data', (d: Buffer) => (reply += d.toString()));
+    await new Promise((r) => check.once('close', r));
+    return reply.includes('boolean true');
+  }, 'gnome-keyring-daemon');
   const saved = process.env.DBUS_SESSION_BUS_ADDRESS;
   if (opts.applyToProcess) process.env.DBUS_SESSION_BUS_ADDRESS = env.DBUS_SESSION_BUS_ADDRESS;
   return {

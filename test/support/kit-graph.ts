@@ -34,9 +34,15 @@ export function diamondKit(dir: string, levels: number, fanout: number, ref = 'f
     ),
   };
   for (let i = 0; i < levels; i++) {
-    top = { mediaType: INDEX, ...put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: Array.from({ length: fanout }, () => top) }))) };
+    top = {
+      mediaType: INDEX,
+      ...put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: Array.from({ length: fanout }, () => top) }))),
+    };
   }
   writeFileSync(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': ref } }] }));
+  writeFileSync(
+    path.join(dir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': ref } }] }),
+  );
   return { manifests: levels + 1, blobs: levels + 3 };
 }

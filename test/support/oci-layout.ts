@@ -54,7 +54,12 @@ function write(dir: string, name: string, bytes: Uint8Array | string): void {
 }
 
 /** An OCI image layout with one manifest (tagged) whose layers are the given blobs. */
-export function ociLayout(dir: string, tag: string, layers: Array<{ mediaType: string; bytes: Uint8Array; title: string }>, annotations: Record<string, string>): void {
+export function ociLayout(
+  dir: string,
+  tag: string,
+  layers: Array<{ mediaType: string; bytes: Uint8Array; title: string }>,
+  annotations: Record<string, string>,
+): void {
   write(dir, 'oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const blob = (b: Uint8Array) => {
     write(dir, `blobs/sha256/${sha(b)}`, b);
@@ -72,6 +77,12 @@ export function ociLayout(dir: string, tag: string, layers: Array<{ mediaType: s
     }),
   );
   const m = blob(manifest);
-  write(dir, 'index.json', JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': tag } }] }));
+  write(
+    dir,
+    'index.json',
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+    }),
+  );
 }
-

@@ -14,7 +14,11 @@ export interface ServeProcess {
 
 /** The real `flightdeck serve` (built dist/), as a user starts it, with extra env (FLIGHTDECK_HOME, keyring). */
 export async function startServe(env: NodeJS.ProcessEnv): Promise<ServeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--json'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--json'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));

@@ -75,7 +75,9 @@ export async function startTokenServer(opts: {
       const [type, name, actions] = s.split(':');
       const wanted = (actions ?? '').split(',');
       const allowed = wanted.filter((a) =>
-        type === 'registry' ? Boolean(account) : a === 'pull' || (a === 'push' && Boolean(account) && (opts.pushAllowed?.(account as string, name ?? '') ?? true)),
+        type === 'registry'
+          ? Boolean(account)
+          : a === 'pull' || (a === 'push' && Boolean(account) && (opts.pushAllowed?.(account as string, name ?? '') ?? true)),
       );
       return { type, name, actions: allowed };
     });

@@ -50,7 +50,9 @@ let built: string | undefined;
 /** Compile every fixture (once per source version) and return the directory holding the .wasm files. */
 export function fixtureDir(): string {
   if (built) return built;
-  const sources = readdirSync(WAT_DIR).filter((f) => f.endsWith('.wat')).sort();
+  const sources = readdirSync(WAT_DIR)
+    .filter((f) => f.endsWith('.wat'))
+    .sort();
   const hash = createHash('sha256');
   for (const f of sources) hash.update(f).update(readFileSync(path.join(WAT_DIR, f)));
   const dir = path.join(os.tmpdir(), `fd-wasm-fixtures-${hash.digest('hex').slice(0, 16)}`);

@@ -11,7 +11,16 @@ import { mutate, rng } from './fuzz.js';
 export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
 /** An upgrade request; every part can be replaced. */
-export function handshakeRequest(o: { port: number; token: string; path?: string; origin?: string; host?: string; method?: string; protocols?: string; extra?: string }): string {
+export function handshakeRequest(o: {
+  port: number;
+  token: string;
+  path?: string;
+  origin?: string;
+  host?: string;
+  method?: string;
+  protocols?: string;
+  extra?: string;
+}): string {
   return (
     `${o.method ?? 'GET'} ${o.path ?? '/api/ws'} HTTP/1.1\r\nHost: ${o.host ?? `127.0.0.1:${o.port}`}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
     `Sec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n` +
@@ -200,7 +209,8 @@ export async function runWsFuzz(o: {
       const localAddress = o.localAddresses?.[i % o.localAddresses.length];
       const done = exchange(o.port, c.bytes, localAddress ? { localAddress } : {});
       const watchdog = new AbortController();
-      const raw = o.hangMs === undefined ? await done : await Promise.race([done, sleep(o.hangMs, undefined, { signal: watchdog.signal }).catch(() => undefined)]);
+      const raw =
+        o.hangMs === undefined ? await done : await Promise.race([done, sleep(o.hangMs, undefined, { signal: watchdog.signal }).catch(() => undefined)]);
       watchdog.abort();
       if (raw === undefined) {
         tally.cases++;
@@ -216,7 +226,12 @@ export async function runWsFuzz(o: {
         (answer.closeCode === undefined || validHostCloseCode(answer.closeCode)) &&
         answer.trailing === 0 &&
         answer.frames.every((f) => !f.masked && f.fin && [0x1, 0x8, 0x9, 0xa].includes(f.opcode));
-      if (!ok) tally.bad.push({ index: i, bytes: c.bytes.toString('base64'), answer: JSON.stringify({ ...answer, frames: answer.frames.map((f) => ({ ...f, payload: f.payload.toString('base64') })) }) });
+      if (!ok)
+        tally.bad.push({
+          index: i,
+          bytes: c.bytes.toString('base64'),
+          answer: JSON.stringify({ ...answer, frames: answer.frames.map((f) => ({ ...f, payload: f.payload.toString('base64') })) }),
+        });
     }
   };
   await Promise.all(Array.from({ length: o.parallel ?? 4 }, worker));

@@ -35,4 +35,3 @@ export const appContract = {
     output: DoctorReportSchema,
   },
 } as const;
-

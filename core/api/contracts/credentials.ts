@@ -32,7 +32,10 @@ export const credentialsContract = {
         registry,
         kind: z.enum(['basic', 'identity-token', 'bearer']),
         username: z.string().min(1).max(255).optional(),
-        secret: z.string().min(1).max(16 * 1024),
+        secret: z
+          .string()
+          .min(1)
+          .max(16 * 1024),
         plainHttp: z.boolean().optional(),
         insecure: z.boolean().optional(),
       })

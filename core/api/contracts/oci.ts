@@ -147,7 +147,10 @@ export const ociContract = {
     input: z
       .object({
         reference: ref,
-        files: z.array(z.object({ path: z.string().min(1).max(4096), mediaType: z.string().min(1).max(255).optional() })).min(1).max(256),
+        files: z
+          .array(z.object({ path: z.string().min(1).max(4096), mediaType: z.string().min(1).max(255).optional() }))
+          .min(1)
+          .max(256),
         annotations: z.record(z.string().min(1).max(255), z.string().max(4096)).optional(),
         artifactType: z.string().min(1).max(255).optional(),
         chunkSize: z.number().int().min(0).optional(),

@@ -33,7 +33,12 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     signal: call.signal,
   });
   /** A session for one short request; always closed. It emits nothing: the caller's handler emits its own events. */
-  const withSession = async <T>(ref: string, timeoutMs: number | undefined, call: Pick<CallContext, 'signal'>, fn: (s: HostSession, uri: string) => Promise<T>): Promise<T> => {
+  const withSession = async <T>(
+    ref: string,
+    timeoutMs: number | undefined,
+    call: Pick<CallContext, 'signal'>,
+    fn: (s: HostSession, uri: string) => Promise<T>,
+  ): Promise<T> => {
     const { uri, transport } = await open(ref);
     const session = await HostSession.open(transport, { timings: sessionTimings(timeoutMs), ...(call.signal ? { signal: call.signal } : {}) });
     try {
@@ -89,4 +94,3 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     },
   };
 }
-

@@ -17,14 +17,18 @@ type KitMethods = 'kit.build' | 'kit.verify' | 'kit.import' | 'kit.push';
 export const DEFAULT_NAMESPACE = 'flight/shared-types';
 
 /** Verify progress of kit.verify and kit.import (their declared `progress` event, task `verify`). */
-const progress = (call: CallContext<'kit.verify' | 'kit.import'>) => (done: number, total: number) => call.emit({ type: 'progress', task: 'verify', done, total });
+const progress = (call: CallContext<'kit.verify' | 'kit.import'>) => (done: number, total: number) =>
+  call.emit({ type: 'progress', task: 'verify', done, total });
 
 /** Handlers of offline kits (contracts/kits.ts). */
 export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
   const { paths } = ctx;
 
   /** `--from`: `host[:port]/<namespace>` or `oci:<dir>[:<namespace>]`. */
-  async function openOrigin(from: string, conn: { plainHttp?: boolean | undefined; insecure?: boolean | undefined }): Promise<{ origin: KitOrigin; close: () => void }> {
+  async function openOrigin(
+    from: string,
+    conn: { plainHttp?: boolean | undefined; insecure?: boolean | undefined },
+  ): Promise<{ origin: KitOrigin; close: () => void }> {
     if (from.startsWith('oci:')) {
       const ref = parseLayoutReference(from);
       const layout = await OciLayout.open(ref.dir, { create: false });
@@ -82,14 +86,24 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
     },
 
     async 'kit.import'(input, call) {
-      return importKit(input.kit, await openStore(paths), { paths, policy: await loadPolicy(paths, input.policy), signal: call.signal, onProgress: progress(call) });
+      return importKit(input.kit, await openStore(paths), {
+        paths,
+        policy: await loadPolicy(paths, input.policy),
+        signal: call.signal,
+        onProgress: progress(call),
+      });
     },
 
     async 'kit.push'(input, call) {
       const policy = await loadPolicy(paths, input.policy);
       const opened = await openKit(input.kit, os.tmpdir());
       try {
-        const report = await verifyKitDir(input.kit, opened.dir, { paths, policy, signal: call.signal, ...(opened.extracted ? { hashed: opened.extracted.hashed } : {}) });
+        const report = await verifyKitDir(input.kit, opened.dir, {
+          paths,
+          policy,
+          signal: call.signal,
+          ...(opened.extracted ? { hashed: opened.extracted.hashed } : {}),
+        });
         if (!report.ok) refuse(report, 'pushed');
         const client = await ctx.registry.client(input.registry, input);
         try {

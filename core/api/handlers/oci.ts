@@ -59,14 +59,18 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
     },
 
     async 'registry.pull'(input, call) {
-      const { store, ...result } = await ctx.registry.pullToStore(input.reference, { ...input, onRetry: retryEmitter(call) }, {
-        concurrency: input.concurrency,
-        platform: input.platform,
-        signal: call.signal,
-        onEvent: blobEmitter(call),
-        // With --output every titled layer is read (verified) from the store next: no hashing on the skip path.
-        verifyExisting: !input.output,
-      });
+      const { store, ...result } = await ctx.registry.pullToStore(
+        input.reference,
+        { ...input, onRetry: retryEmitter(call) },
+        {
+          concurrency: input.concurrency,
+          platform: input.platform,
+          signal: call.signal,
+          onEvent: blobEmitter(call),
+          // With --output every titled layer is read (verified) from the store next: no hashing on the skip path.
+          verifyExisting: !input.output,
+        },
+      );
       const files = input.output ? await writeOutputs(store, result.layers, input.output, { unpack: Boolean(input.unpack) }) : [];
       return { ...result, layers: result.layers.map(stripData), files, store: store.root };
     },

@@ -1,7 +1,15 @@
 import type { AreaHandlers } from '../context.js';
 import { toJUnit, toSarif } from '../../platforms/formats.js';
 
-const safeName = (target: string) => (target.split(/[/\\:@]/).filter(Boolean).pop() ?? 'report').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+const safeName = (target: string) =>
+  (
+    target
+      .split(/[/\\:@]/)
+      .filter(Boolean)
+      .pop() ?? 'report'
+  )
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 80);
 
 /** Handlers of report export (contracts/reports.ts): the same renderings as `flightdeck check --format`. */
 export function reportsHandlers(): AreaHandlers<'check.export'> {

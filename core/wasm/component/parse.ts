@@ -22,7 +22,21 @@ type ComponentInfo = NonNullable<WasmReport['component']>;
 /** Parses a nested module or component of `size` bytes from `r`; `name` names it in errors. */
 export type NestedParser = (r: StreamReader, name: string, size: number, expect: 'module' | 'component') => Promise<WasmReport>;
 
-const COMPONENT_SECTIONS = ['custom', 'core module', 'core instance', 'core type', 'component', 'instance', 'alias', 'type', 'canon', 'start', 'import', 'export', 'value'];
+const COMPONENT_SECTIONS = [
+  'custom',
+  'core module',
+  'core instance',
+  'core type',
+  'component',
+  'instance',
+  'alias',
+  'type',
+  'canon',
+  'start',
+  'import',
+  'export',
+  'value',
+];
 
 /** Read a component's sections; the reader stands just after the 8-byte header. `input` names it in errors. */
 export async function parseComponent(r: StreamReader, input: string, end: number | undefined, parseNested: NestedParser): Promise<WasmReport> {
@@ -139,4 +153,3 @@ function componentSection(id: number, c: Cursor, n: number, rep: WasmReport, com
     }
   }
 }
-

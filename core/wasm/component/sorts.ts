@@ -17,7 +17,16 @@ export const EXTERN_KIND: Record<string, ExternKind> = {
   'core global': 'global',
   'core tag': 'tag',
 };
-const CORE_SORTS: Record<number, string> = { 0x00: 'func', 0x01: 'table', 0x02: 'memory', 0x03: 'global', 0x04: 'tag', 0x10: 'type', 0x11: 'module', 0x12: 'instance' };
+const CORE_SORTS: Record<number, string> = {
+  0x00: 'func',
+  0x01: 'table',
+  0x02: 'memory',
+  0x03: 'global',
+  0x04: 'tag',
+  0x10: 'type',
+  0x11: 'module',
+  0x12: 'instance',
+};
 const SORTS: Record<number, string> = { 0x01: 'func', 0x02: 'value', 0x03: 'type', 0x04: 'component', 0x05: 'instance' };
 
 export function coreSort(c: Cursor): string {

@@ -23,9 +23,7 @@ function webToken(): string {
  * The api client: Electron IPC when running in the desktop shell, the WebSocket of `flightdeck serve`
  * otherwise. Both carry progress events and cancellation.
  */
-export const api: ApiClient = createClient(
-  window.flightdeck ? ipcTransport(window.flightdeck) : webHostTransport(window.location.origin, webToken()),
-);
+export const api: ApiClient = createClient(window.flightdeck ? ipcTransport(window.flightdeck) : webHostTransport(window.location.origin, webToken()));
 
 /** "Reveal in folder" exists only in the desktop shell. */
 export const reveal: ((path: string) => Promise<unknown>) | undefined = window.flightdeck?.reveal?.bind(window.flightdeck);

@@ -12,7 +12,13 @@ const KIT = path.join(ROOT, 'assets', 'demo-kit');
 beforeAll(async () => {
   registry = await startRegistry();
   for (const p of ['dreamcast', 'vita']) {
-    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${KIT}:flight/shared-types/bundles/${p}:latest`, `docker://${registry.host}/flight/shared-types/bundles/${p}:2026.11.01`]);
+    execFileSync('skopeo', [
+      'copy',
+      '--quiet',
+      '--dest-tls-verify=false',
+      `oci:${KIT}:flight/shared-types/bundles/${p}:latest`,
+      `docker://${registry.host}/flight/shared-types/bundles/${p}:2026.11.01`,
+    ]);
   }
 });
 afterAll(() => registry?.stop());
@@ -20,19 +26,25 @@ afterAll(() => registry?.stop());
 describe('check REF from a registry', () => {
   it('the Dreamcast bundle fits Dreamcast (exit 0); its modules are read from the pulled bundle', async () => {
     const home = tempHome();
-    const r = await runCli(['check', `${registry.host}/flight/shared-types/bundles/dreamcast:2026.11.01`, '--platform', 'dreamcast', '--format', 'json'], { env: { FLIGHTDECK_HOME: home } });
+    const r = await runCli(['check', `${registry.host}/flight/shared-types/bundles/dreamcast:2026.11.01`, '--platform', 'dreamcast', '--format', 'json'], {
+      env: { FLIGHTDECK_HOME: home },
+    });
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { summary: { fits: boolean }; inputKind: string; modules: Array<{ path: string }> };
     expect(report.summary.fits).toBe(true);
     expect(report.inputKind).toBe('oci-layout');
     expect(report.modules.map((m) => path.basename(m.path)).sort()).toEqual(['flight-error-codes.wasm', 'flight-memory-validation.wasm']);
     // A second check of the same reference reuses the store (the pull skips blobs it already holds).
-    const again = await runCli(['check', `${registry.host}/flight/shared-types/bundles/dreamcast:2026.11.01`, '--platform', 'dreamcast'], { env: { FLIGHTDECK_HOME: home } });
+    const again = await runCli(['check', `${registry.host}/flight/shared-types/bundles/dreamcast:2026.11.01`, '--platform', 'dreamcast'], {
+      env: { FLIGHTDECK_HOME: home },
+    });
     expect(again.code).toBe(0);
   });
 
   it('the Vita bundle fails Dreamcast (exit 1) with the threads, SIMD, memory and metadata rules', async () => {
-    const r = await runCli(['check', `${registry.host}/flight/shared-types/bundles/vita:2026.11.01`, '--platform', 'dreamcast', '--format', 'json'], { env: { FLIGHTDECK_HOME: tempHome() } });
+    const r = await runCli(['check', `${registry.host}/flight/shared-types/bundles/vita:2026.11.01`, '--platform', 'dreamcast', '--format', 'json'], {
+      env: { FLIGHTDECK_HOME: tempHome() },
+    });
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout) as { platforms: Array<{ id: string; fits: boolean; findings: Array<{ ruleId: string }> }> };
     expect(report.platforms.map((p) => [p.id, p.fits])).toEqual([['dreamcast', false]]);

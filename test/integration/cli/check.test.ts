@@ -51,7 +51,10 @@ describe('flightdeck check', () => {
     writeFileSync(
       bundle,
       tarGz([
-        { name: 'manifest.json', body: JSON.stringify({ annotations: { 'flight.target-platform': 'dreamcast', 'flight.memory-limit': '16MB', 'flight.cpu-threads': '1' } }) },
+        {
+          name: 'manifest.json',
+          body: JSON.stringify({ annotations: { 'flight.target-platform': 'dreamcast', 'flight.memory-limit': '16MB', 'flight.cpu-threads': '1' } }),
+        },
         { name: 'app.wasm', body: fixtureBytes('mem-16mib') },
         { name: 'worker.wasm', body: fixtureBytes('shared-memory') },
       ]),
@@ -62,7 +65,11 @@ describe('flightdeck check', () => {
     expect(r.stdout).toContain('report written to');
     const sarif = JSON.parse(readFileSync(sarifFile, 'utf8'));
     assertSarif(sarif);
-    expect(sarif.runs[0].results.map((x: { ruleId: string }) => x.ruleId)).toEqual(['threads.unsupported', 'feature.unsupported', 'metadata.cpu-threads-below-modules']);
+    expect(sarif.runs[0].results.map((x: { ruleId: string }) => x.ruleId)).toEqual([
+      'threads.unsupported',
+      'feature.unsupported',
+      'metadata.cpu-threads-below-modules',
+    ]);
     const junit = await cli('check', bundle, '-p', 'dreamcast', '-p', 'vita', '--format', 'junit');
     expect(junit.code).toBe(1);
     const tree = assertJUnit(junit.stdout);
@@ -113,7 +120,10 @@ describe('flightdeck inspect and platforms', () => {
     const userHome = tempHome();
     mkdirSync(path.join(userHome, 'config', 'platforms'), { recursive: true });
     const custom = JSON.parse(readFileSync(path.join(import.meta.dirname, '../../../assets/platforms/dreamcast.json'), 'utf8'));
-    writeFileSync(path.join(userHome, 'config', 'platforms', 'naomi.json'), JSON.stringify({ ...custom, id: 'naomi', name: 'Sega NAOMI', memory: { total: 64 * 2 ** 20, runtimeReserve: 2 ** 24, fixed: true } }));
+    writeFileSync(
+      path.join(userHome, 'config', 'platforms', 'naomi.json'),
+      JSON.stringify({ ...custom, id: 'naomi', name: 'Sega NAOMI', memory: { total: 64 * 2 ** 20, runtimeReserve: 2 ** 24, fixed: true } }),
+    );
     const list = await runCli(['platforms', '--json'], { env: { FLIGHTDECK_HOME: userHome } });
     const ids = JSON.parse(list.stdout).platforms.map((e: { profile: { id: string } }) => e.profile.id);
     expect(ids).toEqual(['dreamcast', 'v6r-large', 'v6r-medium', 'v6r-small', 'vita', 'naomi']);

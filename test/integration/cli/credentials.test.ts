@@ -38,7 +38,11 @@ afterAll(async () => {
 });
 
 async function cli(args: string[], input?: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<CliResult> {
-  const r = await runCli(args, { env: { ...keyring.env, FLIGHTDECK_HOME: home, DOCKER_CONFIG: dockerDir, ...env }, timeoutMs, ...(input === undefined ? {} : { input }) });
+  const r = await runCli(args, {
+    env: { ...keyring.env, FLIGHTDECK_HOME: home, DOCKER_CONFIG: dockerDir, ...env },
+    timeoutMs,
+    ...(input === undefined ? {} : { input }),
+  });
   outputs.push(r.stdout, r.stderr);
   return r;
 }
@@ -56,7 +60,13 @@ describe('flightdeck login / logout / credentials (real keychain, real registrie
   it('a verified login lands in the OS keychain (read back with secret-tool) and is then used by push and pull', async () => {
     const r = await cli(['login', basicReg.host, '-u', 'alice', '--password-stdin', '--json'], `${PASSWORD}\n`);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ registry: basicReg.host, username: 'alice', kind: 'basic', source: 'keychain', verifiedAt: expect.any(String) });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      registry: basicReg.host,
+      username: 'alice',
+      kind: 'basic',
+      source: 'keychain',
+      verifiedAt: expect.any(String),
+    });
     const stored = JSON.parse(secretTool('lookup', 'service', 'flightdeck', 'account', basicReg.host)) as { username: string; secret: string };
     expect(stored).toMatchObject({ username: 'alice', secret: PASSWORD });
 
@@ -136,7 +146,11 @@ describe('flightdeck login / logout / credentials (real keychain, real registrie
     expect(ls.stderr).toContain('[TOOL_MISSING] The docker credential helper docker-credential-test is not on PATH.');
     // No plaintext fallback: no file Flight Deck can write holds the password (the fake helper's own store aside).
     const leaking = [home, dockerDir]
-      .flatMap((d) => readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)))
+      .flatMap((d) =>
+        readdirSync(d, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile())
+          .map((e) => path.join(e.parentPath, e.name)),
+      )
       .filter((f) => !f.endsWith('helper-store.json') && readFileSync(f).includes(PASSWORD));
     expect(leaking).toEqual([]);
   });

@@ -32,7 +32,13 @@ function withPolicy(h: string): void {
 beforeAll(async () => {
   registry = await startRegistry();
   for (const r of ['manifest', 'bundles/dreamcast', 'bundles/vita', 'wasm/memory-validation', 'wasm/error-codes', 'wasm/complete', 'interfaces/wit']) {
-    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${DEMO}:flight/shared-types/${r}:${VERSION}`, `docker://${registry.host}/flight/shared-types/${r}:${VERSION}`]);
+    execFileSync('skopeo', [
+      'copy',
+      '--quiet',
+      '--dest-tls-verify=false',
+      `oci:${DEMO}:flight/shared-types/${r}:${VERSION}`,
+      `docker://${registry.host}/flight/shared-types/${r}:${VERSION}`,
+    ]);
   }
   await cosignSign(registry.host, 'flight/shared-types/bundles/dreamcast', digest('bundles/dreamcast'), release);
   withPolicy(home);
@@ -45,18 +51,24 @@ afterAll(async () => {
 
 describe('deploy under a signature policy', () => {
   it('flashes a signed bundle and refuses an unsigned one with SIGNATURE_REQUIRED, sending nothing', async () => {
-    const ok = await runCli(['deploy', `${registry.host}/flight/shared-types/bundles/dreamcast:${VERSION}`, '--device', emu.uri], { env: { FLIGHTDECK_HOME: home } });
+    const ok = await runCli(['deploy', `${registry.host}/flight/shared-types/bundles/dreamcast:${VERSION}`, '--device', emu.uri], {
+      env: { FLIGHTDECK_HOME: home },
+    });
     expect(ok.code, ok.stderr).toBe(0);
     const active = activePayload(dir);
     expect(active).not.toBeNull();
-    const refused = await runCli(['deploy', `${registry.host}/flight/shared-types/bundles/vita:${VERSION}`, '--device', emu.uri], { env: { FLIGHTDECK_HOME: home } });
+    const refused = await runCli(['deploy', `${registry.host}/flight/shared-types/bundles/vita:${VERSION}`, '--device', emu.uri], {
+      env: { FLIGHTDECK_HOME: home },
+    });
     expect(refused.stderr).toContain('error[SIGNATURE_REQUIRED]');
     expect(activePayload(dir)).toEqual(active);
   });
 
   it('flashes from an imported kit with --offline after the registry is gone', async () => {
     const kit = path.join(tempHome(), 'lab.tar');
-    const build = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', `${registry.host}/flight/shared-types`, '--tag', VERSION, '-o', kit], { env: { FLIGHTDECK_HOME: tempHome() } });
+    const build = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', `${registry.host}/flight/shared-types`, '--tag', VERSION, '-o', kit], {
+      env: { FLIGHTDECK_HOME: tempHome() },
+    });
     expect(build.code, build.stderr).toBe(0);
     const lab = tempHome();
     withPolicy(lab);
@@ -64,11 +76,13 @@ describe('deploy under a signature policy', () => {
     await registry.stop();
     stopped = true;
     const before = activePayload(dir);
-    const r = await runCli(['deploy', `${registry.host}/flight/shared-types/bundles/dreamcast:${VERSION}`, '--module', 'flight-error-codes', '--offline', '--device', emu.uri], {
-      env: { FLIGHTDECK_HOME: lab },
-    });
+    const r = await runCli(
+      ['deploy', `${registry.host}/flight/shared-types/bundles/dreamcast:${VERSION}`, '--module', 'flight-error-codes', '--offline', '--device', emu.uri],
+      {
+        env: { FLIGHTDECK_HOME: lab },
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(activePayload(dir)).not.toEqual(before); // a different module of the bundle is now active
-
   });
 });

@@ -22,12 +22,18 @@ import { codeModule } from '../../support/wasm.js';
 const ROUNDS = 3;
 
 function startDeploy(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [BIN, 'deploy', ...args, '--json'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'deploy', ...args, '--json'], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -71,9 +77,7 @@ describe('two hosts deploying to one device (real processes)', () => {
       }
     }
     const receipts = await listReceipts(resolvePaths(env));
-    expect(receipts.map((r) => [r.outcome, r.payload.name])).toEqual(
-      Array.from({ length: ROUNDS }, (_, i) => ['committed', `first-${ROUNDS - 1 - i}.wasm`]),
-    );
+    expect(receipts.map((r) => [r.outcome, r.payload.name])).toEqual(Array.from({ length: ROUNDS }, (_, i) => ['committed', `first-${ROUNDS - 1 - i}.wasm`]));
     expect(receipts.every((r) => r.reported.matches)).toBe(true);
   }, 180_000);
 

@@ -23,9 +23,19 @@ function bundleModule(platform: string, module: string): Buffer {
   const layer = kit.manifest(`flight/shared-types/bundles/${platform}:latest`).layers[0]!;
   const tar = gunzipSync(kit.blob(layer.digest));
   const want = `${platform}/wasm/flight-${module}.wasm`;
-  for (let off = 0; off + 512 <= tar.length; ) {
-    const name = tar.subarray(off, off + 100).toString('utf8').replace(/\0.*$/s, '');
-    const size = parseInt(tar.subarray(off + 124, off + 136).toString('ascii').replace(/\0.*$/s, '').trim() || '0', 8);
+  for (let off = 0; off + 512 <= tar.length;) {
+    const name = tar
+      .subarray(off, off + 100)
+      .toString('utf8')
+      .replace(/\0.*$/s, '');
+    const size = parseInt(
+      tar
+        .subarray(off + 124, off + 136)
+        .toString('ascii')
+        .replace(/\0.*$/s, '')
+        .trim() || '0',
+      8,
+    );
     if (name === want) return tar.subarray(off + 512, off + 512 + size);
     off += 512 + Math.ceil(size / 512) * 512;
   }
@@ -35,7 +45,13 @@ function bundleModule(platform: string, module: string): Buffer {
 beforeAll(async () => {
   registry = await startRegistry();
   for (const p of ['vita', 'dreamcast']) {
-    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${KIT}:flight/shared-types/bundles/${p}:latest`, `docker://${registry.host}/flight/shared-types/bundles/${p}:2026.11.01`]);
+    execFileSync('skopeo', [
+      'copy',
+      '--quiet',
+      '--dest-tls-verify=false',
+      `oci:${KIT}:flight/shared-types/bundles/${p}:latest`,
+      `docker://${registry.host}/flight/shared-types/bundles/${p}:2026.11.01`,
+    ]);
   }
   emu = await spawnEmulator(['--platform', 'dreamcast', '--listen', 'tcp://127.0.0.1:0', '--state', dir], env);
 });
@@ -57,7 +73,10 @@ describe('deploy REF', () => {
     const manifest = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
     const payloadSha = createHash('sha256').update(want).digest('hex');
     expect(JSON.parse(r.stdout).receipt).toMatchObject({
-      source: { reference: expect.stringContaining('flight/shared-types/bundles/dreamcast:2026.11.01'), manifestDigest: `sha256:${createHash('sha256').update(manifest).digest('hex')}` },
+      source: {
+        reference: expect.stringContaining('flight/shared-types/bundles/dreamcast:2026.11.01'),
+        manifestDigest: `sha256:${createHash('sha256').update(manifest).digest('hex')}`,
+      },
       payload: { sha256: payloadSha },
       reported: { sha256: payloadSha, matches: true },
       device: { uri: emu.uri, platform: 'dreamcast' },
@@ -65,7 +84,9 @@ describe('deploy REF', () => {
   });
 
   it('deploys straight from an OCI layout reference (the demo kit), offline', async () => {
-    const r = await runCli(['deploy', `oci:${KIT}:flight/shared-types/bundles/dreamcast:latest`, '--module', 'flight-memory-validation', '--device', emu.uri], { env });
+    const r = await runCli(['deploy', `oci:${KIT}:flight/shared-types/bundles/dreamcast:latest`, '--module', 'flight-memory-validation', '--device', emu.uri], {
+      env,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(activePayload(dir)).toEqual(bundleModule('dreamcast', 'memory-validation'));
   });

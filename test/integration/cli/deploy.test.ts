@@ -46,7 +46,10 @@ describe('flightdeck deploy, device, monitor, devices, emulate', () => {
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { outcome: string; slot: string; size: number; device: string };
     expect(result).toMatchObject({ outcome: 'committed', slot: 'A', size: bytes.length, device: emu.uri });
-    const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; phase?: string });
+    const events = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; phase?: string });
     expect(events.filter((e) => e.event === 'phase').map((e) => e.phase)).toEqual(['connect', 'check', 'upload', 'verify', 'commit']);
     expect(events.some((e) => e.event === 'progress')).toBe(true);
     expect(activePayload(dir)).toEqual(bytes);
@@ -100,7 +103,9 @@ describe('flightdeck deploy, device, monitor, devices, emulate', () => {
     };
     const bundle = (platform: string) => {
       const m = index.manifests.find((x) => x.annotations['org.opencontainers.image.ref.name'] === `flight/shared-types/bundles/${platform}:latest`)!;
-      const manifest = JSON.parse(readFileSync(path.join(ROOT, 'assets/demo-kit/blobs/sha256', m.digest.slice(7)), 'utf8')) as { layers: Array<{ digest: string }> };
+      const manifest = JSON.parse(readFileSync(path.join(ROOT, 'assets/demo-kit/blobs/sha256', m.digest.slice(7)), 'utf8')) as {
+        layers: Array<{ digest: string }>;
+      };
       return path.join(ROOT, 'assets/demo-kit/blobs/sha256', manifest.layers[0]!.digest.slice(7));
     };
     const ok = await cli(['deploy', bundle('vita'), '--module', 'flight-session-threads', '--device', emu.uri, '--json']);

@@ -54,10 +54,7 @@ beforeAll(async () => {
     kit('vita-serial', 'vita', 'vita', 'serial'),
   ]);
   mkdirSync(paths.config, { recursive: true });
-  writeFileSync(
-    path.join(paths.config, 'devices.json'),
-    JSON.stringify({ devices: kits.map((k) => ({ name: k.name, uri: k.uri, platform: k.listed })) }),
-  );
+  writeFileSync(path.join(paths.config, 'devices.json'), JSON.stringify({ devices: kits.map((k) => ({ name: k.name, uri: k.uri, platform: k.listed })) }));
 });
 afterAll(async () => {
   await Promise.all(kits.map((k) => k.emu.close()));
@@ -96,9 +93,21 @@ describe('flightdeck deploy to a fleet', () => {
     expect(activePayload(byName('dc-cut').dir)).toBeNull();
 
     // JSON events are tagged by device: every kit reached a phase, and each got one result event.
-    const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; device?: string; ok?: boolean; code?: string });
-    for (const k of kits) expect(events.some((e) => e.event === 'phase' && e.device === k.name), k.name).toBe(true);
-    expect(events.filter((e) => e.event === 'result').map((e) => `${e.device}:${e.ok}`).sort()).toEqual(kits.map((k) => `${k.name}:${!['dc-cut', 'vita-3'].includes(k.name)}`).sort());
+    const events = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; device?: string; ok?: boolean; code?: string });
+    for (const k of kits)
+      expect(
+        events.some((e) => e.event === 'phase' && e.device === k.name),
+        k.name,
+      ).toBe(true);
+    expect(
+      events
+        .filter((e) => e.event === 'result')
+        .map((e) => `${e.device}:${e.ok}`)
+        .sort(),
+    ).toEqual(kits.map((k) => `${k.name}:${!['dc-cut', 'vita-3'].includes(k.name)}`).sort());
     expect(events.some((e) => e.event === 'progress' && e.device === 'vita-serial')).toBe(true);
 
     // Receipts: one per committed kit, each chain complete, the device's own hash equal to its slot on disk.
@@ -164,7 +173,10 @@ describe('flightdeck deploy to a fleet', () => {
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { receipt: { id: string; session: string; exitCode: number } };
     expect(result.receipt.exitCode).toBe(0);
-    const [header, ...lines] = readFileSync(result.receipt.session, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [header, ...lines] = readFileSync(result.receipt.session, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(header.session).toMatchObject({ device: byName('vita-1').uri, receipt: result.receipt.id });
     expect(lines).toContainEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), stream: 'stdout', text: 'fleet says hi\n' });
 
@@ -172,7 +184,10 @@ describe('flightdeck deploy to a fleet', () => {
     const m = await cli(['monitor', 'vita-1', '--no-follow', '--save', saved]);
     expect(m.code, m.stderr).toBe(0);
     expect(m.stdout).toContain(`saved to ${saved}`);
-    const [mh, ...ml] = readFileSync(saved, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [mh, ...ml] = readFileSync(saved, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(mh.session).toMatchObject({ receipt: result.receipt.id, payloadSha256: sha(readFileSync(file)) });
     expect(ml.some((l: { text: string }) => l.text === 'fleet says hi\n')).toBe(true);
 
@@ -185,7 +200,10 @@ describe('flightdeck deploy to a fleet', () => {
     child.kill('SIGINT');
     await new Promise((resolve) => child.once('exit', resolve));
     expect(child.exitCode).toBe(0);
-    const [fh] = readFileSync(followed, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [fh] = readFileSync(followed, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(fh.session).toMatchObject({ receipt: result.receipt.id });
   });
 });

@@ -30,7 +30,10 @@ let work: string;
 let release: TestKey;
 let apiReferrers: Buffer;
 let other: TestKey;
-let lock: Record<string, unknown> & { artifacts: Array<{ ref: string; digest: string; signatures: Array<{ ref: string }>; verifiedBy: string[] }>; checks: Array<{ platform: string; fits: boolean; results: unknown[] }> };
+let lock: Record<string, unknown> & {
+  artifacts: Array<{ ref: string; digest: string; signatures: Array<{ ref: string }>; verifiedBy: string[] }>;
+  checks: Array<{ platform: string; fits: boolean; results: unknown[] }>;
+};
 
 const demoDigest = (ref: string): string => readLayout(DEMO).refs.find((r) => r.name === `flight/shared-types/${ref}:${VERSION}`)!.digest;
 const sha256File = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -46,7 +49,9 @@ function writePolicy(dir: string, rules: Array<{ repository: string; keys: strin
 /** The store's index refs and blob files, to prove a refused import changed nothing. */
 function storeState(home: string): string {
   const store = path.join(home, 'data', 'store');
-  const index = existsSync(path.join(store, 'index.json')) ? (JSON.parse(readFileSync(path.join(store, 'index.json'), 'utf8')) as { manifests: unknown[] }).manifests : [];
+  const index = existsSync(path.join(store, 'index.json'))
+    ? (JSON.parse(readFileSync(path.join(store, 'index.json'), 'utf8')) as { manifests: unknown[] }).manifests
+    : [];
   const blobs = existsSync(path.join(store, 'blobs', 'sha256')) ? readdirSync(path.join(store, 'blobs', 'sha256')).sort() : [];
   return JSON.stringify({ index, blobs });
 }
@@ -59,7 +64,13 @@ beforeAll(async () => {
   await Promise.all(
     [0, 1, 2, 3].map(async (lane) => {
       for (const [r, tag] of copies.filter(([r]) => REFS.indexOf(r) % 4 === lane)) {
-        await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${DEMO}:flight/shared-types/${r}:${VERSION}`, `docker://${registry.host}/flight/shared-types/${r}:${tag}`]);
+        await run('skopeo', [
+          'copy',
+          '--quiet',
+          '--dest-tls-verify=false',
+          `oci:${DEMO}:flight/shared-types/${r}:${VERSION}`,
+          `docker://${registry.host}/flight/shared-types/${r}:${tag}`,
+        ]);
       }
     }),
   );
@@ -69,7 +80,11 @@ beforeAll(async () => {
   // Under wasm/complete's .sig tag, a valid signature whose payload names another digest (replayed).
   await cosignSign(registry.host, 'flight/shared-types/wasm/complete', demoDigest('wasm/complete'), release, demoDigest('bundles/vita'));
   // OCI referrers: session-threads through the referrers tag schema, simd-checksum only through the API.
-  const subject = (ref: string) => ({ digest: demoDigest(ref), size: readLayout(DEMO).refs.find((r) => r.digest === demoDigest(ref))!.size, mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+  const subject = (ref: string) => ({
+    digest: demoDigest(ref),
+    size: readLayout(DEMO).refs.find((r) => r.digest === demoDigest(ref))!.size,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  });
   await cosignReferrer(registry.host, 'flight/shared-types/wasm/session-threads', subject('wasm/session-threads'), release, { tagSchema: true });
   apiReferrers = await cosignReferrer(registry.host, 'flight/shared-types/wasm/simd-checksum', subject('wasm/simd-checksum'), release, { tagSchema: false });
 });
@@ -82,10 +97,15 @@ describe('kit build', () => {
   it('builds a deterministic tar from a registry: same inputs, byte-identical kit, on two machines', async () => {
     const a = path.join(work, 'a.tar');
     const b = path.join(work, 'b.tar');
-    const r1 = await runCli(['--json', 'kit', 'build', '-p', 'dreamcast', '-p', 'vita', '--from', from(), '--tag', VERSION, '-o', a], { env: { FLIGHTDECK_HOME: tempHome() } });
+    const r1 = await runCli(['--json', 'kit', 'build', '-p', 'dreamcast', '-p', 'vita', '--from', from(), '--tag', VERSION, '-o', a], {
+      env: { FLIGHTDECK_HOME: tempHome() },
+    });
     expect(r1.code, r1.stdout + r1.stderr).toBe(0);
     // The total download size is announced before any blob moves.
-    const events = r1.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; totalBytes?: number; downloadBytes?: number });
+    const events = r1.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; totalBytes?: number; downloadBytes?: number });
     const plan = events.findIndex((e) => e.event === 'plan');
     expect(plan).toBeGreaterThanOrEqual(0);
     expect(events[plan]!.downloadBytes).toBeGreaterThan(0);
@@ -95,7 +115,9 @@ describe('kit build', () => {
     const progress = (e: { event: string }) => e.event === 'progress' && (e as { phase?: string }).phase === 'start';
     for (const e of events.slice(0, plan).filter(progress)) expect(masterBlobs).toContain((e as { digest?: string }).digest);
     expect(events.slice(plan).filter(progress).length).toBeGreaterThan(0);
-    const r2 = await runCli(['kit', 'build', '-p', 'vita', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '-o', b], { env: { FLIGHTDECK_HOME: tempHome(), SOURCE_DATE_EPOCH: '' } });
+    const r2 = await runCli(['kit', 'build', '-p', 'vita', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '-o', b], {
+      env: { FLIGHTDECK_HOME: tempHome(), SOURCE_DATE_EPOCH: '' },
+    });
     expect(r2.code, r2.stderr).toBe(0);
     expect(sha256File(b)).toBe(sha256File(a));
     expect(JSON.parse(r1.stdout).kitDigest).toBe(`sha256:${sha256File(a)}`);
@@ -109,7 +131,11 @@ describe('kit build', () => {
 
     lock = JSON.parse(execFileSync('tar', ['-xOf', a, 'kit-lock.json'], { encoding: 'utf8' })) as typeof lock;
     expect(lock).toMatchObject({ schema: 'flightdeck.kit-lock/v1', created: '2026-11-01T00:00:00.000Z', platforms: ['dreamcast', 'vita'], include: ['wit'] });
-    expect(lock.source).toMatchObject({ registry: registry.host, namespace: 'flight/shared-types', master: { ref: `flight/shared-types/manifest:${VERSION}`, digest: demoDigest('manifest') } });
+    expect(lock.source).toMatchObject({
+      registry: registry.host,
+      namespace: 'flight/shared-types',
+      master: { ref: `flight/shared-types/manifest:${VERSION}`, digest: demoDigest('manifest') },
+    });
     // Every artifact for the two platforms, pinned to the digest the registry serves; no bindings by default.
     const refs = lock.artifacts.map((x) => x.ref);
     expect(refs).toContain(`flight/shared-types/bundles/dreamcast:${VERSION}`);
@@ -117,8 +143,13 @@ describe('kit build', () => {
     expect(refs.some((x) => x.includes('bindings'))).toBe(false);
     for (const x of lock.artifacts) expect(x.digest).toBe(demoDigest(x.ref.replace('flight/shared-types/', '').replace(`:${VERSION}`, '')));
     // The cosign signature travels with the kit; the one over another digest is carried but verifies nothing.
-    expect(lock.artifacts.find((x) => x.ref.includes('bundles/dreamcast'))!.signatures.map((x) => x.ref)).toEqual([`flight/shared-types/bundles/dreamcast:sha256-${demoDigest('bundles/dreamcast').slice(7)}.sig`]);
-    expect(lock.checks.map((c) => [c.platform, c.fits])).toEqual([['dreamcast', true], ['vita', true]]);
+    expect(lock.artifacts.find((x) => x.ref.includes('bundles/dreamcast'))!.signatures.map((x) => x.ref)).toEqual([
+      `flight/shared-types/bundles/dreamcast:sha256-${demoDigest('bundles/dreamcast').slice(7)}.sig`,
+    ]);
+    expect(lock.checks.map((c) => [c.platform, c.fits])).toEqual([
+      ['dreamcast', true],
+      ['vita', true],
+    ]);
   });
 
   it('an interrupted build keeps its partial download and the next run continues it with a Range request', async () => {
@@ -166,9 +197,13 @@ describe('kit build', () => {
   it('refuses a master manifest whose names are not repositories or tags (they would go into URLs)', async () => {
     const doc = path.join(work, 'hostile-master.json');
     writeFileSync(doc, JSON.stringify({ artifacts: [{ repository: '../../v2/_catalog', tag: 'x', category: 'bundles', platforms: ['vita'] }] }));
-    const push = await runCli(['push', `${registry.host}/flight/shared-types/manifest:hostile`, `${doc}:application/json`], { env: { FLIGHTDECK_HOME: tempHome() } });
+    const push = await runCli(['push', `${registry.host}/flight/shared-types/manifest:hostile`, `${doc}:application/json`], {
+      env: { FLIGHTDECK_HOME: tempHome() },
+    });
     expect(push.code, push.stderr).toBe(0);
-    const r = await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', 'hostile', '-o', path.join(work, 'hostile.tar')], { env: { FLIGHTDECK_HOME: tempHome() } });
+    const r = await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', 'hostile', '-o', path.join(work, 'hostile.tar')], {
+      env: { FLIGHTDECK_HOME: tempHome() },
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/error\[MANIFEST_INVALID\].*artifacts\.0\.repository: not a repository name/);
     expect(existsSync(path.join(work, 'hostile.tar'))).toBe(false);
@@ -176,10 +211,14 @@ describe('kit build', () => {
 
   it('refuses to write over an existing kit, and an unknown platform, with codes', async () => {
     writeFileSync(path.join(work, 'exists.tar'), 'x');
-    const r = await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', VERSION, '-o', path.join(work, 'exists.tar')], { env: { FLIGHTDECK_HOME: tempHome() } });
+    const r = await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', VERSION, '-o', path.join(work, 'exists.tar')], {
+      env: { FLIGHTDECK_HOME: tempHome() },
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/error\[INVALID_INPUT\].*already exists/);
-    const p = await runCli(['kit', 'build', '-p', 'gamecube', '--from', from(), '--tag', VERSION, '-o', path.join(work, 'gc.tar')], { env: { FLIGHTDECK_HOME: tempHome() } });
+    const p = await runCli(['kit', 'build', '-p', 'gamecube', '--from', from(), '--tag', VERSION, '-o', path.join(work, 'gc.tar')], {
+      env: { FLIGHTDECK_HOME: tempHome() },
+    });
     expect(p.stderr).toMatch(/error\[PLATFORM_UNKNOWN\]/);
     expect(existsSync(path.join(work, 'gc.tar'))).toBe(false);
   });
@@ -199,11 +238,16 @@ describe('kit build from a damaged content store', () => {
     const home = tempHome();
     const env = { FLIGHTDECK_HOME: home };
     const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-kit-corrupt-'));
-    expect((await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'first.tar')], { env })).code).toBe(0);
+    expect(
+      (await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'first.tar')], { env }))
+        .code,
+    ).toBe(0);
     const bundle = readLayout(DEMO).manifest(`flight/shared-types/bundles/dreamcast:${VERSION}`);
     // The bundle layer: the platform checks read it first.
     flip(home, bundle.layers[0]!.digest);
-    const r1 = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'second.tar')], { env });
+    const r1 = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'second.tar')], {
+      env,
+    });
     expect(r1.code, r1.stderr).toBe(6);
     expect(r1.stderr).toContain('error[BLOB_CORRUPT]');
     expect(stray(dir, 'second')).toEqual([]);
@@ -211,12 +255,16 @@ describe('kit build from a damaged content store', () => {
     // The WIT layer: no check reads it, only the copy into the kit (a folder kit this time).
     const wit = readLayout(DEMO).manifest(`flight/shared-types/interfaces/wit:${VERSION}`).layers[0]!.digest;
     flip(home, wit);
-    const r2 = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'third')], { env });
+    const r2 = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'third')], {
+      env,
+    });
     expect(r2.code, r2.stderr).toBe(6);
     expect(r2.stderr).toContain('error[BLOB_CORRUPT]');
     expect(stray(dir, 'third')).toEqual([]);
     // Both were set aside, so the next build downloads them again and its kit equals the first one.
-    const ok = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'fourth.tar')], { env });
+    const ok = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--include', 'wit', '-o', path.join(dir, 'fourth.tar')], {
+      env,
+    });
     expect(ok.code, ok.stderr).toBe(0);
     expect(sha256File(path.join(dir, 'fourth.tar'))).toBe(sha256File(path.join(dir, 'first.tar')));
   });
@@ -226,7 +274,9 @@ describe('kit verify and import', () => {
   it('verifies a good kit (exit 0) and skopeo reads a directory kit as an OCI layout', async () => {
     const home = tempHome();
     const dir = path.join(work, 'dirkit');
-    const b = await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', VERSION, '--include', 'bindings,wit', '-o', dir], { env: { FLIGHTDECK_HOME: home } });
+    const b = await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', VERSION, '--include', 'bindings,wit', '-o', dir], {
+      env: { FLIGHTDECK_HOME: home },
+    });
     expect(b.code, b.stderr).toBe(0);
     const v = await runCli(['--json', 'kit', 'verify', dir], { env: { FLIGHTDECK_HOME: home } });
     expect(v.code, v.stdout).toBe(0);
@@ -255,7 +305,12 @@ describe('kit verify and import', () => {
       'an index entry pointing nowhere',
       (dir) => {
         const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as { manifests: unknown[] };
-        index.manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'ab'.repeat(32)}`, size: 10, annotations: { 'org.opencontainers.image.ref.name': 'x/y:z' } });
+        index.manifests.push({
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: `sha256:${'ab'.repeat(32)}`,
+          size: 10,
+          annotations: { 'org.opencontainers.image.ref.name': 'x/y:z' },
+        });
         writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index));
       },
       /not in the kit/,
@@ -273,7 +328,9 @@ describe('kit verify and import', () => {
     it(`refuses a kit with ${what}: verify exit 6 KIT problems, import leaves the store untouched`, async () => {
       const home = tempHome();
       const dir = path.join(work, `bad-${what.replace(/\W+/g, '-')}`);
-      expect((await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', VERSION, '-o', dir], { env: { FLIGHTDECK_HOME: tempHome() } })).code).toBe(0);
+      expect((await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', VERSION, '-o', dir], { env: { FLIGHTDECK_HOME: tempHome() } })).code).toBe(
+        0,
+      );
       damage(dir);
       const v = await runCli(['--json', 'kit', 'verify', dir], { env: { FLIGHTDECK_HOME: home } });
       expect(v.code).toBe(6);
@@ -295,9 +352,30 @@ describe('kit verify and import', () => {
   }
 
   const hostile: Array<[string, () => Buffer]> = [
-    ['a `..` entry', () => tar([{ name: 'oci-layout', body: '{"imageLayoutVersion":"1.0.0"}' }, { name: '../evil', body: 'x' }])],
-    ['a symlink entry', () => tar([{ name: 'oci-layout', body: '{"imageLayoutVersion":"1.0.0"}' }, { name: 'index.json', type: '2', linkname: '/etc/passwd' }])],
-    ['an unexpected file', () => tar([{ name: 'oci-layout', body: '{"imageLayoutVersion":"1.0.0"}' }, { name: 'run.sh', body: 'rm -rf /' }])],
+    [
+      'a `..` entry',
+      () =>
+        tar([
+          { name: 'oci-layout', body: '{"imageLayoutVersion":"1.0.0"}' },
+          { name: '../evil', body: 'x' },
+        ]),
+    ],
+    [
+      'a symlink entry',
+      () =>
+        tar([
+          { name: 'oci-layout', body: '{"imageLayoutVersion":"1.0.0"}' },
+          { name: 'index.json', type: '2', linkname: '/etc/passwd' },
+        ]),
+    ],
+    [
+      'an unexpected file',
+      () =>
+        tar([
+          { name: 'oci-layout', body: '{"imageLayoutVersion":"1.0.0"}' },
+          { name: 'run.sh', body: 'rm -rf /' },
+        ]),
+    ],
     [
       'a truncated archive',
       () => {
@@ -316,7 +394,11 @@ describe('kit verify and import', () => {
       expect((JSON.parse(i.stdout) as { error: { code: string; message: string } }).error.code).toBe('KIT_INVALID');
       expect(existsSync(path.join(work, 'evil'))).toBe(false);
       const store = path.join(home, 'data', 'store');
-      expect(existsSync(path.join(store, 'index.json')) ? (JSON.parse(readFileSync(path.join(store, 'index.json'), 'utf8')) as { manifests: unknown[] }).manifests : []).toEqual([]);
+      expect(
+        existsSync(path.join(store, 'index.json'))
+          ? (JSON.parse(readFileSync(path.join(store, 'index.json'), 'utf8')) as { manifests: unknown[] }).manifests
+          : [],
+      ).toEqual([]);
       expect(existsSync(path.join(store, 'ingest')) ? readdirSync(path.join(store, 'ingest')) : []).toEqual([]);
     });
   }
@@ -342,7 +424,10 @@ describe('kit import then --offline', () => {
     expect(imported.refs).toContain(`${registry.host}/flight/shared-types/bundles/dreamcast:${VERSION}`);
     expect(imported.blobsAdded).toBeGreaterThan(0);
     // The same kit again: verified, and not a single blob byte moves.
-    const again = JSON.parse((await runCli(['--json', 'kit', 'import', path.join(work, 'a.tar')], { env })).stdout) as { blobsAdded: number; bytesAdded: number };
+    const again = JSON.parse((await runCli(['--json', 'kit', 'import', path.join(work, 'a.tar')], { env })).stdout) as {
+      blobsAdded: number;
+      bytesAdded: number;
+    };
     expect(again).toMatchObject({ blobsAdded: 0, bytesAdded: 0 });
 
     const ref = `${registry.host}/flight/shared-types/bundles/dreamcast:${VERSION}`;
@@ -367,13 +452,18 @@ describe('kit import then --offline', () => {
 describe('signature policy', () => {
   it('kit build accepts content signed by the required key and records who signed it', async () => {
     const policy = writePolicy(work, [{ repository: 'flight/shared-types/bundles/dreamcast', keys: ['release'] }]);
-    const r = await runCli(['--json', 'kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--policy', policy, '-o', path.join(work, 'signed.tar')], { env: { FLIGHTDECK_HOME: tempHome() } });
+    const r = await runCli(
+      ['--json', 'kit', 'build', '-p', 'dreamcast', '--from', from(), '--tag', VERSION, '--policy', policy, '-o', path.join(work, 'signed.tar')],
+      { env: { FLIGHTDECK_HOME: tempHome() } },
+    );
     expect(r.code, r.stdout).toBe(0);
     const built = JSON.parse(r.stdout) as { lock: typeof lock };
     expect(built.lock.artifacts.find((a) => a.ref.includes('bundles/dreamcast'))!.verifiedBy).toEqual(['release']);
     const v = await runCli(['--json', 'kit', 'verify', path.join(work, 'signed.tar'), '--policy', policy], { env: { FLIGHTDECK_HOME: tempHome() } });
     expect(v.code, v.stdout).toBe(0);
-    expect((JSON.parse(v.stdout) as { signatures: Array<{ ref: string; status: string }> }).signatures.find((s) => s.ref.includes('bundles/dreamcast'))!.status).toBe('verified');
+    expect(
+      (JSON.parse(v.stdout) as { signatures: Array<{ ref: string; status: string }> }).signatures.find((s) => s.ref.includes('bundles/dreamcast'))!.status,
+    ).toBe('verified');
   });
 
   const refused: Array<[string, Array<{ repository: string; keys: string[]; registry?: string }>, string[], string]> = [
@@ -384,7 +474,9 @@ describe('signature policy', () => {
   for (const [what, rules, platforms, code] of refused) {
     it(`kit build refuses ${what}: ${code}, exit 6, no kit written`, async () => {
       const out = path.join(work, `refused-${code}-${Math.random().toString(16).slice(2)}.tar`);
-      const r = await runCli(['kit', 'build', ...platforms, '--from', from(), '--tag', VERSION, '--policy', writePolicy(work, rules), '-o', out], { env: { FLIGHTDECK_HOME: tempHome() } });
+      const r = await runCli(['kit', 'build', ...platforms, '--from', from(), '--tag', VERSION, '--policy', writePolicy(work, rules), '-o', out], {
+        env: { FLIGHTDECK_HOME: tempHome() },
+      });
       expect(r.code).toBe(6);
       expect(r.stderr).toMatch(new RegExp(`error\\[${code}\\]`));
       expect(existsSync(out)).toBe(false);
@@ -398,7 +490,9 @@ describe('signature policy', () => {
     ];
     const policy = writePolicy(work, rules);
     // docker-registry has no referrers API: simd-checksum's signature is only reachable through it.
-    const direct = await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', VERSION, '--policy', policy, '-o', path.join(work, 'no-api.tar')], { env: { FLIGHTDECK_HOME: tempHome() } });
+    const direct = await runCli(['kit', 'build', '-p', 'vita', '--from', from(), '--tag', VERSION, '--policy', policy, '-o', path.join(work, 'no-api.tar')], {
+      env: { FLIGHTDECK_HOME: tempHome() },
+    });
     expect(direct.code).toBe(6);
     expect(direct.stderr).toMatch(/error\[SIGNATURE_REQUIRED\].*simd-checksum/);
     // The same registry behind a proxy that serves the referrers API for simd-checksum.
@@ -410,7 +504,10 @@ describe('signature policy', () => {
     });
     try {
       const out = path.join(work, 'referrers.tar');
-      const r = await runCli(['--json', 'kit', 'build', '-p', 'vita', '--from', `${proxy.host}/flight/shared-types`, '--tag', VERSION, '--policy', policy, '-o', out], { env: { FLIGHTDECK_HOME: tempHome() } });
+      const r = await runCli(
+        ['--json', 'kit', 'build', '-p', 'vita', '--from', `${proxy.host}/flight/shared-types`, '--tag', VERSION, '--policy', policy, '-o', out],
+        { env: { FLIGHTDECK_HOME: tempHome() } },
+      );
       expect(r.code, r.stdout + r.stderr).toBe(0);
       const built = JSON.parse(r.stdout) as { lock: typeof lock };
       for (const name of ['session-threads', 'simd-checksum']) {
@@ -420,7 +517,9 @@ describe('signature policy', () => {
       }
       const v = await runCli(['--json', 'kit', 'verify', out, '--policy', policy], { env: { FLIGHTDECK_HOME: tempHome() } });
       expect(v.code, v.stdout).toBe(0);
-      const statuses = (JSON.parse(v.stdout) as { signatures: Array<{ ref: string; status: string }> }).signatures.filter((x) => /session-threads|simd-checksum/.test(x.ref));
+      const statuses = (JSON.parse(v.stdout) as { signatures: Array<{ ref: string; status: string }> }).signatures.filter((x) =>
+        /session-threads|simd-checksum/.test(x.ref),
+      );
       expect(statuses.map((x) => x.status)).toEqual(['verified', 'verified']);
     } finally {
       await proxy.stop();
@@ -446,25 +545,40 @@ describe('interop with skopeo and a lab registry', () => {
     try {
       const p = await runCli(['--json', 'kit', 'push', path.join(work, 'a.tar'), lab.host], { env: { FLIGHTDECK_HOME: tempHome() } });
       expect(p.code, p.stdout + p.stderr).toBe(0);
-      expect((JSON.parse(p.stdout) as { refs: string[] }).refs).toContain(`${lab.host}/flight/shared-types/bundles/dreamcast:sha256-${demoDigest('bundles/dreamcast').slice(7)}.sig`);
+      expect((JSON.parse(p.stdout) as { refs: string[] }).refs).toContain(
+        `${lab.host}/flight/shared-types/bundles/dreamcast:sha256-${demoDigest('bundles/dreamcast').slice(7)}.sig`,
+      );
       const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${lab.host}/flight/shared-types/bundles/vita:${VERSION}`]);
       expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(demoDigest('bundles/vita'));
 
-      await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${path.join(work, 'dirkit')}:flight/shared-types/wasm/complete:${VERSION}`, `docker://${lab.host}/copied/complete:1`]);
+      await run('skopeo', [
+        'copy',
+        '--quiet',
+        '--dest-tls-verify=false',
+        `oci:${path.join(work, 'dirkit')}:flight/shared-types/wasm/complete:${VERSION}`,
+        `docker://${lab.host}/copied/complete:1`,
+      ]);
       const copied = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${lab.host}/copied/complete:1`]);
       expect(`sha256:${createHash('sha256').update(copied).digest('hex')}`).toBe(demoDigest('wasm/complete'));
 
       const sdir = path.join(work, 'skopeo-layout');
-      await run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${lab.host}/flight/shared-types/bundles/vita:${VERSION}`, `oci:${sdir}:flight/shared-types/bundles/vita:${VERSION}`]);
+      await run('skopeo', [
+        'copy',
+        '--quiet',
+        '--src-tls-verify=false',
+        `docker://${lab.host}/flight/shared-types/bundles/vita:${VERSION}`,
+        `oci:${sdir}:flight/shared-types/bundles/vita:${VERSION}`,
+      ]);
       const home = tempHome();
       const i = await runCli(['--json', 'kit', 'import', sdir], { env: { FLIGHTDECK_HOME: home } });
       expect(i.code, i.stdout).toBe(0);
       expect((JSON.parse(i.stdout) as { refs: string[] }).refs).toEqual([`flight/shared-types/bundles/vita:${VERSION}`]);
-      const c = await runCli(['check', `${lab.host}/flight/shared-types/bundles/vita:${VERSION}`, '--offline', '-p', 'vita'], { env: { FLIGHTDECK_HOME: home } });
+      const c = await runCli(['check', `${lab.host}/flight/shared-types/bundles/vita:${VERSION}`, '--offline', '-p', 'vita'], {
+        env: { FLIGHTDECK_HOME: home },
+      });
       expect(c.code, c.stderr).toBe(0);
     } finally {
       await lab.stop();
     }
   });
-
 });

@@ -39,7 +39,17 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
 
   it('pushes files with media types and annotations, then lists and inspects them', async () => {
     const push = await runCli(
-      ['push', ref(), `${wasm.path}:application/vnd.wasm.content.layer.v1+wasm`, path.join(dir, 'dreamcast.tar.gz'), '-a', 'flight.target-platform=dreamcast', '--artifact-type', 'application/vnd.flight.bundle.v1', '--json'],
+      [
+        'push',
+        ref(),
+        `${wasm.path}:application/vnd.wasm.content.layer.v1+wasm`,
+        path.join(dir, 'dreamcast.tar.gz'),
+        '-a',
+        'flight.target-platform=dreamcast',
+        '--artifact-type',
+        'application/vnd.flight.bundle.v1',
+        '--json',
+      ],
       { env },
     );
     expect(push.code, push.stderr).toBe(0);
@@ -65,7 +75,10 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
     expect(result.blobsDownloaded).toBe(3);
     expect(readdirSync(out).sort()).toEqual(['complete.wasm', 'dreamcast.tar.gz']);
     expect(readFileSync(path.join(out, 'complete.wasm')).equals(wasm.bytes)).toBe(true);
-    const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const done = events.filter((e) => e.event === 'progress' && e.phase === 'done');
     expect(done.length).toBe(3);
     expect(done.find((e) => e.title === 'complete.wasm')).toMatchObject({ done: wasm.bytes.length, total: wasm.bytes.length, rate: expect.any(Number) });
@@ -110,12 +123,18 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
         ],
       }),
     );
-    const push = await runCli(['push', `${registry.host}/flight/shared-types/manifest:latest`, `${master}:application/json`, '-a', 'flight.category=shared-types'], { env });
+    const push = await runCli(
+      ['push', `${registry.host}/flight/shared-types/manifest:latest`, `${master}:application/json`, '-a', 'flight.category=shared-types'],
+      { env },
+    );
     expect(push.code, push.stderr).toBe(0);
     const r = await runCli(['ls', registry.host, '--master', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     const m = JSON.parse(r.stdout) as { artifacts: string[]; annotations: Record<string, string>; documents: Array<{ title: string }> };
-    expect(m.artifacts).toEqual([`${registry.host}/flight/shared-types/bundles/dreamcast:2025.06.06`, `${registry.host}/flight/shared-types/wasm/complete:2025.06.06`]);
+    expect(m.artifacts).toEqual([
+      `${registry.host}/flight/shared-types/bundles/dreamcast:2025.06.06`,
+      `${registry.host}/flight/shared-types/wasm/complete:2025.06.06`,
+    ]);
     expect(m.annotations['flight.category']).toBe('shared-types');
     expect(m.documents.map((d) => d.title)).toEqual(['flight-shared-types.json']);
     const human = await runCli(['ls', registry.host, '--master'], { env });
@@ -128,7 +147,10 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
     expect(ns.stdout.trim().split('\n')).toEqual(expect.arrayContaining(['flight/shared-types/bundles/dreamcast', 'flight/shared-types/manifest']));
     const proxy = await startFaultProxy(registry.url);
     try {
-      proxy.rules.push({ path: /^\/v2\/_catalog/, fault: { kind: 'status', status: 404, body: '{"errors":[{"code":"UNSUPPORTED","message":"catalog disabled"}]}' } });
+      proxy.rules.push({
+        path: /^\/v2\/_catalog/,
+        fault: { kind: 'status', status: 404, body: '{"errors":[{"code":"UNSUPPORTED","message":"catalog disabled"}]}' },
+      });
       const hidden = await runCli(['ls', proxy.host, '--json'], { env });
       expect(hidden.code, hidden.stderr).toBe(0);
       expect(JSON.parse(hidden.stdout)).toMatchObject({ kind: 'repositories', items: [], note: expect.stringContaining('does not expose its catalog') });
@@ -143,11 +165,18 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
       proxy.rules.push({ method: 'GET', path: /\/manifests\//, fault: { kind: 'status', status: 503 }, times: 1 });
       const text = await runCli(['pull', `${proxy.host}/flight/shared-types/bundles/dreamcast:2025.06.06`], { env: { ...env, FLIGHTDECK_HOME: tempHome() } });
       expect(text.code, text.stderr).toBe(0);
-      expect(text.stderr).toMatch(/warning: HTTP 503 on GET \/v2\/flight\/shared-types\/bundles\/dreamcast\/manifests\/2025\.06\.06: retry 1 of 12 in \d+\.\d s/);
+      expect(text.stderr).toMatch(
+        /warning: HTTP 503 on GET \/v2\/flight\/shared-types\/bundles\/dreamcast\/manifests\/2025\.06\.06: retry 1 of 12 in \d+\.\d s/,
+      );
       proxy.rules.push({ method: 'GET', path: /\/manifests\//, fault: { kind: 'status', status: 503 }, times: 1 });
-      const json = await runCli(['pull', `${proxy.host}/flight/shared-types/bundles/dreamcast:2025.06.06`, '--json'], { env: { ...env, FLIGHTDECK_HOME: tempHome() } });
+      const json = await runCli(['pull', `${proxy.host}/flight/shared-types/bundles/dreamcast:2025.06.06`, '--json'], {
+        env: { ...env, FLIGHTDECK_HOME: tempHome() },
+      });
       expect(json.code, json.stderr).toBe(0);
-      const events = json.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const events = json.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(events).toContainEqual(expect.objectContaining({ event: 'retry', task: 'pull', reason: 'HTTP 503', attempt: 1, of: 12 }));
     } finally {
       await proxy.stop();
@@ -168,7 +197,10 @@ describe('flightdeck against a TLS registry with htpasswd', () => {
 
   it('authenticates with --username/--password-stdin over TLS (NODE_EXTRA_CA_CERTS) and never prints the password', async () => {
     const tlsEnv = { ...env, NODE_EXTRA_CA_CERTS: caFile };
-    const push = await runCli(['push', ref(), wasm.path, '--no-plain-http', '-u', 'ci', '--password-stdin', '--verbose'], { env: tlsEnv, input: `${PASSWORD}\n` });
+    const push = await runCli(['push', ref(), wasm.path, '--no-plain-http', '-u', 'ci', '--password-stdin', '--verbose'], {
+      env: tlsEnv,
+      input: `${PASSWORD}\n`,
+    });
     expect(push.code, push.stderr).toBe(0);
     const pull = await runCli(['pull', ref(), '--no-plain-http', '-u', 'ci', '--password-stdin', '--json'], { env: tlsEnv, input: PASSWORD });
     expect(pull.code, pull.stderr).toBe(0);
@@ -187,11 +219,16 @@ describe('flightdeck against a TLS registry with htpasswd', () => {
     expect(untrusted.code).toBe(4);
     expect(untrusted.stderr).toContain('error[REGISTRY_UNREACHABLE]');
     expect(untrusted.stderr).toMatch(/NODE_EXTRA_CA_CERTS|--insecure/);
-    const insecure = await runCli(['ls', `${secure.host}/flight/shared-types/wasm/complete`, '--no-plain-http', '--insecure', '-u', 'ci', '--password-stdin'], { env, input: PASSWORD });
+    const insecure = await runCli(['ls', `${secure.host}/flight/shared-types/wasm/complete`, '--no-plain-http', '--insecure', '-u', 'ci', '--password-stdin'], {
+      env,
+      input: PASSWORD,
+    });
     expect(insecure.code, insecure.stderr).toBe(0);
     expect(insecure.stdout.trim()).toBe('1');
     const token = 'env-token-abcdef123456';
-    const t = await runCli(['inspect-ref', ref(), '--no-plain-http', '--insecure', '--verbose', '--json'], { env: { ...env, FLIGHTDECK_REGISTRY_TOKEN: token } });
+    const t = await runCli(['inspect-ref', ref(), '--no-plain-http', '--insecure', '--verbose', '--json'], {
+      env: { ...env, FLIGHTDECK_REGISTRY_TOKEN: token },
+    });
     expect(t.code).toBe(5);
     expect(t.stdout + t.stderr).not.toContain(token);
   });

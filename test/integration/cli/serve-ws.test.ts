@@ -19,7 +19,13 @@ const KIT = path.join(ROOT, 'assets', 'demo-kit');
 
 beforeAll(async () => {
   registry = await startRegistry();
-  execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${KIT}:flight/shared-types/bundles/vita:latest`, `docker://${registry.host}/flight/shared-types/bundles/vita:2026.11.01`]);
+  execFileSync('skopeo', [
+    'copy',
+    '--quiet',
+    '--dest-tls-verify=false',
+    `oci:${KIT}:flight/shared-types/bundles/vita:latest`,
+    `docker://${registry.host}/flight/shared-types/bundles/vita:2026.11.01`,
+  ]);
   blackhole = net.createServer((s) => held.push(s));
   await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
   serve = await startServe({ FLIGHTDECK_HOME: tempHome() });
@@ -124,7 +130,12 @@ describe('flightdeck serve: WebSocket api', () => {
     // A client frame without a mask is a protocol error (raw socket after a real handshake): the host
     // answers 101 with the RFC's accept value, then a close frame with 1002, and closes.
     const { port } = new URL(serve.origin);
-    const unmasked = readAnswer(await exchange(Number(port), Buffer.concat([Buffer.from(handshakeRequest({ port: Number(port), token: serve.token })), clientFrame(0x1, '{}', { masked: false })])));
+    const unmasked = readAnswer(
+      await exchange(
+        Number(port),
+        Buffer.concat([Buffer.from(handshakeRequest({ port: Number(port), token: serve.token })), clientFrame(0x1, '{}', { masked: false })]),
+      ),
+    );
     expect(unmasked.status).toBe(101);
     expect(unmasked.closeCode).toBe(1002);
   });
@@ -153,7 +164,11 @@ describe('flightdeck serve: WebSocket api', () => {
   it('streams progress events of a pull from a real registry before the result', async () => {
     const { api, transport } = client();
     const events: ApiEvent[] = [];
-    const pulled = await api.call('registry.pull', { reference: `${registry.host}/flight/shared-types/bundles/vita:2026.11.01` }, { onEvent: (e) => events.push(e) });
+    const pulled = await api.call(
+      'registry.pull',
+      { reference: `${registry.host}/flight/shared-types/bundles/vita:2026.11.01` },
+      { onEvent: (e) => events.push(e) },
+    );
     transport.close();
     expect(pulled.blobsDownloaded).toBeGreaterThan(0);
     const blobEvents = events.filter((e) => e.type === 'progress' && e.task === 'blob');
@@ -181,7 +196,9 @@ describe('flightdeck serve: WebSocket api', () => {
     const port = (blackhole.address() as net.AddressInfo).port;
     const ws = new WebSocket(wsUrl(), protocols(), { origin: serve.origin });
     await new Promise((r) => ws.once('open', r));
-    const result = new Promise<{ t: string; id: number; envelope: { ok: boolean; error?: { code: string } } }>((r) => ws.on('message', (d) => r(JSON.parse(String(d)))));
+    const result = new Promise<{ t: string; id: number; envelope: { ok: boolean; error?: { code: string } } }>((r) =>
+      ws.on('message', (d) => r(JSON.parse(String(d)))),
+    );
     // The handler is running (it connected to the socket that never answers) when the cancel arrives;
     // without the cancel it would end with the transport's 30 s timeout error, not ABORTED.
     const running = new Promise((r) => blackhole.once('connection', r));

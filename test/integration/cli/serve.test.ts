@@ -101,7 +101,11 @@ describe('flightdeck serve (web host)', () => {
 describe('flightdeck serve with a local emulator started from the UI', () => {
   it('SIGTERM ends serve and the emulator with it (port closed, registration removed)', async () => {
     const home = tempHome();
-    const serve = spawn(process.execPath, [BIN, 'serve', '--json'], { cwd: ROOT, env: { ...process.env, FLIGHTDECK_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const serve = spawn(process.execPath, [BIN, 'serve', '--json'], {
+      cwd: ROOT,
+      env: { ...process.env, FLIGHTDECK_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => serve.once('exit', (code, signal) => r({ code, signal })));
     try {
       const printed = await new Promise<{ url: string; origin: string }>((resolve, reject) => {

@@ -52,7 +52,12 @@ function expectVerifiedStore(home: string): string[] {
   const blobs = path.join(storeDir(home), 'blobs', 'sha256');
   const names = readdirSync(blobs);
   for (const hex of names) {
-    expect(createHash('sha256').update(readFileSync(path.join(blobs, hex))).digest('hex'), `blobs/sha256/${hex}`).toBe(hex);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(path.join(blobs, hex)))
+        .digest('hex'),
+      `blobs/sha256/${hex}`,
+    ).toBe(hex);
   }
   const ingest = path.join(storeDir(home), 'ingest');
   expect(existsSync(ingest) ? readdirSync(ingest) : []).toEqual([]);
@@ -80,7 +85,9 @@ describe('processes sharing one content store', () => {
       proxy.rules.push({ method: 'GET', path: MANIFEST_BY_TAG, fault: { kind: 'barrier', count: 3 }, times: 3 });
       proxy.rules.push({ method: 'GET', path: BLOBS, fault: { kind: 'slow', delayMs: 2, chunk: 128 * 1024 } });
       const home = tempHome();
-      const results = await Promise.all([0, 1, 2].map(() => runCli(['pull', ref(REPOS.a), '--verbose'], { env: { FLIGHTDECK_HOME: home }, timeoutMs: HANG_MS })));
+      const results = await Promise.all(
+        [0, 1, 2].map(() => runCli(['pull', ref(REPOS.a), '--verbose'], { env: { FLIGHTDECK_HOME: home }, timeoutMs: HANG_MS })),
+      );
       expectAllOk(results);
       const names = expectVerifiedStore(home);
       expect(names).toEqual(expect.arrayContaining([big.digest.slice(7), mid.digest.slice(7)]));
@@ -98,7 +105,9 @@ describe('processes sharing one content store', () => {
       proxy.rules.push({ method: 'GET', path: MANIFEST_BY_TAG, fault: { kind: 'barrier', count: 3 }, times: 3 });
       proxy.rules.push({ method: 'GET', path: BLOBS, fault: { kind: 'slow', delayMs: 2, chunk: 128 * 1024 } });
       const home = tempHome();
-      const results = await Promise.all(Object.values(REPOS).map((repo) => runCli(['pull', ref(repo), '--verbose'], { env: { FLIGHTDECK_HOME: home }, timeoutMs: HANG_MS })));
+      const results = await Promise.all(
+        Object.values(REPOS).map((repo) => runCli(['pull', ref(repo), '--verbose'], { env: { FLIGHTDECK_HOME: home }, timeoutMs: HANG_MS })),
+      );
       expectAllOk(results);
       const names = expectVerifiedStore(home);
       expect(names).toEqual(expect.arrayContaining([big.digest.slice(7), mid.digest.slice(7), small.digest.slice(7)]));
@@ -169,7 +178,12 @@ describe('a pull killed mid-download (SIGKILL: no clean-up at all)', () => {
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_code, signal) => r(signal)));
     try {
       // Bytes are flowing (still in the writer's 1 MiB batch: nothing of them reached the disk).
-      await waitForEvent(child.stderr, (e) => e.event === 'progress' && e.digest === big.digest && (e.done ?? 0) > 0, exited, () => 'the pull exited before it was killed');
+      await waitForEvent(
+        child.stderr,
+        (e) => e.event === 'progress' && e.digest === big.digest && (e.done ?? 0) > 0,
+        exited,
+        () => 'the pull exited before it was killed',
+      );
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
     } finally {

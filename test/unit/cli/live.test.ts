@@ -41,7 +41,12 @@ describe('Output.live: the per-device table of a fleet deploy', () => {
   });
 
   it('draws nothing without a TTY, under --json, --quiet or --no-progress', () => {
-    for (const [opts, tty] of [[{}, false], [{ json: true }, true], [{ quiet: true }, true], [{ progress: false }, true]] as const) {
+    for (const [opts, tty] of [
+      [{}, false],
+      [{ json: true }, true],
+      [{ quiet: true }, true],
+      [{ progress: false }, true],
+    ] as const) {
       const { o, stderr } = make(opts, tty);
       const live = o.live();
       live.draw(['kit-a  upload']);

@@ -6,7 +6,10 @@ import { Output } from '../../../cli/output.js';
 describe('push FILE[:mediatype]', () => {
   it('splits a media type off the file argument', () => {
     expect(splitFileArg('a.wasm:application/wasm')).toEqual({ path: 'a.wasm', mediaType: 'application/wasm' });
-    expect(splitFileArg('dir/b.tar.gz:application/vnd.oci.image.layer.v1.tar+gzip')).toEqual({ path: 'dir/b.tar.gz', mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' });
+    expect(splitFileArg('dir/b.tar.gz:application/vnd.oci.image.layer.v1.tar+gzip')).toEqual({
+      path: 'dir/b.tar.gz',
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    });
     expect(splitFileArg('plain.json')).toEqual({ path: 'plain.json' });
     expect(splitFileArg('C:\\x\\y.wasm')).toEqual({ path: 'C:\\x\\y.wasm' });
   });
@@ -49,7 +52,10 @@ describe('blob progress', () => {
     p.emit({ type: 'progress', phase: 'start', digest: A, title: 'a.wasm', done: 0, total: 1000 });
     await sleep(30);
     p.emit({ type: 'progress', phase: 'bytes', digest: A, title: 'a.wasm', done: 500, total: 1000 });
-    const events = text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events[1]).toMatchObject({ event: 'progress', task: 'pull', phase: 'bytes', digest: A, title: 'a.wasm', done: 500, total: 1000 });
     expect(events[1]?.rate).toBeGreaterThan(0);
     expect(events[1]?.eta).toEqual(expect.any(Number));

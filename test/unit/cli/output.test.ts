@@ -32,7 +32,9 @@ describe('Output', () => {
     const { o, stderr } = make();
     const code = o.error(new FlightDeckError('REGISTRY_UNAUTHORIZED', 'registry.example refused the token.'));
     expect(code).toBe(5);
-    expect(stderr.text).toBe('error[REGISTRY_UNAUTHORIZED]: registry.example refused the token.\n  hint: Run `flightdeck login <registry>` or set FLIGHTDECK_REGISTRY_TOKEN.\n');
+    expect(stderr.text).toBe(
+      'error[REGISTRY_UNAUTHORIZED]: registry.example refused the token.\n  hint: Run `flightdeck login <registry>` or set FLIGHTDECK_REGISTRY_TOKEN.\n',
+    );
   });
 
   it('under --json prints one JSON error document on stdout', () => {
@@ -80,7 +82,10 @@ describe('Output', () => {
     const pj = json.o.progress('pull');
     pj.update(100, 100);
     pj.finish();
-    const lines = json.stderr.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = json.stderr.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
       { event: 'progress', task: 'pull', done: 100, total: 100 },
       { event: 'done', task: 'pull' },

@@ -55,8 +55,10 @@ describe('electron-builder.yml', () => {
       const name = /node_modules\/((?:@[^/]+\/)?[^/*]+)/.exec(unpack)?.[1];
       expect(name, unpack).toBeDefined();
       const deps = Object.keys(pkg.optionalDependencies);
-      expect(deps.some((d) => d === name || d.startsWith(name!.replace(/\*$/, '')) || (name === '@serialport' && d === 'serialport')), unpack).toBe(true);
+      expect(
+        deps.some((d) => d === name || d.startsWith(name!.replace(/\*$/, '')) || (name === '@serialport' && d === 'serialport')),
+        unpack,
+      ).toBe(true);
     }
   });
 });
-

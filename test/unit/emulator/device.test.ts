@@ -33,7 +33,7 @@ async function code(p: Promise<unknown>): Promise<string> {
 }
 
 describe('two hosts, one device (issue 15)', () => {
-  it('from BEGIN to COMMIT the device is one host\'s: the other gets DEVICE_BUSY mid-upload and between END and COMMIT', async () => {
+  it("from BEGIN to COMMIT the device is one host's: the other gets DEVICE_BUSY mid-upload and between END and COMMIT", async () => {
     const d = inProcessDevice();
     const a = await host(d);
     const b = await host(d);

@@ -26,6 +26,14 @@ describe('emulator TCP listener (issue 15)', () => {
     expect(e.exposed).toBe(false);
     const port = Number(e.uri.split(':').pop());
     // Reachable on loopback.
-    await new Promise<void>((resolve, reject) => net.connect({ host: '127.0.0.1', port }).once('connect', function (this: net.Socket) { this.destroy(); resolve(); }).once('error', reject));
+    await new Promise<void>((resolve, reject) =>
+      net
+        .connect({ host: '127.0.0.1', port })
+        .once('connect', function (this: net.Socket) {
+          this.destroy();
+          resolve();
+        })
+        .once('error', reject),
+    );
   });
 });

@@ -51,18 +51,25 @@ export function staleReferences(file: string, text: string): string[] {
 
 describe('references to files of the repository', () => {
   it('finds a file that does not exist and a path outside the repository', () => {
-    expect(staleReferences('core/api/x.ts', ' * built from this table (see electron/main/ipc.ts, core/api/client.ts).')).toEqual(['core/api/x.ts:1: electron/main/ipc.ts']);
+    expect(staleReferences('core/api/x.ts', ' * built from this table (see electron/main/ipc.ts, core/api/client.ts).')).toEqual([
+      'core/api/x.ts:1: electron/main/ipc.ts',
+    ]);
     expect(staleReferences('docs/x.md', 'Flight Deck follows `shared/ARCHITECTURE.md`.')).toEqual(['docs/x.md:1: shared/ARCHITECTURE.md']);
     expect(staleReferences('docs/x.md', 'See [the errors](errors.md), [cli](cli.md#global-options) and [gone](nope.md).')).toEqual(['docs/x.md:1: nope.md']);
-    expect(staleReferences('docs/x.md', 'See [design](../../shared/ARCHITECTURE.md).')).toEqual(['docs/x.md:1: shared/ARCHITECTURE.md', 'docs/x.md:1: ../../shared/ARCHITECTURE.md']);
-    expect(staleReferences('core/x.ts', "// parseWasm in core/wasm/parser.js; the bundle dist/cli/flightdeck.mjs; test/support/wasm.ts")).toEqual([]);
+    expect(staleReferences('docs/x.md', 'See [design](../../shared/ARCHITECTURE.md).')).toEqual([
+      'docs/x.md:1: shared/ARCHITECTURE.md',
+      'docs/x.md:1: ../../shared/ARCHITECTURE.md',
+    ]);
+    expect(staleReferences('core/x.ts', '// parseWasm in core/wasm/parser.js; the bundle dist/cli/flightdeck.mjs; test/support/wasm.ts')).toEqual([]);
   });
 
   it('every file named in docs/, the README and the source exists', () => {
     const files = [
       'README.md',
       ...walk('docs', /\.md$/),
-      ...['core', 'cli', 'electron', 'native-bridge', 'composition', 'emulator', 'renderer/src', 'scripts', 'bench', 'test/support'].flatMap((d) => walk(d, /\.(ts|js|mjs|cjs|svelte)$/)),
+      ...['core', 'cli', 'electron', 'native-bridge', 'composition', 'emulator', 'renderer/src', 'scripts', 'bench', 'test/support'].flatMap((d) =>
+        walk(d, /\.(ts|js|mjs|cjs|svelte)$/),
+      ),
     ];
     expect(files.length).toBeGreaterThan(100);
     const stale = files.flatMap((f) => staleReferences(f, readFileSync(path.join(ROOT, f), 'utf8')));

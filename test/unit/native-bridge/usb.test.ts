@@ -56,7 +56,10 @@ class FakeIn extends EventEmitter implements UsbInEndpointLike {
 class FakeOut implements UsbOutEndpointLike {
   direction = 'out' as const;
   transferType = TRANSFER_TYPE_BULK;
-  constructor(private readonly sink: (b: Buffer) => void, private readonly claimed: () => boolean) {}
+  constructor(
+    private readonly sink: (b: Buffer) => void,
+    private readonly claimed: () => boolean,
+  ) {}
   transfer(buffer: Buffer, cb?: (error: Error | undefined, actual: number) => void) {
     setImmediate(() => {
       if (!this.claimed()) return cb?.(new Error('LIBUSB_ERROR_ACCESS'), 0);
@@ -71,7 +74,10 @@ class FakeInterface implements UsbInterfaceLike {
   claimed = false;
   released = false;
   detached = false;
-  constructor(public endpoints: Array<FakeIn | FakeOut>, private readonly kernelDriver = false) {}
+  constructor(
+    public endpoints: Array<FakeIn | FakeOut>,
+    private readonly kernelDriver = false,
+  ) {}
   claim() {
     this.claimed = true;
   }
@@ -91,7 +97,16 @@ class FakeInterface implements UsbInterfaceLike {
 /** A kit on the fake bus: interface 0 is a HID-like interrupt endpoint, interface 1 the bulk data pair. */
 function fakeKit(serial: string, deviceSide: ByteTransport & { feed(b: Buffer): void; setSend(f: (b: Buffer) => void): void }) {
   const bulkIn = new FakeIn();
-  const data: FakeInterface = new FakeInterface([bulkIn, new FakeOut((b) => deviceSide.feed(b), () => data.claimed)], true);
+  const data: FakeInterface = new FakeInterface(
+    [
+      bulkIn,
+      new FakeOut(
+        (b) => deviceSide.feed(b),
+        () => data.claimed,
+      ),
+    ],
+    true,
+  );
   deviceSide.setSend((b) => bulkIn.emit('data', b));
   const hid = new FakeInterface([new FakeIn(INTERRUPT)]);
   let opened = false;
@@ -137,7 +152,13 @@ describe('usb transport (contract test against a fake of the usb library API)', 
     ends.push(end);
     const kit = fakeKit('VITA-0042', end);
     const dir = stateDir();
-    const device = new Device({ limits: await platformLimits('vita', resolvePaths({ FLIGHTDECK_HOME: tempHome() })), store: new SlotStore(dir), firmware: 'fake-usb', checkpointBytes: 4096, crash: () => {} });
+    const device = new Device({
+      limits: await platformLimits('vita', resolvePaths({ FLIGHTDECK_HOME: tempHome() })),
+      store: new SlotStore(dir),
+      firmware: 'fake-usb',
+      checkpointBytes: 4096,
+      crash: () => {},
+    });
     void device.serve(new FrameLink(end, MAX_FRAME));
     const other = fakeKit('OTHER', busEnd());
     const usb: UsbModule = { getDeviceList: () => [other.device, kit.device] };

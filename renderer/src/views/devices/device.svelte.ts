@@ -39,7 +39,9 @@ export class SelectedDevice {
   /** Follow the device's log into the console until stopped (or `close`d). */
   toggleFollow(): void {
     if (this.monitor.running) return this.monitor.cancel();
-    void this.monitor.run((o) => api.call('device.monitor', { device: this.ref, follow: true }, { ...o, onEvent: (e) => e.type === 'log' && this.log.push(e) }));
+    void this.monitor.run((o) =>
+      api.call('device.monitor', { device: this.ref, follow: true }, { ...o, onEvent: (e) => e.type === 'log' && this.log.push(e) }),
+    );
   }
 
   close(): void {

@@ -35,13 +35,18 @@ describe('deploy through the api contract (as the UI calls it)', () => {
     const device = `serial://${pty.host}?baud=460800`;
     const controller = new AbortController();
     const events: Array<{ type: string; [k: string]: unknown }> = [];
-    const cancelled = await dispatch(handlers, 'deploy.run', { payload: file, device }, {
-      signal: controller.signal,
-      emit: (e) => {
-        events.push(e);
-        if (e.type === 'progress' && Number(e.done) > 40_000) controller.abort();
+    const cancelled = await dispatch(
+      handlers,
+      'deploy.run',
+      { payload: file, device },
+      {
+        signal: controller.signal,
+        emit: (e) => {
+          events.push(e);
+          if (e.type === 'progress' && Number(e.done) > 40_000) controller.abort();
+        },
       },
-    });
+    );
     expect(cancelled).toMatchObject({ ok: false, error: { code: 'ABORTED' } });
     expect(events.filter((e) => e.type === 'phase').map((e) => e.phase)).toEqual(['connect', 'check', 'upload']);
     expect(events.find((e) => e.type === 'progress')).toMatchObject({ phase: 'upload', total: bytes.length, retries: 0 });

@@ -54,7 +54,12 @@ describe('emulators.start / stop (the Devices screen’s local emulator)', () =>
     const file = path.join(home, 'hello.wasm');
     writeFileSync(file, bytes);
     const logs: string[] = [];
-    const deployed = await dispatch(handlers, 'deploy.run', { payload: file, device: 'local-vita', run: true }, { emit: (e) => e.type === 'log' && logs.push(String(e.text)) });
+    const deployed = await dispatch(
+      handlers,
+      'deploy.run',
+      { payload: file, device: 'local-vita', run: true },
+      { emit: (e) => e.type === 'log' && logs.push(String(e.text)) },
+    );
     expect(deployed).toMatchObject({ ok: true, value: { outcome: 'committed', device: emu.uri, exitCode: 0 } });
     expect(logs).toContain('hello from the local kit\n');
     expect(activePayload(emu.stateDir)).toEqual(bytes);
@@ -66,7 +71,10 @@ describe('emulators.start / stop (the Devices screen’s local emulator)', () =>
   });
 
   it('an unknown platform is PLATFORM_UNKNOWN naming it, and starts nothing', async () => {
-    expect(await dispatch(handlers, 'emulators.start', { platform: 'gamecube' })).toMatchObject({ ok: false, error: { code: 'PLATFORM_UNKNOWN', message: expect.stringContaining('gamecube') } });
+    expect(await dispatch(handlers, 'emulators.start', { platform: 'gamecube' })).toMatchObject({
+      ok: false,
+      error: { code: 'PLATFORM_UNKNOWN', message: expect.stringContaining('gamecube') },
+    });
     expect(await dispatch(handlers, 'emulators.local', {})).toEqual({ ok: true, value: { emulator: null } });
   });
 });

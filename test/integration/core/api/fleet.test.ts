@@ -29,13 +29,18 @@ describe('deploy.fleet through the api contract (as the UI calls it)', () => {
     writeFileSync(file, bytes);
     const controller = new AbortController();
     const events: Array<{ type: string; [k: string]: unknown }> = [];
-    const r = await dispatch(handlers, 'deploy.fleet', { payload: file, devices: [fast.uri, slow.uri], concurrency: 1 }, {
-      signal: controller.signal,
-      emit: (e) => {
-        events.push(e);
-        if (e.type === 'result') controller.abort();
+    const r = await dispatch(
+      handlers,
+      'deploy.fleet',
+      { payload: file, devices: [fast.uri, slow.uri], concurrency: 1 },
+      {
+        signal: controller.signal,
+        emit: (e) => {
+          events.push(e);
+          if (e.type === 'result') controller.abort();
+        },
       },
-    });
+    );
     expect(r).toMatchObject({ ok: false, error: { code: 'ABORTED', message: expect.stringContaining('1 device(s) had committed') } });
     expect(events.find((e) => e.type === 'result')).toEqual({ type: 'result', device: fast.uri, ok: true });
     expect(activePayload(fastDir)).toEqual(bytes);

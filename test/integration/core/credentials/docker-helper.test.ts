@@ -45,7 +45,12 @@ describe('docker credential helper protocol', () => {
       }),
     );
     const config = (await readDockerConfig({ DOCKER_CONFIG: home }))!;
-    expect(await dockerCredential(config, 'reg.example:5000')).toEqual({ kind: 'basic', username: 'bob', password: 'helper-pass-1', source: 'credential-helper' });
+    expect(await dockerCredential(config, 'reg.example:5000')).toEqual({
+      kind: 'basic',
+      username: 'bob',
+      password: 'helper-pass-1',
+      source: 'credential-helper',
+    });
     expect(await dockerCredential(config, 'id.example')).toEqual({ kind: 'identity-token', token: 'refresh-tok-3', source: 'credential-helper' });
     expect(await dockerCredential(config, 'inline.example')).toEqual({ kind: 'basic', username: 'alice', password: 'inline-pass', source: 'docker-config' });
     expect(await dockerCredential(config, 'other.example')).toBeUndefined();
@@ -59,7 +64,10 @@ describe('docker credential helper protocol', () => {
   });
 
   it('a missing helper is TOOL_MISSING naming it; a failing helper is CREDENTIAL_HELPER_FAILED without leaking', async () => {
-    await expect(helperGet('nonexistent-helper', 'x')).rejects.toMatchObject({ code: 'TOOL_MISSING', message: expect.stringContaining('docker-credential-nonexistent-helper') });
+    await expect(helperGet('nonexistent-helper', 'x')).rejects.toMatchObject({
+      code: 'TOOL_MISSING',
+      message: expect.stringContaining('docker-credential-nonexistent-helper'),
+    });
     await expect(helperGet('bad name;rm -rf', 'x')).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     process.env.FAKE_HELPER_BROKEN = '1';
     try {

@@ -21,12 +21,21 @@ let registry: TestRegistry;
 let stopped = false;
 const release = cosignKey();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-policy-'));
-writeFileSync(path.join(dir, 'policy.json'), JSON.stringify({ keys: { release: release.publicPem }, rules: [{ repository: 'flight/shared-types/bundles/*', keys: ['release'] }] }));
+writeFileSync(
+  path.join(dir, 'policy.json'),
+  JSON.stringify({ keys: { release: release.publicPem }, rules: [{ repository: 'flight/shared-types/bundles/*', keys: ['release'] }] }),
+);
 
 beforeAll(async () => {
   registry = await startRegistry();
   for (const r of ['manifest', 'bundles/dreamcast', 'bundles/vita', 'wasm/memory-validation', 'wasm/error-codes', 'wasm/complete', 'interfaces/wit']) {
-    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${DEMO}:flight/shared-types/${r}:${VERSION}`, `docker://${registry.host}/flight/shared-types/${r}:${VERSION}`]);
+    execFileSync('skopeo', [
+      'copy',
+      '--quiet',
+      '--dest-tls-verify=false',
+      `oci:${DEMO}:flight/shared-types/${r}:${VERSION}`,
+      `docker://${registry.host}/flight/shared-types/${r}:${VERSION}`,
+    ]);
   }
   await cosignSign(registry.host, 'flight/shared-types/bundles/dreamcast', digest('bundles/dreamcast'), release);
 });
@@ -40,7 +49,10 @@ describe('checkSignaturePolicy (for deploy)', () => {
     const policy = await loadPolicy(paths, path.join(dir, 'policy.json'));
     const ref = (r: string) => parseRegistryReference(`${registry.host}/flight/shared-types/${r}:${VERSION}`);
 
-    expect(await checkSignaturePolicy(access, policy, ref('bundles/dreamcast'), digest('bundles/dreamcast'))).toEqual({ rule: 'flight/shared-types/bundles/*', verifiedBy: ['release'] });
+    expect(await checkSignaturePolicy(access, policy, ref('bundles/dreamcast'), digest('bundles/dreamcast'))).toEqual({
+      rule: 'flight/shared-types/bundles/*',
+      verifiedBy: ['release'],
+    });
     await expect(checkSignaturePolicy(access, policy, ref('bundles/vita'), digest('bundles/vita'))).rejects.toMatchObject({ code: 'SIGNATURE_REQUIRED' });
     // The signature names another digest than the one about to be flashed.
     await expect(checkSignaturePolicy(access, policy, ref('bundles/dreamcast'), digest('bundles/vita'))).rejects.toMatchObject({ code: 'SIGNATURE_REQUIRED' });
@@ -48,12 +60,22 @@ describe('checkSignaturePolicy (for deploy)', () => {
 
     const kit = path.join(dir, 'lab.tar');
     const offlineHome = tempHome();
-    expect((await runCli(['kit', 'build', '-p', 'dreamcast', '--from', `${registry.host}/flight/shared-types`, '--tag', VERSION, '-o', kit], { env: { FLIGHTDECK_HOME: tempHome() } })).code).toBe(0);
+    expect(
+      (
+        await runCli(['kit', 'build', '-p', 'dreamcast', '--from', `${registry.host}/flight/shared-types`, '--tag', VERSION, '-o', kit], {
+          env: { FLIGHTDECK_HOME: tempHome() },
+        })
+      ).code,
+    ).toBe(0);
     expect((await runCli(['kit', 'import', kit], { env: { FLIGHTDECK_HOME: offlineHome } })).code).toBe(0);
     await registry.stop();
     stopped = true;
     const offline = createRegistryAccess(resolvePaths({ FLIGHTDECK_HOME: offlineHome }), () => async () => undefined);
-    expect(await checkSignaturePolicy(offline, policy, ref('bundles/dreamcast'), digest('bundles/dreamcast'), { offline: true })).toMatchObject({ verifiedBy: ['release'] });
-    await expect(checkSignaturePolicy(offline, policy, ref('bundles/vita'), digest('bundles/vita'), { offline: true })).rejects.toMatchObject({ code: 'SIGNATURE_REQUIRED' });
+    expect(await checkSignaturePolicy(offline, policy, ref('bundles/dreamcast'), digest('bundles/dreamcast'), { offline: true })).toMatchObject({
+      verifiedBy: ['release'],
+    });
+    await expect(checkSignaturePolicy(offline, policy, ref('bundles/vita'), digest('bundles/vita'), { offline: true })).rejects.toMatchObject({
+      code: 'SIGNATURE_REQUIRED',
+    });
   });
 });

@@ -20,7 +20,10 @@ const PASSWORD = 'correct-horse-battery-staple';
 const basic = (password = PASSWORD): RegistryCredential => ({ kind: 'basic', username: 'alice', password, source: 'flag' });
 
 async function failure(p: Promise<unknown>): Promise<FlightDeckError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(FlightDeckError);
   return err as FlightDeckError;
 }
@@ -37,7 +40,11 @@ describe('htpasswd Basic auth', () => {
     const c = new RegistryClient(registry.host, { credentials: async () => basic() });
     await pushFiles(c, 'flight/shared-types/wasm/session', '1', [{ path: file.path }]);
     const store = await newStore();
-    const r = await pull(registrySource(c, 'flight/shared-types/wasm/session', '1'), store, parseReference(`${registry.host}/flight/shared-types/wasm/session:1`));
+    const r = await pull(
+      registrySource(c, 'flight/shared-types/wasm/session', '1'),
+      store,
+      parseReference(`${registry.host}/flight/shared-types/wasm/session:1`),
+    );
     expect(r.blobsDownloaded).toBe(2);
     c.close();
     expect(await checkRegistryAuth(registry.host, basic())).toMatchObject({ scheme: 'basic' });
@@ -124,7 +131,11 @@ describe('Bearer token auth (docker-registry behind a token server)', () => {
     proxy.rules.push({
       path: /\/manifests\//,
       times: 1,
-      fault: { kind: 'status', status: 401, headers: { 'www-authenticate': `Bearer realm="${tokens.realm}",service="${tokens.service}",scope="repository:flight/shared-types/bindings/go:pull"` } },
+      fault: {
+        kind: 'status',
+        status: 401,
+        headers: { 'www-authenticate': `Bearer realm="${tokens.realm}",service="${tokens.service}",scope="repository:flight/shared-types/bindings/go:pull"` },
+      },
     });
     const got = await c.getManifest('flight/shared-types/bindings/go', '2025.06.06');
     expect(got.manifest.kind).toBe('manifest');

@@ -178,7 +178,12 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
     const before = proxy.log.length;
     await run();
     expectStored();
-    expect(proxy.log.slice(before).filter((g) => BLOB.test(g.path)).map((g) => [g.range, g.status])).toEqual([[undefined, 200]]);
+    expect(
+      proxy.log
+        .slice(before)
+        .filter((g) => BLOB.test(g.path))
+        .map((g) => [g.range, g.status]),
+    ).toEqual([[undefined, 200]]);
   });
 
   it('401 with a bad token → REGISTRY_UNAUTHORIZED, token not in the message', async () => {
@@ -200,7 +205,11 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
     expect(repoErr.message).toContain('flight/nope');
     const tagErr = await expectCode(run({ reference: '1999.01.01' }), 'NOT_FOUND');
     expect(tagErr.message).toContain('1999.01.01');
-    proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'status', status: 404, body: '{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}' } });
+    proxy.rules.push({
+      method: 'GET',
+      path: BLOB,
+      fault: { kind: 'status', status: 404, body: '{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}' },
+    });
     const blobErr = await expectCode(run(), 'NOT_FOUND');
     expect(blobErr.message).toContain(blob.digest);
     expectCleanStore();
@@ -224,14 +233,16 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
     proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'status', status: 500 }, times: 2 });
     await run();
     expectStored();
-    expect(retryNotices).toEqual([1, 2].map((attempt) => ({
-      registry: proxy.host,
-      request: `GET /v2/${REPO}/blobs/${blob.digest}`,
-      reason: 'HTTP 500',
-      attempt,
-      of: 4,
-      waitMs: expect.any(Number),
-    })));
+    expect(retryNotices).toEqual(
+      [1, 2].map((attempt) => ({
+        registry: proxy.host,
+        request: `GET /v2/${REPO}/blobs/${blob.digest}`,
+        reason: 'HTTP 500',
+        attempt,
+        of: 4,
+        waitMs: expect.any(Number),
+      })),
+    );
   });
 
   it('a slow server within the timeout → succeeds', async () => {
@@ -256,7 +267,12 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
       const before = proxy.log.length;
       await run({ token: 'registry-only-token-1234' });
       expectStored();
-      expect(proxy.log.slice(before).filter((r) => BLOB.test(r.path)).every((r) => r.authorization)).toBe(true);
+      expect(
+        proxy.log
+          .slice(before)
+          .filter((r) => BLOB.test(r.path))
+          .every((r) => r.authorization),
+      ).toBe(true);
       expect(other.seen.length).toBe(1);
       expect(other.seen[0]?.authorization).toBeUndefined();
     } finally {
@@ -287,10 +303,7 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
   it('a digest with path characters → rejected before any request or path', async () => {
     const before = proxy.log.length;
     expect(() => parseReference(`${proxy.host}/${REPO}@sha256:../../../etc/passwd`)).toThrowError(expect.objectContaining({ code: 'REFERENCE_INVALID' }));
-    const evil = await expectCode(
-      (async () => store.blobPath('sha256:../../etc/passwd'))(),
-      'DIGEST_INVALID',
-    );
+    const evil = await expectCode((async () => store.blobPath('sha256:../../etc/passwd'))(), 'DIGEST_INVALID');
     expect(evil.message).toContain('passwd');
     // A manifest whose layer digest has path characters is refused as a whole.
     const body = Buffer.from(

@@ -81,7 +81,9 @@ async function readAll(body: AsyncIterable<Buffer> & { recycle?: (b: Buffer[]) =
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const head = (status: string, headers: Record<string, string | number>) =>
-  `HTTP/1.1 ${status}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  `HTTP/1.1 ${status}\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
 
 describe('BulkHttp', () => {
   it('streams a Content-Length body intact and reuses the connection for the next request', async () => {
@@ -144,7 +146,9 @@ describe('BulkHttp', () => {
   });
 
   it('skips 100 and 103 informational responses', async () => {
-    const srv = await rawServer((s) => s.write(`HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\n${head('200 OK', { 'content-length': 5 })}hello`));
+    const srv = await rawServer((s) =>
+      s.write(`HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </x>\r\n\r\n${head('200 OK', { 'content-length': 5 })}hello`),
+    );
     const res = await client().get(srv.url, {});
     expect(res.status).toBe(200);
     expect(res.headers.link).toBeUndefined();
@@ -355,7 +359,9 @@ describe('BulkHttp deadlines and caps (a server that trickles, floods 1xx or tra
       s.write('HTTP/1.1 200 OK\r\nx-slow: ');
       trickle(s, 5);
     });
-    const err = await limited({ headDeadlineMs: 300 }).get(srv.url, {}).catch((e: unknown) => e);
+    const err = await limited({ headDeadlineMs: 300 })
+      .get(srv.url, {})
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
     expect((err as NetworkError).code).toBe('ETIMEDOUT');
     expect((err as Error).message).toContain('no complete response head within 300 ms');
@@ -366,7 +372,9 @@ describe('BulkHttp deadlines and caps (a server that trickles, floods 1xx or tra
       const t = setInterval(() => s.destroyed || s.write('HTTP/1.1 100 Continue\r\n\r\n'), 20);
       s.on('close', () => clearInterval(t));
     });
-    const err = await limited({ headDeadlineMs: 200 }).get(srv.url, {}).catch((e: unknown) => e);
+    const err = await limited({ headDeadlineMs: 200 })
+      .get(srv.url, {})
+      .catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/no complete response head within 200 ms|more than \d+ informational/);
   });
 
@@ -406,7 +414,9 @@ describe('BulkHttp deadlines and caps (a server that trickles, floods 1xx or tra
     const ok = await rawServer((s) => s.write(`${interim(MAX_INTERIM)}${head('200 OK', { 'content-length': 2 })}ok`));
     expect((await readAll((await client().get(ok.url, {})).body)).toString()).toBe('ok');
     const flood = await rawServer((s) => s.write(`${interim(MAX_INTERIM + 1)}${head('200 OK', { 'content-length': 2 })}ok`));
-    const err = await client().get(flood.url, {}).catch((e: unknown) => e);
+    const err = await client()
+      .get(flood.url, {})
+      .catch((e: unknown) => e);
     expect((err as NetworkError).code).toBe('EPROTO');
     expect((err as Error).message).toContain('informational');
   });
@@ -415,7 +425,9 @@ describe('BulkHttp deadlines and caps (a server that trickles, floods 1xx or tra
     const trailers = (n: number) => Array.from({ length: n }, (_, i) => `x-t${i}: v\r\n`).join('');
     const ok = await rawServer((s) => s.write(`${head('200 OK', { 'transfer-encoding': 'chunked' })}2\r\nok\r\n0\r\n${trailers(MAX_TRAILER_LINES)}\r\n`));
     expect((await readAll((await client().get(ok.url, {})).body)).toString()).toBe('ok');
-    const flood = await rawServer((s) => s.write(`${head('200 OK', { 'transfer-encoding': 'chunked' })}2\r\nok\r\n0\r\n${trailers(MAX_TRAILER_LINES + 1)}\r\n`));
+    const flood = await rawServer((s) =>
+      s.write(`${head('200 OK', { 'transfer-encoding': 'chunked' })}2\r\nok\r\n0\r\n${trailers(MAX_TRAILER_LINES + 1)}\r\n`),
+    );
     const err = await readAll((await client().get(flood.url, {})).body).catch((e: unknown) => e);
     expect((err as NetworkError).code).toBe('EPROTO');
     expect((err as Error).message).toContain('trailer section');

@@ -85,7 +85,10 @@ function expectNoSecret(s: Server): void {
 }
 
 async function failure(p: Promise<unknown>): Promise<FlightDeckError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(FlightDeckError);
   return err as FlightDeckError;
 }
@@ -247,7 +250,10 @@ describe('flag and env credentials are scoped to the registry of the command', (
     expectNoSecret(other);
     // For registry A itself both are handed out (flag first).
     expect(await creds.provider(undefined, '127.0.0.1:1')('127.0.0.1:1')).toMatchObject({ kind: 'bearer', source: 'env' });
-    expect(await creds.provider({ username: USER, password: PASSWORD, registry: '127.0.0.1:1' }, '127.0.0.1:1')('127.0.0.1:1')).toMatchObject({ kind: 'basic', source: 'flag' });
+    expect(await creds.provider({ username: USER, password: PASSWORD, registry: '127.0.0.1:1' }, '127.0.0.1:1')('127.0.0.1:1')).toMatchObject({
+      kind: 'basic',
+      source: 'flag',
+    });
     // A process with no command target (web host, app) does not use the env token at all.
     expect(await creds.provider()(other.host)).toBeUndefined();
   });

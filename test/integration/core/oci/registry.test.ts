@@ -41,10 +41,16 @@ describe('registry client against docker-registry', () => {
 
   it('pushes an artifact with annotations and artifactType, and reads it back with the same digest', async () => {
     const c = client(registry.host);
-    const pushed = await pushFiles(c, 'flight/shared-types/wasm/complete', '2025.06.06', [{ path: wasm.path }, { path: json.path, mediaType: 'application/json' }], {
-      artifactType: 'application/vnd.flight.component.v1',
-      annotations: { 'flight.component': 'complete', 'flight.version': '2025.06.06' },
-    });
+    const pushed = await pushFiles(
+      c,
+      'flight/shared-types/wasm/complete',
+      '2025.06.06',
+      [{ path: wasm.path }, { path: json.path, mediaType: 'application/json' }],
+      {
+        artifactType: 'application/vnd.flight.component.v1',
+        annotations: { 'flight.component': 'complete', 'flight.version': '2025.06.06' },
+      },
+    );
     expect(pushed.uploaded).toBe(3);
     const got = await c.getManifest('flight/shared-types/wasm/complete', '2025.06.06');
     expect(got.descriptor.digest).toBe(pushed.digest);
@@ -93,10 +99,16 @@ describe('registry client against docker-registry', () => {
     const chunked = await pushFiles(c, 'flight/shared-types/bundles/dreamcast', '2025.06.06', [{ path: big.path }], { chunkSize: 64 * 1024 });
     expect(chunked.uploaded).toBe(2);
     const store = await newStore();
-    const r = await pull(registrySource(c, 'flight/shared-types/bundles/dreamcast', '2025.06.06'), store, parseReference(`${registry.host}/flight/shared-types/bundles/dreamcast:2025.06.06`));
+    const r = await pull(
+      registrySource(c, 'flight/shared-types/bundles/dreamcast', '2025.06.06'),
+      store,
+      parseReference(`${registry.host}/flight/shared-types/bundles/dreamcast:2025.06.06`),
+    );
     expect(readFileSync(store.blobPath(big.digest)).equals(big.bytes)).toBe(true);
     expect(r.layers[0]?.mediaType).toBe(MEDIA.tarGzip);
-    const mounted = await pushFiles(c, 'flight/shared-types/bundles/vita', '2025.06.06', [{ path: big.path }], { mountFrom: ['flight/shared-types/bundles/dreamcast'] });
+    const mounted = await pushFiles(c, 'flight/shared-types/bundles/vita', '2025.06.06', [{ path: big.path }], {
+      mountFrom: ['flight/shared-types/bundles/dreamcast'],
+    });
     // The layer and the empty config are both mounted (neither was in the new repository yet).
     expect(mounted).toMatchObject({ mounted: 2, uploaded: 0, skipped: 0 });
     expect(await c.hasBlob('flight/shared-types/bundles/vita', big.digest)).toBe(true);
@@ -113,7 +125,9 @@ describe('registry client against docker-registry', () => {
     viaProxy.close();
     // One repository per page: the client followed every Link header.
     expect(proxy.log.slice(before).filter((r) => r.path.startsWith('/v2/_catalog')).length).toBeGreaterThanOrEqual(repos.length);
-    expect(repos).toEqual(expect.arrayContaining(['flight/shared-types/wasm/complete', 'flight/shared-types/bundles/vita', 'flight/shared-types/bindings/typescript']));
+    expect(repos).toEqual(
+      expect.arrayContaining(['flight/shared-types/wasm/complete', 'flight/shared-types/bundles/vita', 'flight/shared-types/bindings/typescript']),
+    );
     c.close();
   });
 
@@ -133,7 +147,12 @@ describe('registry client against docker-registry', () => {
     );
     await c.putManifest('flight/shared-types/bundles/multi', 'latest', index, MEDIA.ociIndex);
     const store = await newStore();
-    const r = await pull(registrySource(c, 'flight/shared-types/bundles/multi', 'latest'), store, parseReference(`${registry.host}/flight/shared-types/bundles/multi:latest`), { platform: 'vita' });
+    const r = await pull(
+      registrySource(c, 'flight/shared-types/bundles/multi', 'latest'),
+      store,
+      parseReference(`${registry.host}/flight/shared-types/bundles/multi:latest`),
+      { platform: 'vita' },
+    );
     expect(r.digest).toBe(digestOf(index));
     expect(r.layers.map((l) => l.digest)).toEqual([json.digest]);
     expect(await store.has({ digest: wasm.digest })).toBe(false);
@@ -145,7 +164,10 @@ describe('registry client against docker-registry', () => {
     const repo = 'flight/shared-types/docker/legacy';
     const config = Buffer.from(JSON.stringify({ architecture: 'wasm', os: 'wasip1', rootfs: { type: 'layers', diff_ids: [] } }));
     const layer = Buffer.from(big.bytes);
-    for (const [bytes, mediaType] of [[config, 'application/vnd.docker.container.image.v1+json'], [layer, 'application/vnd.docker.image.rootfs.diff.tar.gzip']] as const) {
+    for (const [bytes, mediaType] of [
+      [config, 'application/vnd.docker.container.image.v1+json'],
+      [layer, 'application/vnd.docker.image.rootfs.diff.tar.gzip'],
+    ] as const) {
       await c.pushBlob(repo, { mediaType, digest: digestOf(bytes), size: bytes.length }, (start, end) => Readable.from([bytes.subarray(start, end)]));
     }
     const manifest = Buffer.from(
@@ -176,17 +198,33 @@ describe('registry client against docker-registry', () => {
 
   it('interoperates with skopeo both ways (docker:// → oci: layout → Flight Deck, and back)', async () => {
     const layoutDir = path.join(tempDir(), 'skopeo-layout');
-    execFileSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.host}/flight/shared-types/wasm/complete:2025.06.06`, `oci:${layoutDir}:2025.06.06`], { stdio: 'pipe' });
+    execFileSync(
+      'skopeo',
+      ['copy', '--src-tls-verify=false', `docker://${registry.host}/flight/shared-types/wasm/complete:2025.06.06`, `oci:${layoutDir}:2025.06.06`],
+      { stdio: 'pipe' },
+    );
     const c = client(registry.host);
     const original = await c.getManifest('flight/shared-types/wasm/complete', '2025.06.06');
     const store = await newStore();
-    const fromLayout = await pull(layoutSource(await OciLayout.open(layoutDir, { create: false }), { tag: '2025.06.06' }), store, parseReference(`oci:${layoutDir}:2025.06.06`));
+    const fromLayout = await pull(
+      layoutSource(await OciLayout.open(layoutDir, { create: false }), { tag: '2025.06.06' }),
+      store,
+      parseReference(`oci:${layoutDir}:2025.06.06`),
+    );
     expect(fromLayout.digest).toBe(original.descriptor.digest);
     expect(readFileSync(store.blobPath(wasm.digest)).equals(wasm.bytes)).toBe(true);
     // And skopeo pushes what Flight Deck stored (the store is an OCI layout) back to another repository.
-    const pulled = await pull(registrySource(c, 'flight/shared-types/wasm/complete', '2025.06.06'), store, parseReference(`${registry.host}/flight/shared-types/wasm/complete:2025.06.06`));
+    const pulled = await pull(
+      registrySource(c, 'flight/shared-types/wasm/complete', '2025.06.06'),
+      store,
+      parseReference(`${registry.host}/flight/shared-types/wasm/complete:2025.06.06`),
+    );
     expect(pulled.blobsDownloaded).toBe(0);
-    execFileSync('skopeo', ['copy', '--dest-tls-verify=false', `oci:${store.root}:${pulled.reference}`, `docker://${registry.host}/flight/shared-types/wasm/copy:1`], { stdio: 'pipe' });
+    execFileSync(
+      'skopeo',
+      ['copy', '--dest-tls-verify=false', `oci:${store.root}:${pulled.reference}`, `docker://${registry.host}/flight/shared-types/wasm/copy:1`],
+      { stdio: 'pipe' },
+    );
     const copied = await c.getManifest('flight/shared-types/wasm/copy', '1');
     expect(copied.descriptor.digest).toBe(original.descriptor.digest);
     c.close();

@@ -94,10 +94,20 @@ describe('web host before authentication: nothing a client sends may throw', () 
     const local = `http://localhost:${port}`;
     expect(await status(handshakeRequest({ port, token: TOKEN, host: `localhost:${port}`, origin: local }))).toBe(101);
     const post = (origin: string) =>
-      fetch(`${host.origin}/api/app.version`, { method: 'POST', headers: { origin, 'content-type': 'application/json', 'x-flightdeck-token': TOKEN }, body: '{}' });
+      fetch(`${host.origin}/api/app.version`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json', 'x-flightdeck-token': TOKEN },
+        body: '{}',
+      });
     expect((await post(local)).status).toBe(200);
     expect((await post(host.origin)).status).toBe(200);
-    for (const foreign of ['http://evil.example', `http://localhost.evil.example:${port}`, `http://localhost:${port + 1}`, `https://localhost:${port}`, 'null']) {
+    for (const foreign of [
+      'http://evil.example',
+      `http://localhost.evil.example:${port}`,
+      `http://localhost:${port + 1}`,
+      `https://localhost:${port}`,
+      'null',
+    ]) {
       expect((await post(foreign)).status).toBe(403);
       expect(await status(handshakeRequest({ port, token: TOKEN, origin: foreign }))).toBe(403);
     }

@@ -54,14 +54,26 @@ describe('dispatch', () => {
       expect(env.error.hint.length).toBeGreaterThan(0);
       expect(JSON.stringify(env)).not.toMatch(/at .*\.ts:\d+/);
     }
-    const internal = await dispatch(handlers({ 'app.version': async () => { throw new TypeError('oops'); } }), 'app.version', {});
+    const internal = await dispatch(
+      handlers({
+        'app.version': async () => {
+          throw new TypeError('oops');
+        },
+      }),
+      'app.version',
+      {},
+    );
     expect(internal).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
   });
 
   it('scrubs secrets from error payloads', async () => {
     registerSecret('tok-1234567890');
     const env = await dispatch(
-      handlers({ 'app.version': async () => { throw new FlightDeckError('REGISTRY_UNAUTHORIZED', 'token tok-1234567890 refused'); } }),
+      handlers({
+        'app.version': async () => {
+          throw new FlightDeckError('REGISTRY_UNAUTHORIZED', 'token tok-1234567890 refused');
+        },
+      }),
       'app.version',
       {},
     );

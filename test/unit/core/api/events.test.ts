@@ -28,7 +28,12 @@ describe('events in the contract', () => {
 
   it('progress events name their task: a check reports check progress, not another task’s', () => {
     const events = contract['wasm.check'].events;
-    expect(events.parse({ type: 'progress', task: 'check', done: 1, detail: 'a.wasm' })).toEqual({ type: 'progress', task: 'check', done: 1, detail: 'a.wasm' });
+    expect(events.parse({ type: 'progress', task: 'check', done: 1, detail: 'a.wasm' })).toEqual({
+      type: 'progress',
+      task: 'check',
+      done: 1,
+      detail: 'a.wasm',
+    });
     expect(events.safeParse({ type: 'progress', task: 'blob', done: 1 }).success).toBe(false);
     expect(contract['cache.verify'].events.safeParse({ type: 'progress', task: 'verify', done: 1, total: 2 }).success).toBe(true);
   });
@@ -71,7 +76,15 @@ describe('events in the contract', () => {
   // and core/kits/build.ts send them (core/oci/schema.ts).
   const digest = 'sha256:' + 'a'.repeat(64);
   const blob = { type: 'progress', task: 'blob', phase: 'bytes', digest, title: 'a.wasm', mediaType: 'application/wasm', done: 1, total: 2 } as const;
-  const retry = { type: 'retry', registry: '127.0.0.1:5000', request: 'GET /v2/a/blobs/' + digest, reason: 'HTTP 503', attempt: 1, of: 12, waitMs: 250 } as const;
+  const retry = {
+    type: 'retry',
+    registry: '127.0.0.1:5000',
+    request: 'GET /v2/a/blobs/' + digest,
+    reason: 'HTTP 503',
+    attempt: 1,
+    of: 12,
+    waitMs: 250,
+  } as const;
 
   it('pull, push and kit.build declare their blob, retry and plan events', () => {
     const pull = contract['registry.pull'].events;
@@ -83,12 +96,18 @@ describe('events in the contract', () => {
     expect(pull.safeParse({ type: 'plan', artifacts: 1, totalBytes: 1, downloadBytes: 1 }).success).toBe(false);
 
     const push = contract['registry.push'].events;
-    for (const phase of ['exists', 'mounted', 'bytes', 'done']) expect(push.safeParse({ type: 'progress', task: 'push', phase, digest, title: 'a.wasm', done: 1, total: 2 }).success, phase).toBe(true);
+    for (const phase of ['exists', 'mounted', 'bytes', 'done'])
+      expect(push.safeParse({ type: 'progress', task: 'push', phase, digest, title: 'a.wasm', done: 1, total: 2 }).success, phase).toBe(true);
     expect(push.parse(retry)).toEqual(retry);
     expect(push.safeParse(blob).success).toBe(false);
 
     const build = contract['kit.build'].events;
-    expect(build.parse({ type: 'plan', artifacts: 3, totalBytes: 300, downloadBytes: 0 })).toEqual({ type: 'plan', artifacts: 3, totalBytes: 300, downloadBytes: 0 });
+    expect(build.parse({ type: 'plan', artifacts: 3, totalBytes: 300, downloadBytes: 0 })).toEqual({
+      type: 'plan',
+      artifacts: 3,
+      totalBytes: 300,
+      downloadBytes: 0,
+    });
     expect(build.parse(blob)).toEqual(blob);
   });
 

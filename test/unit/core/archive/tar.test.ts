@@ -47,12 +47,23 @@ describe('tarEntries', () => {
 
   it('skips bodies the caller does not read', async () => {
     const names: string[] = [];
-    for await (const e of tarEntries(chunks(tar([{ name: 'big', body: 'x'.repeat(5000) }, { name: 'next', body: 'y' }])))) names.push(e.path);
+    for await (const e of tarEntries(
+      chunks(
+        tar([
+          { name: 'big', body: 'x'.repeat(5000) },
+          { name: 'next', body: 'y' },
+        ]),
+      ),
+    ))
+      names.push(e.path);
     expect(names).toEqual(['big', 'next']);
   });
 
   it('refuses truncation, a bad checksum and too many entries with the byte offset', async () => {
-    const good = tar([{ name: 'a', body: 'x'.repeat(1000) }, { name: 'b', body: 'y' }]);
+    const good = tar([
+      { name: 'a', body: 'x'.repeat(1000) },
+      { name: 'b', body: 'y' },
+    ]);
     await expect(read(good.subarray(0, 700))).rejects.toMatchObject({ name: 'TarFormatError', message: expect.stringContaining('truncated') });
     const bad = Buffer.from(good);
     bad[1536 + 3] = bad[1536 + 3]! ^ 0xff; // second header
@@ -136,7 +147,11 @@ describe('tarEntries against GNU tar (differential)', () => {
     ['a non-numeric pax size', `${paxRecord('size', '12x')}`],
   ])('agrees with GNU tar on a pax header with %s: same names, or both refuse', async (_what, record) => {
     const file = path.join(dir, 'crafted.tar');
-    const buf = tar([{ name: 'PaxHeader', type: 'x', body: record }, { name: 'plain', body: 'x' }, { name: 'after', body: 'y' }]);
+    const buf = tar([
+      { name: 'PaxHeader', type: 'x', body: record },
+      { name: 'plain', body: 'x' },
+      { name: 'after', body: 'y' },
+    ]);
     writeFileSync(file, buf);
     const gnu = gnuList(file);
     const ours = await ourList(buf);
@@ -146,7 +161,10 @@ describe('tarEntries against GNU tar (differential)', () => {
 
   it('honours a pax size record over the header size, as GNU tar does', async () => {
     const body = 'z'.repeat(700);
-    const buf = tar([{ name: 'PaxHeader', type: 'x', body: paxRecord('size', '700') }, { name: 'big', body }]);
+    const buf = tar([
+      { name: 'PaxHeader', type: 'x', body: paxRecord('size', '700') },
+      { name: 'big', body },
+    ]);
     // Zero the header's own size field (and fix its checksum) so only the pax record says 700.
     const h = buf.subarray(1024, 1536);
     h.write('00000000000\0', 124, 12, 'utf8');

@@ -40,8 +40,14 @@ describe('loadConfig', () => {
       retry: { attempts: 3, maxDelaySeconds: 0.5 },
       prune: { graceSeconds: 0 },
     });
-    await expect(loadConfig(home('{"retry":{"attempts":-1}}'))).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('retry.attempts') });
-    await expect(loadConfig(home('{"prune":{"graceSeconds":"1h"}}'))).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('prune.graceSeconds') });
+    await expect(loadConfig(home('{"retry":{"attempts":-1}}'))).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('retry.attempts'),
+    });
+    await expect(loadConfig(home('{"prune":{"graceSeconds":"1h"}}'))).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('prune.graceSeconds'),
+    });
   });
 
   it('the default retry budget rides out a 30 s registry outage, even with the shortest jitter', async () => {

@@ -38,12 +38,21 @@ describe('credential lookup order', () => {
   it('flags, then env, then keychain, then docker config, then anonymous', async () => {
     const store = memoryStore();
     store.data.set('reg.example:5000', encodeRecord({ kind: 'basic', username: 'kc', password: 'kc-pass', source: 'keychain' }));
-    const DOCKER_CONFIG = dockerHome({ auths: { 'reg.example:5000': { auth: Buffer.from('dk:dk-pass').toString('base64') }, 'other.example': { identitytoken: 'dk-refresh' } } });
+    const DOCKER_CONFIG = dockerHome({
+      auths: { 'reg.example:5000': { auth: Buffer.from('dk:dk-pass').toString('base64') }, 'other.example': { identitytoken: 'dk-refresh' } },
+    });
     const env = { DOCKER_CONFIG, HOME: '/nonexistent' };
     const creds = createCredentials({ env, openSecretStore: async () => store, verify: okVerify });
 
-    expect(await creds.provider({ username: 'fl', password: 'fl-pass', registry: 'reg.example:5000' })('reg.example:5000')).toMatchObject({ source: 'flag', username: 'fl' });
-    const withEnv = createCredentials({ env: { ...env, ORAS_REGISTRY_TOKEN: 'oras-tok', FLIGHTDECK_REGISTRY_TOKEN: 'fd-tok' }, openSecretStore: async () => store, verify: okVerify });
+    expect(await creds.provider({ username: 'fl', password: 'fl-pass', registry: 'reg.example:5000' })('reg.example:5000')).toMatchObject({
+      source: 'flag',
+      username: 'fl',
+    });
+    const withEnv = createCredentials({
+      env: { ...env, ORAS_REGISTRY_TOKEN: 'oras-tok', FLIGHTDECK_REGISTRY_TOKEN: 'fd-tok' },
+      openSecretStore: async () => store,
+      verify: okVerify,
+    });
     expect(await withEnv.provider(undefined, 'reg.example:5000')('reg.example:5000')).toEqual({ kind: 'bearer', token: 'fd-tok', source: 'env' });
     expect(await creds.provider()('reg.example:5000')).toEqual({ kind: 'basic', username: 'kc', password: 'kc-pass', source: 'keychain' });
     expect(await creds.provider()('other.example')).toEqual({ kind: 'identity-token', token: 'dk-refresh', source: 'docker-config' });
@@ -94,7 +103,11 @@ describe('login, logout, list, test', () => {
   });
 
   it("lists an env token as applying to each command's target registry, naming the variable, not the value", async () => {
-    const creds = createCredentials({ env: { ORAS_REGISTRY_TOKEN: 'ci-token-xyz', DOCKER_CONFIG: '/nonexistent' }, openSecretStore: async () => memoryStore(), verify: okVerify });
+    const creds = createCredentials({
+      env: { ORAS_REGISTRY_TOKEN: 'ci-token-xyz', DOCKER_CONFIG: '/nonexistent' },
+      openSecretStore: async () => memoryStore(),
+      verify: okVerify,
+    });
     const { credentials } = await creds.list();
     expect(credentials).toEqual([{ registry: "(each command's target registry)", username: '$ORAS_REGISTRY_TOKEN', kind: 'bearer', source: 'env' }]);
   });

@@ -21,7 +21,10 @@ describe('devices', () => {
   it('lists serial ports with known adapters marked, configured devices and live emulators; reports a failing source', async () => {
     const paths = resolvePaths({ FLIGHTDECK_HOME: tempHome() });
     mkdirSync(paths.config, { recursive: true });
-    writeFileSync(path.join(paths.config, 'devices.json'), JSON.stringify({ devices: [{ name: 'dc-bench', uri: 'serial:///dev/ttyUSB0?baud=921600', platform: 'dreamcast' }] }));
+    writeFileSync(
+      path.join(paths.config, 'devices.json'),
+      JSON.stringify({ devices: [{ name: 'dc-bench', uri: 'serial:///dev/ttyUSB0?baud=921600', platform: 'dreamcast' }] }),
+    );
     registerEmulator(paths, { pid: process.pid, uri: 'tcp://127.0.0.1:7000', platform: 'vita', name: 'emu', stateDir: '/tmp/x' });
     registerEmulator(paths, { pid: 2 ** 22 + 17, uri: 'tcp://127.0.0.1:7001', platform: 'vita', name: 'dead', stateDir: '/tmp/y' });
 

@@ -63,20 +63,27 @@ describe('device URIs', () => {
     expect(parseDeviceUri(formatDeviceUri(parseDeviceUri(text)))).toEqual(uri);
   });
 
-  it.each(['ttyUSB0', 'serial:/dev/x', 'serial://host/dev/x', 'serial:///dev/x?baud=fast', 'tcp://host', 'tcp://h:70000', 'usb://1:2', 'ftp://x:1', 'tcp://127.0.0.1:0'])(
-    'rejects %s with DEVICE_URI_INVALID naming it',
-    (text) => {
-      let err: unknown;
-      try {
-        parseDeviceUri(text);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(FlightDeckError);
-      expect((err as FlightDeckError).code).toBe('DEVICE_URI_INVALID');
-      expect((err as FlightDeckError).message).toContain(JSON.stringify(text));
-    },
-  );
+  it.each([
+    'ttyUSB0',
+    'serial:/dev/x',
+    'serial://host/dev/x',
+    'serial:///dev/x?baud=fast',
+    'tcp://host',
+    'tcp://h:70000',
+    'usb://1:2',
+    'ftp://x:1',
+    'tcp://127.0.0.1:0',
+  ])('rejects %s with DEVICE_URI_INVALID naming it', (text) => {
+    let err: unknown;
+    try {
+      parseDeviceUri(text);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FlightDeckError);
+    expect((err as FlightDeckError).code).toBe('DEVICE_URI_INVALID');
+    expect((err as FlightDeckError).message).toContain(JSON.stringify(text));
+  });
 
   it('accepts port 0 only for listening', () => {
     expect(parseDeviceUri('tcp://127.0.0.1:0', true)).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 0 });

@@ -8,7 +8,13 @@ import { FlightDeckError } from '../../../../core/errors.js';
 describe('runProbes', () => {
   it('reports a throwing probe as missing with its code and hint, and keeps the others', async () => {
     const probes: CapabilityProbe[] = [
-      { id: 'usb', label: 'USB', run: async () => { throw new FlightDeckError('USB_UNAVAILABLE', 'no bus'); } },
+      {
+        id: 'usb',
+        label: 'USB',
+        run: async () => {
+          throw new FlightDeckError('USB_UNAVAILABLE', 'no bus');
+        },
+      },
       { id: 'serial', label: 'Serial', run: async () => ({ status: 'ok', summary: 'fine' }) },
     ];
     const [usb, serial] = await runProbes(probes);

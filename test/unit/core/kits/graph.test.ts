@@ -46,7 +46,13 @@ describe('kit verify: the manifest graph walk', () => {
     diamondKit(dir, MAX_GRAPH_DEPTH + 1, 2);
     const { report, stats } = await verify(dir);
     expect(report.ok).toBe(false);
-    expect(report.problems).toEqual([expect.objectContaining({ code: 'KIT_INVALID', message: expect.stringContaining(`more than ${MAX_GRAPH_DEPTH} levels deep`), hint: ERROR_TABLE.KIT_INVALID.hint })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        code: 'KIT_INVALID',
+        message: expect.stringContaining(`more than ${MAX_GRAPH_DEPTH} levels deep`),
+        hint: ERROR_TABLE.KIT_INVALID.hint,
+      }),
+    ]);
     expect(stats.manifestReads).toBe(MAX_GRAPH_DEPTH);
   });
 
@@ -66,7 +72,9 @@ describe('kit verify: the manifest graph walk', () => {
     writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: refs }));
     const { report, stats } = await verify(dir);
     expect(report.ok).toBe(false);
-    expect(report.problems).toEqual([expect.objectContaining({ code: 'KIT_INVALID', message: expect.stringContaining(`more than ${MAX_GRAPH_VISITS} descriptor visits`) })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ code: 'KIT_INVALID', message: expect.stringContaining(`more than ${MAX_GRAPH_VISITS} descriptor visits`) }),
+    ]);
     expect(stats.manifestReads).toBe(1);
     expect(stats.visits).toBe(MAX_GRAPH_VISITS);
   });
@@ -85,8 +93,14 @@ describe('kit verify: the signature walk', () => {
     const INDEX = 'application/vnd.oci.image.index.v1+json';
     const config = { mediaType: 'application/vnd.oci.empty.v1+json', ...put(Buffer.from('{}')) };
     const artifact = { mediaType: MANIFEST, ...put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, config, layers: [] }))) };
-    const sig = { mediaType: MANIFEST, ...put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, artifactType: COSIGN_SIG_ARTIFACT, config, layers: [] }))) };
-    const referrers = { mediaType: INDEX, ...put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: Array.from({ length: 2000 }, () => sig) }))) };
+    const sig = {
+      mediaType: MANIFEST,
+      ...put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, artifactType: COSIGN_SIG_ARTIFACT, config, layers: [] }))),
+    };
+    const referrers = {
+      mediaType: INDEX,
+      ...put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: Array.from({ length: 2000 }, () => sig) }))),
+    };
     const name = (ref: string) => ({ annotations: { 'org.opencontainers.image.ref.name': ref } });
     const refs = [
       ...Array.from({ length: 300 }, (_, i) => ({ ...artifact, ...name(`flight/signed/app:v${i}`) })),

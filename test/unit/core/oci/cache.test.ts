@@ -17,7 +17,12 @@ async function artifact(store: OciLayout, name: string, size: number, ageDays: n
   await store.putBytes(sha(layer), layer);
   await store.putBytes(sha(config), config);
   const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, config: { mediaType: MEDIA.empty, digest: sha(config), size: 2 }, layers: [{ mediaType: MEDIA.wasm, digest: sha(layer), size }] }),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.empty, digest: sha(config), size: 2 },
+      layers: [{ mediaType: MEDIA.wasm, digest: sha(layer), size }],
+    }),
   );
   await store.putBytes(sha(manifest), manifest);
   await store.tag({ mediaType: MEDIA.ociManifest, digest: sha(manifest), size: manifest.length }, name, {

@@ -40,7 +40,13 @@ describe('pull --output', () => {
     ['`..`', [{ name: 'ok/../../evil', body: 'x' }]],
     ['a symlink escaping the folder', [{ name: 'link', type: '2', linkname: '../../outside' }]],
     ['an absolute symlink', [{ name: 'link', type: '2', linkname: '/etc/passwd' }]],
-    ['writing through a link', [{ name: 'dir', type: '2', linkname: '.' }, { name: 'dir', body: 'x' }]],
+    [
+      'writing through a link',
+      [
+        { name: 'dir', type: '2', linkname: '.' },
+        { name: 'dir', body: 'x' },
+      ],
+    ],
     ['a hard link', [{ name: 'h', type: '1', linkname: 'etc/passwd' }]],
     ['a character device', [{ name: 'dev', type: '3' }]],
     ['a FIFO', [{ name: 'fifo', type: '6' }]],
@@ -82,35 +88,56 @@ describe('pull --unpack: links resolved against the extracted tree', () => {
   const listAll = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
 
   it.each<[string, TarEntry[]]>([
-    ['the chain a/b/z -> ../.., a/b/x -> z/../../.. (lexically inside, physically outside)', [
-      { name: 'a/b/z', type: '2', linkname: '../..' },
-      { name: 'a/b/x', type: '2', linkname: 'z/../../..' },
-    ]],
-    ['the same chain with a file written through it', [
-      { name: 'a/b/z', type: '2', linkname: '../..' },
-      { name: 'a/b/x', type: '2', linkname: 'z/../../..' },
-      { name: 'a/b/x/escaped/file.txt', body: 'outside' },
-    ]],
-    ['the chain with its links in the other order (x first, while z does not exist yet)', [
-      { name: 'a/b/x', type: '2', linkname: 'z/../../..' },
-      { name: 'a/b/z', type: '2', linkname: '../..' },
-    ]],
-    ['a directory replaced by a link later in the archive', [
-      { name: 'd/', type: '5' },
-      { name: 'd', type: '2', linkname: '../..' },
-    ]],
-    ['a link replaced by a directory, then written through', [
-      { name: 'd', type: '2', linkname: '.' },
-      { name: 'd/', type: '5' },
-    ]],
-    ['a link loop', [
-      { name: 'p', type: '2', linkname: 'q/..' },
-      { name: 'q', type: '2', linkname: 'p/..' },
-    ]],
-    ['a link whose target walks up through a nested link', [
-      { name: 'in/up', type: '2', linkname: '..' },
-      { name: 'far', type: '2', linkname: 'in/up/..' },
-    ]],
+    [
+      'the chain a/b/z -> ../.., a/b/x -> z/../../.. (lexically inside, physically outside)',
+      [
+        { name: 'a/b/z', type: '2', linkname: '../..' },
+        { name: 'a/b/x', type: '2', linkname: 'z/../../..' },
+      ],
+    ],
+    [
+      'the same chain with a file written through it',
+      [
+        { name: 'a/b/z', type: '2', linkname: '../..' },
+        { name: 'a/b/x', type: '2', linkname: 'z/../../..' },
+        { name: 'a/b/x/escaped/file.txt', body: 'outside' },
+      ],
+    ],
+    [
+      'the chain with its links in the other order (x first, while z does not exist yet)',
+      [
+        { name: 'a/b/x', type: '2', linkname: 'z/../../..' },
+        { name: 'a/b/z', type: '2', linkname: '../..' },
+      ],
+    ],
+    [
+      'a directory replaced by a link later in the archive',
+      [
+        { name: 'd/', type: '5' },
+        { name: 'd', type: '2', linkname: '../..' },
+      ],
+    ],
+    [
+      'a link replaced by a directory, then written through',
+      [
+        { name: 'd', type: '2', linkname: '.' },
+        { name: 'd/', type: '5' },
+      ],
+    ],
+    [
+      'a link loop',
+      [
+        { name: 'p', type: '2', linkname: 'q/..' },
+        { name: 'q', type: '2', linkname: 'p/..' },
+      ],
+    ],
+    [
+      'a link whose target walks up through a nested link',
+      [
+        { name: 'in/up', type: '2', linkname: '..' },
+        { name: 'far', type: '2', linkname: 'in/up/..' },
+      ],
+    ],
   ])('refuses %s with UNSAFE_PATH before creating anything, inside or outside', async (_what, entries) => {
     const store = await newStore();
     const layers = [await layer(store, tarGz([{ name: 'first.txt', body: 'fine' }, ...entries, { name: 'last.txt', body: 'fine' }]), 'evil.tar.gz')];

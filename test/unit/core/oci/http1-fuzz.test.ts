@@ -13,7 +13,11 @@ describe('http1 response parser vs llhttp', () => {
     // The generator reaches both sides: plenty accepted, plenty refused.
     expect(stats.accepted).toBeGreaterThan(1000);
     expect(stats.cases - stats.accepted).toBeGreaterThan(1000);
-    for (const reason of Object.keys(stats.stricter)) expect(KNOWN_STRICTER.some(([re]) => re.test(reason)), reason).toBe(true);
+    for (const reason of Object.keys(stats.stricter))
+      expect(
+        KNOWN_STRICTER.some(([re]) => re.test(reason)),
+        reason,
+      ).toBe(true);
   });
 
   // Divergences the fuzz found (each accepted by http1, refused or framed differently by llhttp), kept as cases.

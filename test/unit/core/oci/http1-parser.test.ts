@@ -73,11 +73,24 @@ const CHUNKED = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n';
 
 const CASES: Case[] = [
   // Framing
-  { name: 'Content-Length body', input: 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello', status: 200, headers: { 'content-length': '5' }, body: 'hello', end: 'reusable' },
+  {
+    name: 'Content-Length body',
+    input: 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello',
+    status: 200,
+    headers: { 'content-length': '5' },
+    body: 'hello',
+    end: 'reusable',
+  },
   { name: 'Content-Length 0', input: 'HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n', status: 200, body: '', end: 'reusable' },
   { name: 'Content-Length body cut short', input: 'HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello', status: 200, body: 'hello', end: 'incomplete' },
   { name: 'bytes after a Content-Length body', input: 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokEXTRA', status: 200, body: 'ok', end: 'close-after' },
-  { name: 'close-delimited body (no framing header)', input: 'HTTP/1.1 200 OK\r\nx-a: 1\r\n\r\nuntil close', status: 200, body: 'until close', end: 'close-delimited' },
+  {
+    name: 'close-delimited body (no framing header)',
+    input: 'HTTP/1.1 200 OK\r\nx-a: 1\r\n\r\nuntil close',
+    status: 200,
+    body: 'until close',
+    end: 'close-delimited',
+  },
   { name: 'HTTP/1.0 is not kept alive', input: 'HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok', status: 200, body: 'ok', end: 'close-after' },
   { name: 'HTTP/1.0 keep-alive', input: 'HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\nok', status: 200, body: 'ok', end: 'reusable' },
   { name: 'Connection: close', input: 'HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok', status: 200, body: 'ok', end: 'close-after' },
@@ -86,10 +99,22 @@ const CASES: Case[] = [
   { name: 'status line without a reason phrase', input: 'HTTP/1.1 206\r\ncontent-length: 1\r\n\r\nx', status: 206, body: 'x', end: 'reusable' },
   // Chunked
   { name: 'chunked body', input: `${CHUNKED}5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n`, status: 200, body: 'hello world', end: 'reusable' },
-  { name: 'chunked, hex sizes', input: `${CHUNKED}A\r\n0123456789\r\nb\r\nabcdefghijk\r\n0\r\n\r\n`, status: 200, body: '0123456789abcdefghijk', end: 'reusable' },
+  {
+    name: 'chunked, hex sizes',
+    input: `${CHUNKED}A\r\n0123456789\r\nb\r\nabcdefghijk\r\n0\r\n\r\n`,
+    status: 200,
+    body: '0123456789abcdefghijk',
+    end: 'reusable',
+  },
   { name: 'chunk extensions', input: `${CHUNKED}2;a=b;c="q \\" v"\r\nok\r\n0;last\r\n\r\n`, status: 200, body: 'ok', end: 'reusable' },
   { name: 'trailers', input: `${CHUNKED}2\r\nok\r\n0\r\nx-checksum: abc\r\nx-other: 1\r\n\r\n`, status: 200, body: 'ok', end: 'reusable' },
-  { name: 'Transfer-Encoding gzip, chunked', input: 'HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n', status: 200, body: 'z', end: 'reusable' },
+  {
+    name: 'Transfer-Encoding gzip, chunked',
+    input: 'HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n',
+    status: 200,
+    body: 'z',
+    end: 'reusable',
+  },
   { name: 'chunked body cut short', input: `${CHUNKED}5\r\nhel`, status: 200, body: 'hel', end: 'incomplete' },
   { name: 'bytes after the last chunk', input: `${CHUNKED}2\r\nok\r\n0\r\n\r\nHTTP`, status: 200, body: 'ok', end: 'close-after' },
   { name: 'bad chunk size', input: `${CHUNKED}zz\r\nok\r\n0\r\n\r\n`, end: /chunk size "zz"/ },
@@ -107,13 +132,20 @@ const CASES: Case[] = [
   // Headers
   {
     name: 'header folding: names lower-cased, repeats joined, set-cookie listed, single-valued kept first',
-    input: 'HTTP/1.1 200 OK\r\nX-A: 1\r\nx-a: 2\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nContent-Type: one\r\ncontent-type: two\r\nx-pad: \t v \t\r\ncontent-length: 0\r\n\r\n',
+    input:
+      'HTTP/1.1 200 OK\r\nX-A: 1\r\nx-a: 2\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nContent-Type: one\r\ncontent-type: two\r\nx-pad: \t v \t\r\ncontent-length: 0\r\n\r\n',
     status: 200,
     headers: { 'x-a': '1, 2', 'set-cookie': ['a=1', 'b=2'], 'content-type': 'one', 'x-pad': 'v', 'content-length': '0' },
     body: '',
     end: 'reusable',
   },
-  { name: 'obs-text in a header value', input: 'HTTP/1.1 200 OK\r\nx-a: caf\xe9\r\ncontent-length: 0\r\n\r\n', status: 200, headers: { 'x-a': 'caf\xe9', 'content-length': '0' }, end: 'reusable' },
+  {
+    name: 'obs-text in a header value',
+    input: 'HTTP/1.1 200 OK\r\nx-a: caf\xe9\r\ncontent-length: 0\r\n\r\n',
+    status: 200,
+    headers: { 'x-a': 'caf\xe9', 'content-length': '0' },
+    end: 'reusable',
+  },
   { name: 'bare LF in the head', input: 'HTTP/1.1 200 OK\r\nx-a: b\ntransfer-encoding: chunked\r\ncontent-length: 2\r\n\r\nok', end: /header line/ },
   { name: 'bare CR in a header value', input: 'HTTP/1.1 200 OK\r\nx-a: b\rc\r\ncontent-length: 2\r\n\r\nok', end: /header line/ },
   { name: 'header line without a colon', input: 'HTTP/1.1 200 OK\r\nnocolon\r\n\r\n', end: /header line "nocolon"/ },
@@ -122,7 +154,11 @@ const CASES: Case[] = [
   { name: 'negative Content-Length', input: 'HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n', end: /Content-Length "-1"/ },
   { name: 'conflicting Content-Length', input: 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nok', end: /conflicting Content-Length/ },
   { name: 'repeated Content-Length', input: 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\nok', end: /repeated Content-Length/ },
-  { name: 'Transfer-Encoding beside Content-Length', input: 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n', end: /both Transfer-Encoding and Content-Length/ },
+  {
+    name: 'Transfer-Encoding beside Content-Length',
+    input: 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n',
+    end: /both Transfer-Encoding and Content-Length/,
+  },
   { name: 'head over 64 KiB', input: `HTTP/1.1 200 OK\r\nx-big: ${'a'.repeat(64 * 1024)}\r\n\r\n`, end: /headers over 64 KiB/ },
   // Status line
   { name: 'HTTP/2 status line', input: 'HTTP/2 200 OK\r\n\r\n', end: /status line "HTTP\/2 200 OK"/ },
@@ -131,7 +167,13 @@ const CASES: Case[] = [
   { name: 'nothing before the close', input: '', end: 'incomplete' },
   { name: 'head cut short', input: 'HTTP/1.1 200 OK\r\ncontent-len', end: 'incomplete' },
   // Informational responses
-  { name: '100 Continue then the response', input: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', status: 200, body: 'ok', end: 'reusable' },
+  {
+    name: '100 Continue then the response',
+    input: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok',
+    status: 200,
+    body: 'ok',
+    end: 'reusable',
+  },
   {
     name: '103 Early Hints with headers then the response',
     input: 'HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n',
@@ -139,10 +181,23 @@ const CASES: Case[] = [
     headers: { 'content-length': '0' },
     end: 'reusable',
   },
-  { name: `${MAX_INTERIM} informational responses`, input: `${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(MAX_INTERIM)}HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n`, status: 200, end: 'reusable' },
-  { name: `${MAX_INTERIM + 1} informational responses`, input: 'HTTP/1.1 100 Continue\r\n\r\n'.repeat(MAX_INTERIM + 1), end: new RegExp(`more than ${MAX_INTERIM} informational`) },
+  {
+    name: `${MAX_INTERIM} informational responses`,
+    input: `${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(MAX_INTERIM)}HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n`,
+    status: 200,
+    end: 'reusable',
+  },
+  {
+    name: `${MAX_INTERIM + 1} informational responses`,
+    input: 'HTTP/1.1 100 Continue\r\n\r\n'.repeat(MAX_INTERIM + 1),
+    end: new RegExp(`more than ${MAX_INTERIM} informational`),
+  },
   { name: '101 Switching Protocols', input: 'HTTP/1.1 101 Switching Protocols\r\nupgrade: h2c\r\n\r\n', end: /unrequested protocol switch/ },
-  { name: '1xx that closes the connection', input: 'HTTP/1.1 100 Continue\r\nconnection: close\r\n\r\nHTTP/1.1 200 OK\r\n\r\n', end: /informational \(1xx\) response that closes/ },
+  {
+    name: '1xx that closes the connection',
+    input: 'HTTP/1.1 100 Continue\r\nconnection: close\r\n\r\nHTTP/1.1 200 OK\r\n\r\n',
+    end: /informational \(1xx\) response that closes/,
+  },
   { name: '1xx with bad framing headers', input: 'HTTP/1.1 100 Continue\r\ncontent-length: x\r\n\r\n', end: /Content-Length "x"/ },
 ];
 

@@ -155,14 +155,21 @@ describe('verified reads and quarantine', () => {
     const folder = await newStore();
     await put(folder, big);
     flip(folder.blobPath(sha(big)));
-    await expect(folder.readBlobVerified(desc(big))).rejects.toMatchObject({ code: 'BLOB_CORRUPT', hint: expect.stringContaining(`The folder ${folder.root} is damaged`) });
+    await expect(folder.readBlobVerified(desc(big))).rejects.toMatchObject({
+      code: 'BLOB_CORRUPT',
+      hint: expect.stringContaining(`The folder ${folder.root} is damaged`),
+    });
     expect(existsSync(folder.blobPath(sha(big)))).toBe(true);
     expect(existsSync(folder.quarantineDir())).toBe(false);
   });
 
   it('readBlobVerified (deploy) refuses a flipped byte, a longer and a shorter file', async () => {
     const store = await contentStore();
-    for (const damage of [(b: Buffer) => ((b[7] = b[7]! ^ 1), b), (b: Buffer) => Buffer.concat([b, Buffer.from([0])]), (b: Buffer) => b.subarray(0, b.length - 1)]) {
+    for (const damage of [
+      (b: Buffer) => ((b[7] = b[7]! ^ 1), b),
+      (b: Buffer) => Buffer.concat([b, Buffer.from([0])]),
+      (b: Buffer) => b.subarray(0, b.length - 1),
+    ]) {
       await put(store, big);
       expect((await store.readBlobVerified(desc(big))).equals(big)).toBe(true);
       writeFileSync(store.blobPath(sha(big)), damage(Buffer.from(big)));

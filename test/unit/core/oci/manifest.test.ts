@@ -7,7 +7,14 @@ const bytes = (v: unknown) => Buffer.from(JSON.stringify(v));
 describe('parseManifest', () => {
   it('reads an OCI artifact manifest with artifactType and annotations', () => {
     const m = parseManifest(
-      bytes({ schemaVersion: 2, mediaType: MEDIA.ociManifest, artifactType: 'application/vnd.flight.v1', config: d('a'), layers: [d('b', { annotations: { 'org.opencontainers.image.title': 'x.wasm' } })], annotations: { 'flight.version': '2025.06.06' } }),
+      bytes({
+        schemaVersion: 2,
+        mediaType: MEDIA.ociManifest,
+        artifactType: 'application/vnd.flight.v1',
+        config: d('a'),
+        layers: [d('b', { annotations: { 'org.opencontainers.image.title': 'x.wasm' } })],
+        annotations: { 'flight.version': '2025.06.06' },
+      }),
       MEDIA.ociManifest,
       'test',
     );
@@ -16,14 +23,23 @@ describe('parseManifest', () => {
   });
   it('reads OCI indexes, Docker v2 manifests and lists, using the body mediaType behind a generic Content-Type', () => {
     expect(parseManifest(bytes({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [d('c')] }), 'application/json', 't').kind).toBe('index');
-    expect(parseManifest(bytes({ schemaVersion: 2, mediaType: MEDIA.dockerManifest, config: d('a'), layers: [] }), MEDIA.dockerManifest, 't').kind).toBe('manifest');
-    expect(parseManifest(bytes({ schemaVersion: 2, mediaType: MEDIA.dockerList, manifests: [] }), `${MEDIA.dockerList}; charset=utf-8`, 't').kind).toBe('index');
+    expect(parseManifest(bytes({ schemaVersion: 2, mediaType: MEDIA.dockerManifest, config: d('a'), layers: [] }), MEDIA.dockerManifest, 't').kind).toBe(
+      'manifest',
+    );
+    expect(parseManifest(bytes({ schemaVersion: 2, mediaType: MEDIA.dockerList, manifests: [] }), `${MEDIA.dockerList}; charset=utf-8`, 't').kind).toBe(
+      'index',
+    );
   });
   it.each([
     ['not JSON', Buffer.from('{'), MEDIA.ociManifest, 'MANIFEST_INVALID'],
     ['an array', bytes([]), MEDIA.ociManifest, 'MANIFEST_INVALID'],
     ['schemaVersion 1', bytes({ schemaVersion: 1, layers: [], config: d('a') }), MEDIA.ociManifest, 'MANIFEST_INVALID'],
-    ['a digest with path characters', bytes({ schemaVersion: 2, config: d('a'), layers: [{ ...d('b'), digest: 'sha256:../../etc' }] }), MEDIA.ociManifest, 'MANIFEST_INVALID'],
+    [
+      'a digest with path characters',
+      bytes({ schemaVersion: 2, config: d('a'), layers: [{ ...d('b'), digest: 'sha256:../../etc' }] }),
+      MEDIA.ociManifest,
+      'MANIFEST_INVALID',
+    ],
     ['a negative size', bytes({ schemaVersion: 2, config: d('a'), layers: [{ ...d('b'), size: -1 }] }), MEDIA.ociManifest, 'MANIFEST_INVALID'],
     ['a non-string annotation', bytes({ schemaVersion: 2, config: d('a'), layers: [], annotations: { a: 1 } }), MEDIA.ociManifest, 'MANIFEST_INVALID'],
     ['mismatched mediaType', bytes({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [] }), MEDIA.ociManifest, 'MANIFEST_INVALID'],

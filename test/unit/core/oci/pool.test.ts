@@ -27,18 +27,22 @@ describe('pool', () => {
     let peakRunning = 0;
     let peakTotal = 0;
     const finished: number[] = [];
-    await pool(Array.from({ length: 12 }, (_, i) => i), 2, async (n, release) => {
-      running++;
-      peakRunning = Math.max(peakRunning, running);
-      peakTotal = Math.max(peakTotal, running + finishing);
-      await tick();
-      running--;
-      finishing++;
-      release();
-      await tick(20); // the "fsync"
-      finishing--;
-      finished.push(n);
-    });
+    await pool(
+      Array.from({ length: 12 }, (_, i) => i),
+      2,
+      async (n, release) => {
+        running++;
+        peakRunning = Math.max(peakRunning, running);
+        peakTotal = Math.max(peakTotal, running + finishing);
+        await tick();
+        running--;
+        finishing++;
+        release();
+        await tick(20); // the "fsync"
+        finishing--;
+        finished.push(n);
+      },
+    );
     expect(finished).toHaveLength(12);
     expect(peakRunning).toBe(2);
     expect(peakTotal).toBe(4);
@@ -62,7 +66,7 @@ describe('pool', () => {
     expect(settled).toBe(started.length - 1);
   });
 
-  it('returns each task\'s result in the order of the items, whatever order they finish in', async () => {
+  it("returns each task's result in the order of the items, whatever order they finish in", async () => {
     let active = 0;
     let peak = 0;
     // Later items finish first: item n waits for every item after it in its window.

@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { formatReference, parseDigest, parseLayoutReference, parseReference, parseRegistryReference, parseRegistryTarget, registryBaseUrl } from '../../../../core/oci/reference.js';
+import {
+  formatReference,
+  parseDigest,
+  parseLayoutReference,
+  parseReference,
+  parseRegistryReference,
+  parseRegistryTarget,
+  registryBaseUrl,
+} from '../../../../core/oci/reference.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 
 describe('registry references', () => {
   it.each([
-    ['localhost:5000/flight/shared-types/wasm/complete:2025.06.06', { registry: 'localhost:5000', repository: 'flight/shared-types/wasm/complete', tag: '2025.06.06', digest: undefined }],
+    [
+      'localhost:5000/flight/shared-types/wasm/complete:2025.06.06',
+      { registry: 'localhost:5000', repository: 'flight/shared-types/wasm/complete', tag: '2025.06.06', digest: undefined },
+    ],
     ['oras.birb.homes/flight/shared-types/manifest:latest', { registry: 'oras.birb.homes', repository: 'flight/shared-types/manifest', tag: 'latest' }],
     [`127.0.0.1:5000/a/b@${D}`, { registry: '127.0.0.1:5000', repository: 'a/b', tag: undefined, digest: D }],
     [`reg.example.com/a:v1@${D}`, { registry: 'reg.example.com', repository: 'a', tag: 'v1', digest: D }],

@@ -33,7 +33,9 @@ describe('platform checks', () => {
     expect(f.actual).toBe(over.modules[0]!.memory.requiredBytes);
     expect(f.limit).toBe(16 * 1024 * 1024 + 65536);
     // Sizes in findings are the one byte format, with the exact count wherever it rounds (budgets compare to the byte).
-    expect(f.message).toMatch(/ needs 16\.1 MiB \(\d+ B\) \(memory 16\.1 MiB \(16842752 B\) \+ code \d+ B \+ data 0 B\), over the 16\.1 MiB \(16842752 B\) budget of /);
+    expect(f.message).toMatch(
+      / needs 16\.1 MiB \(\d+ B\) \(memory 16\.1 MiB \(16842752 B\) \+ code \d+ B \+ data 0 B\), over the 16\.1 MiB \(16842752 B\) budget of /,
+    );
   });
 
   it('shared memory fails the single-threaded Dreamcast and passes Vita', async () => {

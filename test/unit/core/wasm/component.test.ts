@@ -49,7 +49,9 @@ describe('components: a real wit-component build against wasm-tools print', () =
     const main = c.coreInstanceDefs.find((i) => i.args.length === 3)!;
     expect(main.args.map((a) => a.name)).toEqual([...wat.matchAll(/\(with "([^"]+)" \(instance /g)].map((m) => m[1]).slice(0, 3));
     expect(c.canonDefs.find((d) => d.op === 'lift')?.options).toEqual(expect.arrayContaining(['memory 0', 'string-encoding=utf8']));
-    expect(c.typeDefs).toEqual(expect.arrayContaining(['instance', 'resource', 'record', 'variant', 'flags', 'enum', 'func', 'own', 'borrow', 'result', 'option']));
+    expect(c.typeDefs).toEqual(
+      expect.arrayContaining(['instance', 'resource', 'record', 'variant', 'flags', 'enum', 'func', 'own', 'borrow', 'result', 'option']),
+    );
     expect(c.advancedCanon).toEqual([]);
     expect(rep.nested.map((n) => n.report.kind)).toEqual(['module', 'module', 'module', 'component']);
     expect(rep.threads.uses).toBe(false);

@@ -46,8 +46,24 @@ describe('core/wasm layout', () => {
   const graph = new Map(files().map((f) => [f, imports(f)]));
 
   it('finds a cycle when there is one', () => {
-    expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual([['a', 'b', 'c', 'a']]);
-    expect(cycles(new Map([['a', ['b']], ['b', []], ['c', ['a', 'b']]]))).toEqual([]);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c', 'a']]);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+          ['c', ['a', 'b']],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('has a module reader, a component reader and a thin entry', () => {
@@ -59,7 +75,11 @@ describe('core/wasm layout', () => {
 
   it('the module reader never imports the component reader, and no reader imports the entry', () => {
     for (const [file, deps] of graph) {
-      if (file.startsWith(`${DIR}/module/`)) expect(deps.filter((d) => d.startsWith(`${DIR}/component/`)), file).toEqual([]);
+      if (file.startsWith(`${DIR}/module/`))
+        expect(
+          deps.filter((d) => d.startsWith(`${DIR}/component/`)),
+          file,
+        ).toEqual([]);
       if (file !== `${DIR}/target.ts`) expect(deps, file).not.toContain(`${DIR}/parser.ts`);
     }
   });

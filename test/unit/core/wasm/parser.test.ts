@@ -32,7 +32,17 @@ describe('parseWasm: core modules', () => {
     const rep = await parse(fixtureBytes('mem-16mib'));
     expect(rep.kind).toBe('module');
     expect(rep.memories).toEqual([
-      { index: 0, imported: false, initial: 256, maximum: 256, shared: false, memory64: false, pageSize: 65536, initialBytes: 16 * 1024 * 1024, maximumBytes: 16 * 1024 * 1024 },
+      {
+        index: 0,
+        imported: false,
+        initial: 256,
+        maximum: 256,
+        shared: false,
+        memory64: false,
+        pageSize: 65536,
+        initialBytes: 16 * 1024 * 1024,
+        maximumBytes: 16 * 1024 * 1024,
+      },
     ]);
     expect(rep.exports.map((e) => [e.name, e.kind])).toEqual([
       ['memory', 'memory'],

@@ -166,7 +166,9 @@ describe('inspectTarget', () => {
     // Several manifests and no tag: which one is meant is ambiguous.
     const two = tmp();
     ociLayout(two, 'v1', [layer], {});
-    const index = JSON.parse((await import('node:fs')).readFileSync(path.join(two, 'index.json'), 'utf8')) as { manifests: Array<{ annotations: Record<string, string> }> };
+    const index = JSON.parse((await import('node:fs')).readFileSync(path.join(two, 'index.json'), 'utf8')) as {
+      manifests: Array<{ annotations: Record<string, string> }>;
+    };
     index.manifests.push({ ...index.manifests[0]!, annotations: { 'org.opencontainers.image.ref.name': 'v2' } });
     write(two, 'index.json', JSON.stringify(index));
     const e4 = await failure(inspectTarget(`oci:${two}`));
@@ -177,7 +179,9 @@ describe('inspectTarget', () => {
 
   it('hands registry references to a resolver (the registry client plugs in there) and walks its layout', async () => {
     const dir = tmp();
-    ociLayout(dir, 'v1', [{ mediaType: 'application/vnd.wasm.content.layer.v1+wasm', bytes: fixtureBytes('simd'), title: 'simd.wasm' }], { 'flight.target-platform': 'vita' });
+    ociLayout(dir, 'v1', [{ mediaType: 'application/vnd.wasm.content.layer.v1+wasm', bytes: fixtureBytes('simd'), title: 'simd.wasm' }], {
+      'flight.target-platform': 'vita',
+    });
     const asked: string[] = [];
     const r = await inspectTarget('localhost:5000/flight/wasm/complete:v1', {
       resolveReference: async (ref) => {

@@ -38,7 +38,14 @@ describe('Electron shell security', () => {
     expect(resolveAppFile('app://flightdeck/', '/r')).toBe('/r/index.html');
     expect(resolveAppFile('app://flightdeck/a%2f..%2f..%2fsecret', '/r')).toBeUndefined();
     expect(resolveAppFile('app://flightdeck/assets/a.js', '/r/')).toBe('/r/assets/a.js');
-    for (const url of ['app://flightdeck/../secret', 'app://flightdeck/%2e%2e/secret', 'app://flightdeck/a/..%2f..%2fsecret', 'app://flightdeck/a%5c..%5csecret', 'app://flightdeck/a%00b', 'app://other/index.html']) {
+    for (const url of [
+      'app://flightdeck/../secret',
+      'app://flightdeck/%2e%2e/secret',
+      'app://flightdeck/a/..%2f..%2fsecret',
+      'app://flightdeck/a%5c..%5csecret',
+      'app://flightdeck/a%00b',
+      'app://other/index.html',
+    ]) {
       const file = resolveAppFile(url, '/r');
       expect(file === undefined || (file.startsWith('/r/') && !file.includes('..')), url).toBe(true);
     }

@@ -25,10 +25,20 @@ describe('Reveal in folder', () => {
 describe('window state', () => {
   const screen = [{ x: 0, y: 0, width: 1920, height: 1080 }];
   it('restores saved bounds that are on a display', () => {
-    expect(restoreWindowState({ x: 100, y: 80, width: 1400, height: 900, maximized: true }, screen)).toEqual({ x: 100, y: 80, width: 1400, height: 900, maximized: true });
+    expect(restoreWindowState({ x: 100, y: 80, width: 1400, height: 900, maximized: true }, screen)).toEqual({
+      x: 100,
+      y: 80,
+      width: 1400,
+      height: 900,
+      maximized: true,
+    });
   });
   it('drops the position of a window on a display that is gone, and keeps the minimum size', () => {
-    expect(restoreWindowState({ x: 3000, y: 80, width: 100, height: 100 }, screen)).toEqual({ width: MIN_SIZE.width, height: MIN_SIZE.height, maximized: false });
+    expect(restoreWindowState({ x: 3000, y: 80, width: 100, height: 100 }, screen)).toEqual({
+      width: MIN_SIZE.width,
+      height: MIN_SIZE.height,
+      maximized: false,
+    });
   });
   it('falls back to 1280×800 for a missing or garbled file', () => {
     expect(restoreWindowState(undefined, screen)).toEqual(DEFAULT_SIZE);
