@@ -31,17 +31,7 @@ export async function pushKitDir(dir: string, client: RegistryClient, signal?: A
     // digest is confirmed, so a blob changed after `kit verify` is BLOB_CORRUPT and never completes an upload.
     const read = (start: number, end: number): Readable => {
       if (start !== 0 || end !== d.size) return createReadStream(file, { start, end: end - 1, highWaterMark: 1024 * 1024 });
-      const reading = layout.openBlob(d);
-      return Readable.from(
-        (async function* () {
-          try {
-            yield* reading;
-          } finally {
-            await reading.close();
-          }
-        })(),
-        { objectMode: false },
-      );
+      return Readable.from(layout.blobStream(d), { objectMode: false });
     };
     await client.pushBlob(repo, d, read, { signal });
     uploaded++;

@@ -149,6 +149,19 @@ export class OciLayout {
   }
 
   /**
+   * A verified read (see openBlob) as a stream that releases its file when it ends, fails or is abandoned:
+   * for a consumer that takes an iterable (an upload body, a BlobWriter) and never calls `close` itself.
+   */
+  async *blobStream(desc: { digest: string; size: number }): AsyncGenerator<Buffer> {
+    const reading = this.openBlob(desc);
+    try {
+      yield* reading;
+    } finally {
+      await reading.close();
+    }
+  }
+
+  /**
    * Run `use` over a verified read of a blob (see openBlob). When `use` stops before the end (it returned
    * early, or failed, e.g. a parser choking on the damaged bytes), the rest of the blob is hashed too:
    * a corrupt blob always ends as BLOB_CORRUPT, never as the consumer's own error or as success.

@@ -96,15 +96,7 @@ export function layoutSource(layout: OciLayout, ref: { tag?: string | undefined;
       }
       // Read from the start through the layout's verified read, so a blob damaged in the folder is
       // BLOB_CORRUPT naming the folder (not a download mismatch); local bytes are cheap to read again.
-      const reading = layout.openBlob(desc);
-      async function* stream(): AsyncGenerator<Buffer> {
-        try {
-          yield* reading;
-        } finally {
-          await reading.close();
-        }
-      }
-      return { start: 0, stream: stream() };
+      return { start: 0, stream: layout.blobStream(desc) };
     },
     pause: () => Promise.resolve(),
   };
