@@ -15,6 +15,7 @@ import { registerDevices } from './commands/devices.js';
 import { registerEmulate } from './commands/emulate.js';
 import { registerKit } from './commands/kit.js';
 import { registerReceipts } from './commands/receipts.js';
+import { registerLab } from './commands/lab.js';
 
 const EXAMPLES = `
 Examples:
@@ -68,6 +69,7 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
   registerEmulate(program, out);
   registerKit(program, out);
   registerReceipts(program, out);
+  registerLab(program, out);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }

@@ -273,6 +273,26 @@ export const ERROR_TABLE = {
     title: 'Required system tool missing',
     hint: 'Install the tool named in the message (see README, Troubleshooting).',
   },
+  LAB_INVALID: {
+    exit: 3,
+    title: 'Invalid lab file',
+    hint: 'Fix the line and key named in the message; docs/lab.md shows a lab file and docs/schemas/lab.schema.json its schema.',
+  },
+  LAB_LOCK_STALE: {
+    exit: 3,
+    title: 'Lab lock missing or out of date',
+    hint: 'Run `flightdeck lab lock` to resolve the lab file again, review the change, and commit the lock beside the lab file.',
+  },
+  LAB_DRIFT: {
+    exit: 7,
+    title: 'Lab devices drifted',
+    hint: 'A kit runs something other than its locked payload; `flightdeck lab deploy` brings it back into sync.',
+  },
+  LAB_DEVICE_OFFLINE: {
+    exit: 8,
+    title: 'Lab devices offline',
+    hint: 'A kit of the lab did not answer (or is not the kit the lab file describes); check its power, cable and address.',
+  },
   ABORTED: {
     exit: 130,
     title: 'Cancelled',

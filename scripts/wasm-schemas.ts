@@ -1,13 +1,14 @@
 /**
  * JSON Schemas generated from the zod schemas of core/platforms/schema.ts, so the files users and CI
- * read are the ones the code enforces: assets/platforms/profile.schema.json and
- * docs/schemas/check-report.v1.json. `npm run docs:schemas` rewrites them; a unit test fails when stale.
+ * read are the ones the code enforces: assets/platforms/profile.schema.json,
+ * docs/schemas/check-report.v1.json and docs/schemas/lab.schema.json (core/lab/schema.ts). `npm run docs:schemas` rewrites them; a unit test fails when stale.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { CHECK_REPORT_SCHEMA_ID, CheckReportSchema, PlatformProfileSchema } from '../core/platforms/schema.js';
+import { LAB_SCHEMA_ID, LabFileSchema } from '../core/lab/schema.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -21,6 +22,11 @@ export const SCHEMA_FILES: Record<string, () => unknown> = {
     $id: CHECK_REPORT_SCHEMA_ID,
     title: 'flightdeck check report, version 1',
     ...z.toJSONSchema(CheckReportSchema, { target: 'draft-7' }),
+  }),
+  'docs/schemas/lab.schema.json': () => ({
+    $id: LAB_SCHEMA_ID,
+    title: 'Flight Deck lab file (flightdeck.lab.yaml)',
+    ...z.toJSONSchema(LabFileSchema, { target: 'draft-7', io: 'input' }),
   }),
 };
 

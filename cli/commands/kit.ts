@@ -1,8 +1,10 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { formatBytes, type Output } from '../output.js';
 import { callApi } from '../api.js';
 import { blobProgress, connectionOptions, setupCredentials, targetRegistry, type ConnOpts } from './oci.js';
 import { withInterrupt } from './signal.js';
+import { labRegistry } from './lab.js';
 import { ERROR_TABLE, FlightDeckError } from '../../core/errors.js';
 import { KIT_INCLUDES, type KitBuild, type KitImport, type KitPush, type KitVerify } from '../../core/api/contract.js';
 
@@ -27,8 +29,9 @@ export function registerKit(program: Command, out: () => Output): void {
     kit
       .command('build')
       .description('Build a kit (OCI image layout directory, or .tar) for platforms, with a lock file and check results')
-      .requiredOption('-p, --platform <id>', 'platform (repeat for several)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-      .requiredOption('--from <source>', 'REGISTRY/flight/shared-types, or oci:DIR[:namespace]')
+      .option('-p, --platform <id>', 'platform (repeat for several)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option('--from <source>', 'REGISTRY/flight/shared-types, or oci:DIR[:namespace]')
+      .option('--lab <file>', 'a lab file: exactly the bundles its lock pins (platforms and source from the lab; run `lab lock` first)')
       .option('--tag <tag>', 'tag of the master manifest (a date or latest)', 'latest')
       .option('--include <list>', 'optional categories: bindings,wit (default wit)')
       .requiredOption('-o, --output <kit>', 'KIT.tar (deterministic archive) or KIT/ (layout directory)')
@@ -37,40 +40,48 @@ export function registerKit(program: Command, out: () => Output): void {
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ flightdeck kit build -p dreamcast -p vita --from localhost:5000/flight/shared-types --tag 2026.11.01 -o lab.tar\n  $ flightdeck kit build -p vita --from oci:assets/demo-kit --include bindings,wit -o kit/',
+      '\nExamples:\n  $ flightdeck kit build -p dreamcast -p vita --from localhost:5000/flight/shared-types --tag 2026.11.01 -o lab.tar\n  $ flightdeck kit build -p vita --from oci:assets/demo-kit --include bindings,wit -o kit/\n  $ flightdeck kit build --lab flightdeck.lab.yaml -o lab.tar',
     )
-    .action(async (opts: ConnOpts & { platform: string[]; from: string; tag: string; include?: string; output: string; created?: string; policy?: string }) => {
-      const o = out();
-      const conn = await setupCredentials(opts, targetRegistry(opts.from));
-      const blobs = blobProgress(o, 'kit');
-      const r = await withInterrupt((signal) =>
-        callApi(
-          'kit.build',
-          {
-            platforms: opts.platform,
-            from: opts.from,
-            tag: opts.tag,
-            output: opts.output,
-            ...(opts.include !== undefined ? { include: parseInclude(opts.include) } : {}),
-            ...(opts.created ? { created: opts.created } : {}),
-            ...(opts.policy ? { policy: opts.policy } : {}),
-            ...conn,
-          },
-          {
-            signal,
-            emit: (e) => {
-              if (e.type === 'plan') {
-                const msg = `kit: ${String(e.artifacts)} artifact(s), ${formatBytes(Number(e.totalBytes))} in total, ${formatBytes(Number(e.downloadBytes))} to download`;
-                if (o.opts.json) o.event({ event: 'plan', artifacts: e.artifacts, totalBytes: e.totalBytes, downloadBytes: e.downloadBytes });
-                else o.info(msg);
-              } else blobs.emit(e);
+    .action(
+      async (
+        opts: ConnOpts & { platform: string[]; from?: string; lab?: string; tag: string; include?: string; output: string; created?: string; policy?: string },
+      ) => {
+        const o = out();
+        if (!opts.lab && (!opts.from || opts.platform.length === 0))
+          throw new FlightDeckError('USAGE', 'kit build needs --platform and --from, or --lab FILE.');
+        const lab = opts.lab ? path.resolve(opts.lab) : undefined;
+        const conn = await setupCredentials(opts, opts.from ? targetRegistry(opts.from) : lab ? labRegistry(lab) : undefined);
+        const blobs = blobProgress(o, 'kit');
+        const r = await withInterrupt((signal) =>
+          callApi(
+            'kit.build',
+            {
+              platforms: opts.platform,
+              ...(opts.from ? { from: opts.from } : {}),
+              ...(lab ? { lab } : {}),
+              tag: opts.tag,
+              output: opts.output,
+              ...(opts.include !== undefined ? { include: parseInclude(opts.include) } : {}),
+              ...(opts.created ? { created: opts.created } : {}),
+              ...(opts.policy ? { policy: opts.policy } : {}),
+              ...conn,
             },
-          },
-        ),
-      );
-      blobs.finish();
-      o.result(r, (v) => renderBuild(v, o));
-    });
+            {
+              signal,
+              emit: (e) => {
+                if (e.type === 'plan') {
+                  const msg = `kit: ${String(e.artifacts)} artifact(s), ${formatBytes(Number(e.totalBytes))} in total, ${formatBytes(Number(e.downloadBytes))} to download`;
+                  if (o.opts.json) o.event({ event: 'plan', artifacts: e.artifacts, totalBytes: e.totalBytes, downloadBytes: e.downloadBytes });
+                  else o.info(msg);
+                } else blobs.emit(e);
+              },
+            },
+          ),
+        );
+        blobs.finish();
+        o.result(r, (v) => renderBuild(v, o));
+      },
+    );
 
   kit
     .command('verify')

@@ -17,6 +17,7 @@ import { deployContract } from './contracts/deploy.js';
 import { reportsContract } from './contracts/reports.js';
 import { kitsContract } from './contracts/kits.js';
 import { emulatorsContract } from './contracts/emulators.js';
+import { labContract } from './contracts/lab.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -60,6 +61,7 @@ export const contract = {
   ...reportsContract,
   ...kitsContract,
   ...emulatorsContract,
+  ...labContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -38,6 +38,10 @@ export interface DeployContext {
   openTransport: TransportOpener;
   emit: (event: DeployEvent | FleetEvent) => void;
   signal?: AbortSignal | undefined;
+  /** How a device reference becomes a URI and its listed platform (default: devices.json and running emulators). */
+  resolve?: ((ref: string) => { uri: string; platform: string | undefined }) | undefined;
+  /** Recorded in each receipt: the lab file and lock a `lab deploy` flashes from. */
+  lab?: { file: string; lockDigest: string } | undefined;
 }
 
 type Receipt = ReturnType<typeof makeReceipt>;
@@ -65,8 +69,7 @@ export async function deployToDevice(
 ): Promise<DeviceDeployResult> {
   const { paths } = ctx;
   const emit = (e: DeployEvent) => ctx.emit(tag ? { ...e, device: ref } : e);
-  const uri = resolveDevice(ref, paths);
-  const listedAs = declaredPlatform(ref, paths);
+  const { uri, platform: listedAs } = ctx.resolve ? ctx.resolve(ref) : { uri: resolveDevice(ref, paths), platform: declaredPlatform(ref, paths) };
   const session: SessionRecord['lines'] = [];
   let serial: string | undefined;
   let connects = 0;
@@ -107,6 +110,7 @@ export async function deployToDevice(
     () => emit({ type: 'phase', phase: 'reconnect' }),
   );
   const receipt = makeReceipt(result, payload, { uri, name: uri === ref ? null : ref });
+  if (ctx.lab) receipt.lab = { ...ctx.lab, device: ref };
   if (input.run) {
     const file = path.join(sessionsDir(paths), `${receipt.id}.jsonl`);
     receipt.session = await saveSession(file, { device: uri, receipt: receipt.id, payloadSha256: payload.sha256, lines: session });

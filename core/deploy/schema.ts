@@ -50,6 +50,10 @@ export type DeviceState = z.infer<typeof DeviceStateSchema>;
 /** The device state as the api shows it (the same schema). */
 export type DeviceStateView = DeviceState;
 
+/** A deploy from a lab file (`flightdeck lab deploy`): the lab file, the lock's digest and the lab's device name. */
+export const ReceiptLabSchema = z.object({ file: z.string(), lockDigest: z.string(), device: z.string() });
+export type ReceiptLab = z.infer<typeof ReceiptLabSchema>;
+
 /**
  * Proof of one deploy: the chain registry reference + manifest digest (or kit lock entry) → payload
  * SHA-256 → the device's own hash of the slot after COMMIT → device identity → time, tool, operator.
@@ -73,6 +77,8 @@ export const ReceiptSchema = z.object({
   /** The saved device log of `deploy --run` (timestamped JSON lines), when there was one. */
   session: z.string().nullable(),
   exitCode: z.number().int().nullable(),
+  /** The lab file and lock a `lab deploy` flashed from; absent or null otherwise. */
+  lab: ReceiptLabSchema.nullable().optional(),
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 

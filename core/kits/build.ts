@@ -67,6 +67,11 @@ export interface BuildOptions {
   policy: Policy | undefined;
   signal?: AbortSignal | undefined;
   onEvent?: (e: KitBuildEvent) => void;
+  /**
+   * `kit build --lab`: exactly these bundles (repository → the platform, the locked digest and the tag the
+   * kit names it by) instead of the master manifest's selection; the master manifest is still included.
+   */
+  pins?: ReadonlyMap<string, { platform: string; digest: string; tag: string }> | undefined;
 }
 
 // Names from the master manifest go into registry URLs and layout ref names: validated first.
@@ -188,9 +193,16 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
 
   // 2. Select and resolve: tags → digests, as the master manifest pins them.
   const unique = [...new Map(doc.artifacts.map((a) => [`${a.repository}:${a.tag}`, a])).values()];
-  const wanted = unique.filter(
-    (a) => (CHECKED.has(a.category) && a.platforms.some((p) => opts.platforms.includes(p))) || opts.include.some((i) => INCLUDE_CATEGORY[i] === a.category),
-  );
+  const wanted = opts.pins
+    ? [...opts.pins].map(([repository, pin]) => ({
+        ...(unique.find((a) => a.repository === repository) ?? { category: 'bundles', platforms: [pin.platform] }),
+        repository,
+        tag: pin.tag,
+        digest: pin.digest,
+      }))
+    : unique.filter(
+        (a) => (CHECKED.has(a.category) && a.platforms.some((p) => opts.platforms.includes(p))) || opts.include.some((i) => INCLUDE_CATEGORY[i] === a.category),
+      );
   for (const p of opts.platforms) {
     if (!wanted.some((a) => a.category === 'bundles' && a.platforms.includes(p))) {
       throw new FlightDeckError('NOT_FOUND', `The master manifest ${masterRepo}:${opts.tag} lists no bundle for platform ${p}.`, { details: { platform: p } });
@@ -199,7 +211,7 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
   const selected: Selected[] = [];
   for (const a of wanted.sort((x, y) => (x.repository < y.repository ? -1 : 1))) {
     throwIfAborted(signal);
-    const top = await origin.source(a.repository, a.tag).resolve(signal);
+    const top = await origin.source(a.repository, opts.pins && a.digest ? a.digest : a.tag).resolve(signal);
     if (a.digest && a.digest !== top.descriptor.digest) {
       throw new FlightDeckError(
         'BLOB_DIGEST_MISMATCH',

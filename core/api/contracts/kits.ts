@@ -20,8 +20,12 @@ export const kitsContract = {
     summary: 'Build an offline kit (OCI image layout dir or tar + kit-lock.json) for platforms from a registry namespace or an OCI layout.',
     input: z
       .object({
-        platforms: z.array(platformId).min(1).max(32),
-        from: z.string().min(1).max(1024),
+        /** Required unless `lab` gives them. */
+        platforms: z.array(platformId).max(32).default([]),
+        /** Required unless `lab` gives it. */
+        from: z.string().min(1).max(1024).optional(),
+        /** A lab file: exactly the bundles its lock pins (platforms and source from the lab; `lab lock` first). */
+        lab: file.optional(),
         tag: z.string().min(1).max(128).optional(),
         include: z.array(z.enum(KIT_INCLUDES)).optional(),
         output: file,

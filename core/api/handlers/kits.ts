@@ -12,6 +12,7 @@ import { pushKitDir } from '../../kits/push.js';
 import { loadPolicy } from '../../kits/signatures.js';
 import { findProfiles } from '../../platforms/profiles.js';
 import { verifyKitDir } from '../../kits/verify.js';
+import { labKitSelection } from '../../lab/kit.js';
 
 type KitMethods = 'kit.build' | 'kit.verify' | 'kit.import' | 'kit.push';
 export const DEFAULT_NAMESPACE = 'flight/shared-types';
@@ -58,17 +59,24 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
 
   return {
     async 'kit.build'(input, call) {
-      await findProfiles(paths, input.platforms); // an unknown platform fails before any network call
-      const policy = await loadPolicy(paths, input.policy);
-      const { origin, close } = await openOrigin(input.from, input);
+      const lab = input.lab ? await labKitSelection(input.lab, paths) : undefined;
+      const platforms = lab?.platforms ?? input.platforms;
+      const from = lab?.from ?? input.from;
+      if (lab && (input.platforms.length || input.from))
+        throw new FlightDeckError('USAGE', '--lab gives the platforms and the source; drop --platform and --from.');
+      if (!from || platforms.length === 0) throw new FlightDeckError('USAGE', 'kit build needs --platform and --from, or --lab FILE.');
+      await findProfiles(paths, platforms); // an unknown platform fails before any network call
+      const policy = await loadPolicy(paths, input.policy ?? lab?.policy);
+      const { origin, close } = await openOrigin(from, input);
       try {
         return await buildKit({
           origin,
           store: await openStore(paths),
           paths,
-          platforms: input.platforms,
+          platforms,
           tag: input.tag ?? 'latest',
-          include: input.include ?? ['wit'],
+          include: lab ? [] : (input.include ?? ['wit']),
+          pins: lab?.pins,
           output: input.output,
           created: input.created,
           sourceDateEpoch: (ctx.deps.env ?? process.env).SOURCE_DATE_EPOCH,

@@ -19,6 +19,7 @@ describe('events in the contract', () => {
       'kit.build',
       'kit.import',
       'kit.verify',
+      'lab.deploy',
       'registry.pull',
       'registry.push',
       'wasm.check',
