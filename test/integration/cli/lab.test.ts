@@ -15,6 +15,7 @@ import { ptyPair, type PtyPair } from '../../support/pty.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { tarGz } from '../../support/tar.js';
 import { codeModule } from '../../support/wasm.js';
+import { cosignKey, cosignSign } from '../../support/cosign.js';
 
 // Lab files on real parts: a docker-registry holding the demo bundles (copied by skopeo), three reference
 // emulators (two vita kits on TCP, a dreamcast on a serial pty through socat), the built CLI.
@@ -272,6 +273,49 @@ describe('flightdeck lab', () => {
     }
     const bad = await cli(['lab', 'lock', '--lab', path.join(work, 'missing.yaml'), '--json']);
     expect(json<{ error: { code: string } }>(bad).error.code).toBe('NOT_FOUND');
+  });
+
+  it('lab sync fails on every finding: a bundle built for another platform, then an unsigned bundle under the lab’s policy', async () => {
+    // The vita bundle published under the dreamcast repository: it does not fit a dreamcast.
+    skopeo(`oci:${KIT}:flight/shared-types/bundles/vita:latest`, 'flight/shared-types/bundles/dreamcast:wrong');
+    const key = cosignKey();
+    await cosignSign(registry.host, 'flight/shared-types/bundles/vita', registryDigest(`flight/shared-types/bundles/vita:${TAG}`), key);
+    writeFileSync(
+      path.join(work, 'policy.json'),
+      JSON.stringify({ keys: { lab: key.publicPem }, rules: [{ repository: 'flight/shared-types/bundles/*', keys: ['lab'] }] }),
+    );
+    const file = path.join(work, 'checked.lab.yaml');
+    const text = `source: ${registry.host}/flight/shared-types
+bundles:
+  vita: { tag: "${TAG}" }
+  dreamcast: { tag: wrong }
+devices:
+  - { name: dc-serial, uri: "${kit('dc-serial').uri}", platform: dreamcast }
+  - { name: vita-02, uri: "${kit('vita-02').uri}", platform: vita }
+`;
+    writeFileSync(file, text);
+    expect((await cli(['lab', 'lock', '--lab', file])).code).toBe(0);
+    const s = await cli(['lab', 'sync', '--lab', file, '--json']);
+    expect(s.code).toBe(7);
+    const sync = json<LabSyncResult>(s);
+    expect(sync.ok).toBe(false);
+    expect(sync.problems.length).toBeGreaterThan(0);
+    for (const p of sync.problems) expect(p).toMatchObject({ code: 'PAYLOAD_CHECK_FAILED', subject: 'bundles.dreamcast' });
+    expect(sync.problems[0]!.message).toContain('built for vita, not dreamcast');
+    expect(sync.bundles.find((b) => b.platform === 'vita')?.payloads.every((p) => p.fits)).toBe(true);
+    // The deploy refuses it too: the device's check, nothing sent.
+    const before = activePayload(kit('dc-serial').dir);
+    const d = await cli(['lab', 'deploy', '--lab', file, '--device', 'dc-serial', '--json']);
+    expect(d.code).toBe(7);
+    expect(activePayload(kit('dc-serial').dir)).toEqual(before);
+
+    // With the lab's policy: vita is verified by the lab key, the unsigned dreamcast bundle is refused.
+    writeFileSync(file, `${text}policy: ./policy.json\n`);
+    const p = await cli(['lab', 'sync', '--lab', file, '--json']);
+    const signed = json<LabSyncResult>(p);
+    expect(p.code, p.stdout).toBe(6);
+    expect(signed.problems[0]).toMatchObject({ code: 'SIGNATURE_REQUIRED', subject: 'bundles.dreamcast' });
+    expect(signed.bundles.find((b) => b.platform === 'vita')?.signature).toEqual({ rule: 'flight/shared-types/bundles/*', verifiedBy: ['lab'] });
   });
 
   it('kit build --lab holds exactly the locked digests; after kit import the same lab syncs and deploys offline', async () => {
