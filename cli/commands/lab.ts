@@ -224,7 +224,9 @@ function renderStatus(r: LabStatusResult, o: Output): string {
     if (d.state === 'in-sync') actual = short(d.locked.sha256);
     else if (d.state === 'drifted') {
       const runs = d.runs;
-      actual = `${short(runs?.sha256)}${runs?.payload ? `  ${runs.payload}` : '  (no receipt: flashed by another tool?)'}${runs?.receipt ? o.dim(` receipt ${runs.receipt}, ${runs.operator}, ${runs.time}`) : ''}`;
+      actual = !runs?.sha256
+        ? 'nothing committed'
+        : `${short(runs.sha256)}${runs.payload ? `  ${runs.payload}` : '  (no receipt: flashed by another tool?)'}${runs?.receipt ? o.dim(` receipt ${runs.receipt}, ${runs.operator}, ${runs.time}`) : ''}`;
     } else actual = o.dim(`${d.error?.code ?? ''}: ${d.error?.message ?? ''}`);
     const state = label[d.state] + ' '.repeat(Math.max(0, 14 - (d.state === 'in-sync' ? 7 : d.state === 'unknown-device' ? 14 : d.state.length)));
     lines.push(`${d.name.padEnd(w)}  ${d.platform.padEnd(pw)}  ${state}  ${short(d.locked.sha256).padEnd(12)}  ${actual}`);

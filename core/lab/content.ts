@@ -30,6 +30,11 @@ export function pinnedReference(source: LabSource, platform: string, digest: str
   return source.kind === 'registry' ? `${source.registry}/${bundleRepository(source, platform)}@${digest}` : `oci:${source.dir}@${digest}`;
 }
 
+/** The pinned bundle as the lock records it: an oci: folder as the lab file writes it (informational; commands pin with pinnedReference). */
+export function lockedReference(source: LabSource, platform: string, digest: string): string {
+  return source.kind === 'registry' ? pinnedReference(source, platform, digest) : `oci:${source.given}@${digest}`;
+}
+
 /** The lab's signature policy: its own file, else the default (<config>/policy.json when it exists). */
 export function labPolicy(lab: Lab, paths: FlightDeckPaths): Promise<Policy | undefined> {
   return loadPolicy(paths, lab.policy);

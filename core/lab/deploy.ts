@@ -12,7 +12,7 @@ import { deployFleet, type DeployContext, type FleetEntry } from '../deploy/flee
 import type { Payload } from '../deploy/payload.js';
 import type { FleetEvent } from '../deploy/schema.js';
 import type { Connection, RegistryAccess } from '../oci/access.js';
-import { labPolicy, openBundle } from './content.js';
+import { labPolicy, openBundle, pinnedReference } from './content.js';
 import { deviceStatus, lockedPayload, resolveLabDevices, selectDevices, STATUS_CONCURRENCY, type LabPorts } from './devices.js';
 import type { Lab } from './load.js';
 import { readLock } from './lock.js';
@@ -62,7 +62,7 @@ export async function deployLab(lab: Lab, registry: RegistryAccess, ports: LabPo
   for (const platform of [...new Set(todo.map((d) => d.platform))].sort()) {
     const devices = todo.filter((d) => d.platform === platform);
     try {
-      const bundle = await openBundle(registry, lock.bundles[platform]!.reference, policy, opts.conn, opts.signal);
+      const bundle = await openBundle(registry, pinnedReference(lab.source, platform, lock.bundles[platform]!.digest), policy, opts.conn, opts.signal);
       for (const d of devices) {
         const key = `${platform}\0${d.module ?? ''}`;
         if (!payloads.has(key)) {

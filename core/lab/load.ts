@@ -20,7 +20,10 @@ export const MAX_LAB_FILE_BYTES = 1024 * 1024;
 export const DEFAULT_NAMESPACE = 'flight/shared-types';
 
 /** Where a lab's bundles come from. */
-export type LabSource = { kind: 'registry'; registry: string; namespace: string } | { kind: 'layout'; dir: string; namespace: string };
+export type LabSource =
+  | { kind: 'registry'; registry: string; namespace: string }
+  /** `dir` absolute (resolved against the lab file's folder); `given` as written in the lab file. */
+  | { kind: 'layout'; dir: string; given: string; namespace: string };
 
 export interface Lab {
   /** Absolute path of the lab file. */
@@ -132,7 +135,7 @@ export async function parseLab(file: string, text: string, paths: FlightDeckPath
     if (!dir || dir.includes('\0')) throw invalid(file, line(['source']), ['source'], 'oci: needs a directory (oci:DIR[:namespace])');
     if (!isRepository(namespace))
       throw invalid(file, line(['source']), ['source'], `${JSON.stringify(namespace)} is not a namespace (lower-case path components)`);
-    source = { kind: 'layout', dir: path.resolve(base, dir), namespace };
+    source = { kind: 'layout', dir: path.resolve(base, dir), given: dir, namespace };
   } else {
     let target;
     try {

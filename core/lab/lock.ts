@@ -11,7 +11,7 @@ import { FlightDeckError, throwIfAborted } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { Connection, RegistryAccess } from '../oci/access.js';
 import { parseReference } from '../oci/reference.js';
-import { openBundle, labPolicy, payloadFile, pinnedReference, requestedReference } from './content.js';
+import { lockedReference, openBundle, labPolicy, payloadFile, pinnedReference, requestedReference } from './content.js';
 import type { Lab } from './load.js';
 import { LAB_LOCK_SCHEMA, LabLockSchema, type LabBundle, type LabLock, type LabLockResult, type LabRef } from './schema.js';
 
@@ -48,8 +48,9 @@ export function platformsOf(lab: Lab): string[] {
   return Object.keys(lab.doc.bundles).sort();
 }
 
+/** The source as the lab file writes it (an oci: folder stays relative: the lock is the same on every machine). */
 export function sourceText(lab: Lab): string {
-  return lab.source.kind === 'registry' ? `${lab.source.registry}/${lab.source.namespace}` : `oci:${lab.source.dir}:${lab.source.namespace}`;
+  return lab.doc.source;
 }
 
 const sameRequest = (a: LabBundle, b: LabBundle) => ('tag' in a ? 'tag' in b && a.tag === b.tag : 'digest' in b && a.digest === b.digest);
@@ -75,14 +76,13 @@ export async function resolveLock(lab: Lab, registry: RegistryAccess, paths: Fli
         throw err;
       });
     const digest = top.descriptor.digest;
-    const reference = pinnedReference(lab.source, platform, digest);
-    const bundle = await openBundle(registry, reference, policy, conn, signal);
+    const bundle = await openBundle(registry, pinnedReference(lab.source, platform, digest), policy, conn, signal);
     const payloads: LabLock['bundles'][string]['payloads'] = {};
     for (const module of modulesOf(lab, platform)) {
       const p = await bundle.payload(module);
       payloads[module] = { file: payloadFile(p), sha256: p.sha256, size: p.bytes.length };
     }
-    bundles[platform] = { requested: want, reference, digest, payloads };
+    bundles[platform] = { requested: want, reference: lockedReference(lab.source, platform, digest), digest, payloads };
   }
   return { schema: LAB_LOCK_SCHEMA, source: sourceText(lab), bundles };
 }

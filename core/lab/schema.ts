@@ -60,7 +60,7 @@ export const LabBundleLockSchema = z
   .object({
     /** What the lab file asked for. */
     requested: LabBundleSchema,
-    /** The bundle pinned by digest (registry or oci: reference). */
+    /** The bundle pinned by digest (registry reference, or the oci: folder as the lab file writes it). */
     reference: z.string(),
     digest,
     /** Per module a device uses ("" is the bundle's first module): the file in the bundle and its hash. */

@@ -8,7 +8,7 @@ import type { FlightDeckPaths } from '../config/paths.js';
 import { throwIfAborted, toFlightDeckError } from '../errors.js';
 import { profileCheck } from '../deploy/check.js';
 import type { Connection, RegistryAccess } from '../oci/access.js';
-import { labPolicy, openBundle, payloadFile } from './content.js';
+import { labPolicy, openBundle, payloadFile, pinnedReference } from './content.js';
 import type { Lab } from './load.js';
 import { readLock } from './lock.js';
 import type { LabSyncResult } from './schema.js';
@@ -23,7 +23,7 @@ export async function syncLab(lab: Lab, registry: RegistryAccess, paths: FlightD
     throwIfAborted(signal);
     const subject = `bundles.${platform}`;
     try {
-      const bundle = await openBundle(registry, entry.reference, policy, conn, signal);
+      const bundle = await openBundle(registry, pinnedReference(lab.source, platform, entry.digest), policy, conn, signal);
       const payloads: LabSyncResult['bundles'][number]['payloads'] = [];
       for (const [module, locked] of Object.entries(entry.payloads).sort(([a], [b]) => (a < b ? -1 : 1))) {
         const where = `${subject}${module ? ` module ${module}` : ''}`;
@@ -51,7 +51,7 @@ export async function syncLab(lab: Lab, registry: RegistryAccess, paths: FlightD
         }
         payloads.push({ module, file: payloadFile(p), sha256: p.sha256, fits: findings.length === 0, findings });
       }
-      bundles.push({ platform, reference: entry.reference, digest: bundle.digest, signature: bundle.verdict, payloads });
+      bundles.push({ platform, reference: bundle.reference, digest: bundle.digest, signature: bundle.verdict, payloads });
     } catch (err) {
       const e = toFlightDeckError(err);
       if (e.code === 'ABORTED') throw e;

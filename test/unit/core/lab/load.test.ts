@@ -49,7 +49,7 @@ describe('lab file', () => {
 
   it('an oci: source is a folder beside the lab file, with the default namespace', async () => {
     const lab = await parseLab(FILE, GOOD.replace('registry.lab.example/flight/shared-types', 'oci:kit'), paths);
-    expect(lab.source).toEqual({ kind: 'layout', dir: path.join(home, 'kit'), namespace: 'flight/shared-types' });
+    expect(lab.source).toEqual({ kind: 'layout', dir: path.join(home, 'kit'), given: 'kit', namespace: 'flight/shared-types' });
   });
 
   it('the published JSON Schema (docs/schemas/lab.schema.json) accepts the example and refuses what the loader refuses by shape', () => {
