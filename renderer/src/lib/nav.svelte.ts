@@ -5,6 +5,7 @@ export const ROUTES = [
   { id: 'devices', label: 'Devices' },
   { id: 'receipts', label: 'Receipts' },
   { id: 'kits', label: 'Offline kits' },
+  { id: 'lab', label: 'Lab' },
   { id: 'credentials', label: 'Credentials' },
   { id: 'doctor', label: 'Doctor' },
   { id: 'settings', label: 'Settings' },
