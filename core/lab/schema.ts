@@ -15,7 +15,7 @@ const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'a digest is sha256:<64
 const platformId = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'a platform id is lower-case letters, digits, . and -');
 const tag = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'a tag is [A-Za-z0-9_][A-Za-z0-9._-]{0,127}');
 const deviceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a device name is letters, digits, . _ and - (at most 64)');
-const moduleName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$/, 'a module name is the file name in the bundle (with or without .wasm)');
+const moduleName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/, 'a module name is the file name in the bundle (with or without .wasm)');
 
 /** What a platform should run: the bundle at a tag (resolved by `lab lock`) or pinned to a digest. */
 export const LabBundleSchema = z.union([

@@ -8,6 +8,7 @@ import { resolvePaths } from '../../../../core/config/paths.js';
 import { FlightDeckError } from '../../../../core/errors.js';
 import { lockPathOf, parseLab } from '../../../../core/lab/load.js';
 import { ROOT } from '../../../support/cli.js';
+import { mutate, rng } from '../../../support/fuzz.js';
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'fd-lab-'));
 const paths = resolvePaths({ FLIGHTDECK_HOME: home });
@@ -116,5 +117,24 @@ describe('lab file', () => {
       ),
     ].join('\n');
     expect((await refused(bomb)).code).toBe('LAB_INVALID');
+  });
+});
+
+describe('lab file fuzz', () => {
+  it('1,000 mutated lab files: each is read or refused as LAB_INVALID, never another error', async () => {
+    const random = rng(20);
+    const seed = new TextEncoder().encode(GOOD);
+    let refusedCount = 0;
+    for (let i = 0; i < 1000; i++) {
+      const text = new TextDecoder().decode(mutate(seed, random));
+      try {
+        await parseLab(FILE, text, paths);
+      } catch (err) {
+        if (!(err instanceof FlightDeckError) || err.code !== 'LAB_INVALID') throw new Error(`case ${i}: ${String(err)}\n${text}`, { cause: err });
+        expect(err.message.startsWith(`${FILE}`)).toBe(true);
+        refusedCount++;
+      }
+    }
+    expect(refusedCount).toBeGreaterThan(500);
   });
 });
