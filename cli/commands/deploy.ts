@@ -150,6 +150,7 @@ export function renderReceipt(r: Receipt, o: Output): string[] {
     `  device  ${r.device.platform} ${r.device.serial ?? '(no serial)'} ${r.device.uri}${r.device.name ? ` (${r.device.name})` : ''}, ${r.device.firmware}`,
     `  device reports slot ${r.reported.slot ?? '-'} sha256:${r.reported.sha256 ?? '(not reported)'}: ${mark}`,
     ...(r.session ? [`  session ${r.session}`] : []),
+    ...(r.lab ? [`  lab     ${r.lab.file} (device ${r.lab.device}, lock ${r.lab.lockDigest})`] : []),
   ];
 }
 
