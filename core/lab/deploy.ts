@@ -86,10 +86,10 @@ export async function deployLab(lab: Lab, registry: RegistryAccess, ports: LabPo
 
   // 3. The fleet engine, once per payload.
   const byName = new Map(chosen.map((d) => [d.name, d]));
-  const ctx: DeployContext = {
+  const ctx: DeployContext<FleetEvent> = {
     paths,
     openTransport: ports.openTransport,
-    emit: (e) => opts.emit(e as FleetEvent),
+    emit: opts.emit,
     signal: opts.signal,
     resolve: (name) => ({ uri: uris.get(name)!, platform: byName.get(name)!.platform }),
     lab: { file: lab.file, lockDigest: ref.lockDigest },
