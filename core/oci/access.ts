@@ -5,7 +5,10 @@
  * is the one "reference -> local content" step of deploy and of inspect/check.
  */
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../config/config.js';
+import { configFile, loadConfig } from '../config/config.js';
+import { loadRegistriesConf } from '../registries/registries-conf.js';
+import type { RegistryFlags } from '../registries/schema.js';
+import { loadTlsMaterial, resolveRegistry, type ResolvedRegistry } from '../registries/settings.js';
 import type { FlightDeckPaths } from '../config/paths.js';
 import type { CredentialProvider } from '../credentials/types.js';
 import { openStore } from './cache.js';
@@ -66,25 +69,78 @@ export function isContentReference(target: string): boolean {
 /** A reference's content in the verified content store, and the `oci:` target naming its manifest there. */
 export type LocalContent = PullResult & { store: OciLayout; target: string };
 
-export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => CredentialProvider) {
-  async function client(registry: string, conn: Connection): Promise<RegistryClient> {
+/** Connection flags of a CLI command and the registry they are for (undefined: every registry it contacts). */
+export interface ScopedRegistryFlags {
+  registry?: string | undefined;
+  flags: RegistryFlags;
+}
+
+export interface RegistryAccessOptions {
+  /** The command's connection flags, read at call time (CLI only; the web api cannot name files). */
+  flags?: () => ScopedRegistryFlags | undefined;
+  /** Told about a setting that works but should be fixed (a client key readable by others). */
+  warn?: (message: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => CredentialProvider, options: RegistryAccessOptions = {}) {
+  const env = options.env ?? process.env;
+  const warned = new Set<string>();
+  const warn = (m: string) => {
+    if (warned.has(m)) return;
+    warned.add(m);
+    options.warn?.(m);
+  };
+
+  /** The effective settings of `registry` (core/registries/settings.ts), each with its origin. */
+  async function settings(registry: string, conn: Pick<Connection, 'plainHttp' | 'insecure'> = {}, repository?: string): Promise<ResolvedRegistry> {
     const config = await loadConfig(paths);
-    const opts: ClientOptions = {
-      plainHttp: conn.plainHttp,
+    const scoped = options.flags?.();
+    const conf = await loadRegistriesConf(scoped?.flags.registriesConf, env);
+    const host = registry.toLowerCase();
+    const flags = scoped && (scoped.registry === undefined || scoped.registry.toLowerCase() === host) ? scoped.flags : undefined;
+    return resolveRegistry({ host, repository, config, configFile: configFile(paths), conf, flags, conn, env });
+  }
+
+  /** Client options for `registry`: refused when it is blocked, before any connection. */
+  async function clientOptions(registry: string, conn: Pick<Connection, 'plainHttp' | 'insecure' | 'onRetry'>, repository?: string): Promise<ClientOptions> {
+    const config = await loadConfig(paths);
+    const r = await settings(registry, conn, repository);
+    if (r.blocked) {
+      throw new FlightDeckError(
+        'REGISTRY_BLOCKED',
+        `${registry} is blocked by ${r.sources.blocked?.from ?? r.sources.blocked?.origin}; no connection was made.`,
+        {
+          details: { registry, from: r.sources.blocked?.from ?? '' },
+        },
+      );
+    }
+    const tls = await loadTlsMaterial(r);
+    for (const m of [...r.warnings, ...tls.warnings]) warn(m);
+    return {
+      plainHttp: r.plainHttp,
       plainHttpHosts: config.plainHttp,
-      insecure: conn.insecure,
-      credentials: credentials(),
+      insecure: r.insecure,
+      ...(tls.ca.length ? { ca: tls.ca } : {}),
+      ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+      headers: r.headers,
+      proxy: r.proxy,
+      certsDir: r.certsDir,
       onRetry: conn.onRetry,
       retries: config.retry.attempts,
       retryMaxMs: config.retry.maxDelaySeconds * 1000,
     };
-    return new RegistryClient(registry, opts);
+  }
+
+  /** A client for `registry` (`repository`: the one the caller works on, for registries.conf prefixes). */
+  async function client(registry: string, conn: Connection, repository?: string): Promise<RegistryClient> {
+    return new RegistryClient(registry, { ...(await clientOptions(registry, conn, repository)), credentials: credentials() });
   }
 
   /** Run `fn` against a registry or an OCI layout, closing the client afterwards. */
   async function withSource<T>(ref: Reference, conn: Connection, fn: (source: ContentSource) => Promise<T>): Promise<T> {
     if (ref.kind === 'layout') return fn(layoutSource(await OciLayout.open(ref.dir, { create: false }), ref));
-    const c = await client(ref.registry, conn);
+    const c = await client(ref.registry, conn, ref.repository);
     try {
       return await fn(registrySource(c, ref.repository, ref.digest ?? ref.tag ?? 'latest'));
     } finally {
@@ -111,7 +167,7 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
     return { ...pulled, target: `oci:${pulled.store.root}@${pulled.digest}` };
   }
 
-  return { client, withSource, pullToStore, localContent };
+  return { client, clientOptions, settings, withSource, pullToStore, localContent };
 }
 
 export type RegistryAccess = ReturnType<typeof createRegistryAccess>;
