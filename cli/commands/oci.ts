@@ -127,7 +127,18 @@ export function blobProgress(o: Output, task: string) {
     const rate = rateOf(done, b.from, b.started);
     const eta = rate > 0 ? Math.ceil(Math.max(0, (total - done) / rate)) : undefined;
     if (o.opts.json) {
-      o.event({ event: 'progress', task, phase: e.phase, digest, title: b.title, done, total, rate: Math.round(rate), ...(eta !== undefined ? { eta } : {}) });
+      o.event({
+        event: 'progress',
+        task,
+        phase: e.phase,
+        digest,
+        title: b.title,
+        done,
+        total,
+        rate: Math.round(rate),
+        ...(eta !== undefined ? { eta } : {}),
+        ...(typeof e.endpoint === 'string' ? { endpoint: e.endpoint } : {}),
+      });
       return;
     }
     bar ??= o.progress(task);

@@ -17,6 +17,7 @@ import { OciLayout } from './layout.js';
 import { layoutSource, pull, registrySource, type ContentSource, type PullOptions, type PullResult } from './pull.js';
 import { formatReference, isRegistryReference, parseReference, type Reference, type RegistryReference } from './reference.js';
 import { ANNOTATION_REF_NAME } from './manifest.js';
+import { mirroredSource, mirrorRepository, type Endpoint, type ServedBy } from './mirrors.js';
 import { FlightDeckError } from '../errors.js';
 
 export interface Connection {
@@ -137,14 +138,38 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
     return new RegistryClient(registry, { ...(await clientOptions(registry, conn, repository)), credentials: credentials() });
   }
 
-  /** Run `fn` against a registry or an OCI layout, closing the client afterwards. */
-  async function withSource<T>(ref: Reference, conn: Connection, fn: (source: ContentSource) => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` against a registry or an OCI layout, closing the clients afterwards. A registry with mirrors
+   * (for this kind of reference: `pullFromMirror`) is read through them first (core/oci/mirrors.ts); each
+   * mirror gets its own client, settings and credentials (looked up for the mirror's host).
+   */
+  async function withSource<T>(ref: Reference, conn: Connection, fn: (source: ContentSource) => Promise<T>, servedBy?: ServedBy): Promise<T> {
     if (ref.kind === 'layout') return fn(layoutSource(await OciLayout.open(ref.dir, { create: false }), ref));
+    const reference = ref.digest ?? ref.tag ?? 'latest';
+    const r = await settings(ref.registry, conn, ref.repository);
+    const byDigest = ref.digest !== undefined;
+    const mirrors = r.mirrors.filter((m) => m.pullFromMirror === 'all' || (m.pullFromMirror === 'digest-only') === byDigest);
     const c = await client(ref.registry, conn, ref.repository);
+    const clients: RegistryClient[] = [c];
     try {
-      return await fn(registrySource(c, ref.repository, ref.digest ?? ref.tag ?? 'latest'));
+      if (mirrors.length === 0) return await fn(registrySource(c, ref.repository, reference));
+      const endpoints: Endpoint[] = [];
+      for (const m of mirrors) {
+        const at = mirrorRepository(m.location, ref.repository, r.mirrorPrefixPath);
+        try {
+          // A mirror that fails is left for the next endpoint soon: one retry, not the registry's budget.
+          const mopts = await clientOptions(at.registry, { ...(m.insecure ? { insecure: true } : {}), onRetry: conn.onRetry }, at.repository);
+          const mc = new RegistryClient(at.registry, { ...mopts, retries: Math.min(mopts.retries ?? 1, 1), credentials: credentials() });
+          clients.push(mc);
+          endpoints.push({ name: `${at.registry}/${at.repository}`, mirror: true, source: registrySource(mc, at.repository, reference) });
+        } catch (err) {
+          warn(`Mirror ${m.location} of ${ref.registry} is not used: ${(err as Error).message}`);
+        }
+      }
+      endpoints.push({ name: `${ref.registry}/${ref.repository}`, mirror: false, source: registrySource(c, ref.repository, reference) });
+      return await fn(mirroredSource(endpoints, { registry: ref.registry, onRetry: conn.onRetry, ...(servedBy ? { servedBy } : {}) }));
     } finally {
-      c.close();
+      for (const x of clients) x.close();
     }
   }
 
@@ -153,7 +178,13 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
     const ref = parseReference(reference);
     const store = await openStore(paths);
     if (conn.offline && ref.kind === 'registry') return { ...(await pull(await offlineSource(store, ref), store, ref, opts)), store };
-    return { ...(await withSource(ref, conn, (source) => pull(source, store, ref, opts))), store };
+    // Which endpoint (a mirror or the registry) served each blob, on its `done` event.
+    const servedBy: ServedBy = new Map();
+    const onEvent = opts.onEvent;
+    const withEndpoint: PullOptions = onEvent
+      ? { ...opts, onEvent: (e) => onEvent(e.phase === 'done' && servedBy.has(e.digest) ? { ...e, endpoint: servedBy.get(e.digest) } : e) }
+      : opts;
+    return { ...(await withSource(ref, conn, (source) => pull(source, store, ref, withEndpoint), servedBy)), store };
   }
 
   /**

@@ -54,6 +54,8 @@ export interface ResolvedRegistry {
   proxyLabel: string;
   mirrors: Array<ConfMirror>;
   pullFromMirror: PullFromMirror;
+  /** The path part of the registries.conf prefix the mirrors belong to (`lab.example/flight` → `flight`). */
+  mirrorPrefixPath: string;
   /** The certs.d folder of this registry: the one used, else where its files would go (for hints). */
   certsDir: string;
   sources: Record<string, SettingOrigin>;
@@ -232,6 +234,7 @@ export async function resolveRegistry(input: ResolveInput): Promise<ResolvedRegi
   // Mirrors: config.json, else registries.conf.
   let mirrors: ConfMirror[] = [];
   let pullFromMirror: PullFromMirror = 'all';
+  let mirrorPrefixPath = '';
   sources.mirrors = { origin: 'default' };
   if (entry?.mirrors !== undefined) {
     pullFromMirror = entry.pullFromMirror ?? 'all';
@@ -239,6 +242,7 @@ export async function resolveRegistry(input: ResolveInput): Promise<ResolvedRegi
     sources.mirrors = cfg;
   } else if (conf?.mirrors.length) {
     mirrors = conf.mirrors;
+    mirrorPrefixPath = conf.prefix.includes('/') ? conf.prefix.slice(conf.prefix.indexOf('/') + 1) : '';
     pullFromMirror = conf.mirrors[0]?.pullFromMirror ?? 'all';
     sources.mirrors = confOrigin;
   }
@@ -257,6 +261,7 @@ export async function resolveRegistry(input: ResolveInput): Promise<ResolvedRegi
     proxyLabel,
     mirrors,
     pullFromMirror,
+    mirrorPrefixPath,
     certsDir,
     sources,
     warnings,

@@ -8,6 +8,7 @@ import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { makeCa, signCert, type CertPair } from '../../support/tls.js';
 import { freePort, waitFor } from '../../support/ports.js';
 import { randomFile, tempDir } from '../../support/oci.js';
+import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 
 // Lab registries on loopback: docker-registry with TLS from a test CA and a required client certificate
 // (http.tls.clientcas), a plain-http one, and tinyproxy as the forward proxy (config written here).
@@ -299,5 +300,106 @@ describe('registries.conf', () => {
     const r = await runCli(['ls', `${mtls.host}/flight/lab/payload`, '--no-plain-http', '--json'], { env: env({ CONTAINERS_REGISTRIES_CONF: conf }) });
     // No CA given: without the registries.conf entry this is TLS_UNTRUSTED; the client certificate is still missing.
     expect(errorOf(r).code).toBe('TLS_CLIENT_CERT_REQUIRED');
+  });
+});
+
+describe('mirrors (two docker-registry instances, the mirror behind a fault proxy)', () => {
+  let upstream: TestRegistry;
+  let mirror: TestRegistry;
+  let front: FaultProxy;
+  const repo = 'flight/lab/mirrored';
+  const big = randomFile(dir, 'mirrored.wasm', 200 * 1024);
+
+  beforeAll(async () => {
+    [upstream, mirror] = await Promise.all([startRegistry(), startRegistry()]);
+    front = await startFaultProxy(mirror.url);
+    for (const [reg, tag] of [
+      [upstream, '1'],
+      [mirror, '1'],
+      [upstream, 'only-up'],
+    ] as const) {
+      const r = await runCli(['push', `${reg.host}/${repo}:${tag}`, big.path], { env: env() });
+      expect(r.code, r.stderr).toBe(0);
+    }
+  });
+  afterAll(async () => {
+    await front?.stop();
+    await Promise.all([upstream?.stop(), mirror?.stop()]);
+  });
+
+  /** A home whose config.json gives `upstream` these mirrors. */
+  function mirrorHome(mirrors: string[], pullFromMirror?: string): NodeJS.ProcessEnv {
+    const home = tempHome();
+    mkdirSync(path.join(home, 'config'), { recursive: true });
+    writeFileSync(
+      path.join(home, 'config', 'config.json'),
+      JSON.stringify({
+        registries: [{ host: upstream.host, mirrors: mirrors.map((location) => ({ location })), ...(pullFromMirror ? { pullFromMirror } : {}) }],
+      }),
+    );
+    return { ...env(), FLIGHTDECK_HOME: home };
+  }
+  const events = (stderr: string) =>
+    stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { event?: string; phase?: string; endpoint?: string; reason?: string; digest?: string });
+
+  it('pulls from the mirror (events name it), keeps the canonical reference, and falls back when the mirror is down or lacks the tag', async () => {
+    const e1 = mirrorHome([front.host]);
+    const r = await runCli(['pull', `${upstream.host}/${repo}:1`, '--json'], { env: e1 });
+    expect(r.code, r.stderr).toBe(0);
+    const done = events(r.stderr).filter((e) => e.event === 'progress' && e.phase === 'done');
+    expect(done.length).toBeGreaterThan(0);
+    for (const e of done) expect(e.endpoint).toBe(`${front.host}/${repo}`);
+    expect((JSON.parse(r.stdout) as { reference: string }).reference).toBe(`${upstream.host}/${repo}:1`);
+
+    const dead = await freePort();
+    const down = await runCli(['pull', `${upstream.host}/${repo}:1`, '--json'], { env: mirrorHome([`127.0.0.1:${dead}`]) });
+    expect(down.code, down.stderr).toBe(0);
+    expect(events(down.stderr).some((e) => e.event === 'retry' && e.reason?.includes(`mirror 127.0.0.1:${dead}/${repo} failed`))).toBe(true);
+
+    const missing = await runCli(['pull', `${upstream.host}/${repo}:only-up`, '--json'], { env: e1 });
+    expect(missing.code, missing.stderr).toBe(0);
+    expect(events(missing.stderr).some((e) => e.event === 'retry' && e.reason?.includes('NOT_FOUND'))).toBe(true);
+  });
+
+  it('a tampered blob from the mirror is never stored: the blob comes from the registry instead', async () => {
+    front.rules.push({ method: 'GET', path: /\/blobs\/sha256:/, fault: { kind: 'corrupt' } });
+    try {
+      const e = mirrorHome([front.host]);
+      const out = path.join(dir, 'out-tamper');
+      const r = await runCli(['pull', `${upstream.host}/${repo}:1`, '-o', out, '--json'], { env: e });
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(path.join(out, 'mirrored.wasm')).equals(big.bytes)).toBe(true);
+      const evs = events(r.stderr);
+      expect(
+        evs.some((x) => x.event === 'retry' && x.reason?.includes('other content')),
+        r.stderr,
+      ).toBe(true);
+      for (const x of evs.filter((x) => x.event === 'progress' && x.phase === 'done')) expect(x.endpoint).toBe(`${upstream.host}/${repo}`);
+      const verify = await runCli(['cache', 'verify', '--json'], { env: e });
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    } finally {
+      front.rules.length = 0;
+    }
+  });
+
+  it('digest-only skips the mirror for a tag; every endpoint failing is MIRROR_FAILED listing each one', async () => {
+    const before = front.log.length;
+    const tagPull = await runCli(['pull', `${upstream.host}/${repo}:1`, '--json'], { env: mirrorHome([front.host], 'digest-only') });
+    expect(tagPull.code, tagPull.stderr).toBe(0);
+    expect(front.log.length).toBe(before);
+    const digest = (JSON.parse(tagPull.stdout) as { digest: string }).digest;
+    const byDigest = await runCli(['pull', `${upstream.host}/${repo}@${digest}`, '--json'], { env: mirrorHome([front.host], 'digest-only') });
+    expect(byDigest.code, byDigest.stderr).toBe(0);
+    expect(front.log.length).toBeGreaterThan(before);
+
+    const none = await runCli(['pull', `${upstream.host}/${repo}:nowhere`, '--json'], { env: mirrorHome([front.host]) });
+    expect(none.code).not.toBe(0);
+    const err = errorOf(none);
+    expect(err.code).toBe('MIRROR_FAILED');
+    expect(err.message).toContain(`${front.host}/${repo}: [NOT_FOUND]`);
+    expect(err.message).toContain(`${upstream.host}/${repo}: [NOT_FOUND]`);
   });
 });
