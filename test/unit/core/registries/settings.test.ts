@@ -181,3 +181,12 @@ describe('proxyFor (curl rules through proxy-from-env)', () => {
     expect(proxyFor(new URL('https://reg.lab.example/v2/'), { kind: 'url', url: new URL('http://p:1') })?.host).toBe('p:1');
   });
 });
+
+describe('mirrorRepository (containers-registries.conf: the location replaces the matched prefix)', () => {
+  it('maps a host-level and a path-level prefix', async () => {
+    const { mirrorRepository } = await import('../../../../core/oci/mirrors.js');
+    expect(mirrorRepository('mirror.lab:5000', 'flight/app')).toEqual({ registry: 'mirror.lab:5000', repository: 'flight/app' });
+    expect(mirrorRepository('mirror.lab:5000/cache', 'flight/app')).toEqual({ registry: 'mirror.lab:5000', repository: 'cache/flight/app' });
+    expect(mirrorRepository('mirror.lab/hq', 'flight/app', 'flight')).toEqual({ registry: 'mirror.lab', repository: 'hq/app' });
+  });
+});
