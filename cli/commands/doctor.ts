@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Output } from '../output.js';
 import { callApi } from '../api.js';
+import { ERROR_TABLE, type ErrorCode } from '../../core/errors.js';
 import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import type { DoctorReport } from '../../core/api/contract.js';
 
@@ -23,6 +24,42 @@ Examples:
       const report = await callApi('doctor.run', opts.registry ? { registries: opts.registry } : {});
       o.result(report, (r) => renderDoctor(r, o));
       // Exit 0 even with missing capabilities: doctor reports, it does not fail. `--json` lets CI decide.
+    });
+
+  const test = program.command('test-connection');
+  registryFlagOptions(test);
+  test
+    .description(
+      'Test the connection to a registry step by step: settings and where they came from, DNS, proxy, TCP, TLS chain and CA, client certificate, /v2/ and its auth challenge (no credential is sent)',
+    )
+    .argument('<registry>', 'registry host[:port]')
+    .option('--plain-http', 'talk plain HTTP to the registry (default for localhost)')
+    .option('--no-plain-http', 'force HTTPS, even for localhost')
+    .option('--insecure', 'do not verify the registry TLS certificate')
+    .addHelpText(
+      'after',
+      '\nExit status 0 when every step passed, else the code of the first failed step.\n\nExamples:\n  $ flightdeck test-connection reg.lab.example --cert-dir ./certs',
+    )
+    .action(async (registry: string, opts: RegistryFlagOpts & { plainHttp?: boolean; insecure?: boolean }) => {
+      const o = out();
+      applyRegistryFlags(opts, registry.toLowerCase());
+      const r = await callApi('registry.test', {
+        registry,
+        ...(opts.plainHttp === undefined ? {} : { plainHttp: opts.plainHttp }),
+        ...(opts.insecure ? { insecure: true } : {}),
+      });
+      o.result(r, (v) =>
+        [
+          o.bold(`Connection to ${v.registry}`),
+          ...v.steps.map(
+            (s) =>
+              `${s.status === 'ok' ? o.green('✔') : s.status === 'skip' ? o.dim('–') : o.red('✘')} ${s.step.padEnd(12)} ${s.detail}${s.code ? o.dim(` [${s.code}]`) : ''}`,
+          ),
+        ].join('\n'),
+      );
+      // The report is the output; the exit status is the first failed step's code (docs/errors.md).
+      const failed = r.steps.find((s) => s.status === 'fail');
+      if (failed) o.exitCode = ERROR_TABLE[(failed.code && failed.code in ERROR_TABLE ? failed.code : 'REGISTRY_UNREACHABLE') as ErrorCode].exit;
     });
 }
 

@@ -101,3 +101,23 @@ export interface RegistryFlags {
   registriesConf?: string | undefined;
   headers?: string[] | undefined;
 }
+
+export const CONNECTION_STEPS = ['settings', 'dns', 'proxy', 'tcp', 'tls', 'client-cert', 'http', 'auth'] as const;
+
+/** One step of a connection test ("Test connection"): what was tried and what came of it. */
+export const ConnectionStepSchema = z.object({
+  step: z.enum(CONNECTION_STEPS),
+  status: z.enum(['ok', 'fail', 'skip']),
+  detail: z.string(),
+  /** The error code of a failed step (core/errors.ts). */
+  code: z.string().optional(),
+});
+export type ConnectionStep = z.infer<typeof ConnectionStepSchema>;
+
+export const ConnectionTestSchema = z.object({
+  registry: z.string(),
+  ok: z.boolean(),
+  settings: RegistrySettingsReportSchema,
+  steps: z.array(ConnectionStepSchema),
+});
+export type ConnectionTest = z.infer<typeof ConnectionTestSchema>;

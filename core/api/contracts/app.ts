@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { DoctorReportSchema } from '../../doctor/schema.js';
+import { ConnectionTestSchema, RegistryHostSchema } from '../../registries/schema.js';
 
 export * from '../../doctor/schema.js';
 
@@ -33,5 +34,11 @@ export const appContract = {
       })
       .strict(),
     output: DoctorReportSchema,
+  },
+  'registry.test': {
+    summary:
+      'Test the connection to one registry step by step (settings and their origin, DNS, proxy, TCP, TLS chain and CA, client certificate, /v2/ answer and auth challenge); sends no credential.',
+    input: z.object({ registry: RegistryHostSchema, plainHttp: z.boolean().optional(), insecure: z.boolean().optional() }).strict(),
+    output: ConnectionTestSchema,
   },
 } as const;

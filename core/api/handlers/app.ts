@@ -4,16 +4,28 @@ import { registryProbe } from '../../doctor/registry-probe.js';
 import { loadConfig, registryHosts } from '../../config/config.js';
 import { assetPath, packageVersion } from '../../config/package.js';
 import { RegistryClient, statusError } from '../../oci/client.js';
-import { settingsReport } from '../../registries/settings.js';
+import { loadTlsMaterial, settingsReport } from '../../registries/settings.js';
+import { testConnection } from '../../registries/connection-test.js';
 import type { RegistrySettingsReport } from '../../registries/schema.js';
 import { FlightDeckError } from '../../errors.js';
 
 /** Handlers of the app's own entries (contracts/app.ts). */
-export function appHandlers(ctx: ApiContext): AreaHandlers<'app.version' | 'doctor.run'> {
+export function appHandlers(ctx: ApiContext): AreaHandlers<'app.version' | 'doctor.run' | 'registry.test'> {
   const { paths, deps } = ctx;
   return {
     async 'app.version'() {
       return { version: packageVersion(), node: process.versions.node, platform: process.platform, arch: process.arch, demoKit: assetPath('demo-kit') };
+    },
+    async 'registry.test'(input, call) {
+      const host = input.registry.toLowerCase();
+      const conn = { plainHttp: input.plainHttp, insecure: input.insecure };
+      const r = await ctx.registry.settings(host, conn);
+      return testConnection(
+        r,
+        () => loadTlsMaterial(r),
+        () => ctx.registry.clientOptions(host, conn),
+        call.signal,
+      );
     },
     async 'doctor.run'(input) {
       const config = await loadConfig(paths);

@@ -196,6 +196,29 @@ describe('private CA and client certificates (mTLS docker-registry)', () => {
     expect(reg?.headers).toEqual(['X-Lab']);
   });
 
+  it('test-connection reports each step: the chain and its CA, the client certificate, the auth answer; and the step that fails', async () => {
+    const ok = await runCli(['test-connection', mtls.host, '--no-plain-http', '--cert-dir', certDir, '--json'], { env: env() });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const report = JSON.parse(ok.stdout) as { ok: boolean; steps: Array<{ step: string; status: string; detail: string; code?: string }> };
+    expect(report.ok).toBe(true);
+    const step = (name: string) => report.steps.find((s) => s.step === name);
+    expect(step('tls')?.detail).toContain('verified by "Flight Lab Root CA"');
+    expect(step('client-cert')?.detail).toContain('accepted');
+    expect(step('http')?.detail).toContain('/v2/ → 200');
+
+    const noCert = await runCli(['test-connection', mtls.host, '--no-plain-http', '--ca-file', lab.cert, '--json'], { env: env() });
+    expect(noCert.code).toBe(5);
+    const failed = (JSON.parse(noCert.stdout) as typeof report).steps.find((s) => s.status === 'fail');
+    expect(failed).toMatchObject({ step: 'client-cert', code: 'TLS_CLIENT_CERT_REQUIRED' });
+
+    const viaProxy = await runCli(['test-connection', mtls.host, '--no-plain-http', '--cert-dir', certDir, '--json'], {
+      env: env({ HTTPS_PROXY: `http://flight:${PROXY_PASSWORD}@127.0.0.1:${authProxy.port}` }),
+    });
+    expect(viaProxy.code, viaProxy.stdout).toBe(0);
+    expect(viaProxy.stdout).toContain(`CONNECT ${mtls.host} through http://***@127.0.0.1:${authProxy.port}`);
+    expect(viaProxy.stdout + viaProxy.stderr).not.toContain(PROXY_PASSWORD);
+  });
+
   it('names the file and the path inside it for a bad registries entry (CONFIG_INVALID)', async () => {
     const home = tempHome();
     mkdirSync(path.join(home, 'config'), { recursive: true });
