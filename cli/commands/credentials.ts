@@ -4,7 +4,7 @@ import { callApi } from '../api.js';
 import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import { readSecret } from '../secret-input.js';
 import { FlightDeckError } from '../../core/errors.js';
-import type { CredentialListingInfo } from '../../core/api/contracts/credentials.js';
+import type { CredentialListingInfo } from '../../core/credentials/schema.js';
 
 const SOURCE_LABEL: Record<CredentialListingInfo['source'], string> = {
   flag: 'command line',
