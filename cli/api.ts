@@ -4,6 +4,7 @@ import type { Input, Method, Output } from '../core/api/contract.js';
 import { FlightDeckError } from '../core/errors.js';
 import type { ApiDeps } from '../core/api/context.js';
 import type { FlagCredential } from '../core/credentials/env.js';
+import type { ScopedRegistryFlags } from '../core/oci/access.js';
 import { nativeApiDeps } from '../composition/deps.js';
 
 let handlers: Handlers | undefined;
@@ -22,6 +23,16 @@ export function useFlagCredential(flag: FlagCredential): void {
 /** The registry of this command's target: the only one an env token (FLIGHTDECK_REGISTRY_TOKEN) is sent to. */
 export function useCommandRegistry(registry: string | undefined): void {
   deps.commandRegistry = registry;
+}
+
+/** Connection flags of this command line (`--ca-file`, `--cert-dir`, `-H`, ...), for `scoped.registry` only. */
+export function useRegistryFlags(scoped: ScopedRegistryFlags): void {
+  deps.registryFlags = scoped;
+}
+
+/** Warnings of the registry settings (a client key others can read) go where the command's warnings go. */
+export function useWarnings(warn: (message: string) => void): void {
+  deps.warn = warn;
 }
 
 /** Call the api exactly as the UI does (same validation, same envelope), unwrapping for the CLI. */

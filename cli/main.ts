@@ -3,6 +3,7 @@ import { Output, type GlobalOptions, type Streams } from './output.js';
 import { FlightDeckError } from '../core/errors.js';
 import { packageVersion } from '../core/config/package.js';
 import { registerDoctor } from './commands/doctor.js';
+import { useWarnings } from './api.js';
 import { registerServe } from './commands/serve.js';
 import { registerOci } from './commands/oci.js';
 import { registerCredentials } from './commands/credentials.js';
@@ -35,6 +36,7 @@ export function buildProgram(streams: Streams): { program: Command; output: () =
   let output: Output | undefined;
   const program = new Command('flightdeck');
   const out = () => (output ??= new Output(globalOptions(program), streams));
+  useWarnings((message) => out().warn(message));
 
   program
     .description('Flight Deck: pull, check and flash WASM platform bundles to dev kits')

@@ -88,6 +88,41 @@ export const ERROR_TABLE = {
     title: 'Registry asked for something unsafe',
     hint: 'Flight Deck refuses an https→http redirect and a plain-http token realm for an https registry, so no credential or content travels unencrypted; ask the registry operator to fix its redirect or token-service configuration.',
   },
+  TLS_UNTRUSTED: {
+    exit: 4,
+    title: 'Registry certificate not trusted',
+    hint: 'Add the CA that issued the registry\'s certificate: --ca-file FILE, a *.crt in --cert-dir DIR or in <certs.d>/<host[:port]>/, or "ca" for the registry in config.json (docs/registries.md).',
+  },
+  TLS_CLIENT_CERT_REQUIRED: {
+    exit: 5,
+    title: 'Registry requires a client certificate',
+    hint: 'Give a client certificate and key: --cert-file FILE --key-file FILE, a *.cert + *.key pair in --cert-dir DIR or <certs.d>/<host[:port]>/, or "cert"/"key" in config.json (docs/registries.md).',
+  },
+  TLS_CLIENT_CERT_REJECTED: {
+    exit: 5,
+    title: 'Registry rejected the client certificate',
+    hint: 'The registry does not accept this client certificate (wrong CA, expired, or not for this registry); ask its operator for one it trusts.',
+  },
+  PROXY_UNREACHABLE: {
+    exit: 4,
+    title: 'Proxy unreachable',
+    hint: 'Check HTTPS_PROXY / HTTP_PROXY (or "proxy" for the registry in config.json); add the registry to NO_PROXY to bypass the proxy.',
+  },
+  PROXY_AUTH_REQUIRED: {
+    exit: 5,
+    title: 'Proxy requires authentication',
+    hint: 'Put the proxy credentials in the proxy URL (http://user:password@proxy:3128); they are never logged.',
+  },
+  REGISTRY_BLOCKED: {
+    exit: 4,
+    title: 'Registry blocked',
+    hint: 'A registries.conf or config.json entry marks this registry "blocked"; use another registry or remove the block.',
+  },
+  MIRROR_FAILED: {
+    exit: 4,
+    title: 'Every mirror and the registry failed',
+    hint: 'Each endpoint tried is listed with its reason; fix the first one, or remove a broken mirror from registries.conf / config.json.',
+  },
   CREDENTIAL_HELPER_FAILED: {
     exit: 5,
     title: 'Docker credential helper failed',

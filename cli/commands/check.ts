@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { Output } from '../output.js';
 import { callApi, useCommandRegistry } from '../api.js';
 import { targetRegistry } from './oci.js';
+import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import type { CheckReport } from '../../core/api/contract.js';
 import { FlightDeckError } from '../../core/errors.js';
 import { formatBytes } from '../../core/units.js';
@@ -14,8 +15,9 @@ type Format = 'text' | 'json' | 'sarif' | 'junit';
 export const CHECK_EXIT = { fits: 0, failed: 1, bad: 2, aborted: 130 } as const;
 
 export function registerCheck(program: Command, out: () => Output): void {
-  program
-    .command('check')
+  const cmd = program.command('check');
+  registryFlagOptions(cmd);
+  cmd
     .argument('<target>', 'a .wasm file, a directory, a .tar.gz bundle, or oci:<dir>[:tag]')
     .description('Check that every module of a target fits platforms: memory budget, threads, WASM features, bundle annotations')
     .requiredOption(
@@ -39,7 +41,7 @@ Examples:
   $ flightdeck check bundle.tar.gz -p vita -p v6r-small --format sarif --output check.sarif
   $ flightdeck check oci:./layout:v1 -p dreamcast --format junit > junit.xml`,
     )
-    .action(async (target: string, opts: { platform: string[]; format: Format; output?: string; offline?: boolean }) => {
+    .action(async (target: string, opts: { platform: string[]; format: Format; output?: string; offline?: boolean } & RegistryFlagOpts) => {
       const o = out();
       try {
         if (o.opts.json && !opts.output && (opts.format === 'sarif' || opts.format === 'junit')) {
@@ -47,6 +49,7 @@ Examples:
         }
         const progress = o.progress('check');
         useCommandRegistry(targetRegistry(target, true));
+        applyRegistryFlags(opts, targetRegistry(target, true));
         const report = await callApi(
           'wasm.check',
           { target, platforms: opts.platform, ...(opts.offline ? { offline: true } : {}) },

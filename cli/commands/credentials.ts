@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Output } from '../output.js';
 import { callApi } from '../api.js';
+import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import { readSecret } from '../secret-input.js';
 import { FlightDeckError } from '../../core/errors.js';
 import type { CredentialListingInfo } from '../../core/credentials/schema.js';
@@ -25,8 +26,9 @@ interface LoginOptions {
 }
 
 export function registerCredentials(program: Command, out: () => Output): void {
-  program
-    .command('login')
+  const login = program.command('login');
+  registryFlagOptions(login);
+  login
     .description('Verify registry credentials against the registry, then store them in the OS keychain')
     .argument('<registry>', 'registry host[:port]')
     .option('-u, --username <user>', 'username (with a password)')
@@ -47,8 +49,9 @@ Examples:
   $ echo "$TOKEN" | flightdeck login registry.example.com --token-stdin
   $ cat pw.txt | flightdeck login localhost:5000 -u ci --password-stdin --json`,
     )
-    .action(async (registry: string, opts: LoginOptions) => {
+    .action(async (registry: string, opts: LoginOptions & RegistryFlagOpts) => {
       const o = out();
+      applyRegistryFlags(opts, registry);
       const fromStdin = [opts.passwordStdin, opts.tokenStdin, opts.identityTokenStdin].filter(Boolean).length;
       if (fromStdin > 1 || (fromStdin === 1 && opts.password !== undefined)) {
         throw new FlightDeckError('USAGE', 'Give the secret one way: --password-stdin, --token-stdin, --identity-token-stdin or --password.');
@@ -103,15 +106,17 @@ Examples:
       for (const p of r.problems) o.warn(`${SOURCE_LABEL[p.source as CredentialListingInfo['source']] ?? p.source}: [${p.code}] ${p.message}`);
       o.result(r, (v) => renderList(v.credentials));
     });
-  creds
-    .command('test')
+  const test = creds.command('test');
+  registryFlagOptions(test);
+  test
     .description('Verify the credentials Flight Deck would use for a registry, now')
     .argument('<registry>', 'registry host[:port]')
     .option('--plain-http', 'talk HTTP, not HTTPS, to this registry')
     .option('--insecure', 'do not verify the registry’s TLS certificate')
     .addHelpText('after', '\nExamples:\n  $ flightdeck credentials test localhost:5000')
-    .action(async (registry: string, opts: { plainHttp?: boolean; insecure?: boolean }) => {
+    .action(async (registry: string, opts: { plainHttp?: boolean; insecure?: boolean } & RegistryFlagOpts) => {
       const o = out();
+      applyRegistryFlags(opts, registry);
       const r = await callApi('credentials.test', { registry, ...(opts.plainHttp ? { plainHttp: true } : {}), ...(opts.insecure ? { insecure: true } : {}) });
       o.result(r, (v) => `${v.registry}: accepted (${SOURCE_LABEL[v.source]}${v.username ? `, ${v.username}` : ''}).`);
     });

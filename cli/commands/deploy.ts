@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { formatBytes, renderBar, type Output } from '../output.js';
 import { callApi, useCommandRegistry } from '../api.js';
 import { targetRegistry } from './oci.js';
+import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import type { DeployResultView, FleetResult, Receipt } from '../../core/api/contract.js';
 import { ERROR_TABLE, FlightDeckError, isErrorCode } from '../../core/errors.js';
 import { withInterrupt } from './signal.js';
 import { intOption, printLog } from './device.js';
 
-interface DeployFlags {
+interface DeployFlags extends RegistryFlagOpts {
   device: string[];
   allMatching?: string;
   concurrency: string;
@@ -25,8 +26,9 @@ interface DeployFlags {
 }
 
 export function registerDeploy(program: Command, out: () => Output): void {
-  program
-    .command('deploy')
+  const cmd = program.command('deploy');
+  registryFlagOptions(cmd);
+  cmd
     .description('Check a WASM payload against the device, upload it (resuming), verify, commit and optionally run it')
     .argument('<payload>', 'a .wasm module, a platform bundle (.tar.gz), or a registry / oci: reference')
     .option(
@@ -63,6 +65,7 @@ code is non-zero when any of them failed (the code of the first failure).`,
     )
     .action(async (payload: string, f: DeployFlags) => {
       useCommandRegistry(targetRegistry(payload, true));
+      applyRegistryFlags(f, targetRegistry(payload, true));
       const o = out();
       const compression = f.compression;
       if (!['auto', 'none', 'deflate', 'br'].includes(compression)) {

@@ -2,12 +2,14 @@ import type { Command } from 'commander';
 import type { Output } from '../output.js';
 import { callApi, useCommandRegistry } from '../api.js';
 import { targetRegistry } from './oci.js';
+import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import type { InspectResult, WasmReport } from '../../core/api/contract.js';
 import { formatBytes } from '../output.js';
 
 export function registerInspect(program: Command, out: () => Output): void {
-  program
-    .command('inspect')
+  const cmd = program.command('inspect');
+  registryFlagOptions(cmd);
+  cmd
     .argument('<target>', 'a .wasm file, a directory, a .tar.gz bundle, or oci:<dir>[:tag]')
     .description('Inspect WASM modules and components: memories, tables, imports/exports, features used, threads, sections')
     .addHelpText(
@@ -20,10 +22,11 @@ Examples:
   $ flightdeck inspect bundle.tar.gz --json | jq '.modules[].report.features'
   $ flightdeck inspect oci:./layout:v1`,
     )
-    .action(async (target: string) => {
+    .action(async (target: string, opts: RegistryFlagOpts) => {
       const o = out();
       const progress = o.progress('inspect');
       useCommandRegistry(targetRegistry(target, true));
+      applyRegistryFlags(opts, targetRegistry(target, true));
       const result = await callApi('wasm.inspect', { target }, { emit: (e) => progress.update(Number(e.done), undefined, String(e.detail ?? '')) });
       progress.finish(`${result.modules.length} module(s)`);
       o.result(result, (r) => renderInspect(r, o));

@@ -5,6 +5,7 @@ import { callApi, useCommandRegistry, useFlagCredential } from '../api.js';
 import { isRegistryReference } from '../../core/oci/reference.js';
 import { withInterrupt } from './signal.js';
 import { readSecret } from '../secret-input.js';
+import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import { ERROR_TABLE, FlightDeckError } from '../../core/errors.js';
 import type {
   MasterManifestInfo,
@@ -17,7 +18,7 @@ import type {
   PushResultInfo,
 } from '../../core/api/contract.js';
 
-export interface ConnOpts {
+export interface ConnOpts extends RegistryFlagOpts {
   plainHttp?: boolean;
   insecure?: boolean;
   username?: string;
@@ -25,7 +26,7 @@ export interface ConnOpts {
 }
 
 export function connectionOptions(cmd: Command): Command {
-  return cmd
+  return registryFlagOptions(cmd)
     .option('--plain-http', 'talk plain HTTP to the registry (default for localhost)')
     .option('--no-plain-http', 'force HTTPS, even for localhost')
     .option('--insecure', 'do not verify the registry TLS certificate')
@@ -51,6 +52,7 @@ export function targetRegistry(target: string, fileOk = false): string | undefin
 export async function setupCredentials(o: ConnOpts, registry: string | undefined): Promise<{ plainHttp?: boolean; insecure?: boolean }> {
   if (o.passwordStdin && !o.username) throw new FlightDeckError('USAGE', '--password-stdin needs --username.');
   useCommandRegistry(registry);
+  applyRegistryFlags(o, registry);
   if (o.username) {
     if (!o.passwordStdin) throw new FlightDeckError('USAGE', '--username needs --password-stdin (passwords are never taken as arguments).');
     if (!registry) throw new FlightDeckError('USAGE', '--username is for a registry target; this command names none (an oci: layout?).');
@@ -125,7 +127,18 @@ export function blobProgress(o: Output, task: string) {
     const rate = rateOf(done, b.from, b.started);
     const eta = rate > 0 ? Math.ceil(Math.max(0, (total - done) / rate)) : undefined;
     if (o.opts.json) {
-      o.event({ event: 'progress', task, phase: e.phase, digest, title: b.title, done, total, rate: Math.round(rate), ...(eta !== undefined ? { eta } : {}) });
+      o.event({
+        event: 'progress',
+        task,
+        phase: e.phase,
+        digest,
+        title: b.title,
+        done,
+        total,
+        rate: Math.round(rate),
+        ...(eta !== undefined ? { eta } : {}),
+        ...(typeof e.endpoint === 'string' ? { endpoint: e.endpoint } : {}),
+      });
       return;
     }
     bar ??= o.progress(task);

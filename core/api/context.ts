@@ -10,7 +10,7 @@ import type { FlightDeckPaths } from '../config/paths.js';
 import type { Credentials } from '../credentials/credentials.js';
 import type { FlagCredential } from '../credentials/env.js';
 import type { SecretStore } from '../credentials/secret-store.js';
-import type { RegistryAccess } from '../oci/access.js';
+import type { RegistryAccess, ScopedRegistryFlags } from '../oci/access.js';
 import type { DeployPorts, EmulatorPort } from '../deploy/ports.js';
 
 /** What the composition root (CLI, Electron main, web host) hands to core: ports and settings. */
@@ -27,6 +27,13 @@ export interface ApiDeps {
    * ORAS_REGISTRY_TOKEN is sent to. Unset (web host, app): the env token is not used.
    */
   commandRegistry?: string;
+  /**
+   * Connection flags of the CLI command (`--ca-file`, `--cert-dir`, `-H`, ...) and the registry they are
+   * for; read at call time. File paths: never set from the web api or the UI.
+   */
+  registryFlags?: ScopedRegistryFlags;
+  /** Where non-fatal warnings of the registry settings go (CLI: stderr); absent: dropped. */
+  warn?: (message: string) => void;
   /** Environment for credential lookup (tokens, DOCKER_CONFIG); default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Device transports, discovery and the payload check (native-bridge); absent: no device support. */

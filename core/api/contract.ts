@@ -52,6 +52,7 @@ export * from '../platforms/schema.js';
 export * from '../deploy/schema.js';
 export * from '../kits/schema.js';
 export * from '../lab/schema.js';
+export * from '../registries/schema.js';
 
 /**
  * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the

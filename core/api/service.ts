@@ -5,7 +5,6 @@ import { appHandlers } from './handlers/app.js';
 import { ociHandlers } from './handlers/oci.js';
 import { credentialsHandlers } from './handlers/credentials.js';
 import { createCredentials } from '../credentials/credentials.js';
-import { loadConfig } from '../config/config.js';
 import { checkRegistryAuth } from '../oci/client.js';
 import { createRegistryAccess } from '../oci/access.js';
 import { wasmHandlers } from './handlers/wasm.js';
@@ -24,12 +23,15 @@ export function createHandlers(deps: ApiDeps): Handlers {
   const credentials = createCredentials({
     ...(deps.env ? { env: deps.env } : {}),
     ...(deps.openSecretStore ? { openSecretStore: deps.openSecretStore } : {}),
-    verify: async (registry, credential, opts) => {
-      const config = await loadConfig(paths);
-      return checkRegistryAuth(registry, credential, { ...opts, plainHttpHosts: config.plainHttp });
-    },
+    verify: async (registry, credential, opts) =>
+      checkRegistryAuth(registry, credential, { ...(await access.clientOptions(registry, opts)), signal: opts.signal }),
   });
-  const registry = createRegistryAccess(paths, () => credentials.provider(deps.flagCredential, deps.commandRegistry));
+  const access = createRegistryAccess(paths, () => credentials.provider(deps.flagCredential, deps.commandRegistry), {
+    flags: () => deps.registryFlags,
+    warn: (message) => deps.warn?.(message),
+    ...(deps.env ? { env: deps.env } : {}),
+  });
+  const registry = access;
   const ctx: ApiContext = { paths, deps, credentials, registry };
   return {
     ...appHandlers(ctx),

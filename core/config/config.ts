@@ -3,14 +3,18 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FlightDeckError } from '../errors.js';
 import type { FlightDeckPaths } from './paths.js';
+import { RegistryConfigSchema } from '../registries/schema.js';
 
 export const DEFAULT_RETRY = { attempts: 12, maxDelaySeconds: 10 } as const;
 export const DEFAULT_PRUNE_GRACE_SECONDS = 3600;
 
 export const ConfigSchema = z
   .object({
-    /** Registries the user works with (host[:port]); doctor checks their reachability. */
-    registries: z.array(z.string().min(1).max(255)).default([]),
+    /**
+     * Registries the user works with: `host[:port]`, or an object with per-registry connection settings
+     * (TLS files, proxy, headers, mirrors; core/registries/schema.ts, docs/registries.md). Doctor checks them.
+     */
+    registries: z.array(RegistryConfigSchema).max(256).default([]),
     /** Registries reached over plain HTTP (besides localhost, which always is). */
     plainHttp: z.array(z.string().min(1).max(255)).default([]),
     /**
@@ -63,8 +67,27 @@ export async function loadConfig(paths: FlightDeckPaths): Promise<Config> {
   }
   const parsed = ConfigSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new FlightDeckError('CONFIG_INVALID', `${file}: ${issue?.path.join('.') || 'root'}: ${issue?.message ?? 'invalid'}`);
+    const issue = deepestIssue(parsed.error.issues);
+    const where = issue?.path.length ? issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('') : 'root';
+    throw new FlightDeckError('CONFIG_INVALID', `${file}: ${where}: ${issue?.message ?? 'invalid'}`, { details: { file, path: where } });
   }
   return parsed.data;
+}
+
+type Issue = { path: PropertyKey[]; message: string; errors?: Issue[][] };
+
+/** A union's failure names the branch that got furthest (e.g. `registries[1].proxy`), not just the union. */
+function deepestIssue(issues: readonly Issue[]): Issue | undefined {
+  let best: Issue | undefined;
+  for (const issue of issues) {
+    const nested = issue.errors?.map((branch) => deepestIssue(branch)).filter((i): i is Issue => i !== undefined) ?? [];
+    const candidates = nested.length ? nested.map((n) => ({ ...n, path: [...issue.path, ...n.path] })) : [issue];
+    for (const c of candidates) if (!best || c.path.length > best.path.length) best = c;
+  }
+  return best;
+}
+
+/** The host of each `registries` entry, in order. */
+export function registryHosts(config: Config): string[] {
+  return config.registries.map((r) => (typeof r === 'string' ? r : r.host));
 }

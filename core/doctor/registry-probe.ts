@@ -7,7 +7,15 @@ export { registryBaseUrl };
  * Reachability of each registry's API root (`GET /v2/`). 200 and 401 both prove a registry answers
  * (401 only means credentials are needed, which is the credentials module's business).
  */
-export function registryProbe(registries: readonly string[], plainHttp: readonly string[] = []): CapabilityProbe {
+/**
+ * `check` (given by the api: the registry client with each registry's effective settings: CAs, client
+ * certificate, proxy) resolves to the status answered or rejects with a coded error; without it, a plain fetch.
+ */
+export function registryProbe(
+  registries: readonly string[],
+  plainHttp: readonly string[] = [],
+  check?: (host: string, signal: AbortSignal) => Promise<{ ok: boolean; note: string }>,
+): CapabilityProbe {
   return {
     id: 'registry',
     label: 'Registry reachability',
@@ -21,6 +29,13 @@ export function registryProbe(registries: readonly string[], plainHttp: readonly
       }
       const results = await Promise.all(
         registries.map(async (host) => {
+          if (check) {
+            try {
+              return { host, ...(await check(host, signal)) };
+            } catch (err) {
+              return { host, ok: false, note: (err as { code?: string }).code ?? (err as Error).name };
+            }
+          }
           const url = `${registryBaseUrl(host, plainHttp)}/v2/`;
           try {
             const res = await fetch(url, { signal, redirect: 'manual' });

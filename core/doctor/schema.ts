@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import { RegistrySettingsReportSchema } from '../registries/schema.js';
 
 export const CapabilitySchema = z.object({
   id: z.enum(['keychain', 'serial', 'usb', 'registry', 'electron']),
@@ -20,6 +21,8 @@ export const DoctorReportSchema = z.object({
   version: z.string(),
   paths: z.object({ config: z.string(), data: z.string(), cache: z.string(), log: z.string() }),
   capabilities: z.array(CapabilitySchema),
+  /** Per registry: the effective connection settings and where each came from (docs/registries.md). */
+  registries: z.array(RegistrySettingsReportSchema).optional(),
 });
 export type DoctorReport = z.infer<typeof DoctorReportSchema>;
 

@@ -5,7 +5,10 @@
  * is the one "reference -> local content" step of deploy and of inspect/check.
  */
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../config/config.js';
+import { configFile, loadConfig } from '../config/config.js';
+import { loadRegistriesConf } from '../registries/registries-conf.js';
+import type { RegistryFlags } from '../registries/schema.js';
+import { loadTlsMaterial, resolveRegistry, type ResolvedRegistry } from '../registries/settings.js';
 import type { FlightDeckPaths } from '../config/paths.js';
 import type { CredentialProvider } from '../credentials/types.js';
 import { openStore } from './cache.js';
@@ -14,6 +17,7 @@ import { OciLayout } from './layout.js';
 import { layoutSource, pull, registrySource, type ContentSource, type PullOptions, type PullResult } from './pull.js';
 import { formatReference, isRegistryReference, parseReference, type Reference, type RegistryReference } from './reference.js';
 import { ANNOTATION_REF_NAME } from './manifest.js';
+import { mirroredSource, mirrorRepository, type Endpoint, type ServedBy } from './mirrors.js';
 import { FlightDeckError } from '../errors.js';
 
 export interface Connection {
@@ -66,29 +70,106 @@ export function isContentReference(target: string): boolean {
 /** A reference's content in the verified content store, and the `oci:` target naming its manifest there. */
 export type LocalContent = PullResult & { store: OciLayout; target: string };
 
-export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => CredentialProvider) {
-  async function client(registry: string, conn: Connection): Promise<RegistryClient> {
+/** Connection flags of a CLI command and the registry they are for (undefined: every registry it contacts). */
+export interface ScopedRegistryFlags {
+  registry?: string | undefined;
+  flags: RegistryFlags;
+}
+
+export interface RegistryAccessOptions {
+  /** The command's connection flags, read at call time (CLI only; the web api cannot name files). */
+  flags?: () => ScopedRegistryFlags | undefined;
+  /** Told about a setting that works but should be fixed (a client key readable by others). */
+  warn?: (message: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => CredentialProvider, options: RegistryAccessOptions = {}) {
+  const env = options.env ?? process.env;
+  const warned = new Set<string>();
+  const warn = (m: string) => {
+    if (warned.has(m)) return;
+    warned.add(m);
+    options.warn?.(m);
+  };
+
+  /** The effective settings of `registry` (core/registries/settings.ts), each with its origin. */
+  async function settings(registry: string, conn: Pick<Connection, 'plainHttp' | 'insecure'> = {}, repository?: string): Promise<ResolvedRegistry> {
     const config = await loadConfig(paths);
-    const opts: ClientOptions = {
-      plainHttp: conn.plainHttp,
+    const scoped = options.flags?.();
+    const conf = await loadRegistriesConf(scoped?.flags.registriesConf, env);
+    const host = registry.toLowerCase();
+    const flags = scoped && (scoped.registry === undefined || scoped.registry.toLowerCase() === host) ? scoped.flags : undefined;
+    return resolveRegistry({ host, repository, config, configFile: configFile(paths), conf, flags, conn, env });
+  }
+
+  /** Client options for `registry`: refused when it is blocked, before any connection. */
+  async function clientOptions(registry: string, conn: Pick<Connection, 'plainHttp' | 'insecure' | 'onRetry'>, repository?: string): Promise<ClientOptions> {
+    const config = await loadConfig(paths);
+    const r = await settings(registry, conn, repository);
+    if (r.blocked) {
+      throw new FlightDeckError(
+        'REGISTRY_BLOCKED',
+        `${registry} is blocked by ${r.sources.blocked?.from ?? r.sources.blocked?.origin}; no connection was made.`,
+        {
+          details: { registry, from: r.sources.blocked?.from ?? '' },
+        },
+      );
+    }
+    const tls = await loadTlsMaterial(r);
+    for (const m of [...r.warnings, ...tls.warnings]) warn(m);
+    return {
+      plainHttp: r.plainHttp,
       plainHttpHosts: config.plainHttp,
-      insecure: conn.insecure,
-      credentials: credentials(),
+      insecure: r.insecure,
+      ...(tls.ca.length ? { ca: tls.ca } : {}),
+      ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key } : {}),
+      headers: r.headers,
+      proxy: r.proxy,
+      certsDir: r.certsDir,
       onRetry: conn.onRetry,
       retries: config.retry.attempts,
       retryMaxMs: config.retry.maxDelaySeconds * 1000,
     };
-    return new RegistryClient(registry, opts);
   }
 
-  /** Run `fn` against a registry or an OCI layout, closing the client afterwards. */
-  async function withSource<T>(ref: Reference, conn: Connection, fn: (source: ContentSource) => Promise<T>): Promise<T> {
+  /** A client for `registry` (`repository`: the one the caller works on, for registries.conf prefixes). */
+  async function client(registry: string, conn: Connection, repository?: string): Promise<RegistryClient> {
+    return new RegistryClient(registry, { ...(await clientOptions(registry, conn, repository)), credentials: credentials() });
+  }
+
+  /**
+   * Run `fn` against a registry or an OCI layout, closing the clients afterwards. A registry with mirrors
+   * (for this kind of reference: `pullFromMirror`) is read through them first (core/oci/mirrors.ts); each
+   * mirror gets its own client, settings and credentials (looked up for the mirror's host).
+   */
+  async function withSource<T>(ref: Reference, conn: Connection, fn: (source: ContentSource) => Promise<T>, servedBy?: ServedBy): Promise<T> {
     if (ref.kind === 'layout') return fn(layoutSource(await OciLayout.open(ref.dir, { create: false }), ref));
-    const c = await client(ref.registry, conn);
+    const reference = ref.digest ?? ref.tag ?? 'latest';
+    const r = await settings(ref.registry, conn, ref.repository);
+    const byDigest = ref.digest !== undefined;
+    const mirrors = r.mirrors.filter((m) => m.pullFromMirror === 'all' || (m.pullFromMirror === 'digest-only') === byDigest);
+    const c = await client(ref.registry, conn, ref.repository);
+    const clients: RegistryClient[] = [c];
     try {
-      return await fn(registrySource(c, ref.repository, ref.digest ?? ref.tag ?? 'latest'));
+      if (mirrors.length === 0) return await fn(registrySource(c, ref.repository, reference));
+      const endpoints: Endpoint[] = [];
+      for (const m of mirrors) {
+        const at = mirrorRepository(m.location, ref.repository, r.mirrorPrefixPath);
+        try {
+          // A mirror that fails is left for the next endpoint soon: one retry, not the registry's budget.
+          const mopts = await clientOptions(at.registry, { ...(m.insecure ? { insecure: true } : {}), onRetry: conn.onRetry }, at.repository);
+          const mc = new RegistryClient(at.registry, { ...mopts, retries: Math.min(mopts.retries ?? 1, 1), credentials: credentials() });
+          clients.push(mc);
+          endpoints.push({ name: `${at.registry}/${at.repository}`, mirror: true, source: registrySource(mc, at.repository, reference) });
+        } catch (err) {
+          warn(`Mirror ${m.location} of ${ref.registry} is not used: ${(err as Error).message}`);
+        }
+      }
+      endpoints.push({ name: `${ref.registry}/${ref.repository}`, mirror: false, source: registrySource(c, ref.repository, reference) });
+      return await fn(mirroredSource(endpoints, { registry: ref.registry, onRetry: conn.onRetry, ...(servedBy ? { servedBy } : {}) }));
     } finally {
-      c.close();
+      for (const x of clients) x.close();
     }
   }
 
@@ -97,7 +178,13 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
     const ref = parseReference(reference);
     const store = await openStore(paths);
     if (conn.offline && ref.kind === 'registry') return { ...(await pull(await offlineSource(store, ref), store, ref, opts)), store };
-    return { ...(await withSource(ref, conn, (source) => pull(source, store, ref, opts))), store };
+    // Which endpoint (a mirror or the registry) served each blob, on its `done` event.
+    const servedBy: ServedBy = new Map();
+    const onEvent = opts.onEvent;
+    const withEndpoint: PullOptions = onEvent
+      ? { ...opts, onEvent: (e) => onEvent(e.phase === 'done' && servedBy.has(e.digest) ? { ...e, endpoint: servedBy.get(e.digest) } : e) }
+      : opts;
+    return { ...(await withSource(ref, conn, (source) => pull(source, store, ref, withEndpoint), servedBy)), store };
   }
 
   /**
@@ -111,7 +198,7 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
     return { ...pulled, target: `oci:${pulled.store.root}@${pulled.digest}` };
   }
 
-  return { client, withSource, pullToStore, localContent };
+  return { client, clientOptions, settings, withSource, pullToStore, localContent };
 }
 
 export type RegistryAccess = ReturnType<typeof createRegistryAccess>;

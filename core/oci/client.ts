@@ -17,6 +17,7 @@ import { AuthSession } from './auth-session.js';
 import { discard, NetworkError, readBody, Transport, type HttpResponse, type TransportOptions } from './http.js';
 import { MANIFEST_MAX_BYTES, MANIFEST_TYPES, MEDIA, digestOf, parseManifest, type Descriptor, type Manifest } from './manifest.js';
 import { isDigest, registryBaseUrl } from './reference.js';
+import { tlsError } from './tls-errors.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS, DEFAULT_RETRIES, RETRY_STATUS, isTlsTrustFailure, retryAfterMs, retryDelayMs, sleep, type RetryOptions } from './retry.js';
 
 // The retry policy's names, for the existing importers of this module.
@@ -27,6 +28,10 @@ export interface ClientOptions extends TransportOptions, RetryOptions {
   plainHttp?: boolean | undefined;
   plainHttpHosts?: readonly string[] | undefined;
   credentials?: CredentialProvider | undefined;
+  /** Extra headers (`-H`, config.json `headers`): sent to the registry's own origin only. */
+  headers?: Readonly<Record<string, string>> | undefined;
+  /** The certs.d folder of this registry, named in TLS error hints (core/registries). */
+  certsDir?: string | undefined;
 }
 
 export interface RequestSpec {
@@ -91,8 +96,9 @@ export class RegistryClient {
     let url = spec.path.startsWith('http://') || spec.path.startsWith('https://') ? new URL(spec.path) : new URL(spec.path, this.base);
     let method = spec.method;
     for (let hop = 0; hop <= 5; hop++) {
-      const headers: Record<string, string> = { ...spec.headers };
-      if (auth && url.origin === this.base.origin) headers.authorization = auth;
+      const own = url.origin === this.base.origin;
+      const headers: Record<string, string> = { ...(own ? this.opts.headers : {}), ...spec.headers };
+      if (auth && own) headers.authorization = auth;
       const body = typeof spec.body === 'function' ? spec.body() : spec.body;
       const res = await this.transport.request({
         method,
@@ -185,6 +191,13 @@ export class RegistryClient {
         res = await this.sendAuthed(spec);
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
+        const tlsErr = await tlsError(
+          err.code,
+          err.message,
+          { registry: this.registry, clientCert: this.opts.cert !== undefined, certsDir: this.opts.certsDir, base: this.base, proxy: this.opts.proxy },
+          err,
+        );
+        if (tlsErr) throw tlsErr;
         if (isTlsTrustFailure(err.code)) {
           throw new FlightDeckError('REGISTRY_UNREACHABLE', `TLS connection to ${this.registry} failed: ${err.message}`, {
             cause: err,
@@ -506,6 +519,12 @@ export function nextLink(link: string | undefined, base: URL): string | undefine
 }
 
 function unreachable(registry: string, err: NetworkError, attempts: number): FlightDeckError {
+  if (err.code.startsWith('EPROXY_')) {
+    return new FlightDeckError('PROXY_UNREACHABLE', `${err.message} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`, {
+      cause: err,
+      details: { registry, code: err.code },
+    });
+  }
   return new FlightDeckError('REGISTRY_UNREACHABLE', `${registry} is unreachable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${err.message}`, {
     cause: err,
     details: { registry, code: err.code },

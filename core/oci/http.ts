@@ -7,17 +7,23 @@
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { rootCertificates, type ConnectionOptions } from 'node:tls';
-import type { Readable } from 'node:stream';
+import tls, { rootCertificates, type ConnectionOptions } from 'node:tls';
+import type { Duplex, Readable } from 'node:stream';
 import { FlightDeckError } from '../errors.js';
 import { NetworkError, toNetworkError } from './http-error.js';
 import { BulkHttp, HEAD_DEADLINE_MS } from './http1.js';
+import { connectTunnel, proxyAuthorization, proxyAuthRequired, proxyError, proxyFor, type ProxySetting } from './proxy.js';
 
 export { NetworkError, toNetworkError } from './http-error.js';
 
 export interface TransportOptions {
-  /** Extra CA certificates (PEM) trusted for this client, besides the system store and NODE_EXTRA_CA_CERTS. */
-  ca?: string | Buffer | undefined;
+  /** Extra CA certificates (PEM) trusted for this client, besides the system store. */
+  ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined;
+  /** Client certificate and key (PEM) for registries that require one (mTLS). */
+  cert?: string | Buffer | undefined;
+  key?: string | Buffer | undefined;
+  /** The forward proxy: from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (default), one URL, or none (core/oci/proxy.ts). */
+  proxy?: ProxySetting | undefined;
   /** Skip TLS certificate verification (`--insecure`). */
   insecure?: boolean | undefined;
   /** Idle socket timeout: no byte for this long fails the request. Default 30 s. */
@@ -60,16 +66,23 @@ export class Transport {
   private readonly deadlines: TransportOptions['deadlines'];
   private readonly trust: ConnectionOptions = {};
   private bulkHttp: BulkHttp | undefined;
+  private readonly proxy: ProxySetting;
 
   constructor(opts: TransportOptions = {}) {
     const maxSockets = opts.maxSockets ?? 16;
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
     if (opts.insecure) this.trust.rejectUnauthorized = false;
-    if (opts.ca) {
+    const extra = opts.ca === undefined ? [] : (Array.isArray(opts.ca) ? opts.ca : [opts.ca]).map(String);
+    if (extra.length > 0) {
       // Adding `ca` replaces the default roots, so keep them.
-      this.trust.ca = [...rootCertificates, opts.ca.toString()];
+      this.trust.ca = [...rootCertificates, ...extra];
     }
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets, ...this.trust });
+    if (opts.cert !== undefined && opts.key !== undefined) {
+      this.trust.cert = opts.cert;
+      this.trust.key = opts.key;
+    }
+    this.proxy = opts.proxy ?? { kind: 'env' };
+    this.httpsAgent = new TunnellingAgent({ keepAlive: true, maxSockets, ...this.trust }, this.proxy, opts.timeoutMs ?? 30_000);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.deadlines = opts.deadlines;
     this.headDeadlineMs = opts.deadlines?.headMs ?? HEAD_DEADLINE_MS;
@@ -85,15 +98,32 @@ export class Transport {
         headDeadlineMs: this.headDeadlineMs,
         rateWindowMs: this.deadlines?.rateWindowMs,
         minBodyBytes: this.deadlines?.minBodyBytes,
+        proxy: this.proxy,
       });
       return this.bulkHttp.get(url, headers, req.signal);
     }
-    const lib = url.protocol === 'https:' ? https : http;
-    const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+    const https_ = url.protocol === 'https:';
+    // Plain http through a proxy: the request goes to the proxy with the absolute URL (https tunnels: the agent).
+    const viaProxy = https_ ? undefined : proxyFor(url, this.proxy);
     return new Promise<HttpResponse>((resolve, reject) => {
       if (req.signal?.aborted) return reject(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
       if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
-      const r = lib.request(url, { method: req.method, headers, agent, timeout: this.timeoutMs });
+      let r: http.ClientRequest;
+      if (viaProxy) {
+        const auth = proxyAuthorization(viaProxy);
+        const lib = viaProxy.protocol === 'https:' ? https : http;
+        r = lib.request({
+          host: viaProxy.hostname.startsWith('[') ? viaProxy.hostname.slice(1, -1) : viaProxy.hostname,
+          port: Number(viaProxy.port || (viaProxy.protocol === 'https:' ? 443 : 80)),
+          method: req.method,
+          path: url.href,
+          headers: { ...headers, host: url.host, ...(auth ? { 'proxy-authorization': auth } : {}) },
+          agent: viaProxy.protocol === 'https:' ? false : this.httpAgent,
+          timeout: this.timeoutMs,
+        });
+      } else {
+        r = (https_ ? https : http).request(url, { method: req.method, headers, agent: https_ ? this.httpsAgent : this.httpAgent, timeout: this.timeoutMs });
+      }
       const onAbort = () => r.destroy(new FlightDeckError('ABORTED', 'The operation was cancelled.'));
       req.signal?.addEventListener('abort', onAbort, { once: true });
       // The idle timeout alone lets a server that trickles the head byte by byte hold the request forever.
@@ -111,12 +141,16 @@ export class Transport {
       r.on('timeout', () => r.destroy(new NetworkError(`No answer from ${url.host} for ${this.timeoutMs} ms`, 'ETIMEDOUT')));
       r.on('error', (err) => {
         req.signal?.removeEventListener('abort', onAbort);
-        reject(toNetworkError(err, url));
+        reject(viaProxy && !(err instanceof FlightDeckError || err instanceof NetworkError) ? proxyError(viaProxy, url.host, err) : toNetworkError(err, url));
       });
       r.on('response', (res) => {
         answered = true;
         clearTimeout(headTimer);
         res.on('close', () => req.signal?.removeEventListener('abort', onAbort));
+        if (viaProxy && res.statusCode === 407) {
+          res.resume();
+          return reject(proxyAuthRequired(viaProxy, url.host));
+        }
         // While the body streams, an idle socket still times out.
         res.setTimeout?.(this.timeoutMs, () => res.destroy(new NetworkError(`${url.host} stopped sending for ${this.timeoutMs} ms`, 'ETIMEDOUT')));
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
@@ -135,6 +169,38 @@ export class Transport {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+}
+
+/**
+ * The https agent: a direct TLS connection, or TLS inside a CONNECT tunnel when a proxy applies to the
+ * target. node:http calls `createConnection(options, callback)` and waits for the callback when it
+ * returns nothing, so the tunnel can be set up asynchronously; keep-alive pooling is per target as usual.
+ */
+class TunnellingAgent extends https.Agent {
+  constructor(
+    options: https.AgentOptions,
+    private readonly proxy: ProxySetting,
+    private readonly timeoutMs: number,
+  ) {
+    super(options);
+  }
+
+  override createConnection(request: http.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    const options = request as tls.ConnectionOptions & { host?: string; port?: number };
+    const host = options.host ?? 'localhost';
+    const port = Number(options.port ?? 443);
+    const via = proxyFor(new URL(`https://${host.includes(':') ? `[${host}]` : host}:${port}`), this.proxy);
+    if (!via) return tls.connect(options);
+    connectTunnel(via, host, port, { timeoutMs: this.timeoutMs }).then(
+      (socket) => callback?.(null, tls.connect({ ...options, socket, servername: options.servername ?? (isIpHost(host) ? undefined : host) })),
+      (err: Error) => callback?.(err, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+}
+
+function isIpHost(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
 }
 
 /** Read a whole (small) body with a byte cap; throws `onOver()` when it is exceeded. */

@@ -24,6 +24,7 @@ import { FlightDeckError } from '../errors.js';
 import { NetworkError, toNetworkError } from './http-error.js';
 import type { HttpResponse } from './http.js';
 import { HEADER_NAME_OK, HEADER_VALUE_OK, ResponseParser } from './http1-parser.js';
+import { connectTunnel, proxyAuthorization, proxyAuthRequired, proxyError, proxyFor, type ProxySetting } from './proxy.js';
 
 // The parser's names, for the existing importers of this module.
 export { MAX_INTERIM, MAX_TRAILER_BYTES, MAX_TRAILER_LINES, ResponseParser, type ParserSink } from './http1-parser.js';
@@ -45,7 +46,12 @@ export interface BulkHttpOptions {
   /** Body rate check: at least `minBodyBytes` (default 32 KiB) per `rateWindowMs` (default 30 s). */
   rateWindowMs?: number | undefined;
   minBodyBytes?: number | undefined;
+  /** The forward proxy (core/oci/proxy.ts): https through a CONNECT tunnel, http in absolute form. */
+  proxy?: ProxySetting | undefined;
 }
+
+/** Where a connection goes: straight to the target, to an http proxy (absolute-form requests), or a tunnel. */
+type Route = { kind: 'direct' } | { kind: 'proxy'; proxy: URL } | { kind: 'tunnel'; socket: net.Socket };
 
 const MAX_FREE_BUFFERS = 8;
 
@@ -131,6 +137,10 @@ class Connection {
   exchange: Exchange | undefined;
   /** Whether any response byte arrived on this connection (a reused one that dies before is retried). */
   used = false;
+  /** Set for a connection to an http proxy: maps a failure to connect to the proxy's own error. */
+  proxyError: ((err: Error) => Error) | undefined;
+  /** Whether the socket connected (a failure before is the proxy's, when there is one). */
+  connected = false;
   closed = false;
 
   constructor(
@@ -139,16 +149,31 @@ class Connection {
     opts: BulkHttpOptions,
     readonly buffers: ReadBuffers,
     private readonly onGone: (c: Connection) => void,
+    route: Route = { kind: 'direct' },
   ) {
     this.buf = buffers.take();
-    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const https = url.protocol === 'https:';
-    const port = Number(url.port || (https ? 443 : 80));
+    const targetHost = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const servername = net.isIP(targetHost) ? undefined : targetHost;
     const onread = { buffer: () => this.buf, callback: (n: number, b: Uint8Array) => this.onRead(n, b as Buffer) };
-    this.socket = https
-      ? tls.connect({ ...opts.tls, host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], onread } as tls.ConnectionOptions)
-      : net.connect({ host, port, onread });
+    if (route.kind === 'tunnel') {
+      // TLS inside a proxy tunnel: `onread` applies only to sockets tls.connect opens itself, so read events.
+      this.socket = tls.connect({ ...opts.tls, socket: route.socket, servername, ALPNProtocols: ['http/1.1'] } as tls.ConnectionOptions);
+      this.socket.on('data', (chunk: Buffer) => {
+        if (!this.onData(chunk)) this.socket.pause();
+      });
+    } else {
+      const ep = route.kind === 'proxy' ? route.proxy : url;
+      const host = ep.hostname.startsWith('[') ? ep.hostname.slice(1, -1) : ep.hostname;
+      const https = ep.protocol === 'https:';
+      const port = Number(ep.port || (https ? 443 : 80));
+      // TLS to a proxy uses the system roots and this client's CAs, never the registry's client certificate.
+      const trust = route.kind === 'proxy' ? { ca: opts.tls.ca, rejectUnauthorized: opts.tls.rejectUnauthorized } : opts.tls;
+      this.socket = https
+        ? tls.connect({ ...trust, host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], onread } as tls.ConnectionOptions)
+        : net.connect({ host, port, onread });
+    }
     this.socket.setNoDelay(true);
+    this.socket.once('connect', () => (this.connected = true));
     const gone = (err?: Error) => {
       if (this.closed) return;
       this.closed = true;
@@ -182,6 +207,17 @@ class Connection {
     return more;
   }
 
+  /** Bytes from a read event (a tunnelled connection): never lent out, the parser copies what it keeps. */
+  private onData(chunk: Buffer): boolean {
+    const ex = this.exchange;
+    if (!ex) {
+      this.socket.destroy();
+      return false;
+    }
+    this.used = true;
+    return ex.data(chunk, false);
+  }
+
   destroy(err?: Error): void {
     this.socket.destroy(err);
   }
@@ -203,11 +239,17 @@ export class BulkHttp {
 
   /** GET `url`; resolves once the status line and headers arrived, the body streams after. */
   async get(url: URL, headers: Record<string, string>, signal?: AbortSignal): Promise<HttpResponse> {
-    const head = requestHead(url, headers);
+    const via = proxyFor(url, this.opts.proxy);
+    const head = requestHead(url, headers, via && url.protocol === 'http:' ? via : undefined);
     for (let attempt = 0; ; attempt++) {
-      const { conn, reused } = this.connection(url);
+      const { conn, reused } = await this.connection(url, via, signal);
       try {
-        return await this.exchange(conn, url, head, signal);
+        const res = await this.exchange(conn, url, head, signal);
+        if (via && url.protocol === 'http:' && res.status === 407) {
+          res.body.destroy();
+          throw proxyAuthRequired(via, url.host);
+        }
+        return res;
       } catch (err) {
         // A kept-alive connection the server closed while idle: try once more on a new one.
         if (reused && !conn.used && attempt === 0 && err instanceof NetworkError) continue;
@@ -216,8 +258,8 @@ export class BulkHttp {
     }
   }
 
-  private connection(url: URL): { conn: Connection; reused: boolean } {
-    const key = `${url.protocol}//${url.host}`;
+  private async connection(url: URL, via: URL | undefined, signal: AbortSignal | undefined): Promise<{ conn: Connection; reused: boolean }> {
+    const key = `${via ? `${via.href} > ` : ''}${url.protocol}//${url.host}`;
     const list = this.idle.get(key);
     while (list && list.length > 0) {
       const conn = list.pop() as Connection;
@@ -228,7 +270,18 @@ export class BulkHttp {
         return { conn, reused: true };
       }
     }
-    const conn = new Connection(key, url, this.opts, this.buffers, (c) => this.forget(c));
+    let route: Route = { kind: 'direct' };
+    if (via && url.protocol === 'https:') {
+      const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+      route = { kind: 'tunnel', socket: await connectTunnel(via, host, Number(url.port || 443), { timeoutMs: this.opts.timeoutMs, signal }) };
+    } else if (via) {
+      route = { kind: 'proxy', proxy: via };
+    }
+    const conn = new Connection(key, url, this.opts, this.buffers, (c) => this.forget(c), route);
+    if (route.kind === 'proxy') {
+      // An http proxy that cannot be reached at all fails as PROXY_UNREACHABLE (not a registry failure).
+      conn.proxyError = (err) => proxyError(via as URL, url.host, err);
+    }
     this.all.add(conn);
     return { conn, reused: false };
   }
@@ -352,15 +405,18 @@ export class BulkHttp {
           if (parser.closeDelimited()) done(false);
           else fail(new NetworkError(`${url.host} closed the connection ${parser.describe()}`, 'ECONNRESET'));
         },
-        fail: (err) => fail(toNetworkError(err, url)),
+        fail: (err) => fail(conn.proxyError && !conn.connected ? conn.proxyError(err) : toNetworkError(err, url)),
       };
       conn.socket.write(head, 'latin1');
     });
   }
 }
 
-function requestHead(url: URL, headers: Record<string, string>): string {
-  let head = `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+function requestHead(url: URL, headers: Record<string, string>, proxy?: URL): string {
+  // To an http proxy: the absolute form, and the proxy's own credentials (the registry's go in `headers`).
+  let head = `GET ${proxy ? `${url.protocol}//${url.host}` : ''}${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+  const auth = proxy ? proxyAuthorization(proxy) : undefined;
+  if (auth) head += `proxy-authorization: ${auth}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
     if (name.toLowerCase() === 'host') continue;
     if (!HEADER_NAME_OK.test(name) || !HEADER_VALUE_OK.test(value)) {

@@ -27,6 +27,8 @@ export const BlobEventSchema = z.object({
   mediaType,
   done: count,
   total: count,
+  /** On `done`, for a registry with mirrors: the endpoint (`host/repo`) that served the blob. */
+  endpoint: z.string().max(1024).optional(),
 });
 export type BlobProgressEvent = z.infer<typeof BlobEventSchema>;
 /** The blob event as core/oci/pull.ts reports it, before the handler names its type and task. */

@@ -18,8 +18,12 @@ export interface TestRegistry {
 export interface RegistryOptions {
   /** htpasswd file content (bcrypt: `htpasswd -Bbn user pass`). */
   htpasswd?: string;
-  /** Serve HTTPS with this certificate and key (paths). */
-  tls?: { cert: string; key: string };
+  /**
+   * Serve HTTPS with this certificate and key (paths). `ca`: the CA the readiness probe trusts (default:
+   * the certificate itself, self-signed); `clientCas`: require a client certificate signed by one of these
+   * (`http.tls.clientcas`), `probeClient` being the one the readiness probe presents.
+   */
+  tls?: { cert: string; key: string; ca?: string; clientCas?: string[]; probeClient?: { cert: string; key: string } };
   /** Bearer token auth: the token server's realm/service/issuer and the signing cert bundle path. */
   token?: { realm: string; service: string; issuer: string; rootcertbundle: string };
   /** Extra YAML appended to the config (top level). */
@@ -38,7 +42,8 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     : opts.token
       ? `auth:\n  token:\n    realm: ${opts.token.realm}\n    service: ${opts.token.service}\n    issuer: ${opts.token.issuer}\n    rootcertbundle: ${opts.token.rootcertbundle}\n`
       : '';
-  const tls = opts.tls ? `\n  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}` : '';
+  const clientCas = opts.tls?.clientCas?.length ? `\n    clientcas:${opts.tls.clientCas.map((c) => `\n      - ${c}`).join('')}` : '';
+  const tls = opts.tls ? `\n  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}${clientCas}` : '';
   if (opts.htpasswd) await writeFile(path.join(dir, 'htpasswd'), opts.htpasswd);
   await writeFile(
     path.join(dir, 'config.yml'),
@@ -56,11 +61,12 @@ ${auth}${opts.extra ?? ''}`,
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-  const ca = opts.tls ? await readFile(opts.tls.cert) : undefined;
+  const ca = opts.tls ? await readFile(opts.tls.ca ?? opts.tls.cert) : undefined;
+  const client = opts.tls?.probeClient ? { cert: await readFile(opts.tls.probeClient.cert), key: await readFile(opts.tls.probeClient.key) } : undefined;
   try {
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`docker-registry exited: ${stderr}`);
-      const status = await probe(`${url}/v2/`, ca);
+      const status = await probe(`${url}/v2/`, ca, client);
       return status === 200 || status === 401;
     }, `docker-registry on ${port}`);
   } catch (err) {
@@ -82,10 +88,10 @@ ${auth}${opts.extra ?? ''}`,
   };
 }
 
-function probe(url: string, ca: Buffer | undefined): Promise<number> {
+function probe(url: string, ca: Buffer | undefined, client?: { cert: Buffer; key: Buffer }): Promise<number> {
   return new Promise((resolve, reject) => {
     const lib = url.startsWith('https:') ? https : http;
-    const req = lib.get(url, ca ? { ca } : {}, (res) => {
+    const req = lib.get(url, { ...(ca ? { ca } : {}), ...(client ?? {}) }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });

@@ -1,8 +1,10 @@
 /**
- * Contract entries of the app itself: version and doctor. Browser-safe (bundled into the renderer).
+ * Contract entries of the app itself: version, doctor and the registry connection test. Browser-safe
+ * (bundled into the renderer).
  */
 import { z } from 'zod';
 import { DoctorReportSchema, VersionInfoSchema } from '../../doctor/schema.js';
+import { ConnectionTestSchema, RegistryHostSchema } from '../../registries/schema.js';
 
 const empty = z.object({}).strict();
 
@@ -21,5 +23,11 @@ export const appContract = {
       })
       .strict(),
     output: DoctorReportSchema,
+  },
+  'registry.test': {
+    summary:
+      'Test the connection to one registry step by step (settings and their origin, DNS, proxy, TCP, TLS chain and CA, client certificate, /v2/ answer and auth challenge); sends no credential.',
+    input: z.object({ registry: RegistryHostSchema, plainHttp: z.boolean().optional(), insecure: z.boolean().optional() }).strict(),
+    output: ConnectionTestSchema,
   },
 } as const;

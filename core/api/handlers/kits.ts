@@ -45,7 +45,7 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
     }
     const target = parseRegistryTarget(from);
     if (!target.repository) throw new FlightDeckError('USAGE', `--from ${from}: name the namespace too (e.g. ${from}/${DEFAULT_NAMESPACE}).`);
-    const client = await ctx.registry.client(target.registry, conn);
+    const client = await ctx.registry.client(target.registry, conn, target.repository);
     const origin: KitOrigin = {
       from,
       registry: target.registry,

@@ -81,7 +81,7 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
       if (ref.digest) {
         throw new FlightDeckError('REFERENCE_INVALID', `Push to ${input.reference}: name a tag, not a digest (the digest comes from the content).`);
       }
-      const c = await client(ref.registry, { ...input, onRetry: retryEmitter(call) });
+      const c = await client(ref.registry, { ...input, onRetry: retryEmitter(call) }, ref.repository);
       try {
         const result = await pushFiles(c, ref.repository, ref.tag ?? 'latest', input.files, {
           artifactType: input.artifactType,
@@ -99,7 +99,7 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
 
     async 'registry.list'(input, call) {
       const target = parseRegistryTarget(input.target);
-      const c = await client(target.registry, input);
+      const c = await client(target.registry, input, target.repository);
       try {
         if (target.repository) {
           try {

@@ -217,8 +217,8 @@ describe('flightdeck against a TLS registry with htpasswd', () => {
   it('without the CA: a TLS error with a hint; --insecure works; a bearer token from the env is not printed', async () => {
     const untrusted = await runCli(['ls', `${secure.host}/flight/shared-types/wasm/complete`, '--no-plain-http'], { env });
     expect(untrusted.code).toBe(4);
-    expect(untrusted.stderr).toContain('error[REGISTRY_UNREACHABLE]');
-    expect(untrusted.stderr).toMatch(/NODE_EXTRA_CA_CERTS|--insecure/);
+    expect(untrusted.stderr).toContain('error[TLS_UNTRUSTED]');
+    expect(untrusted.stderr).toMatch(/--ca-file.*--insecure/);
     const insecure = await runCli(['ls', `${secure.host}/flight/shared-types/wasm/complete`, '--no-plain-http', '--insecure', '-u', 'ci', '--password-stdin'], {
       env,
       input: PASSWORD,

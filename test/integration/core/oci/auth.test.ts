@@ -84,8 +84,9 @@ describe('TLS with a self-signed certificate', () => {
     c.close();
     const untrusted = new RegistryClient(registry.host, { plainHttp: false });
     const err = await failure(untrusted.ping());
-    expect(err.code).toBe('REGISTRY_UNREACHABLE');
-    expect(err.hint).toMatch(/NODE_EXTRA_CA_CERTS|--insecure/);
+    expect(err.code).toBe('TLS_UNTRUSTED');
+    expect(err.message).toContain('flightdeck-test'); // the issuer of the self-signed certificate
+    expect(err.hint).toMatch(/--ca-file.*--insecure/);
     untrusted.close();
     expect(await checkRegistryAuth(registry.host, undefined, { plainHttp: false, insecure: true })).toMatchObject({ scheme: 'anonymous' });
   });

@@ -1,0 +1,147 @@
+/**
+ * Pulls through mirrors (registries.conf `[[registry.mirror]]`, config.json `mirrors`): a content source
+ * that tries each mirror in order and then the registry itself. Digests make a mirror safe: manifests by
+ * digest are checked by the client, and every blob a mirror serves from its first byte is hashed here as it
+ * passes, so a mirror that serves other bytes fails that blob (nothing is stored: the blob writer restarts
+ * from zero with the next endpoint) and the download goes on from the next endpoint. Each fallback is
+ * announced (a retry notice naming the endpoint); when every endpoint fails the error lists each one's
+ * reason (MIRROR_FAILED). The reference stays the canonical one: only the bytes come from the mirror.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { FlightDeckError } from '../errors.js';
+import { NetworkError } from './http-error.js';
+import type { Descriptor } from './manifest.js';
+import type { ContentSource } from './pull.js';
+import type { RetryNotice } from './schema.js';
+
+export interface Endpoint {
+  /** `host[:port]/repo` as shown in messages and events. */
+  name: string;
+  mirror: boolean;
+  source: ContentSource;
+}
+
+/** Which endpoint served each blob (by digest), for the `--json` events. */
+export type ServedBy = Map<string, string>;
+
+function reasonOf(err: unknown): string {
+  if (err instanceof FlightDeckError) return `[${err.code}] ${err.message}`;
+  return (err as Error).message ?? String(err);
+}
+
+/** A blob stream that fails (retryably) at its end when the bytes do not hash to the descriptor's digest. */
+function verified(stream: AsyncIterable<Buffer>, desc: Descriptor, endpoint: string, onBad: () => void): AsyncIterable<Buffer> {
+  const [algo, hex] = desc.digest.split(':') as [string, string];
+  return Readable.from(
+    (async function* () {
+      const hash = createHash(algo);
+      for await (const chunk of stream) {
+        hash.update(chunk);
+        yield chunk;
+      }
+      if (hash.digest('hex') !== hex) {
+        onBad();
+        throw new NetworkError(`${endpoint} served blob ${desc.digest} with other content; trying the next endpoint`, 'EMIRROR_DIGEST');
+      }
+    })(),
+    { objectMode: true },
+  );
+}
+
+export function mirroredSource(
+  endpoints: readonly Endpoint[],
+  opts: { onRetry?: ((n: RetryNotice) => void) | undefined; registry: string; servedBy?: ServedBy },
+): ContentSource {
+  const upstream = endpoints[endpoints.length - 1] as Endpoint;
+  /** Endpoints that failed a blob (by digest): skipped for it from then on. */
+  const failedFor = new Map<string, Set<string>>();
+  /** Blobs whose partial may hold another endpoint's bytes: the next endpoint starts them from zero. */
+  const tainted = new Set<string>();
+
+  const announce = (from: Endpoint, next: Endpoint | undefined, request: string, err: unknown) => {
+    if (!next) return;
+    opts.onRetry?.({
+      registry: from.name.split('/')[0] ?? from.name,
+      request,
+      reason: `${from.mirror ? 'mirror ' : ''}${from.name} failed (${reasonOf(err)}); trying ${next.mirror ? 'mirror ' : ''}${next.name}`,
+      attempt: 1,
+      of: 1,
+      waitMs: 0,
+    });
+  };
+
+  async function firstOk<T>(list: readonly Endpoint[], request: string, fn: (e: Endpoint) => Promise<T>): Promise<T> {
+    const reasons: Array<{ endpoint: string; reason: string; err: unknown }> = [];
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i] as Endpoint;
+      try {
+        return await fn(e);
+      } catch (err) {
+        if (err instanceof FlightDeckError && err.code === 'ABORTED') throw err;
+        reasons.push({ endpoint: e.name, reason: reasonOf(err), err });
+        announce(e, list[i + 1], request, err);
+      }
+    }
+    const last = reasons[reasons.length - 1];
+    if (reasons.length === 1 && last) throw last.err;
+    throw new FlightDeckError('MIRROR_FAILED', `${request}: every endpoint failed:\n${reasons.map((r) => `  ${r.endpoint}: ${r.reason}`).join('\n')}`, {
+      details: { registry: opts.registry, endpoints: reasons.map((r) => ({ endpoint: r.endpoint, reason: r.reason })) },
+    });
+  }
+
+  return {
+    name: upstream.source.name,
+    retries: upstream.source.retries,
+    resolve: (signal) => firstOk(endpoints, `manifest of ${upstream.name}`, (e) => e.source.resolve(signal)),
+    manifest: (desc, signal) => firstOk(endpoints, `manifest ${desc.digest}`, (e) => e.source.manifest(desc, signal)),
+    async blob(desc, offset, signal) {
+      const skip = failedFor.get(desc.digest) ?? new Set<string>();
+      failedFor.set(desc.digest, skip);
+      const list = endpoints.filter((e) => !skip.has(e.name));
+      if (list.length === 0) {
+        throw new FlightDeckError('MIRROR_FAILED', `Blob ${desc.digest}: every endpoint failed (${endpoints.map((e) => e.name).join(', ')}).`, {
+          details: { registry: opts.registry, digest: desc.digest },
+        });
+      }
+      return firstOk(list, `blob ${desc.digest}`, async (e) => {
+        const from = tainted.has(desc.digest) ? 0 : offset;
+        let got: { start: number; stream: AsyncIterable<Buffer> };
+        try {
+          got = await e.source.blob(desc, from, signal);
+        } catch (err) {
+          skip.add(e.name);
+          throw err;
+        }
+        tainted.delete(desc.digest);
+        opts.servedBy?.set(desc.digest, e.name);
+        // A mirror's bytes are hashed here when it serves the whole blob; the store's writer checks again.
+        if (!e.mirror || got.start !== 0) return got;
+        return {
+          start: 0,
+          stream: verified(got.stream, desc, e.name, () => {
+            skip.add(e.name);
+            tainted.add(desc.digest);
+            opts.servedBy?.delete(desc.digest);
+            const next = endpoints.find((x) => !skip.has(x.name));
+            announce(e, next, `blob ${desc.digest}`, new Error(`served blob ${desc.digest} with other content (digest mismatch); nothing of it is stored`));
+          }),
+        };
+      });
+    },
+    pause: (attempt, signal) => upstream.source.pause(attempt, signal),
+  };
+}
+
+/**
+ * The repository on a mirror: its location replaces the matched prefix (containers-registries.conf(5)),
+ * e.g. prefix `lab.example` + mirror `mirror.lab:5000/cache` turns `lab.example/flight/a` into
+ * `mirror.lab:5000` + `cache/flight/a`.
+ */
+export function mirrorRepository(location: string, repository: string, prefixPath = ''): { registry: string; repository: string } {
+  const slash = location.indexOf('/');
+  const registry = slash < 0 ? location : location.slice(0, slash);
+  const base = slash < 0 ? '' : location.slice(slash + 1);
+  const rest = prefixPath && repository.startsWith(`${prefixPath}/`) ? repository.slice(prefixPath.length + 1) : repository;
+  return { registry, repository: base ? `${base}/${rest}` : rest };
+}
