@@ -53,8 +53,12 @@ export class FrameLink {
   writeTimeoutMs: (bytes: number) => number = () => 30_000;
 
   async send(type: number, body?: Uint8Array): Promise<void> {
+    await this.sendFrame(encodeFrame(type, body));
+  }
+
+  /** Send a frame already encoded (encodeFrame), e.g. one the sender measured against the peer's maxFrame. */
+  async sendFrame(frame: Buffer): Promise<void> {
     if (this.closedWith !== null) throw this.disconnected();
-    const frame = encodeFrame(type, body);
     this.bytesOut += frame.length;
     const ms = this.writeTimeoutMs(frame.length);
     let timer: NodeJS.Timeout | undefined;
