@@ -149,7 +149,10 @@ export const FEATURES = {
   slotHash: 'slot-hash',
 } as const;
 
-export const SetRateSchema = z.object({ baud: z.number().int().positive() });
+export const HelloSchema = z.object({ version: z.number().int().positive().describe('Protocol version the host speaks (1).') });
+/** Requests and replies without content: END, STATUS, RUN, MONITOR_END. Unknown fields are ignored. */
+export const EmptySchema = z.object({});
+export const SetRateSchema = z.object({ baud: z.number().int().positive().describe('Line rate in baud (one of INFO.lineRates).') });
 
 /**
  * After SET_RATE, a device that hears no good frame at the new rate for this long falls back to the old
@@ -159,31 +162,45 @@ export const SetRateSchema = z.object({ baud: z.number().int().positive() });
 export const RATE_FALLBACK_MS = PROTOCOL_CONSTANTS.rateFallbackMs;
 
 export const BeginSchema = z.object({
-  sha256: Sha256,
-  size: z.number().int().positive(),
-  blockSize: z.number().int().positive(),
-  compression: z.enum(COMPRESSIONS),
+  sha256: Sha256.describe('SHA-256 of the whole uncompressed payload: 64 lowercase hex digits.'),
+  size: z.number().int().positive().describe('Payload size in bytes (uncompressed).'),
+  blockSize: z.number().int().positive().describe('Largest block (uncompressed bytes) one DATA carries; at most INFO.maxFrame - 64.'),
+  compression: z.enum(COMPRESSIONS).describe('Codec of the DATA blocks that shrink (a block that does not shrink goes as it is, codec 0).'),
   /** Discard any partial upload of this payload instead of resuming it. */
-  fresh: z.boolean(),
+  fresh: z.boolean().describe('true: discard any partial upload of this payload and start at 0 (--no-resume).'),
   /**
    * Fast reflash: start from a copy of the active payload `base` and send only the listed blocks (indices
    * in units of blockSize, ascending); DATA offsets then count bytes of those blocks, one after another.
    */
-  delta: z.object({ base: Sha256, blocks: z.array(z.number().int().nonnegative()) }).optional(),
+  delta: z
+    .object({
+      base: Sha256.describe('SHA-256 of the active payload (BLOCKS.sha256) the upload starts from.'),
+      blocks: z.array(z.number().int().nonnegative()).describe('Ascending indices (units of blockSize) of the blocks the DATA stream carries.'),
+    })
+    .optional()
+    .describe('Fast reflash (feature block-hashes).'),
 });
 export type Begin = z.infer<typeof BeginSchema>;
 
 export const ReadySchema = z.object({
   slot: SlotName,
   /** Bytes of this payload the device already holds (the host sends from here). */
-  offset: z.number().int().nonnegative(),
+  offset: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe(
+      'state "upload": bytes of the upload stream the device holds durably (the host sends from here; 0 for a delta); "verified" and "active": BEGIN.size.',
+    ),
   /** `active`: the payload is already the committed one; `verified`: it waits in the inactive slot. */
-  state: z.enum(['upload', 'verified', 'active']),
+  state: z
+    .enum(['upload', 'verified', 'active'])
+    .describe('upload: send DATA from offset; verified: waits in the inactive slot, send END; active: already committed.'),
   /**
    * The device's id for this upload (states `upload` and `verified`): from BEGIN to COMMIT the device is
    * this host's; VERIFIED and COMMIT name it, so a host commits only what it uploaded.
    */
-  upload: UploadId.optional(),
+  upload: UploadId.optional().describe('The device id of this upload, 32 lowercase hex digits: required for states upload and verified.'),
 });
 export type Ready = z.infer<typeof ReadySchema>;
 
@@ -200,16 +217,21 @@ export const CommittedSchema = StateSchema.extend({ committed: z.object({ sha256
  * ROLLBACK names the payload that becomes active (the previous one, in the inactive slot), so a resent
  * ROLLBACK whose STATE was lost finds it already active and changes nothing (it never swaps back).
  */
-export const RollbackSchema = z.object({ sha256: Sha256 });
+export const RollbackSchema = z.object({ sha256: Sha256.describe('The payload to make active: the one in the inactive slot (STATE.slots).') });
 
 /** HASHES: the host asks for the SHA-256 of each block of the active payload. */
-export const HashesSchema = z.object({ blockSize: z.number().int().min(PROTOCOL_CONSTANTS.minBlockSize) });
+export const HashesSchema = z.object({
+  blockSize: z.number().int().min(PROTOCOL_CONSTANTS.minBlockSize).describe('Block size in bytes; the active payload has at most 4096 blocks of it.'),
+});
 /** BLOCKS: the active payload (null: none) and the hex SHA-256 of each of its blocks. */
 export const BlocksSchema = z.object({
   sha256: Sha256.nullable(),
   size: z.number().int().nonnegative(),
   blockSize: z.number().int().positive(),
-  hashes: z.array(Sha256).max(PROTOCOL_CONSTANTS.maxBlockHashes),
+  hashes: z
+    .array(Sha256)
+    .max(PROTOCOL_CONSTANTS.maxBlockHashes)
+    .describe('SHA-256 (64 lowercase hex digits) of bytes [i*blockSize, min((i+1)*blockSize, size)) of the active payload, for each block i.'),
 });
 export type Blocks = z.infer<typeof BlocksSchema>;
 
@@ -222,6 +244,34 @@ export const MonitorSchema = z.object({ follow: z.boolean() });
 export const DEVICE_ERRORS = ['REFUSED', 'VERIFY_FAILED', 'PROTOCOL', 'BUSY'] as const;
 export const ErrorSchema = z.object({ code: z.enum(DEVICE_ERRORS), message: z.string() });
 export type DeviceErrorBody = z.infer<typeof ErrorSchema>;
+
+/**
+ * The JSON body of each control message, by name (docs/protocol.md, "Messages"). DATA, ACK and NAK are
+ * binary. docs/schemas/protocol/<NAME>.json are generated from these (`npm run docs:protocol`).
+ */
+export const MESSAGE_SCHEMAS = {
+  HELLO: HelloSchema,
+  INFO: InfoSchema,
+  SET_RATE: SetRateSchema,
+  RATE_OK: SetRateSchema,
+  BEGIN: BeginSchema,
+  READY: ReadySchema,
+  END: EmptySchema,
+  VERIFIED: VerifiedSchema,
+  COMMIT: CommitSchema,
+  COMMITTED: CommittedSchema,
+  ROLLBACK: RollbackSchema,
+  STATUS: EmptySchema,
+  STATE: StateSchema,
+  HASHES: HashesSchema,
+  BLOCKS: BlocksSchema,
+  RUN: EmptySchema,
+  LOG: LogSchema,
+  EXIT: ExitSchema,
+  MONITOR: MonitorSchema,
+  MONITOR_END: EmptySchema,
+  ERROR: ErrorSchema,
+} satisfies Partial<Record<keyof typeof Msg, z.ZodType>>;
 
 export function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
