@@ -221,6 +221,12 @@ export class Device {
   async serve(link: FrameLink, line?: LineControl): Promise<void> {
     let dropped = 0;
     let fallback: { timer: NodeJS.Timeout; rate: number } | undefined;
+    // A damaged frame during this host's upload is NAKed at once (docs/protocol.md, step 4), not when
+    // the next good frame happens to arrive: the host may have nothing more in flight.
+    link.onDropped = () => {
+      dropped = link.dropped;
+      this.nak(link).catch(() => {});
+    };
     try {
       for (;;) {
         const frame = await link.nextOrTimeout(3600_000);

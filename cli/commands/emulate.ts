@@ -77,7 +77,10 @@ export function registerEmulate(program: Command, out: () => Output): void {
     .option('--bad-rate <baud...>', 'test fault: serial line rates that garble every frame')
     .option('--fault-hold', 'test fault: hold the first upload after its first block until another host is refused as busy (or SIGUSR2)')
     .option('--fault-hold-after <bytes>', 'test fault: as --fault-hold, but hold once the upload has this many bytes (earlier blocks are acknowledged)')
-    .option('--fault-drop-reply <request[:n]...>', 'test fault: carry out the first n (default 1) requests of this type (e.g. ROLLBACK) but drop the reply')
+    .option(
+      '--fault-drop-reply <request...>',
+      'test fault: carry out the first n (default 1) requests of this type, given as TYPE or TYPE:n (e.g. ROLLBACK), but drop the reply',
+    )
     .addHelpText(
       'after',
       `

@@ -20,7 +20,9 @@ export class FrameLink {
     this.transport = transport;
     this.decoder = new FrameDecoder(maxFrame);
     this.unsubscribe = transport.onData((chunk) => {
+      const dropped = this.decoder.dropped;
       const frames = this.decoder.push(chunk);
+      if (this.decoder.dropped !== dropped) this.onDropped?.();
       if (frames.length === 0) return;
       this.queue.push(...frames);
       this.wake();
@@ -30,6 +32,9 @@ export class FrameLink {
       this.wake();
     });
   }
+
+  /** Called when the decoder drops a frame (bad CRC, bad escape, too long), as it happens. */
+  onDropped: (() => void) | undefined;
 
   /** Frames that failed CRC or framing so far. */
   get dropped(): number {

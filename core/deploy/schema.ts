@@ -183,3 +183,28 @@ export const FleetEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('result'), ...tagged, ok: z.boolean(), code: z.string().optional(), error: ErrorObject.optional() }),
 ]);
 export type FleetEvent = z.infer<typeof FleetEventSchema>;
+
+/** One check of `flightdeck device conformance` (core/deploy/conformance.ts). */
+export const ConformanceCheckSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  ok: z.boolean(),
+  /** What was seen: the reason of a failure, or a note on a pass (e.g. "resumed from byte 49152"). */
+  detail: z.string(),
+  ms: z.number().int().nonnegative(),
+});
+export type ConformanceCheck = z.infer<typeof ConformanceCheckSchema>;
+
+export const ConformanceReportSchema = z.object({
+  /** What the device said in INFO; null when the handshake failed. */
+  device: z
+    .object({ platform: z.string(), firmware: z.string(), serial: z.string().nullable(), maxFrame: z.number().int(), features: z.array(z.string()) })
+    .nullable(),
+  checks: z.array(ConformanceCheckSchema),
+  passed: z.number().int(),
+  failed: z.number().int(),
+});
+export type ConformanceReport = z.infer<typeof ConformanceReportSchema>;
+
+/** A finished conformance check, as it happens (device.conformance events). */
+export const ConformanceEventSchema = z.object({ type: z.literal('check'), check: ConformanceCheckSchema });

@@ -231,3 +231,23 @@ describe('fast reflash after a cut delta upload (issue 21)', () => {
     expect(readSlots(d.dir)).toMatchObject({ active: 'B', B: next });
   });
 });
+
+describe('NAK after a bad frame (issue 21)', () => {
+  it('a damaged DATA frame mid-upload is NAKed at once, with nothing else sent after it', async () => {
+    const d = inProcessDevice();
+    const s = await host(d);
+    const p = withCustomSection(codeModule(20, 6), 'pad', randomBytes(16 << 10));
+    await s.link.send(Msg.BEGIN, json({ sha256: sha256(p), size: p.length, blockSize: 4096, compression: 'none', fresh: true }));
+    expect((await s.link.next(2000)).type).toBe(Msg.READY);
+    const { encodeData } = await import('../../../../core/deploy/protocol.js');
+    await s.link.send(Msg.DATA, encodeData(0, p.subarray(0, 4096), 'none'));
+    expect((await s.link.next(2000)).type).toBe(Msg.ACK);
+    const bad = encodeFrame(Msg.DATA, encodeData(4096, p.subarray(4096, 8192), 'none'));
+    bad[bad.length >> 1] = bad[bad.length >> 1] === 0 ? 1 : 0;
+    await s.link.sendFrame(bad);
+    // The old device looked at its drop count only when the next good frame arrived: the host waited ackMs.
+    const nak = await s.link.nextOrTimeout(2000);
+    expect(nak?.type).toBe(Msg.NAK);
+    expect(nak?.body.readUInt32LE(0)).toBe(4096);
+  });
+});
