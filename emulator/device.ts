@@ -2,10 +2,8 @@
  * The device side of the Flight Deploy Protocol: one Device (slots, limits, log) serving any number of
  * connections (one upload at a time). See docs/protocol.md for the message flow.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { checkLimits } from '../core/deploy/check.js';
 import type { Frame } from '../core/deploy/framing.js';
@@ -40,6 +38,7 @@ import {
 } from '../core/deploy/protocol.js';
 import { FlightDeckError } from '../core/errors.js';
 import type { CrashPhase } from './faults.js';
+import { runPayload, type PayloadRun } from './runner.js';
 import type { SlotStore } from './slots.js';
 
 /** The largest frame the reference device takes, in wire bytes (INFO.maxFrame; docs/protocol.md, "Frame size"). */
@@ -135,7 +134,7 @@ export class Device {
   private hold: 'off' | 'armed' | 'holding' | 'released';
   private readonly history: LogLine[] = [];
   private readonly monitors = new Set<FrameLink>();
-  private readonly runs = new Set<ChildProcess>();
+  private readonly runs = new Set<PayloadRun>();
   /** Replies still to drop (test fault dropReplies), per connection. */
   private readonly mute = new WeakMap<FrameLink, number>();
   private readonly dropsLeft: Map<number, number>;
@@ -607,27 +606,23 @@ export class Device {
     }
   }
 
-  /** Start the active payload in a child process (WASI stdout/stderr piped back as LOG frames). */
+  /** Start the active payload in a worker thread (emulator/runner.ts): WASI stdout/stderr come back as LOG frames. */
   private async run(link: FrameLink): Promise<void> {
     const { state } = this.store;
     const active = state.active ? state.slots[state.active] : null;
     if (!state.active || !active) throw new Refusal('REFUSED', 'no committed payload to run');
-    const [cmd, args] = runnerCommand(this.store.slotFile(state.active));
     this.emitLog({ stream: 'device', text: `run ${active.sha256.slice(0, 12)} from slot ${state.active}\n` }, link);
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.runs.add(child);
-    for (const stream of ['stdout', 'stderr'] as const) {
-      child[stream].setEncoding('utf8').on('data', (text: string) => this.emitLog({ stream, text }, link));
-    }
-    const code = await new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1))));
-    this.runs.delete(child);
+    const run = runPayload(this.store.slotFile(state.active), (stream, text) => this.emitLog({ stream, text }, link));
+    this.runs.add(run);
+    const code = await run.exited;
+    this.runs.delete(run);
     this.emitLog({ stream: 'device', text: `exited with code ${code}\n` }, link);
     if (!link.closed) await this.reply(link, Msg.EXIT, json({ code }));
   }
 
   /** Stop running payloads and close the upload file (the device powers off). */
   shutdown(): void {
-    for (const child of this.runs) child.kill('SIGKILL');
+    for (const run of this.runs) run.kill();
     if (this.upload) this.checkpoint(this.upload);
     this.closeUpload();
   }
@@ -646,15 +641,4 @@ function fileSize(file: string): number {
   } catch {
     return -1;
   }
-}
-
-/**
- * The runner next to this module: runner.ts (through tsx) when run from sources, runner.js once built;
- * from the CLI bundle (dist/cli/flightdeck.mjs) it is dist/emulator/runner.js.
- */
-function runnerCommand(slotFile: string): [string, string[]] {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const beside = fileURLToPath(new URL(fromSource ? './runner.ts' : './runner.js', import.meta.url));
-  const runner = fromSource || fs.existsSync(beside) ? beside : fileURLToPath(new URL('../emulator/runner.js', import.meta.url));
-  return [process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '--no-warnings', runner, slotFile]];
 }
