@@ -251,3 +251,23 @@ describe('NAK after a bad frame (issue 21)', () => {
     expect(nak?.body.readUInt32LE(0)).toBe(4096);
   });
 });
+
+describe('BLOCKS is bounded on the device too (issue 21)', () => {
+  it('HASHES that would need more than maxBlockHashes blocks is refused with PROTOCOL naming the field', async () => {
+    const d = inProcessDevice();
+    const s = await host(d);
+    const big = withCustomSection(codeModule(10, 7), 'pad', randomBytes(C.maxBlockHashes * 512 + 4096));
+    await deployOn(s, big);
+    await s.link.send(Msg.HASHES, json({ blockSize: 512 }));
+    const refused = await s.link.next(2000);
+    expect(refused.type).toBe(Msg.ERROR);
+    expect(JSON.parse(refused.body.toString())).toMatchObject({
+      code: 'PROTOCOL',
+      message: expect.stringContaining('HASHES.blockSize: 512 makes more than 4096 blocks'),
+    });
+    await s.link.send(Msg.HASHES, json({ blockSize: 1024 }));
+    const ok = await s.link.next(2000);
+    expect(ok.type).toBe(Msg.BLOCKS);
+    expect(ok.body.length + 16).toBeLessThanOrEqual(C.hostMaxFrame);
+  });
+});
