@@ -2,10 +2,9 @@
  * The device side of the Flight Deploy Protocol: one Device (slots, limits, log) serving any number of
  * connections (one upload at a time). See docs/protocol.md for the message flow.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
 import { checkLimits } from '../core/deploy/check.js';
 import type { Frame } from '../core/deploy/framing.js';
 import type { FrameLink } from '../core/deploy/link.js';
@@ -16,6 +15,7 @@ import {
   type Begin,
   CommitSchema,
   decodeData,
+  RollbackSchema,
   FEATURES,
   HashesSchema,
   json,
@@ -23,6 +23,8 @@ import {
   MSG_NAMES,
   MonitorSchema,
   parseBody,
+  parseMessage,
+  PROTOCOL_CONSTANTS as C,
   PROTOCOL_VERSION,
   RATE_FALLBACK_MS,
   SetRateSchema,
@@ -36,14 +38,18 @@ import {
 } from '../core/deploy/protocol.js';
 import { FlightDeckError } from '../core/errors.js';
 import type { CrashPhase } from './faults.js';
+import { runPayload, type PayloadRun } from './runner.js';
 import type { SlotStore } from './slots.js';
 
+/** The largest frame the reference device takes, in wire bytes (INFO.maxFrame; docs/protocol.md, "Frame size"). */
 export const MAX_FRAME = (256 << 10) + 64;
 const LOG_HISTORY = 1000;
-const RATE_TURNAROUND_MS = 50;
+const RATE_TURNAROUND_MS = C.rateTurnaroundMs;
 
 export interface DeviceOptions {
   limits: PlatformLimits;
+  /** INFO.maxFrame: the longest frame this device takes, in wire bytes (default MAX_FRAME). Its links decode with it. */
+  maxFrame?: number;
   store: SlotStore;
   firmware: string;
   /** Serial number reported in INFO. */
@@ -66,6 +72,11 @@ export interface DeviceOptions {
    * blocks before are acknowledged as usual, so a host shows live progress and then surely stalls.
    */
   holdAfter?: number;
+  /**
+   * Test fault: the device does not send its reply to the first N requests of these types (e.g.
+   * `{ ROLLBACK: 1 }`), as when the reply is lost on the line; the request itself is carried out.
+   */
+  dropReplies?: Partial<Record<string, number>>;
   log?: (message: string) => void;
 }
 
@@ -123,11 +134,35 @@ export class Device {
   private hold: 'off' | 'armed' | 'holding' | 'released';
   private readonly history: LogLine[] = [];
   private readonly monitors = new Set<FrameLink>();
-  private readonly runs = new Set<ChildProcess>();
+  private readonly runs = new Set<PayloadRun>();
+  /** Replies still to drop (test fault dropReplies), per connection. */
+  private readonly mute = new WeakMap<FrameLink, number>();
+  private readonly dropsLeft: Map<number, number>;
 
   constructor(options: DeviceOptions) {
     this.o = options;
     this.hold = options.holdUpload ? 'armed' : 'off';
+    this.dropsLeft = new Map(
+      Object.entries(options.dropReplies ?? {}).flatMap(([name, n]) =>
+        Msg[name as keyof typeof Msg] !== undefined && n ? [[Msg[name as keyof typeof Msg], n]] : [],
+      ),
+    );
+  }
+
+  /** Send the reply to a request, unless the test fault dropReplies swallows it. */
+  private async reply(link: FrameLink, type: number, body: Buffer): Promise<void> {
+    const muted = this.mute.get(link) ?? 0;
+    if (muted > 0) {
+      this.mute.set(link, muted - 1);
+      this.o.log?.(`fault: dropped the ${MSG_NAMES[type]} reply`);
+      return;
+    }
+    await link.send(type, body);
+  }
+
+  /** The longest frame this device takes, in wire bytes: serve its connections with a FrameLink of this limit. */
+  get maxFrame(): number {
+    return this.o.maxFrame ?? MAX_FRAME;
   }
 
   /** End the test hold (holdUpload) of the first upload. */
@@ -167,7 +202,7 @@ export class Device {
       memory: this.o.limits.memory,
       threads: this.o.limits.threads,
       slots: 2,
-      maxFrame: MAX_FRAME,
+      maxFrame: this.maxFrame,
       compression: [...COMPRESSIONS],
       lineRates: line?.rates ?? [],
       lineRate: line?.rate ?? 0,
@@ -185,6 +220,12 @@ export class Device {
   async serve(link: FrameLink, line?: LineControl): Promise<void> {
     let dropped = 0;
     let fallback: { timer: NodeJS.Timeout; rate: number } | undefined;
+    // A damaged frame during this host's upload is NAKed at once (docs/protocol.md, step 4), not when
+    // the next good frame happens to arrive: the host may have nothing more in flight.
+    link.onDropped = () => {
+      dropped = link.dropped;
+      this.nak(link).catch(() => {});
+    };
     try {
       for (;;) {
         const frame = await link.nextOrTimeout(3600_000);
@@ -211,6 +252,11 @@ export class Device {
               }, RATE_FALLBACK_MS),
             };
           } else {
+            const drops = this.dropsLeft.get(frame.type) ?? 0;
+            if (drops > 0) {
+              this.dropsLeft.set(frame.type, drops - 1);
+              this.mute.set(link, 1);
+            }
             await this.handle(link, frame, line);
           }
         } catch (err) {
@@ -235,11 +281,11 @@ export class Device {
     switch (frame.type) {
       case Msg.HELLO:
         this.reach('handshake');
-        return link.send(Msg.INFO, json(this.info(line)));
+        return this.reply(link, Msg.INFO, json(this.info(line)));
       case Msg.STATUS:
-        return link.send(Msg.STATE, json(this.state()));
+        return this.reply(link, Msg.STATE, json(this.state()));
       case Msg.HASHES:
-        return link.send(Msg.BLOCKS, json(this.blockHashes(frame)));
+        return this.reply(link, Msg.BLOCKS, json(this.blockHashes(frame)));
       case Msg.BEGIN:
         return this.begin(link, frame);
       case Msg.DATA:
@@ -249,7 +295,7 @@ export class Device {
       case Msg.COMMIT:
         return this.commit(link, frame);
       case Msg.ROLLBACK:
-        return this.rollback(link);
+        return this.rollback(link, frame);
       case Msg.RUN:
         return this.run(link);
       case Msg.MONITOR:
@@ -271,9 +317,10 @@ export class Device {
   }
 
   private async begin(link: FrameLink, frame: Frame): Promise<void> {
-    const req = parseBody(BeginSchema, frame.body);
-    if (!req) throw new Refusal('PROTOCOL', 'malformed BEGIN');
-    if (req.blockSize > MAX_FRAME - 64) throw new Refusal('PROTOCOL', `block size ${req.blockSize} is over the ${MAX_FRAME - 64} bytes a frame carries`);
+    const req = request(BeginSchema, frame, 'BEGIN');
+    const maxBlock = this.maxFrame - C.blockHeadroom;
+    if (req.blockSize > maxBlock)
+      throw new Refusal('PROTOCOL', `BEGIN.blockSize: ${req.blockSize} is over the ${maxBlock} bytes a frame of this device carries`);
     this.refuseIfBusy(link, 'BEGIN');
     if (req.size > this.o.limits.memory) {
       throw new Refusal('REFUSED', `payload of ${req.size} bytes exceeds the ${this.o.limits.memory} bytes of ${this.o.limits.name}`);
@@ -281,12 +328,12 @@ export class Device {
     const { state } = this.store;
     if (state.active && state.slots[state.active]?.sha256 === req.sha256) {
       if (this.claim?.owner === link) this.claim = null;
-      return link.send(Msg.READY, json({ slot: state.active, offset: req.size, state: 'active' }));
+      return this.reply(link, Msg.READY, json({ slot: state.active, offset: req.size, state: 'active' }));
     }
     const claim = this.claimFor(link, req.sha256);
     const slot = this.store.inactive();
     if (state.slots[slot]?.sha256 === req.sha256 && !req.fresh) {
-      return link.send(Msg.READY, json({ slot, offset: req.size, state: 'verified', upload: claim.id }));
+      return this.reply(link, Msg.READY, json({ slot, offset: req.size, state: 'verified', upload: claim.id }));
     }
     if (req.delta) return this.beginDelta(link, req, slot, claim);
     let offset = 0;
@@ -313,7 +360,7 @@ export class Device {
     }
     this.o.log?.(`BEGIN ${req.sha256.slice(0, 12)} (${req.size} bytes, ${req.compression}) into slot ${slot} from byte ${offset}`);
     this.reach('begin');
-    return link.send(Msg.READY, json({ slot, offset, state: 'upload', upload: claim.id }));
+    return this.reply(link, Msg.READY, json({ slot, offset, state: 'upload', upload: claim.id }));
   }
 
   /** This host's claim on the device for `sha256`: kept on a resent BEGIN, so its id stays the same. */
@@ -348,8 +395,11 @@ export class Device {
   }
 
   private blockHashes(frame: Frame): Blocks {
-    const req = parseBody(HashesSchema, frame.body);
-    if (!req) throw new Refusal('PROTOCOL', 'malformed HASHES');
+    const req = request(HashesSchema, frame, 'HASHES');
+    const size = this.store.state.active ? (this.store.state.slots[this.store.state.active]?.size ?? 0) : 0;
+    if (Math.ceil(size / req.blockSize) > C.maxBlockHashes) {
+      throw new Refusal('PROTOCOL', `HASHES.blockSize: ${req.blockSize} makes more than ${C.maxBlockHashes} blocks of the ${size}-byte active payload`);
+    }
     const active = this.store.state.active;
     const content = active ? this.store.state.slots[active] : null;
     if (!active || !content) return { sha256: null, size: 0, blockSize: req.blockSize, hashes: [] };
@@ -388,7 +438,7 @@ export class Device {
     this.upload = { ...this.newUpload(link, req.sha256, req.size, slot, fd, req.blockSize), length, blocks, blockSize: req.blockSize };
     this.o.log?.(`BEGIN ${req.sha256.slice(0, 12)} as a delta of ${base.slice(0, 12)}: ${blocks.length} of ${count} blocks into slot ${slot}`);
     this.reach('begin');
-    return link.send(Msg.READY, json({ slot, offset: 0, state: 'upload', upload: claim.id }));
+    return this.reply(link, Msg.READY, json({ slot, offset: 0, state: 'upload', upload: claim.id }));
   }
 
   /** Write stream bytes: at their offset, or (delta) at the place of the blocks they belong to. */
@@ -425,7 +475,7 @@ export class Device {
     const before = u.received;
     u.received += raw.length;
     u.nakedAt = -1;
-    if (u.received - u.checkpointAt >= this.o.checkpointBytes || Date.now() - u.checkpointTime >= 250) this.checkpoint(u);
+    if (u.received - u.checkpointAt >= this.o.checkpointBytes || Date.now() - u.checkpointTime >= C.checkpointMs) this.checkpoint(u);
     if (before < u.length / 2 && u.received >= u.length / 2) this.reach('mid-block');
     return link.send(Msg.ACK, u32(u.received));
   }
@@ -462,7 +512,7 @@ export class Device {
       // END again after VERIFIED was lost, or for a payload that waits verified in the inactive slot.
       if (ready && ready.sha256 === claim.sha256 && this.store.hashFile(this.store.slotFile(slot)) === ready.sha256) {
         claim.verified = true;
-        return link.send(Msg.VERIFIED, json({ sha256: ready.sha256, slot, upload: claim.id }));
+        return this.reply(link, Msg.VERIFIED, json({ sha256: ready.sha256, slot, upload: claim.id }));
       }
       throw new Refusal('PROTOCOL', 'END without an upload');
     }
@@ -486,7 +536,7 @@ export class Device {
     this.o.log?.(`verified ${u.sha256.slice(0, 12)} in slot ${u.slot}`);
     claim.verified = claim.sha256 === u.sha256;
     this.reach('verify');
-    return link.send(Msg.VERIFIED, json({ sha256: u.sha256, slot: u.slot, upload: claim.id }));
+    return this.reply(link, Msg.VERIFIED, json({ sha256: u.sha256, slot: u.slot, upload: claim.id }));
   }
 
   /**
@@ -495,13 +545,12 @@ export class Device {
    * payload is still the active one.
    */
   private async commit(link: FrameLink, frame: Frame): Promise<void> {
-    const req = parseBody(CommitSchema, frame.body);
-    if (!req) throw new Refusal('PROTOCOL', 'malformed COMMIT');
+    const req = request(CommitSchema, frame, 'COMMIT');
     const { state } = this.store;
     const activeSha = state.active ? state.slots[state.active]?.sha256 : undefined;
     const committed = { sha256: req.sha256, upload: req.upload };
     if (this.lastCommit?.id === req.upload && this.lastCommit.sha256 === req.sha256 && activeSha === req.sha256) {
-      return link.send(Msg.COMMITTED, json({ ...this.state(), committed }));
+      return this.reply(link, Msg.COMMITTED, json({ ...this.state(), committed }));
     }
     this.refuseIfBusy(link, 'COMMIT');
     const claim = this.claim;
@@ -517,25 +566,36 @@ export class Device {
     }
     this.lastCommit = { id: req.upload, sha256: req.sha256 };
     this.claim = null;
-    return link.send(Msg.COMMITTED, json({ ...this.state(), committed }));
+    return this.reply(link, Msg.COMMITTED, json({ ...this.state(), committed }));
   }
 
-  private async rollback(link: FrameLink): Promise<void> {
+  /**
+   * ROLLBACK `{sha256}` makes the payload it names active: the previous one, in the inactive slot. Naming
+   * the target makes it idempotent: when that payload is already active (a resent ROLLBACK whose STATE
+   * was lost), nothing changes and STATE is sent again; it never swaps back.
+   */
+  private async rollback(link: FrameLink, frame: Frame): Promise<void> {
+    const req = request(RollbackSchema, frame, 'ROLLBACK');
     this.refuseIfBusy(link, 'ROLLBACK');
     const { state } = this.store;
+    if (state.active && state.slots[state.active]?.sha256 === req.sha256) {
+      this.o.log?.(`rollback to ${req.sha256.slice(0, 12)}: already active in slot ${state.active}`);
+      return this.reply(link, Msg.STATE, json(this.state()));
+    }
     const other = this.store.inactive();
-    if (!state.slots[other] || this.upload?.slot === other) throw new Refusal('REFUSED', 'no previous payload to roll back to');
+    if (state.slots[other]?.sha256 !== req.sha256 || this.upload?.slot === other) {
+      throw new Refusal('REFUSED', `no previous payload sha256:${req.sha256} to roll back to; nothing changed`);
+    }
     this.store.writeState({ ...state, active: other });
-    this.o.log?.(`rolled back: slot ${other} is active`);
-    return link.send(Msg.STATE, json(this.store.snapshot(this.o.limits.id)));
+    this.o.log?.(`rolled back to ${req.sha256.slice(0, 12)}: slot ${other} is active`);
+    return this.reply(link, Msg.STATE, json(this.state()));
   }
 
   private async monitor(link: FrameLink, frame: Frame): Promise<void> {
-    const req = parseBody(MonitorSchema, frame.body);
-    if (!req) throw new Refusal('PROTOCOL', 'malformed MONITOR');
+    const req = request(MonitorSchema, frame, 'MONITOR');
     for (const line of this.history) await link.send(Msg.LOG, json(line));
     if (req.follow) this.monitors.add(link);
-    else await link.send(Msg.MONITOR_END, json({}));
+    else await this.reply(link, Msg.MONITOR_END, json({}));
   }
 
   private emitLog(line: LogLine, requester: FrameLink): void {
@@ -546,30 +606,33 @@ export class Device {
     }
   }
 
-  /** Start the active payload in a child process (WASI stdout/stderr piped back as LOG frames). */
+  /** Start the active payload in a worker thread (emulator/runner.ts): WASI stdout/stderr come back as LOG frames. */
   private async run(link: FrameLink): Promise<void> {
     const { state } = this.store;
     const active = state.active ? state.slots[state.active] : null;
     if (!state.active || !active) throw new Refusal('REFUSED', 'no committed payload to run');
-    const [cmd, args] = runnerCommand(this.store.slotFile(state.active));
     this.emitLog({ stream: 'device', text: `run ${active.sha256.slice(0, 12)} from slot ${state.active}\n` }, link);
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.runs.add(child);
-    for (const stream of ['stdout', 'stderr'] as const) {
-      child[stream].setEncoding('utf8').on('data', (text: string) => this.emitLog({ stream, text }, link));
-    }
-    const code = await new Promise<number>((resolve) => child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1))));
-    this.runs.delete(child);
+    const run = runPayload(this.store.slotFile(state.active), (stream, text) => this.emitLog({ stream, text }, link));
+    this.runs.add(run);
+    const code = await run.exited;
+    this.runs.delete(run);
     this.emitLog({ stream: 'device', text: `exited with code ${code}\n` }, link);
-    if (!link.closed) await link.send(Msg.EXIT, json({ code }));
+    if (!link.closed) await this.reply(link, Msg.EXIT, json({ code }));
   }
 
   /** Stop running payloads and close the upload file (the device powers off). */
   shutdown(): void {
-    for (const child of this.runs) child.kill('SIGKILL');
+    for (const run of this.runs) run.kill();
     if (this.upload) this.checkpoint(this.upload);
     this.closeUpload();
   }
+}
+
+/** A request body parsed against its schema; `PROTOCOL` naming the field and the problem otherwise. */
+function request<T>(schema: z.ZodType<T>, frame: Frame, name: string): T {
+  const r = parseMessage(schema, frame.body, name);
+  if (!r.ok) throw new Refusal('PROTOCOL', `malformed ${name}: ${r.problem}`);
+  return r.value;
 }
 
 function fileSize(file: string): number {
@@ -578,15 +641,4 @@ function fileSize(file: string): number {
   } catch {
     return -1;
   }
-}
-
-/**
- * The runner next to this module: runner.ts (through tsx) when run from sources, runner.js once built;
- * from the CLI bundle (dist/cli/flightdeck.mjs) it is dist/emulator/runner.js.
- */
-function runnerCommand(slotFile: string): [string, string[]] {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const beside = fileURLToPath(new URL(fromSource ? './runner.ts' : './runner.js', import.meta.url));
-  const runner = fromSource || fs.existsSync(beside) ? beside : fileURLToPath(new URL('../emulator/runner.js', import.meta.url));
-  return [process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '--no-warnings', runner, slotFile]];
 }

@@ -8,13 +8,14 @@ import net from 'node:net';
 import path from 'node:path';
 import { FrameLink } from '../core/deploy/link.js';
 import { platformLimits } from '../core/deploy/platform-limits.js';
+import { PROTOCOL_CONSTANTS } from '../core/deploy/protocol.js';
 import { formatDeviceUri, parseDeviceUri, type ByteTransport } from '../core/deploy/transport.js';
 import { FlightDeckError } from '../core/errors.js';
 import { packageVersion } from '../core/config/package.js';
 import { resolvePaths, type FlightDeckPaths } from '../core/config/paths.js';
 import { openSerial } from '../native-bridge/serial/index.js';
 import { socketTransport } from '../native-bridge/tcp/index.js';
-import { Device, MAX_FRAME, type LineControl } from './device.js';
+import { Device, type LineControl } from './device.js';
 import { LineFaults, type CrashPhase, type Faults } from './faults.js';
 import { paced } from './pacing.js';
 import { SlotStore } from './slots.js';
@@ -45,6 +46,10 @@ export interface EmulatorOptions {
   holdUpload?: boolean;
   /** With holdUpload: hold once the upload has this many bytes (default: after its first block). */
   holdAfter?: number;
+  /** INFO.maxFrame: the longest frame the device takes, in wire bytes (default 256 KiB + 64). */
+  maxFrame?: number;
+  /** Test fault: drop the device's reply to the first N requests of these types (e.g. `{ ROLLBACK: 1 }`). */
+  dropReplies?: Partial<Record<string, number>>;
   /** What a crash at `faults.crashAt` does; default: the process kills itself, as a kit losing power. */
   crash?: (phase: CrashPhase) => void;
   log?: (message: string) => void;
@@ -111,7 +116,7 @@ export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
     firmware: `flightdeck-emulator ${packageVersion()}`,
     serial,
     // Time (250 ms) bounds what a crash loses on a slow line; bytes bound the fsync rate on a fast one.
-    checkpointBytes: o.checkpointBytes ?? 16 << 20,
+    checkpointBytes: o.checkpointBytes ?? PROTOCOL_CONSTANTS.checkpointBytes,
     ...(o.faults?.crashAt ? { crashAt: o.faults.crashAt } : {}),
     crash: (phase) => {
       o.log?.(`crash at ${phase}`);
@@ -120,6 +125,8 @@ export async function startEmulator(o: EmulatorOptions): Promise<Emulator> {
     ...(o.badRates ? { badRates: o.badRates } : {}),
     ...(o.holdUpload ? { holdUpload: true } : {}),
     ...(o.holdAfter ? { holdAfter: o.holdAfter } : {}),
+    ...(o.dropReplies ? { dropReplies: o.dropReplies } : {}),
+    ...(o.maxFrame ? { maxFrame: o.maxFrame } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
   const faults = new LineFaults(o.faults ?? {});
@@ -170,7 +177,7 @@ async function listenTcp(listen: string, device: Device, wrap: Wrap): Promise<Se
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const transport = wrap(socketTransport(socket, `host ${socket.remoteAddress}:${socket.remotePort}`), () => socket.destroy());
-    device.serve(new FrameLink(transport, MAX_FRAME)).catch(() => socket.destroy());
+    device.serve(new FrameLink(transport, device.maxFrame)).catch(() => socket.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
@@ -216,7 +223,7 @@ async function serveSerial(path: string, o: EmulatorOptions, device: Device, wra
       };
     }
     current = transport;
-    device.serve(new FrameLink(transport, MAX_FRAME), line).then(
+    device.serve(new FrameLink(transport, device.maxFrame), line).then(
       () => reopen(),
       () => reopen(),
     );

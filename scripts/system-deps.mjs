@@ -29,6 +29,8 @@ export const SYSTEM_TOOLS = [
   ['wasm-opt', 'binaryen'],
   ['tar', 'tar'],
   ['openssl', 'openssl'],
+  // test/conformance/device.py: the second, independent protocol device (standard library only).
+  ['python3', 'python3'],
 ];
 
 function onPath(tool) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatBytes, type Output } from '../output.js';
 import { callApi } from '../api.js';
-import type { DeviceStateView } from '../../core/api/contract.js';
+import type { ConformanceCheck, DeviceStateView } from '../../core/api/contract.js';
 import { FlightDeckError } from '../../core/errors.js';
 import { withInterrupt } from './signal.js';
 
@@ -65,6 +65,54 @@ export function registerDevice(program: Command, out: () => Output): void {
       const timeoutMs = intOption('--timeout', f.timeout);
       const r = await callApi('device.rollback', { device: ref, ...(timeoutMs ? { timeoutMs } : {}) });
       o.result(r, (v) => [`${o.green('✔')} rolled back ${v.device}: slot ${v.state.active} is active`, ...renderState(v.state, o)].join('\n'));
+    });
+  device
+    .command('conformance')
+    .description('Check a device against the Flight Deploy Protocol spec (docs/protocol.md): a scripted suite with a pass/fail table')
+    .argument('<device>', 'device URI or name')
+    .option('--timeout <ms>', 'reply timeout for each request (default 5000)')
+    .option('--payload-size <bytes>', 'bytes of the larger test payload (default 96 KiB; smaller is faster on a slow serial line)')
+    .addHelpText(
+      'after',
+      `
+Runs the handshake, each message, resent requests (as after a lost reply), cuts at each phase, resume,
+ROLLBACK retry, one host at a time and the device's limits. It flashes small test payloads (WASM modules
+of a custom section) and leaves one of them active: run it on a bench kit, not a kit in use.
+Exits 0 when every check passes, 1 otherwise. --json prints the report (one event per check on stderr).
+
+Examples:
+  $ flightdeck device conformance tcp://127.0.0.1:7000
+  $ flightdeck device conformance serial:///dev/ttyUSB0?baud=921600 --payload-size 16384 --json`,
+    )
+    .action(async (ref: string, f: { timeout?: string; payloadSize?: string }) => {
+      const o = out();
+      const timeoutMs = intOption('--timeout', f.timeout);
+      const payloadSize = intOption('--payload-size', f.payloadSize);
+      const r = await withInterrupt((signal) =>
+        callApi(
+          'device.conformance',
+          { device: ref, ...(timeoutMs ? { timeoutMs } : {}), ...(payloadSize ? { payloadSize } : {}) },
+          {
+            signal,
+            emit: (e) => {
+              if (e.type !== 'check') return;
+              const c = e.check as ConformanceCheck;
+              if (o.opts.json) o.event({ event: 'check', ...c });
+              else o.passthrough('stderr', o.dim(`${c.ok ? 'pass' : 'FAIL'} ${c.id}\n`));
+            },
+          },
+        ),
+      );
+      o.result(r, (v) => {
+        const width = Math.max(...v.checks.map((c) => c.id.length));
+        const rows = v.checks.map(
+          (c) =>
+            `  ${c.ok ? o.green('pass') : o.red('FAIL')}  ${c.id.padEnd(width)}  ${c.title}${c.detail ? `\n        ${' '.repeat(width)}  ${o.dim(c.detail)}` : ''}`,
+        );
+        const who = v.device ? `${v.device.platform} (${v.device.firmware})` : ref;
+        return [o.bold(`Conformance of ${who}: ${v.passed} passed, ${v.failed} failed`), ...rows].join('\n');
+      });
+      if (r.failed > 0) o.exitCode = 1;
     });
   for (const cmd of device.commands) cmd.exitOverride().configureOutput(program.configureOutput());
 }

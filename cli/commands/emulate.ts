@@ -5,6 +5,7 @@ import { resolvePaths } from '../../core/config/paths.js';
 import { registerEmulator } from '../../core/deploy/devices.js';
 import { FlightDeckError } from '../../core/errors.js';
 import { startEmulator } from '../../emulator/emulator.js';
+import { Msg } from '../../core/deploy/protocol.js';
 import { CRASH_PHASES, type CrashPhase, type Faults } from '../../emulator/faults.js';
 import { intOption } from './device.js';
 
@@ -25,6 +26,21 @@ interface EmulateFlags {
   badRate?: string[];
   faultHold?: boolean;
   faultHoldAfter?: string;
+  faultDropReply?: string[];
+}
+
+/** `--fault-drop-reply ROLLBACK[:N]`: the request names whose first N replies (default 1) the device drops. */
+function dropReplies(values: string[] | undefined): Record<string, number> | undefined {
+  if (!values?.length) return undefined;
+  const out: Record<string, number> = {};
+  for (const v of values) {
+    const m = /^([A-Z_]+)(?::(\d+))?$/.exec(v.trim());
+    if (!m || Msg[m[1] as keyof typeof Msg] === undefined) {
+      throw new FlightDeckError('USAGE', `--fault-drop-reply ${JSON.stringify(v)} is not a request name such as ROLLBACK or COMMIT:2.`);
+    }
+    out[m[1]!] = Number(m[2] ?? 1);
+  }
+  return out;
 }
 
 function rate(name: string, value: string | undefined): number | undefined {
@@ -61,6 +77,10 @@ export function registerEmulate(program: Command, out: () => Output): void {
     .option('--bad-rate <baud...>', 'test fault: serial line rates that garble every frame')
     .option('--fault-hold', 'test fault: hold the first upload after its first block until another host is refused as busy (or SIGUSR2)')
     .option('--fault-hold-after <bytes>', 'test fault: as --fault-hold, but hold once the upload has this many bytes (earlier blocks are acknowledged)')
+    .option(
+      '--fault-drop-reply <request...>',
+      'test fault: carry out the first n (default 1) requests of this type, given as TYPE or TYPE:n (e.g. ROLLBACK), but drop the reply',
+    )
     .addHelpText(
       'after',
       `
@@ -93,6 +113,7 @@ Examples:
       const badRates = (f.badRate ?? []).map((b) => intOption('--bad-rate', b)!);
       const holdAfter = intOption('--fault-hold-after', f.faultHoldAfter);
       const hold = Boolean(f.faultHold || holdAfter);
+      const drops = dropReplies(f.faultDropReply);
       const emulator = await startEmulator({
         platform: f.platform,
         paths,
@@ -104,6 +125,7 @@ Examples:
         ...(badRates.length ? { badRates } : {}),
         ...(hold ? { holdUpload: true } : {}),
         ...(holdAfter ? { holdAfter } : {}),
+        ...(drops ? { dropReplies: drops } : {}),
         faults,
         log: (m) => o.debug(`emulator: ${m}`),
       });

@@ -25,3 +25,22 @@ export function knownAdapter(vendorId: string | undefined, productId: string | u
   const p = productId.toLowerCase();
   return KNOWN_ADAPTERS.find((a) => a.vendorId === v && a.productId === p)?.name;
 }
+
+/**
+ * udev rules for the known adapters (assets/linux/70-flightdeck.rules, shipped in the .deb to
+ * /usr/lib/udev/rules.d): `uaccess` gives the user at the seat access to the serial and USB device nodes
+ * without sudo or a dialout group. Numbered below 73 so systemd's uaccess rule applies them. udevd
+ * reloads rule files by itself; a kit plugged in after the install gets the rule.
+ */
+export function udevRules(): string {
+  const lines = [
+    '# Flight Deck: dev-kit adapters the logged-in user may open without sudo (generated from',
+    '# core/deploy/adapters.ts by `npm run assets:udev`; installed by the .deb to /usr/lib/udev/rules.d).',
+  ];
+  for (const a of KNOWN_ADAPTERS) {
+    lines.push(`# ${a.name}`);
+    lines.push(`SUBSYSTEM=="usb", ATTR{idVendor}=="${a.vendorId}", ATTR{idProduct}=="${a.productId}", TAG+="uaccess"`);
+    lines.push(`SUBSYSTEM=="tty", ATTRS{idVendor}=="${a.vendorId}", ATTRS{idProduct}=="${a.productId}", TAG+="uaccess"`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -2,9 +2,9 @@
  * `deploy`: check, upload (resuming), verify, commit and optionally run one payload on one device.
  */
 import { FlightDeckError } from '../errors.js';
-import type { CheckResult, Finding, PayloadCheck } from './check.js';
+import { checkLimits, type CheckResult, type Finding, type PayloadCheck } from './check.js';
 import { sha256, type Payload } from './payload.js';
-import { FEATURES, type Compression, type DeviceInfo, type DeviceState, type LogLine } from './protocol.js';
+import { FEATURES, PROTOCOL_CONSTANTS as C, type Compression, type DeviceInfo, type DeviceState, type LogLine } from './protocol.js';
 import { HostSession, type DeltaPlan, type SessionTimings, type UploadProgress, type UploadResult } from './session.js';
 import type { ByteTransport } from './transport.js';
 
@@ -100,7 +100,7 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
       );
     }
     opts.onPhase?.('check');
-    const checked: CheckResult = await check(payload.bytes, info.platform);
+    const checked = mergeChecks(await check(payload.bytes, info.platform), await deviceLimitsCheck(payload.bytes, info, session.description));
     if (!checked.ok && !opts.force) {
       throw new FlightDeckError(
         'PAYLOAD_CHECK_FAILED',
@@ -180,10 +180,30 @@ export async function deploy(payload: Payload, transport: ByteTransport, check: 
   }
 }
 
-/** Blocks of at least 4 KiB, at most 4096 of them (the BLOCKS reply must fit one frame). */
+/**
+ * The limits the device itself announced in INFO (memory in bytes, threads), checked as the device will
+ * check them at END (checkLimits) plus its refusal of a payload larger than its memory at BEGIN: the
+ * built-in profile may be more generous than this kit (a smaller model, a firmware that reserves more),
+ * and nothing the device would refuse is sent.
+ */
+async function deviceLimitsCheck(bytes: Buffer, info: DeviceInfo, description: string): Promise<CheckResult> {
+  const name = `${description} (INFO: ${info.memory} bytes, ${info.threads} thread${info.threads === 1 ? '' : 's'})`;
+  const checked = await checkLimits(bytes, { id: info.platform, name, memory: info.memory, threads: info.threads, memory64: true });
+  // A module the core parser cannot read is the profile check's finding already.
+  const findings = checked.findings.filter((f) => f.rule !== 'wasm').map((f) => ({ rule: `device.${f.rule}`, message: f.message }));
+  if (bytes.length > info.memory)
+    findings.unshift({ rule: 'device.size', message: `the payload is ${bytes.length} bytes; ${name} takes at most ${info.memory}` });
+  return { ok: findings.length === 0, findings };
+}
+
+function mergeChecks(a: CheckResult, b: CheckResult): CheckResult {
+  return { ok: a.ok && b.ok, findings: [...a.findings, ...b.findings] };
+}
+
+/** Blocks of at least deltaMinBlockSize, at most maxBlockHashes of them (BLOCKS is bounded). */
 export function deltaBlockSize(size: number): number {
-  let blockSize = 4096;
-  while (Math.ceil(size / blockSize) > 4096) blockSize *= 2;
+  let blockSize: number = C.deltaMinBlockSize;
+  while (Math.ceil(size / blockSize) > C.maxBlockHashes) blockSize *= 2;
   return blockSize;
 }
 
@@ -195,10 +215,18 @@ export function deltaBlockSize(size: number): number {
 async function planDelta(session: HostSession, payload: Payload, resume: boolean): Promise<DeltaPlan | undefined> {
   const size = payload.bytes.length;
   const blockSize = deltaBlockSize(size);
-  if (blockSize > session.info.maxFrame - 64) return undefined;
+  if (blockSize > session.info.maxFrame - C.blockHeadroom) return undefined;
   const state = await session.status();
-  if (resume && state.upload?.sha256 === payload.sha256) return undefined;
-  const remote = await session.blockHashes(blockSize);
+  // A partial upload to resume; a cut delta upload keeps durable at 0 and is planned again (not resumed).
+  if (resume && state.upload?.sha256 === payload.sha256 && state.upload.durable > 0) return undefined;
+  let remote;
+  try {
+    remote = await session.blockHashes(blockSize);
+  } catch (err) {
+    // A device that cannot hash these blocks (too many for it, or any refusal): send the whole payload.
+    if (err instanceof FlightDeckError && (err.code === 'DEVICE_REFUSED' || err.code === 'DEVICE_PROTOCOL_ERROR')) return undefined;
+    throw err;
+  }
   if (!remote.sha256 || remote.sha256 === payload.sha256) return undefined;
   const blocks: number[] = [];
   for (let i = 0; i * blockSize < size; i++) {

@@ -51,8 +51,9 @@ function slipEscape(raw: Buffer): Buffer {
 }
 
 /**
- * Streaming decoder: feed it chunks as they arrive, get complete, CRC-checked frames. Frames larger than
- * `maxFrame` (unescaped) and frames failing the CRC or escaping rules are counted in `dropped` and skipped.
+ * Streaming decoder: feed it chunks as they arrive, get complete, CRC-checked frames. `maxFrame` counts
+ * wire bytes (docs/protocol.md, "Frame size"): the escaped frame with both 0xC0 delimiters. Longer frames,
+ * and frames failing the CRC or escaping rules, are counted in `dropped` and skipped, never buffered whole.
  */
 export class FrameDecoder {
   dropped = 0;
@@ -84,8 +85,8 @@ export class FrameDecoder {
 
   private append(part: Buffer): void {
     if (part.length === 0 || this.overflow) return;
-    // Escaped bytes take two on the wire, so 2x maxFrame bounds any legal frame.
-    if (this.size + part.length > 2 * this.maxFrame + 10) {
+    // The escaped content between the two delimiters: maxFrame less those two bytes.
+    if (this.size + part.length > this.maxFrame - 2) {
       this.overflow = true;
       this.parts = [];
       this.size = 0;
@@ -108,7 +109,7 @@ export class FrameDecoder {
     }
     if (escaped === undefined || escaped.length === 0) return undefined; // back-to-back ENDs: idle
     const raw = slipUnescape(escaped);
-    if (!raw || raw.length < 5 || raw.length > this.maxFrame + 5) {
+    if (!raw || raw.length < 5) {
       this.dropped++;
       return undefined;
     }

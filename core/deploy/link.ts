@@ -20,7 +20,9 @@ export class FrameLink {
     this.transport = transport;
     this.decoder = new FrameDecoder(maxFrame);
     this.unsubscribe = transport.onData((chunk) => {
+      const dropped = this.decoder.dropped;
       const frames = this.decoder.push(chunk);
+      if (this.decoder.dropped !== dropped) this.onDropped?.();
       if (frames.length === 0) return;
       this.queue.push(...frames);
       this.wake();
@@ -30,6 +32,9 @@ export class FrameLink {
       this.wake();
     });
   }
+
+  /** Called when the decoder drops a frame (bad CRC, bad escape, too long), as it happens. */
+  onDropped: (() => void) | undefined;
 
   /** Frames that failed CRC or framing so far. */
   get dropped(): number {
@@ -53,8 +58,12 @@ export class FrameLink {
   writeTimeoutMs: (bytes: number) => number = () => 30_000;
 
   async send(type: number, body?: Uint8Array): Promise<void> {
+    await this.sendFrame(encodeFrame(type, body));
+  }
+
+  /** Send a frame already encoded (encodeFrame), e.g. one the sender measured against the peer's maxFrame. */
+  async sendFrame(frame: Buffer): Promise<void> {
     if (this.closedWith !== null) throw this.disconnected();
-    const frame = encodeFrame(type, body);
     this.bytesOut += frame.length;
     const ms = this.writeTimeoutMs(frame.length);
     let timer: NodeJS.Timeout | undefined;

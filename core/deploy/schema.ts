@@ -17,23 +17,27 @@ const SlotContent = z.object({ sha256: Sha256, size: z.number().int().nonnegativ
 
 /** What a device says about itself (the INFO message). */
 export const DeviceInfoSchema = z.object({
-  version: z.number().int(),
-  platform: z.string(),
+  version: z.number().int().describe('Protocol version the device speaks (1).'),
+  platform: z.string().describe('Platform id (a profile of `flightdeck platforms`); payloads for another platform are refused.'),
   /** Bytes of memory the device gives a payload. */
-  memory: z.number().int().positive(),
-  threads: z.number().int().positive(),
-  slots: z.number().int().positive(),
-  maxFrame: z.number().int().min(1024),
-  compression: z.array(z.enum(COMPRESSIONS)),
+  memory: z
+    .number()
+    .int()
+    .positive()
+    .describe('Bytes of linear memory the device gives a payload; the host refuses a payload whose memories start above it, or that is larger.'),
+  threads: z.number().int().positive().describe('Hardware threads a payload may use; 1 refuses shared memories.'),
+  slots: z.number().int().positive().describe('Payload slots (2: A and B).'),
+  maxFrame: z.number().int().min(1024).describe('Longest frame the device takes, in wire bytes: escaped, both 0xC0 delimiters included.'),
+  compression: z.array(z.enum(COMPRESSIONS)).describe('DATA codecs the device inflates.'),
   /** Line rates the device can switch to (serial); empty when it has no line rate. */
-  lineRates: z.array(z.number().int().positive()),
+  lineRates: z.array(z.number().int().positive()).describe('Line rates in baud the device can switch to (SET_RATE); empty without a line rate.'),
   /** Current line rate in baud (0: none, e.g. TCP). */
-  lineRate: z.number().int().nonnegative(),
-  firmware: z.string(),
+  lineRate: z.number().int().nonnegative().describe('Current line rate in baud; 0 on TCP and USB (no line rate).'),
+  firmware: z.string().describe('Firmware name and version, free text.'),
   /** Serial number: the same device answers with the same one after it disconnects and comes back. */
-  serial: z.string().optional(),
+  serial: z.string().optional().describe('Serial number: the same device reports the same one after a reconnect.'),
   /** Optional protocol features the device offers (FEATURES); a v1 device without the field offers none. */
-  features: z.array(z.string()).optional(),
+  features: z.array(z.string()).optional().describe('Optional protocol features: block-hashes, slot-hash. Unknown ones are ignored.'),
 });
 export type DeviceInfo = z.infer<typeof DeviceInfoSchema>;
 
@@ -85,7 +89,7 @@ export type Receipt = z.infer<typeof ReceiptSchema>;
 export const DeployResultSchema = z.object({
   device: z.string(),
   platform: z.string(),
-  serial: z.string().optional(),
+  serial: z.string().optional().describe('Serial number: the same device reports the same one after a reconnect.'),
   firmware: z.string(),
   payload: z.string(),
   sha256: Sha256,
@@ -196,3 +200,28 @@ export const LocalEmulatorSchema = z.object({
   stateDir: z.string(),
 });
 export type LocalEmulator = z.infer<typeof LocalEmulatorSchema>;
+
+/** One check of `flightdeck device conformance` (core/deploy/conformance.ts). */
+export const ConformanceCheckSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  ok: z.boolean(),
+  /** What was seen: the reason of a failure, or a note on a pass (e.g. "resumed from byte 49152"). */
+  detail: z.string(),
+  ms: z.number().int().nonnegative(),
+});
+export type ConformanceCheck = z.infer<typeof ConformanceCheckSchema>;
+
+export const ConformanceReportSchema = z.object({
+  /** What the device said in INFO; null when the handshake failed. */
+  device: z
+    .object({ platform: z.string(), firmware: z.string(), serial: z.string().nullable(), maxFrame: z.number().int(), features: z.array(z.string()) })
+    .nullable(),
+  checks: z.array(ConformanceCheckSchema),
+  passed: z.number().int(),
+  failed: z.number().int(),
+});
+export type ConformanceReport = z.infer<typeof ConformanceReportSchema>;
+
+/** A finished conformance check, as it happens (device.conformance events). */
+export const ConformanceEventSchema = z.object({ type: z.literal('check'), check: ConformanceCheckSchema });

@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { FlightDeckError, type ErrorCode } from '../errors.js';
 import { FrameLink } from './link.js';
-import type { Frame } from './framing.js';
+import { encodeFrame, type Frame } from './framing.js';
 import {
   BeginSchema,
   BlocksSchema,
@@ -20,9 +20,12 @@ import {
   Msg,
   MSG_NAMES,
   parseBody,
+  parseMessage,
+  PROTOCOL_CONSTANTS as C,
   PROTOCOL_VERSION,
   RATE_FALLBACK_MS,
   ReadySchema,
+  RollbackSchema,
   StateSchema,
   VerifiedSchema,
   type Blocks,
@@ -43,10 +46,10 @@ export interface SessionTimings {
   maxRetries: number;
 }
 
-export const DEFAULT_TIMINGS: SessionTimings = { replyMs: 5000, ackMs: 2000, maxRetries: 10 };
+export const DEFAULT_TIMINGS: SessionTimings = { replyMs: C.replyMs, ackMs: C.ackMs, maxRetries: C.maxRetries };
 
 /** The host probes a new line rate with HELLOs for 3 x this; the device keeps the new rate longer (RATE_FALLBACK_MS), so the host gives up first and both end at the old rate. */
-export const RATE_PROBE_MS = 1000;
+export const RATE_PROBE_MS = C.rateProbeMs;
 
 export interface UploadProgress {
   /** Payload bytes the device acknowledged. */
@@ -98,7 +101,7 @@ export class HostSession {
   /** Handshake on an open transport. Closes the transport when the device does not answer as a Flight device. */
   static async open(transport: ByteTransport, opts: { timings?: Partial<SessionTimings>; signal?: AbortSignal } = {}): Promise<HostSession> {
     const timings = { ...DEFAULT_TIMINGS, ...opts.timings };
-    const link = new FrameLink(transport, 1 << 20);
+    const link = new FrameLink(transport, C.hostMaxFrame);
     try {
       const info = await hello(link, timings, opts.signal);
       if (info.version !== PROTOCOL_VERSION) {
@@ -125,8 +128,8 @@ export class HostSession {
       await this.link.send(type, json(body));
       const frame = await this.await(reply, timeoutMs);
       if (frame) return frame;
-      if (attempt >= 2) {
-        throw new FlightDeckError('DEVICE_TIMEOUT', `${this.description} did not answer ${MSG_NAMES[type]} within ${timeoutMs} ms (3 tries).`);
+      if (attempt >= C.requestTries - 1) {
+        throw new FlightDeckError('DEVICE_TIMEOUT', `${this.description} did not answer ${MSG_NAMES[type]} within ${timeoutMs} ms (${C.requestTries} tries).`);
       }
     }
   }
@@ -143,11 +146,7 @@ export class HostSession {
   }
 
   private parse<T>(schema: z.ZodType<T>, frame: Frame): T {
-    const value = parseBody(schema, frame.body);
-    if (value === undefined) {
-      throw new FlightDeckError('DEVICE_PROTOCOL_ERROR', `${this.description} sent a malformed ${MSG_NAMES[frame.type] ?? frame.type} message.`);
-    }
-    return value;
+    return parseOrThrow(schema, frame, this.description);
   }
 
   /**
@@ -163,7 +162,7 @@ export class HostSession {
     await this.link.send(Msg.SET_RATE, json({ baud }));
     if (await this.await(Msg.RATE_OK, RATE_PROBE_MS)) {
       await transport.setLineRate(baud);
-      const info = await helloUntil(this.link, Date.now() + 3 * RATE_PROBE_MS, this.signal);
+      const info = await helloUntil(this.link, Date.now() + C.rateProbeTries * RATE_PROBE_MS, this.signal);
       if (info) {
         Object.assign(this.info, info);
         return baud;
@@ -180,8 +179,29 @@ export class HostSession {
     return this.parse(StateSchema, await this.request(Msg.STATUS, {}, Msg.STATE));
   }
 
+  /**
+   * Make the previous payload (the inactive slot's) active. ROLLBACK names that payload, so the resend
+   * after a lost STATE finds it already active and changes nothing; the host then checks that the state
+   * the device reports has exactly that payload active before it says so.
+   */
   async rollback(): Promise<DeviceState> {
-    return this.parse(StateSchema, await this.request(Msg.ROLLBACK, {}, Msg.STATE));
+    const before = await this.status();
+    const from = before.active;
+    const to = from ? before.slots[from === 'A' ? 'B' : 'A'] : null;
+    if (!from || !to) {
+      throw new FlightDeckError('DEVICE_REFUSED', `${this.description}: no previous payload to roll back to; nothing changed.`, {
+        details: { device: 'REFUSED' },
+      });
+    }
+    const state = this.parse(StateSchema, await this.request(Msg.ROLLBACK, RollbackSchema.parse({ sha256: to.sha256 }), Msg.STATE));
+    const now = state.active ? state.slots[state.active] : null;
+    if (now?.sha256 !== to.sha256) {
+      throw new FlightDeckError(
+        'DEVICE_PROTOCOL_ERROR',
+        `${this.description} answered ROLLBACK to sha256:${to.sha256} with slot ${state.active ?? '(none)'} active holding sha256:${now?.sha256 ?? '(nothing)'}.`,
+      );
+    }
+    return state;
   }
 
   /** The SHA-256 of each `blockSize` block of the active payload (feature block-hashes). */
@@ -205,13 +225,24 @@ export class HostSession {
     sha256: string,
     opts: { compression: Compression; fresh: boolean; blockSize?: number; window?: number; delta?: DeltaPlan; onProgress?: (p: UploadProgress) => void },
   ): Promise<UploadResult> {
-    const maxBlock = this.info.maxFrame - 64;
-    const blockSize = opts.delta?.blockSize ?? Math.max(512, Math.min(opts.blockSize ?? (this.info.lineRate ? 16 << 10 : 64 << 10), maxBlock));
-    const window = opts.window ?? (this.info.lineRate ? 4 : 16);
+    const maxFrame = this.info.maxFrame;
+    const maxBlock = maxFrame - C.blockHeadroom;
+    const serial = this.info.lineRate > 0;
+    const blockSize = opts.delta?.blockSize ?? Math.max(C.minBlockSize, Math.min(opts.blockSize ?? (serial ? C.serialBlockSize : C.streamBlockSize), maxBlock));
+    const window = opts.window ?? (serial ? C.serialWindow : C.streamWindow);
     const delta = opts.delta ? { base: opts.delta.base, blocks: opts.delta.blocks } : undefined;
     const begin = BeginSchema.parse({ sha256, size: payload.length, blockSize, compression: opts.compression, fresh: opts.fresh, ...(delta ? { delta } : {}) });
     const stream = delta ? Buffer.concat(delta.blocks.map((b) => payload.subarray(b * blockSize, (b + 1) * blockSize))) : payload;
     const ready = this.parse(ReadySchema, await this.request(Msg.BEGIN, begin, Msg.READY));
+    if (ready.state === 'upload' && ready.offset > stream.length) {
+      throw new FlightDeckError(
+        'DEVICE_PROTOCOL_ERROR',
+        `${this.description} answered READY.offset: ${ready.offset}, past the ${stream.length} bytes of this upload.`,
+      );
+    }
+    if (ready.state === 'upload' && ready.upload === undefined) {
+      throw new FlightDeckError('DEVICE_PROTOCOL_ERROR', `${this.description} answered READY.upload: required for state "upload", got nothing.`);
+    }
     const p: UploadProgress = { done: ready.offset, total: stream.length, resumedFrom: ready.offset, retries: 0, wireBytes: 0 };
     if (ready.state !== 'upload' || ready.offset >= stream.length) {
       opts.onProgress?.(p);
@@ -247,10 +278,16 @@ export class HostSession {
     };
     while (acked < stream.length) {
       while (next < stream.length && inflight.length < window) {
-        const end = Math.min(next + blockSize, stream.length);
-        const before = this.link.bytesOut;
-        await this.link.send(Msg.DATA, encodeData(next, stream.subarray(next, end), opts.compression));
-        inflight.push({ end, wire: this.link.bytesOut - before, sentAt: Date.now() });
+        // maxFrame counts wire bytes: a block whose frame escapes past it (0xC0 and 0xDB take two bytes
+        // each, so an incompressible block of them doubles) goes as smaller DATA frames.
+        let end = Math.min(next + blockSize, stream.length);
+        let frame = encodeFrame(Msg.DATA, encodeData(next, stream.subarray(next, end), opts.compression));
+        while (frame.length > maxFrame && end - next > 1) {
+          end = next + Math.ceil((end - next) / 2);
+          frame = encodeFrame(Msg.DATA, encodeData(next, stream.subarray(next, end), opts.compression));
+        }
+        await this.link.sendFrame(frame);
+        inflight.push({ end, wire: frame.length, sentAt: Date.now() });
         next = end;
       }
       const oldest = inflight[0];
@@ -281,8 +318,8 @@ export class HostSession {
 
   /** Ask the device to check the SHA-256 of the whole payload (and its platform limits). */
   async verify(sha256: string, size: number, upload?: string): Promise<void> {
-    // Hashing takes time on a slow device: allow 50 MB/s on top of the reply timeout.
-    const frame = await this.request(Msg.END, {}, Msg.VERIFIED, this.t.replyMs + Math.ceil(size / 50_000));
+    // Hashing takes time on a slow device: allow verifyBytesPerSecond on top of the reply timeout.
+    const frame = await this.request(Msg.END, {}, Msg.VERIFIED, this.t.replyMs + Math.ceil((size * 1000) / C.verifyBytesPerSecond));
     const verified = this.parse(VerifiedSchema, frame);
     if (verified.sha256 !== sha256) {
       throw new FlightDeckError('DEVICE_VERIFY_FAILED', `${this.description} verified sha256:${verified.sha256}, not the payload sha256:${sha256}.`);
@@ -338,7 +375,7 @@ export class HostSession {
 }
 
 async function hello(link: FrameLink, t: SessionTimings, signal: AbortSignal | undefined): Promise<DeviceInfo> {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < C.requestTries; attempt++) {
     await link.send(Msg.HELLO, json({ version: PROTOCOL_VERSION }));
     const deadline = Date.now() + t.replyMs;
     for (;;) {
@@ -346,12 +383,10 @@ async function hello(link: FrameLink, t: SessionTimings, signal: AbortSignal | u
       if (!frame) break;
       if (frame.type === Msg.ERROR) throw deviceError(link.transport.description, frame);
       if (frame.type !== Msg.INFO) continue;
-      const info = parseBody(InfoSchema, frame.body);
-      if (!info) throw new FlightDeckError('DEVICE_PROTOCOL_ERROR', `${link.transport.description} sent a malformed INFO message.`);
-      return info;
+      return parseOrThrow(InfoSchema, frame, link.transport.description);
     }
   }
-  throw new FlightDeckError('DEVICE_TIMEOUT', `${link.transport.description} did not answer HELLO (3 tries, ${t.replyMs} ms each).`, {
+  throw new FlightDeckError('DEVICE_TIMEOUT', `${link.transport.description} did not answer HELLO (${C.requestTries} tries, ${t.replyMs} ms each).`, {
     hint: 'Check that a Flight device or `flightdeck emulate` is on the other end, at the same line rate.',
   });
 }
@@ -370,8 +405,20 @@ async function helloUntil(link: FrameLink, deadline: number, signal: AbortSignal
   return undefined;
 }
 
+/** A device message parsed against its schema; DEVICE_PROTOCOL_ERROR naming the field and the problem otherwise. */
+function parseOrThrow<T>(schema: z.ZodType<T>, frame: Frame, description: string): T {
+  const name = MSG_NAMES[frame.type] ?? `message 0x${frame.type.toString(16)}`;
+  const r = parseMessage(schema, frame.body, name);
+  if (r.ok) return r.value;
+  throw new FlightDeckError('DEVICE_PROTOCOL_ERROR', `${description} sent a malformed ${name} message: ${r.problem}.`, {
+    hint: 'The device firmware does not follow docs/protocol.md here; `flightdeck device conformance` checks a device against it.',
+    details: { message: name, problem: r.problem },
+  });
+}
+
 function deviceError(description: string, frame: Frame): FlightDeckError {
-  const body = parseBody(ErrorSchema, frame.body);
-  if (!body) return new FlightDeckError('DEVICE_PROTOCOL_ERROR', `${description} sent a malformed ERROR message.`);
+  const parsed = parseMessage(ErrorSchema, frame.body, 'ERROR');
+  if (!parsed.ok) return new FlightDeckError('DEVICE_PROTOCOL_ERROR', `${description} sent a malformed ERROR message: ${parsed.problem}.`);
+  const body = parsed.value;
   return new FlightDeckError(DEVICE_CODES[body.code], `${description}: ${body.message}`, { details: { device: body.code } });
 }

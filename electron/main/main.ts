@@ -30,7 +30,19 @@ import { ClientFrameSchema, type HostFrame } from '../../core/api/protocol.js';
 import { resolvePaths } from '../../core/config/paths.js';
 import { writeFileAtomic } from '../../core/fs/atomic.js';
 import { FlightDeckError } from '../../core/errors.js';
-import { APP_ORIGIN, APP_SCHEME, CSP, IPC_CALL, IPC_FRAME, IPC_REVEAL, isExternalAllowed, isRevealAllowed, isTrustedUrl, resolveAppFile } from './security.js';
+import {
+  APP_ORIGIN,
+  APP_SCHEME,
+  appBaseDir,
+  CSP,
+  IPC_CALL,
+  IPC_FRAME,
+  IPC_REVEAL,
+  isExternalAllowed,
+  isRevealAllowed,
+  isTrustedUrl,
+  resolveAppFile,
+} from './security.js';
 import { DOCS_URL, menuTemplate } from './menu.js';
 import { restoreWindowState, type WindowState } from './window-state.js';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
@@ -73,7 +85,8 @@ function apiWorker() {
   const clients = new Set<number>();
   const get = (): UtilityProcess => {
     if (worker) return worker;
-    const w = utilityProcess.fork(workerPath, [], { serviceName: 'Flight Deck api', stdio: 'inherit' });
+    // cwd: relative paths (oci:assets/demo-kit:...) resolve against the app, not where it was launched from.
+    const w = utilityProcess.fork(workerPath, [], { serviceName: 'Flight Deck api', stdio: 'inherit', cwd: appBaseDir(app.getAppPath(), app.isPackaged) });
     w.on('message', (msg: WorkerReply) => {
       const wc = webContents.fromId(msg.client);
       if (wc && !wc.isDestroyed()) wc.send(IPC_FRAME, msg.frame);

@@ -93,3 +93,13 @@ export function isRevealAllowed(target: unknown, roots: string[], sep = '/', cas
     return t === r || t.startsWith(r + sep);
   });
 }
+
+/**
+ * The folder the api worker runs in, so relative paths (the demo kit's `oci:assets/demo-kit:...`) resolve
+ * against the app, not the folder it was started from (`/` when macOS launches an app from Finder).
+ * Packaged, the app is `resources/app.asar` and the files kept out of the archive (asarUnpack: native
+ * modules, the demo kit) are in its `app.asar.unpacked` twin; from sources it is the repository.
+ */
+export function appBaseDir(appPath: string, isPackaged: boolean): string {
+  return isPackaged && appPath.endsWith('.asar') ? `${appPath}.unpacked` : appPath;
+}

@@ -34,8 +34,9 @@ export function fuzzFrameDecoder(cases: number, seed: number): FuzzStats {
     const frames = Array.from({ length: count }, () => {
       const body = Buffer.allocUnsafe(Math.floor(random() * (random() < 0.05 ? 6000 : 64)));
       for (let b = 0; b < body.length; b++) body[b] = random() < 0.2 ? 0xc0 : random() < 0.2 ? 0xdb : byte();
-      if (body.length <= MAX_FRAME) fitting++;
-      return encodeFrame(byte(), body);
+      const frame = encodeFrame(byte(), body);
+      if (frame.length <= MAX_FRAME) fitting++; // maxFrame counts wire bytes, escaping and delimiters included
+      return frame;
     });
     let stream: Uint8Array = Buffer.concat(frames);
     if (i % 3 !== 0) stream = stream.length > 2048 ? Buffer.concat([mutate(stream.subarray(0, 1024), random), stream.subarray(1024)]) : mutate(stream, random);
@@ -56,7 +57,8 @@ export function fuzzFrameDecoder(cases: number, seed: number): FuzzStats {
       throw new Error(`frame decoder case ${i} (seed ${seed}): chunking changed the frames`);
     }
     for (const f of pieces) {
-      if (f.body.length > MAX_FRAME) throw new Error(`frame decoder case ${i}: a frame of ${f.body.length} bytes passed a ${MAX_FRAME}-byte limit`);
+      const wire = encodeFrame(f.type, f.body).length;
+      if (wire > MAX_FRAME) throw new Error(`frame decoder case ${i}: a frame of ${wire} wire bytes passed a ${MAX_FRAME}-byte limit`);
       // Every frame that comes out is one that went in (a CRC-32 collision aside): re-encoding it gives a frame of the stream.
       if (i % 3 === 0 && !frames.some((g) => g.equals(encodeFrame(f.type, f.body))))
         throw new Error(`frame decoder case ${i}: a frame that was never sent came out`);

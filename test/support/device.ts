@@ -8,7 +8,7 @@ import path from 'node:path';
 import { FrameLink } from '../../core/deploy/link.js';
 import type { PlatformLimits } from '../../core/deploy/platform-limits.js';
 import type { ByteTransport } from '../../core/deploy/transport.js';
-import { Device, MAX_FRAME, type DeviceOptions } from '../../emulator/device.js';
+import { Device, type DeviceOptions } from '../../emulator/device.js';
 import { SlotStore } from '../../emulator/slots.js';
 
 /** Two connected ends of an in-memory full-duplex stream; bytes arrive asynchronously, as on a socket. */
@@ -84,7 +84,7 @@ export function inProcessDevice(opts: Partial<DeviceOptions> & { dir?: string } 
     logs,
     connect() {
       const [host, dev] = memoryPair();
-      const served = device.serve(new FrameLink(dev, MAX_FRAME));
+      const served = device.serve(new FrameLink(dev, device.maxFrame));
       return { transport: host, served };
     },
   };

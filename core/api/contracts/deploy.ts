@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import {
+  ConformanceEventSchema,
+  ConformanceReportSchema,
   DeployEventSchema,
   DeployResultSchema,
   DeviceInfoSchema,
@@ -84,6 +86,25 @@ export const deployContract = {
     summary: 'Make the previous payload (the inactive slot) active again.',
     input: z.object({ device: DeviceRef, timeoutMs }).strict(),
     output: z.object({ device: z.string(), state: DeviceStateSchema }),
+  },
+  'device.conformance': {
+    summary:
+      'Check a device against the Flight Deploy Protocol (docs/protocol.md): handshake, each message, resent requests, cuts at each phase, resume, rollback retry, limits. Flashes small test payloads.',
+    input: z
+      .object({
+        device: DeviceRef,
+        timeoutMs,
+        /** Bytes of the larger test payload (default 96 KiB). */
+        payloadSize: z
+          .number()
+          .int()
+          .min(8192)
+          .max(64 << 20)
+          .optional(),
+      })
+      .strict(),
+    output: ConformanceReportSchema,
+    events: ConformanceEventSchema,
   },
   'device.monitor': {
     summary: "The device's log (payload stdout/stderr and device messages) as log events; follow until cancelled.",

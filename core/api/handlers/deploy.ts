@@ -7,10 +7,12 @@ import { HostSession } from '../../deploy/session.js';
 import { parseDeviceUri, type ByteTransport } from '../../deploy/transport.js';
 import type { DeployPorts } from '../../deploy/ports.js';
 import { profileCheck } from '../../deploy/check.js';
+import { runConformance } from '../../deploy/conformance.js';
 import { resolvePayload } from '../../deploy/source.js';
 import { deployFleet, deployToDevice, fleetTargets, sessionTimings, type DeployContext } from '../../deploy/fleet.js';
 
-type DeployMethods = 'deploy.run' | 'deploy.fleet' | 'receipts.list' | 'devices.list' | 'device.status' | 'device.rollback' | 'device.monitor';
+type DeployMethods =
+  'deploy.run' | 'deploy.fleet' | 'receipts.list' | 'devices.list' | 'device.status' | 'device.rollback' | 'device.conformance' | 'device.monitor';
 
 /** The deploy area: the use cases live in core/deploy (source.ts, fleet.ts); these handlers map calls onto them. */
 export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
@@ -69,6 +71,16 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
     },
     async 'device.rollback'(input, call) {
       return withSession(input.device, input.timeoutMs, call, async (s, uri) => ({ device: uri, state: await s.rollback() }));
+    },
+    async 'device.conformance'(input, call) {
+      const uri = resolveDevice(input.device, paths);
+      return runConformance({
+        open: () => ports().openTransport(parseDeviceUri(uri)),
+        timings: sessionTimings(input.timeoutMs),
+        ...(input.payloadSize ? { payloadSize: input.payloadSize } : {}),
+        ...(call.signal ? { signal: call.signal } : {}),
+        onCheck: (check) => call.emit({ type: 'check', check }),
+      });
     },
     async 'device.monitor'(input, call) {
       return withSession(input.device, input.timeoutMs, call, async (s, uri) => {

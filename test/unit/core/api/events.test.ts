@@ -15,6 +15,7 @@ describe('events in the contract', () => {
       'cache.verify',
       'deploy.fleet',
       'deploy.run',
+      'device.conformance',
       'device.monitor',
       'kit.build',
       'kit.import',
