@@ -32,7 +32,15 @@ step('esbuild (cli bundle)', bin('esbuild'), [
   '--platform=node',
   '--format=esm',
   '--target=node20',
-  '--outfile=dist/cli/flightdeck.mjs',
+  // Split at dynamic imports: the entry (dist/cli/flightdeck.mjs) answers `--version` itself and loads the
+  // commands (a chunk beside it, dist/cli/flightdeck-HASH.mjs) only for a command.
+  '--splitting',
+  '--outdir=dist/cli',
+  '--entry-names=flightdeck',
+  '--chunk-names=flightdeck-[hash]',
+  '--out-extension:.js=.mjs',
+  '--minify-whitespace',
+  '--minify-syntax',
   '--log-level=warning',
   ...['serialport', '@serialport/*', 'usb', 'keytar', '@napi-rs/keyring', 'electron'].map((p) => `--external:${p}`),
   `--alias:node:process=${path.join(root, 'scripts/shims/node-process.cjs')}`,
