@@ -15,10 +15,14 @@ const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' })
 
 if (run(process.execPath, ['scripts/build.mjs', '--quiet']) !== 0) process.exit(1);
 let failed = 0;
-for (const file of readdirSync(path.join(root, 'bench'))
-  .filter((f) => /\.(mjs|ts)$/.test(f))
-  .sort()) {
-  if (only.length && !only.some((o) => file.includes(o))) continue;
+const files = readdirSync(path.join(root, 'bench'))
+  .filter((f) => /\.(mjs|ts)$/.test(f) && !f.endsWith('.d.mts'))
+  .sort();
+const benches = files.map((f) => f.replace(/\.(mjs|ts)$/, ''));
+for (const file of files) {
+  // A name selects the bench of exactly that name (`deploy` is bench/deploy.mjs, not deploy-fuzz.ts), else every bench containing it.
+  const base = file.replace(/\.(mjs|ts)$/, '');
+  if (only.length && !only.some((o) => base === o || (!benches.includes(o) && base.includes(o)))) continue;
   console.log(`\n=== bench/${file}`);
   const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
   if ((file.endsWith('.ts') ? run(tsx, [`bench/${file}`, ...flags]) : run(process.execPath, [`bench/${file}`, ...flags])) !== 0) failed++;

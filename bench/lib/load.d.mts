@@ -5,3 +5,4 @@ export function loadAtStart(): Promise<number[]>;
 export function quiet(): boolean;
 export function ratio(x: number, digits?: number): string;
 export function loadAtEnd(): number[];
+export function recordLoad(when: string): void;

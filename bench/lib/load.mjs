@@ -32,6 +32,11 @@ export async function loadAtStart() {
   return start;
 }
 
+/** For benches without ratios (the fuzz runs): print the load average with the results, no waiting. */
+export function recordLoad(when) {
+  console.log(`load average ${when}: ${fmt(os.loadavg())} (1/5/15 min), ${os.cpus().length} cores`);
+}
+
 /** True when ratios may be reported as measured (quiet machine at the start). */
 export function quiet() {
   return (start ?? os.loadavg())[0] <= LOAD_LIMIT;
