@@ -25,8 +25,8 @@ const commands = [
   ['flightdeck --version', process.execPath, [bin, '--version'], 1.6],
   ['flightdeck inspect small.wasm', process.execPath, [bin, 'inspect', small], 2.5],
   ['flightdeck doctor --json', process.execPath, [bin, 'doctor', '--json']],
-  // The same CLI from the unbundled module tree (what the bundle replaces), for reference.
-  ['--version, unbundled dist/', process.execPath, [path.join(root, 'dist/cli/bin.js'), '--version']],
+  // The same command from the unbundled module tree (what the bundle replaces), for reference.
+  ['inspect small.wasm, unbundled dist/', process.execPath, [path.join(root, 'dist/cli/bin.js'), 'inspect', small]],
 ];
 
 await loadAtStart();
