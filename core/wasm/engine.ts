@@ -51,16 +51,18 @@ export function engineRejects(bytes: Uint8Array): string | undefined {
 /** The body of the cross-check worker: engineRejects on the bytes it is given. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const bytes = workerData.shared ? new Uint8Array(workerData.shared, workerData.offset, workerData.length) : workerData.bytes;
 let reason = null;
-if (!WebAssembly.validate(workerData)) {
-  try { new WebAssembly.Module(workerData); reason = 'validation failed'; } catch (err) { reason = String(err && err.message); }
+if (!WebAssembly.validate(bytes)) {
+  try { new WebAssembly.Module(bytes); reason = 'validation failed'; } catch (err) { reason = String(err && err.message); }
 }
 parentPort.postMessage(reason);
 `;
 
 /**
  * engineRejects on a worker thread, so a large module is validated by the engine while the decoder runs
- * on this one. The bytes are copied to the worker. When a worker cannot run, the check runs here instead.
+ * on this one. Bytes in a SharedArrayBuffer are shared with the worker, others copied. When a worker
+ * cannot run, the check runs here instead.
  * `cancel` stops the worker (the decoder failed first, or the answer is no longer needed).
  */
 export function engineRejectsInWorker(bytes: Uint8Array): { result: Promise<string | undefined>; cancel: () => void } {
@@ -75,7 +77,10 @@ export function engineRejectsInWorker(bytes: Uint8Array): { result: Promise<stri
       if (!settled) resolve(engineRejects(bytes));
     };
     try {
-      worker = new Worker(WORKER_SOURCE, { eval: true, workerData: bytes });
+      // Bytes in a SharedArrayBuffer are read by the worker in place; others are copied to it.
+      const shared = bytes.buffer instanceof SharedArrayBuffer;
+      const workerData = shared ? { shared: bytes.buffer, offset: bytes.byteOffset, length: bytes.byteLength } : { bytes };
+      worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
     } catch {
       inline();
       return;
