@@ -23,7 +23,7 @@ function step(label, cmd, args) {
 
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 step('tsc (core, cli, native-bridge, composition, emulator, electron main)', bin('tsc'), ['-p', 'tsconfig.json']);
-// The CLI as one ES module (dist/cli/flightdeck.mjs, what bin/flightdeck.js runs): Node resolves, reads and
+// The CLI as a bundle (dist/cli/flightdeck.mjs, what bin/flightdeck.js runs, and its chunks): Node resolves, reads and
 // compiles one file instead of a few hundred, which takes ~70 ms off every command's start-up
 // (`npm run bench -- cli-startup`). Native and optional packages stay external and load from node_modules.
 step('esbuild (cli bundle)', bin('esbuild'), [
