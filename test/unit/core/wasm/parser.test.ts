@@ -230,7 +230,10 @@ describe('parseWasm: bad input is WASM_MALFORMED with the offset, never a crash'
     const small = await malformed(bad);
     // The size is declared (as a file's is), so the parser reads it whole and hands it to the worker.
     for (const source of [bytesSource(Buffer.concat([bad, pad])), chunked(Buffer.concat([bad, pad]), 1 << 20)]) {
-      const err = await parseWasm(source, { name: 'big.wasm', size: bad.length + pad.length }).catch((e: unknown) => e as FlightDeckError);
+      const err = (await parseWasm(source, { name: 'big.wasm', size: bad.length + pad.length }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as FlightDeckError;
       expect(err).toBeInstanceOf(FlightDeckError);
       expect(err.code).toBe('WASM_MALFORMED');
       expect(err.message).toContain('rejects the module');
