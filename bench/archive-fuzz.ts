@@ -8,6 +8,9 @@
  */
 import { runArchiveFuzz, scratchRoot } from '../test/support/archive-fuzz.js';
 import { rng } from '../test/support/fuzz.js';
+import { recordLoad } from './lib/load.mjs';
+
+recordLoad('at start');
 
 const total = Number(process.env.FUZZ_CASES ?? 100_000);
 const seed = Number(process.env.FUZZ_SEED ?? 2026);
@@ -35,4 +38,5 @@ for (const [name, r] of Object.entries(tally) as Array<[string, Record<string, n
   if (typeof r !== 'object') continue;
   console.log(`| ${name} | ${(r.ok ?? 0) + (r.refused ?? 0) + (r.invalid ?? 0)} | ${r.ok ?? 0} | ${r.refused ?? 0} | ${r.invalid ?? '-'} |`);
 }
+recordLoad('at end');
 console.log('0 property violations (a violation stops the run with exit 1)');

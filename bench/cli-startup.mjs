@@ -1,37 +1,50 @@
 #!/usr/bin/env node
-// CLI start-up cost: `flightdeck --version` and `flightdeck doctor --json` against the peer that bounds
-// them from below, a bare `node -e ""`, in the same run. Median of N runs each; ratio = flightdeck / node.
-// Target: --version under 3x bare node (commands load their modules lazily enough to start fast).
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+// CLI start-up cost: `flightdeck --version`, `flightdeck inspect small.wasm` and `flightdeck doctor --json`
+// against the peer that bounds them from below, a bare `node -e ""`, in the same run, interleaved (one run
+// of each command per round). Median of N rounds; ratio = flightdeck / node.
+// Goals (issue 19): --version ≤ 1.6× bare node, inspect of a small module ≤ 2.5×.
+//   node bench/cli-startup.mjs [--ignore-load]      (or `npm run bench -- cli-startup`; BENCH_RUNS=N)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadAtEnd, loadAtStart, ratio } from './lib/load.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_RUNS ?? 15);
-const env = { ...process.env, FLIGHTDECK_HOME: mkdtempSync(path.join(os.tmpdir(), 'fd-bench-')) };
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'fd-bench-'));
+const env = { ...process.env, FLIGHTDECK_HOME: tmp };
+const small = path.join(tmp, 'small.wasm');
+writeFileSync(path.join(tmp, 'small.wat'), '(module (memory 1) (func (export "answer") (result i32) i32.const 42))');
+execFileSync('wat2wasm', [path.join(tmp, 'small.wat'), '-o', small]);
 
-function median(cmd, args) {
-  const times = [];
-  for (let i = 0; i < N; i++) {
+const bin = path.join(root, 'bin/flightdeck.js');
+const commands = [
+  ['node -e ""  (peer)', process.execPath, ['-e', '']],
+  ['flightdeck --version', process.execPath, [bin, '--version'], 1.6],
+  ['flightdeck inspect small.wasm', process.execPath, [bin, 'inspect', small], 2.5],
+  ['flightdeck doctor --json', process.execPath, [bin, 'doctor', '--json']],
+  // The same command from the unbundled module tree (what the bundle replaces), for reference.
+  ['inspect small.wasm, unbundled dist/', process.execPath, [path.join(root, 'dist/cli/bin.js'), 'inspect', small]],
+];
+
+await loadAtStart();
+const times = commands.map(() => []);
+for (let i = 0; i < N; i++) {
+  commands.forEach(([, cmd, args], j) => {
     const t = process.hrtime.bigint();
     const r = spawnSync(cmd, args, { env, stdio: 'ignore' });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(N / 2)];
+    times[j].push(Number(process.hrtime.bigint() - t) / 1e6);
+  });
 }
-
-const bin = path.join(root, 'bin/flightdeck.js');
-const node = median(process.execPath, ['-e', '']);
-const rows = [
-  ['node -e ""  (peer)', node],
-  ['flightdeck --version', median(process.execPath, [bin, '--version'])],
-  ['flightdeck doctor --json', median(process.execPath, [bin, 'doctor', '--json'])],
-  // The same CLI from the unbundled module tree (what the bundle replaces), for reference.
-  ['--version, unbundled dist/', median(process.execPath, [path.join(root, 'dist/cli/bin.js'), '--version'])],
-];
-console.log(`runs per command: ${N} (median wall time)`);
-for (const [name, ms] of rows) console.log(`${name.padEnd(28)} ${ms.toFixed(1).padStart(8)} ms   ${(ms / node).toFixed(2)}x node`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const node = median(times[0]);
+console.log(`rounds: ${N} (median wall time), node ${process.versions.node}, ${new Date().toISOString()}`);
+commands.forEach(([name, , , goal], j) => {
+  const ms = median(times[j]);
+  console.log(`${name.padEnd(30)} ${ms.toFixed(1).padStart(8)} ms   ${ratio(ms / node)} node${goal ? ` (goal ≤ ${goal}×)` : ''}`);
+});
+loadAtEnd();
+rmSync(tmp, { recursive: true, force: true });

@@ -4,6 +4,9 @@
  * (FUZZ_CASES to change it). The unit test runs the same code with a few thousand cases.
  */
 import { fuzzDevice, fuzzFrameDecoder } from '../test/support/deploy-fuzz.js';
+import { recordLoad } from './lib/load.mjs';
+
+recordLoad('at start');
 
 const CASES = Number(process.env.FUZZ_CASES ?? 100_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 2026);
@@ -24,3 +27,4 @@ const device = await fuzzDevice(CASES, SEED, {
 console.log(
   `device handlers: ${device.cases} messages (seed ${SEED}) in ${((performance.now() - t) / 1000).toFixed(1)} s: ${device.frames} replies, errors ${JSON.stringify(device.errors)}, 0 uncaught, 0 hangs, rss ${(rssStart / 2 ** 20).toFixed(0)} -> peak ${(rssPeak / 2 ** 20).toFixed(0)} MiB`,
 );
+recordLoad('at end');

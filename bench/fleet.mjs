@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { moduleWithData } from './lib/util.mjs';
+import { loadAtEnd, loadAtStart, ratio } from './lib/load.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin/flightdeck.js');
@@ -67,7 +68,8 @@ try {
   const f2 = path.join(tmp, 'v2.wasm');
   writeFileSync(f1, v1);
   writeFileSync(f2, v2);
-  console.log(`payload ${v1.length} B (random, uncompressible), ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
+  await loadAtStart();
+  console.log(`payload ${v1.length} B (random, uncompressible), ${os.cpus().length} cores`);
   let base;
   for (const n of [1, 4, 8]) {
     const names = await Promise.all(Array.from({ length: n }, (_, i) => emulate(`bench-${n}-${i}`).then((e) => e.name)));
@@ -77,7 +79,7 @@ try {
     const wire = (rs) => rs.reduce((s, r) => s + r.wireBytes, 0);
     const slowest = Math.max(...full.results.map((r) => r.seconds));
     console.log(
-      `N=${n}: full ${(full.ms / 1000).toFixed(2)} s wall (${(full.ms / base).toFixed(2)}x N=1; slowest device ${slowest.toFixed(2)} s; ` +
+      `N=${n}: full ${(full.ms / 1000).toFixed(2)} s wall (${ratio(full.ms / base)} N=1; slowest device ${slowest.toFixed(2)} s; ` +
         `${((n * v1.length) / 1e6 / (full.ms / 1000)).toFixed(1)} MB/s total) | fast reflash, 1 changed block: ${(delta.ms / 1000).toFixed(2)} s wall, ` +
         `${wire(delta.results)} B on the wire vs ${wire(full.results)} B (${delta.results.map((r) => r.transfer).every((t) => t === 'delta') ? 'all delta' : 'NOT all delta'})`,
     );
@@ -99,9 +101,10 @@ try {
     const full = deployTo(fs, uris);
     serialBase ??= full.ms;
     const slowest = Math.max(...full.results.map((r) => r.seconds));
-    console.log(`N=${n}: ${(full.ms / 1000).toFixed(2)} s wall (${(full.ms / serialBase).toFixed(2)}x N=1; slowest device ${slowest.toFixed(2)} s)`);
+    console.log(`N=${n}: ${(full.ms / 1000).toFixed(2)} s wall (${ratio(full.ms / serialBase)} N=1; slowest device ${slowest.toFixed(2)} s)`);
     await stopAll();
   }
+  loadAtEnd();
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   rmSync(tmp, { recursive: true, force: true });

@@ -6,6 +6,9 @@
  * how the bytes were cut, or an undocumented refusal.
  */
 import { KNOWN_STRICTER, rng, runFuzz } from '../test/support/http1-fuzz.js';
+import { recordLoad } from './lib/load.mjs';
+
+recordLoad('at start');
 
 const cases = Number(process.argv[2] ?? process.env.FUZZ_CASES ?? 100_000);
 const seed = Number(process.argv[3] ?? 2026);
@@ -23,4 +26,5 @@ console.log('  http1 stricter than llhttp (documented), by reason:');
 for (const [reason, n] of Object.entries(byReason)) console.log(`    ${n}  ${reason}`);
 for (const f of stats.findings)
   console.log(`  FINDING ${f.outcome}: ${JSON.stringify(f.bytes)}\n    http1  ${JSON.stringify(f.http1)}\n    llhttp ${JSON.stringify(f.llhttp)}`);
+recordLoad('at end');
 process.exit(stats.findings.length > 0 ? 1 : 0);

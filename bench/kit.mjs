@@ -6,18 +6,20 @@
 //   import: flightdeck kit import KIT.tar (into an empty store)         vs  skopeo copy oci-archive:KIT.tar:REF oci:DIR (each ref)
 // then the import of a kit the store already holds (must move no blob bytes).
 // Reports median wall time and peak RSS (from /usr/bin/time).
-//   node bench/kit.mjs [--runs=3]         (or `npm run bench -- kit`)
+// Also `kit build -o KIT/` (a layout directory, what skopeo writes too). Goal (issue 19): build ≥ 1.0× skopeo.
+//   node bench/kit.mjs [--runs=5] [--ignore-load]        (or `npm run bench -- kit`)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MiB, median, randomFile, startRegistry, timed } from './lib/util.mjs';
+import { loadAtEnd, loadAtStart, ratio } from './lib/load.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(root, 'bin', 'flightdeck.js');
 const DEMO = path.join(root, 'assets', 'demo-kit');
-const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 3);
+const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 5);
 const NS = 'flight/shared-types';
 
 function must(cmd, args, env = {}) {
@@ -60,7 +62,8 @@ try {
   );
   const refs = [`${NS}/manifest:bench`, `${NS}/bundles/vita:bench`, `${NS}/bindings/bulk:bench`];
 
-  const rows = { build: [], skopeoBuild: [], imp: [], skopeoImp: [], again: [] };
+  await loadAtStart();
+  const rows = { build: [], buildDir: [], skopeoBuild: [], imp: [], skopeoImp: [], again: [] };
   let kitBytes = 0;
   let again;
   for (let i = 0; i < runs; i++) {
@@ -76,6 +79,18 @@ try {
     const layout = path.join(dir, `skopeo-${i}`);
     rows.skopeoBuild.push(sum(refs.map((r) => timed('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${host}/${r}`, `oci:${layout}:${r}`]))));
     rmSync(layout, { recursive: true, force: true });
+    const kitDir = path.join(dir, `kit-dir-${i}`);
+    rows.buildDir.push(
+      timed(
+        process.execPath,
+        [BIN, 'kit', 'build', '-p', 'vita', '--from', `${host}/${NS}`, '--tag', 'bench', '--include', 'bindings', '-o', kitDir, '--quiet'],
+        {
+          FLIGHTDECK_HOME: home,
+        },
+      ),
+    );
+    rmSync(home, { recursive: true, force: true });
+    rmSync(kitDir, { recursive: true, force: true });
 
     const importHome = path.join(dir, `import-${i}`);
     rows.imp.push(timed(process.execPath, [BIN, 'kit', 'import', kit, '--quiet'], { FLIGHTDECK_HOME: importHome }));
@@ -95,15 +110,19 @@ try {
     `| step | median s | MiB/s | peak RSS MiB (max) |`,
     `| --- | ---: | ---: | ---: |`,
     row('flightdeck kit build (registry → store → KIT.tar, checks run)', rows.build),
+    row('flightdeck kit build -o KIT/ (layout directory)', rows.buildDir),
     row('skopeo copy docker:// → oci: (3 refs, summed)', rows.skopeoBuild),
     row('flightdeck kit import KIT.tar (empty store, full verify)', rows.imp),
     row('skopeo copy oci-archive:KIT.tar → oci: (3 refs, summed)', rows.skopeoImp),
     row('flightdeck kit import KIT.tar again (already present)', rows.again),
     ``,
+    `kit build (tar): skopeo time / flightdeck time: ${ratio(median(rows.skopeoBuild.map((r) => r.secs)) / median(rows.build.map((r) => r.secs)))} (goal ≥ 1.0×); kit build -o DIR/: ${ratio(median(rows.skopeoBuild.map((r) => r.secs)) / median(rows.buildDir.map((r) => r.secs)))}`,
+    `kit import: skopeo oci-archive time / flightdeck time: ${ratio(median(rows.skopeoImp.map((r) => r.secs)) / median(rows.imp.map((r) => r.secs)))}`,
     `re-import of a present kit: blobsAdded ${again.blobsAdded}, bytesAdded ${again.bytesAdded}, blobsPresent ${again.blobsPresent}`,
-    `runs (s): build ${rows.build.map((r) => r.secs.toFixed(2)).join(' ')}; skopeo ${rows.skopeoBuild.map((r) => r.secs.toFixed(2)).join(' ')}; import ${rows.imp.map((r) => r.secs.toFixed(2)).join(' ')}; skopeo oci-archive ${rows.skopeoImp.map((r) => r.secs.toFixed(2)).join(' ')}`,
+    `runs (s): build ${rows.build.map((r) => r.secs.toFixed(2)).join(' ')}; build dir ${rows.buildDir.map((r) => r.secs.toFixed(2)).join(' ')}; skopeo ${rows.skopeoBuild.map((r) => r.secs.toFixed(2)).join(' ')}; import ${rows.imp.map((r) => r.secs.toFixed(2)).join(' ')}; skopeo oci-archive ${rows.skopeoImp.map((r) => r.secs.toFixed(2)).join(' ')}`,
   ];
   console.log(lines.join('\n'));
+  loadAtEnd();
 } finally {
   registry.stop();
   rmSync(dir, { recursive: true, force: true });

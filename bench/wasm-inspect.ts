@@ -9,6 +9,10 @@
  * Then the same comparison with the start-up paid once: one `flightdeck inspect DIR` over N copies versus
  * one `wasm-objdump -x` over the same N files, plus inspectTarget(DIR) in-process (what that command does
  * after start-up: read, sha256, decode, V8 cross-check). Times are medians of repeated runs, in ms.
+ * First, the goal of issue 19: `flightdeck inspect --json BIG.wasm` end to end against `wasm-objdump -x
+ * BIG.wasm` on a real module of ≥ 25 MB (Biome's 45.6 MB WebAssembly build, the devDependency
+ * @biomejs/wasm-nodejs), alternating, median of BIG_RUNS (default 7); goal ≥ 1.5×.
+ *   npx tsx bench/wasm-inspect.ts [--ignore-load]    (or `npm run bench -- wasm-inspect`)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -21,6 +25,7 @@ import { FlightDeckError } from '../core/errors.js';
 import { BIN } from '../test/support/cli.js';
 import { REAL_BINARIES, buildComponent, fixtureBytes, realComponent, type Fixture } from '../test/support/wasm.js';
 import { mutate, rng } from '../test/support/fuzz.js';
+import { loadAtEnd, loadAtStart, ratio } from './lib/load.mjs';
 
 const FUZZ_CASES = Number(process.env.FUZZ_CASES ?? 100_000);
 
@@ -53,6 +58,32 @@ function timeSpawn(n: number, cmd: string, args: string[]): number {
 
 const fmt = (ms: number) => ms.toFixed(1);
 console.log(`node ${process.version}, ${execFileSync('wasm-objdump', ['--version'], { encoding: 'utf8' }).trim()} (wabt), ${new Date().toISOString()}\n`);
+await loadAtStart();
+
+// Goal: a big real module, end to end, alternating.
+const BIG = path.join(process.cwd(), 'node_modules/@biomejs/wasm-nodejs/biome_wasm_bg.wasm');
+{
+  const runs = Number(process.env.BIG_RUNS ?? 7);
+  const cliTimes: number[] = [];
+  const objdumpTimes: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    cliTimes.push(timeSpawn(1, process.execPath, [BIN, 'inspect', '--json', BIG]));
+    objdumpTimes.push(timeSpawn(1, 'wasm-objdump', ['-x', BIG]));
+  }
+  const size = statSync(BIG).size;
+  const decode = await timeAsync(3, () => parseWasm(fileSource(BIG), { name: BIG, size, crossCheck: false }));
+  const checked = await timeAsync(3, () => parseWasm(fileSource(BIG), { name: BIG, size }));
+  console.log(`big module: ${path.relative(process.cwd(), BIG)} (${size} bytes), ${runs} alternating runs, median ms`);
+  console.log(
+    `| flightdeck inspect --json | wasm-objdump -x | objdump / flightdeck (goal ≥ 1.5×) | parser in-process (no cross-check) | parser + V8 cross-check |`,
+  );
+  console.log(`| ---: | ---: | ---: | ---: | ---: |`);
+  console.log(
+    `| ${fmt(median(cliTimes))} | ${fmt(median(objdumpTimes))} | ${ratio(median(objdumpTimes) / median(cliTimes))} | ${fmt(decode)} | ${fmt(checked)} |`,
+  );
+  console.log(`runs (ms): flightdeck ${cliTimes.map(fmt).join(' ')}; objdump ${objdumpTimes.map(fmt).join(' ')}\n`);
+}
+
 console.log(
   '| binary | size | parser (ms) | parser + V8 validate (ms) | cli inspect (ms) | wasm-objdump -x (ms) | wasm-validate (ms) | objdump / parser | validate / parser |',
 );
@@ -65,7 +96,7 @@ for (const file of [...REAL_BINARIES].sort((a, b) => statSync(b).size - statSync
   const objdump = timeSpawn(20, 'wasm-objdump', ['-x', file]);
   const validate = timeSpawn(10, 'wasm-validate', [file]);
   console.log(
-    `| ${path.relative(process.cwd(), file)} | ${size} | ${fmt(parser)} | ${fmt(checked)} | ${fmt(cli)} | ${fmt(objdump)} | ${fmt(validate)} | ${(objdump / parser).toFixed(2)}× | ${(validate / parser).toFixed(2)}× |`,
+    `| ${path.relative(process.cwd(), file)} | ${size} | ${fmt(parser)} | ${fmt(checked)} | ${fmt(cli)} | ${fmt(objdump)} | ${fmt(validate)} | ${ratio(objdump / parser)} | ${ratio(validate / parser)} |`,
   );
 }
 
@@ -97,7 +128,7 @@ for (const [label, ms] of [
   ['`flightdeck inspect --json DIR` (one Node process)', cliDir],
   [`\`wasm-objdump -x\` over the ${COPIES} files (one process)`, objdumpDir],
 ] as const) {
-  console.log(`| ${label} | ${fmt(ms)} | ${(ms / COPIES).toFixed(2)} | ${(objdumpDir / ms).toFixed(2)}× |`);
+  console.log(`| ${label} | ${fmt(ms)} | ${(ms / COPIES).toFixed(2)} | ${ratio(objdumpDir / ms)} |`);
 }
 rmSync(tmp, { recursive: true, force: true });
 
@@ -136,3 +167,4 @@ for (let i = 0; i < FUZZ_CASES; i++) {
 console.log(
   `\nfuzz: ${FUZZ_CASES} mutated modules (seed 2026) in ${((performance.now() - t) / 1000).toFixed(1)} s: ${seen.ok} parsed, ${seen.malformed} WASM_MALFORMED, 0 other errors, 0 hangs`,
 );
+loadAtEnd();

@@ -14,6 +14,9 @@ import { startWebHost } from '../cli/serve/web-host.js';
 import { createHandlers } from '../core/api/service.js';
 import { nativeApiDeps } from '../composition/deps.js';
 import { runWsFuzz } from '../test/support/ws-raw.js';
+import { recordLoad } from './lib/load.mjs';
+
+recordLoad('at start');
 
 const FUZZ_CASES = Number(process.env.FUZZ_CASES ?? 100_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 2026);
@@ -56,4 +59,5 @@ console.log(`  close codes from the host: ${JSON.stringify(tally.closeCodes)}`);
 console.log(`  findings: ${tally.bad.length} bad answers or hangs, ${crashes.length} exceptions in the host; client connected throughout answered: ${alive}`);
 for (const b of tally.bad.slice(0, 5)) console.log(`  case ${b.index}: ${b.answer.slice(0, 300)} <- ${b.bytes.slice(0, 200)}`);
 for (const c of crashes.slice(0, 5)) console.log(`  exception: ${c}`);
+recordLoad('at end');
 process.exit(tally.bad.length === 0 && crashes.length === 0 && alive ? 0 : 1);

@@ -1,5 +1,5 @@
 import { ERROR_TABLE } from '../core/errors.js';
-import { run } from './main.js';
+import { packageVersion } from '../core/config/package.js';
 
 // A reader that stops early (`flightdeck --help | head -1`) closes our stdout: stop quietly, as other
 // command-line tools do, instead of dying on an unhandled EPIPE. Any other output failure (a redirect to
@@ -11,5 +11,12 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 process.stderr.on('error', () => process.exit(process.exitCode ?? 0));
 
-const code = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
-process.exitCode = code;
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  // The same line commander prints, without loading the commands: the bundle keeps them in a chunk of
+  // their own (scripts/build.mjs), so `flightdeck --version` costs little more than Node's own start-up.
+  process.stdout.write(`${packageVersion()}\n`);
+} else {
+  const { run } = await import('./main.js');
+  process.exitCode = await run(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+}

@@ -23,7 +23,7 @@ function step(label, cmd, args) {
 
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 step('tsc (core, cli, native-bridge, composition, emulator, electron main)', bin('tsc'), ['-p', 'tsconfig.json']);
-// The CLI as one ES module (dist/cli/flightdeck.mjs, what bin/flightdeck.js runs): Node resolves, reads and
+// The CLI as a bundle (dist/cli/flightdeck.mjs, what bin/flightdeck.js runs, and its chunks): Node resolves, reads and
 // compiles one file instead of a few hundred, which takes ~70 ms off every command's start-up
 // (`npm run bench -- cli-startup`). Native and optional packages stay external and load from node_modules.
 step('esbuild (cli bundle)', bin('esbuild'), [
@@ -32,7 +32,15 @@ step('esbuild (cli bundle)', bin('esbuild'), [
   '--platform=node',
   '--format=esm',
   '--target=node20',
-  '--outfile=dist/cli/flightdeck.mjs',
+  // Split at dynamic imports: the entry (dist/cli/flightdeck.mjs) answers `--version` itself and loads the
+  // commands (a chunk beside it, dist/cli/flightdeck-HASH.mjs) only for a command.
+  '--splitting',
+  '--outdir=dist/cli',
+  '--entry-names=flightdeck',
+  '--chunk-names=flightdeck-[hash]',
+  '--out-extension:.js=.mjs',
+  '--minify-whitespace',
+  '--minify-syntax',
   '--log-level=warning',
   ...['serialport', '@serialport/*', 'usb', 'keytar', '@napi-rs/keyring', 'electron'].map((p) => `--external:${p}`),
   `--alias:node:process=${path.join(root, 'scripts/shims/node-process.cjs')}`,

@@ -12,13 +12,13 @@ import type { FlightDeckPaths } from '../config/paths.js';
 import { packageVersion } from '../config/package.js';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
 import { KIT_LOCK_SCHEMA, type KitArtifact, type KitBuild, type KitLock } from './schema.js';
-import { fsError, type OciLayout } from '../oci/layout.js';
+import { fileCopy, fsError, type BlobCopy, type OciLayout } from '../oci/layout.js';
 import { ANNOTATION_CREATED, ANNOTATION_REF_NAME, digestOf, type Descriptor } from '../oci/manifest.js';
 import { pull, type BlobEvent, type ContentSource, type ResolvedManifest } from '../oci/pull.js';
 import type { BlobProgressEvent, KitPlanEvent } from '../oci/schema.js';
 import { isDigest, isRepository, isTag, type Reference } from '../oci/reference.js';
 import { enforcePolicy, referrersTag, signatureSet, signatureTag, type CosignSignature, type Policy } from './signatures.js';
-import { KIT_LOCK_FILE, writeTar, type TarSource } from './tar.js';
+import { InPlaceTar, KIT_LOCK_FILE } from './tar.js';
 import { runChecks } from './verify.js';
 
 export type KitInclude = 'bindings' | 'wit';
@@ -138,8 +138,69 @@ async function notExisting(file: string): Promise<void> {
   }
 }
 
+/** Where the kit is written while it is built: blobs arrive as copies during the pull, or at the end. */
+interface KitWriter {
+  /** A BlobCopy for a blob the pull downloads now, or undefined (written by `finish` from the store). */
+  copyFor(d: Descriptor): BlobCopy | undefined;
+  /** Write what is missing through the store's verified read, then the metadata; returns the kit digest. */
+  finish(store: OciLayout, blobs: Descriptor[], meta: Array<[string, Buffer]>): Promise<string>;
+  /** Remove everything written so far. */
+  abort(): Promise<void>;
+}
+
+/** KIT.tar, written in place (core/kits/tar.ts InPlaceTar); the kit digest is the tar's sha256. */
+async function tarKit(output: string, blobs: Descriptor[], name: (d: Descriptor) => string, mtime: number): Promise<KitWriter> {
+  const tar = await InPlaceTar.create(
+    output,
+    [{ name: 'blobs/', size: 0 }, { name: 'blobs/sha256/', size: 0 }, ...blobs.map((d) => ({ name: name(d), size: d.size }))],
+    mtime,
+  );
+  return {
+    copyFor: (d) => (tar.accepts(name(d)) && !tar.has(name(d)) ? tar.copyFor(name(d)) : undefined),
+    async finish(store, all, meta) {
+      // Through the store's verified read: a corrupt blob (BLOB_CORRUPT) removes the temp file.
+      for (const d of all) if (!tar.has(name(d))) await tar.fill(name(d), (use) => store.withBlob(d, use));
+      return tar.finish(meta.map(([n, bytes]) => ({ name: n, bytes })));
+    },
+    abort: () => tar.abort(),
+  };
+}
+
+/** KIT/, a layout directory staged beside it and renamed into place; the kit digest is kit-lock.json's. */
+async function dirKit(output: string): Promise<KitWriter> {
+  const staging = `${output}.partial-${randomBytes(4).toString('hex')}`;
+  const file = (d: Descriptor) => path.join(staging, 'blobs', 'sha256', d.digest.slice(7));
+  // Blobs copied (and fsynced) from the download stream.
+  const copied = new Set<string>();
+  await mkdir(path.join(staging, 'blobs', 'sha256'), { recursive: true }).catch((err: unknown) => {
+    throw fsError(err, output);
+  });
+  return {
+    copyFor: (d) => (copied.has(d.digest) ? undefined : fileCopy(file(d), () => copied.add(d.digest))),
+    async finish(store, blobs, meta) {
+      try {
+        // Through the store's verified read: a corrupt blob (BLOB_CORRUPT) removes the staging folder.
+        const rest = blobs.filter((d) => !copied.has(d.digest));
+        for (const d of rest) await copyBlob(store, d, file(d));
+        for (const [name, bytes] of meta) await writeFile(path.join(staging, name), bytes);
+        // Every file on disk before the directory appears under its name.
+        for (const f of [...rest.map(file), ...meta.map(([name]) => path.join(staging, name))]) {
+          const fh = await open(f, 'r');
+          await fh.sync().finally(() => fh.close());
+        }
+        await rename(staging, output);
+      } catch (err) {
+        throw fsError(err, output);
+      }
+      return digestOf(meta.find(([name]) => name === KIT_LOCK_FILE)![1]);
+    },
+    abort: () => rm(staging, { recursive: true, force: true }),
+  };
+}
+
 async function copyBlob(store: OciLayout, d: Descriptor, file: string): Promise<void> {
-  const fh = await open(file, 'wx');
+  // The staging folder is this build's own; a copy the pull dropped left no file.
+  const fh = await open(file, 'w');
   try {
     await store.withBlob(d, async (chunks) => {
       for await (const chunk of chunks) await fh.write(chunk);
@@ -279,103 +340,89 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
     );
   }
 
-  // 5. The payloads, into the content store (resumable: partial blobs are kept and continued).
-  for (const s of selected) {
-    const digest = s.top.descriptor.digest;
-    // Blobs already stored are not hashed here: the checks and the copy into the kit read them verified.
-    await pull(origin.source(s.repository, digest), store, origin.reference(s.repository, digest), { signal, onEvent: emitBlob, verifyExisting: false });
-  }
-
-  // 6. Platform checks on the stored bytes.
-  const checks = await runChecks(
-    opts.paths,
-    store.root,
-    opts.platforms.map((platform) => ({
-      platform,
-      refs: selected.filter((s) => CHECKED.has(s.category) && s.platforms.includes(platform)).map((s) => ({ ref: s.ref, digest: s.top.descriptor.digest })),
-    })),
-    signal,
-  );
-
-  // 7. The lock and the layout.
-  const size = (blobs: Descriptor[]) => [...new Map(blobs.map((d) => [d.digest, d.size])).values()].reduce((a, n) => a + n, 0);
-  const artifacts: KitArtifact[] = selected.map((s) => ({
-    ref: s.ref,
-    repository: s.repository,
-    tag: s.tag,
-    category: s.category,
-    digest: s.top.descriptor.digest,
-    mediaType: s.top.descriptor.mediaType,
-    ...(s.top.manifest.artifactType ? { artifactType: s.top.manifest.artifactType } : {}),
-    platforms: s.platforms,
-    size: size(s.blobs),
-    signatures: s.signatures.map((x) => ({ ref: x.ref, digest: x.top.descriptor.digest })),
-    verifiedBy: verdicts.get(s.ref) ?? [],
-  }));
-  const masterRef = `${masterRepo}:${opts.tag}`;
-  const lock: KitLock = {
-    schema: KIT_LOCK_SCHEMA,
-    tool: { name: 'flightdeck', version: packageVersion() },
-    created,
-    source: { from: origin.from, registry: origin.registry, namespace: origin.namespace, master: { ref: masterRef, digest: master.digest } },
-    platforms: opts.platforms,
-    include: [...opts.include].sort(),
-    artifacts,
-    checks,
-    totalBytes,
-  };
-  const entry = (name: string, top: ResolvedManifest) => ({
-    mediaType: top.descriptor.mediaType,
-    digest: top.descriptor.digest,
-    size: top.descriptor.size,
-    ...(top.manifest.artifactType ? { artifactType: top.manifest.artifactType } : {}),
-    annotations: { [ANNOTATION_REF_NAME]: name },
-  });
-  const index = {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [entry(masterRef, masterTop), ...selected.flatMap((s) => [entry(s.ref, s.top), ...s.signatures.map((x) => entry(x.ref, x.top))])].sort((a, b) =>
-      a.annotations[ANNOTATION_REF_NAME] < b.annotations[ANNOTATION_REF_NAME] ? -1 : 1,
-    ),
-  };
-  const meta: Array<[string, Buffer]> = [
-    ['oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }))],
-    ['index.json', Buffer.from(JSON.stringify(index, null, 2) + '\n')],
-    [KIT_LOCK_FILE, Buffer.from(JSON.stringify(lock, null, 2) + '\n')],
-  ];
+  // 5. The payloads, into the content store (resumable: partial blobs are kept and continued). The kit is
+  // laid out first (every size is known): a blob downloaded now is written into the kit from the same
+  // verified stream as the store (BlobCopy), so its bytes are not read and hashed a second time.
   const blobs = [...all.values()].sort((a, b) => (a.digest < b.digest ? -1 : 1));
+  const blobName = (d: Descriptor) => `blobs/sha256/${d.digest.slice(7)}`;
+  const mtime = Math.floor(Date.parse(created) / 1000);
   throwIfAborted(signal);
+  const kit: KitWriter = format === 'tar' ? await tarKit(output, blobs, blobName, mtime) : await dirKit(output);
   let kitDigest: string;
-  if (format === 'tar') {
-    const entries: TarSource[] = [
-      { name: 'blobs/', size: 0 },
-      { name: 'blobs/sha256/', size: 0 },
-      ...blobs.map((d) => ({
-        name: `blobs/sha256/${d.digest.slice(7)}`,
-        read: (use: (chunks: AsyncIterable<Buffer>) => Promise<void>) => store.withBlob(d, use),
-        size: d.size,
-      })),
-      ...meta.map(([name, bytes]) => ({ name, bytes, size: bytes.length })),
-    ];
-    kitDigest = await writeTar(output, entries, Math.floor(Date.parse(created) / 1000));
-  } else {
-    const staging = `${output}.partial-${randomBytes(4).toString('hex')}`;
-    try {
-      await mkdir(path.join(staging, 'blobs', 'sha256'), { recursive: true });
-      // Through the store's verified read: a corrupt blob (BLOB_CORRUPT) removes the staging folder.
-      for (const d of blobs) await copyBlob(store, d, path.join(staging, 'blobs', 'sha256', d.digest.slice(7)));
-      for (const [name, bytes] of meta) await writeFile(path.join(staging, name), bytes);
-      // Every file on disk before the directory appears under its name.
-      for (const file of [...blobs.map((d) => path.join('blobs', 'sha256', d.digest.slice(7))), ...meta.map(([name]) => name)]) {
-        const fh = await open(path.join(staging, file), 'r');
-        await fh.sync().finally(() => fh.close());
-      }
-      await rename(staging, output);
-    } catch (err) {
-      await rm(staging, { recursive: true, force: true });
-      throw fsError(err, output);
+  let lock: KitLock;
+  try {
+    for (const s of selected) {
+      const digest = s.top.descriptor.digest;
+      // Blobs already stored are not hashed here: the checks and the copy into the kit read them verified.
+      await pull(origin.source(s.repository, digest), store, origin.reference(s.repository, digest), {
+        signal,
+        onEvent: emitBlob,
+        verifyExisting: false,
+        copyTo: async (d) => kit.copyFor(d),
+      });
     }
-    kitDigest = digestOf(meta[2]![1]);
+    // 6. Platform checks on the stored bytes.
+    const checks = await runChecks(
+      opts.paths,
+      store.root,
+      opts.platforms.map((platform) => ({
+        platform,
+        refs: selected.filter((s) => CHECKED.has(s.category) && s.platforms.includes(platform)).map((s) => ({ ref: s.ref, digest: s.top.descriptor.digest })),
+      })),
+      signal,
+    );
+
+    // 7. The lock and the layout.
+    const size = (blobs: Descriptor[]) => [...new Map(blobs.map((d) => [d.digest, d.size])).values()].reduce((a, n) => a + n, 0);
+    const artifacts: KitArtifact[] = selected.map((s) => ({
+      ref: s.ref,
+      repository: s.repository,
+      tag: s.tag,
+      category: s.category,
+      digest: s.top.descriptor.digest,
+      mediaType: s.top.descriptor.mediaType,
+      ...(s.top.manifest.artifactType ? { artifactType: s.top.manifest.artifactType } : {}),
+      platforms: s.platforms,
+      size: size(s.blobs),
+      signatures: s.signatures.map((x) => ({ ref: x.ref, digest: x.top.descriptor.digest })),
+      verifiedBy: verdicts.get(s.ref) ?? [],
+    }));
+    const masterRef = `${masterRepo}:${opts.tag}`;
+    lock = {
+      schema: KIT_LOCK_SCHEMA,
+      tool: { name: 'flightdeck', version: packageVersion() },
+      created,
+      source: { from: origin.from, registry: origin.registry, namespace: origin.namespace, master: { ref: masterRef, digest: master.digest } },
+      platforms: opts.platforms,
+      include: [...opts.include].sort(),
+      artifacts,
+      checks,
+      totalBytes,
+    };
+    const entry = (name: string, top: ResolvedManifest) => ({
+      mediaType: top.descriptor.mediaType,
+      digest: top.descriptor.digest,
+      size: top.descriptor.size,
+      ...(top.manifest.artifactType ? { artifactType: top.manifest.artifactType } : {}),
+      annotations: { [ANNOTATION_REF_NAME]: name },
+    });
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [entry(masterRef, masterTop), ...selected.flatMap((s) => [entry(s.ref, s.top), ...s.signatures.map((x) => entry(x.ref, x.top))])].sort(
+        (a, b) => (a.annotations[ANNOTATION_REF_NAME] < b.annotations[ANNOTATION_REF_NAME] ? -1 : 1),
+      ),
+    };
+    const meta: Array<[string, Buffer]> = [
+      ['oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }))],
+      ['index.json', Buffer.from(JSON.stringify(index, null, 2) + '\n')],
+      [KIT_LOCK_FILE, Buffer.from(JSON.stringify(lock, null, 2) + '\n')],
+    ];
+    throwIfAborted(signal);
+    kitDigest = await kit.finish(store, blobs, meta);
+  } catch (err) {
+    await kit.abort();
+    throw err;
   }
   return { output, format, kitDigest, lock, downloadedBytes: downloadBytes, reusedBytes: totalBytes - downloadBytes };
 }

@@ -5,10 +5,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError } from '../errors.js';
-import { fsError } from '../oci/layout.js';
+import { fsError, type BlobCopy } from '../oci/layout.js';
 import { walkPlainTar, DEFAULT_BUNDLE_LIMITS } from '../wasm/bundle.js';
 
 export const KIT_LOCK_FILE = 'kit-lock.json';
@@ -108,6 +108,172 @@ export async function writeTar(file: string, entries: TarSource[], mtime: number
     throw fsError(err, file);
   }
   return `sha256:${hash.digest('hex')}`;
+}
+
+/**
+ * A kit tar written in place: the same bytes as `writeTar` for the same entries, but the blob entries'
+ * places are known before their bytes (every size is), so blobs are written at their offsets in any
+ * order: from the download's own verified stream while the store is filled (`copyFor`, a BlobCopy), or
+ * through the store's verified read (`fill`). `finish` adds the metadata entries (they sort after every
+ * `blobs/` entry), hashes the file in one sequential pass for the kit digest, fsyncs and renames it.
+ * Until then the kit exists only as a temp file beside it, which `abort` removes.
+ */
+export class InPlaceTar {
+  private readonly slots = new Map<string, { offset: number; size: number }>();
+  private readonly filled = new Set<string>();
+  private end = 0;
+
+  private constructor(
+    readonly file: string,
+    private readonly tmp: string,
+    private readonly fh: FileHandle,
+    private readonly mtime: number,
+  ) {}
+
+  /** Lay out the directory and blob entries (sorted by name, as writeTar sorts) and write their headers. */
+  static async create(file: string, entries: Array<{ name: string; size: number }>, mtime: number): Promise<InPlaceTar> {
+    const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+    const fh = await open(tmp, 'wx+').catch((err: unknown) => {
+      throw fsError(err, file);
+    });
+    const tar = new InPlaceTar(file, tmp, fh, mtime);
+    try {
+      const headers: Array<[Buffer, number]> = [];
+      for (const e of [...entries].sort(byName)) {
+        const dir = e.name.endsWith('/');
+        headers.push([header(e.name, dir ? 0 : e.size, dir, mtime), tar.end]);
+        tar.end += 512;
+        if (dir) continue;
+        tar.slots.set(e.name, { offset: tar.end, size: e.size });
+        tar.end += e.size + padding(e.size);
+      }
+      for (const [h, at] of headers) await writeAt(fh, [h], at, tmp);
+    } catch (err) {
+      await tar.abort();
+      throw fsError(err, file);
+    }
+    return tar;
+  }
+
+  private slot(name: string): { offset: number; size: number } {
+    const slot = this.slots.get(name);
+    if (!slot) throw new FlightDeckError('INTERNAL', `the kit tar has no entry ${name}`);
+    return slot;
+  }
+
+  /** A BlobCopy that writes entry `name`'s bytes at its place; the entry counts as filled once verified. */
+  copyFor(name: string): BlobCopy {
+    const { offset, size } = this.slot(name);
+    let at = 0;
+    return {
+      open: async () => {
+        at = 0;
+      },
+      write: async (bufs, total) => {
+        if (at + total > size) throw new FlightDeckError('BLOB_SIZE_MISMATCH', `${name} is longer than its ${size} bytes.`);
+        await writeAt(this.fh, bufs, offset + at, this.tmp);
+        at += total;
+      },
+      // The whole tar is fsynced once, in finish.
+      commit: async () => {},
+      drop: async () => {},
+      verified: () => {
+        if (at === size) this.filled.add(name);
+      },
+    };
+  }
+
+  /** Whether the tar has a blob entry `name`. */
+  accepts(name: string): boolean {
+    return this.slots.has(name);
+  }
+
+  /** Whether entry `name` already holds verified bytes (from copyFor). */
+  has(name: string): boolean {
+    return this.filled.has(name);
+  }
+
+  /** Write entry `name` from a verified reader (OciLayout.withBlob). */
+  async fill(name: string, read: (use: (chunks: AsyncIterable<Buffer>) => Promise<void>) => Promise<void>): Promise<void> {
+    const { offset, size } = this.slot(name);
+    let at = 0;
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    const flush = async () => {
+      if (batchBytes === 0) return;
+      await writeAt(this.fh, batch, offset + at - batchBytes, this.tmp);
+      batch = [];
+      batchBytes = 0;
+    };
+    await read(async (chunks) => {
+      for await (const chunk of chunks) {
+        if (at + chunk.length > size) throw new FlightDeckError('BLOB_SIZE_MISMATCH', `${name} is longer than its ${size} bytes.`);
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        at += chunk.length;
+        if (batchBytes >= 1024 * 1024) await flush();
+      }
+      await flush();
+    });
+    if (at !== size) throw new FlightDeckError('BLOB_SIZE_MISMATCH', `${name} has ${at} bytes, expected ${size}.`);
+    this.filled.add(name);
+  }
+
+  /** Append the metadata entries and the end marker, hash, fsync, rename. Returns the file's sha256 digest. */
+  async finish(meta: Array<{ name: string; bytes: Buffer }>): Promise<string> {
+    const hash = createHash('sha256');
+    try {
+      const missing = [...this.slots.keys()].filter((n) => !this.filled.has(n));
+      if (missing.length) throw new FlightDeckError('INTERNAL', `kit tar entries not written: ${missing.join(', ')}`);
+      const last = [...this.slots.keys()].sort().pop();
+      const tail: Buffer[] = [];
+      for (const m of [...meta].sort(byName)) {
+        if (last !== undefined && byName(m, { name: last }) <= 0) throw new FlightDeckError('INTERNAL', `${m.name} does not sort after ${last}`);
+        tail.push(header(m.name, m.bytes.length, false, this.mtime), m.bytes, Buffer.alloc(padding(m.bytes.length)));
+      }
+      tail.push(Buffer.alloc(1024));
+      // Blob padding: written explicitly (holes read as zeros too, but the bytes are the kit's).
+      for (const { offset, size } of this.slots.values()) if (padding(size)) await writeAt(this.fh, [Buffer.alloc(padding(size))], offset + size, this.tmp);
+      await writeAt(this.fh, tail, this.end, this.tmp);
+      const total = this.end + tail.reduce((a, b) => a + b.length, 0);
+      const buf = Buffer.allocUnsafe(1024 * 1024);
+      for (let at = 0; at < total;) {
+        const { bytesRead } = await this.fh.read(buf, 0, Math.min(buf.length, total - at), at);
+        if (bytesRead === 0) throw new FlightDeckError('IO_ERROR', `${this.tmp} ended after ${at} of ${total} bytes while hashing.`);
+        hash.update(buf.subarray(0, bytesRead));
+        at += bytesRead;
+      }
+      await this.fh.sync();
+      await this.fh.close();
+      await rename(this.tmp, this.file);
+    } catch (err) {
+      await this.abort();
+      throw fsError(err, this.file);
+    }
+    return `sha256:${hash.digest('hex')}`;
+  }
+
+  async abort(): Promise<void> {
+    await this.fh.close().catch(() => {});
+    await unlink(this.tmp).catch(() => {});
+  }
+}
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const padding = (size: number) => (size % 512 ? 512 - (size % 512) : 0);
+
+/** Write every buffer at `position` (positional writes may be short: the rest is written until done). */
+async function writeAt(fh: FileHandle, bufs: Buffer[], position: number, what: string): Promise<void> {
+  const total = bufs.reduce((a, b) => a + b.length, 0);
+  const done = (await fh.writev(bufs, position)).bytesWritten;
+  if (done < total) {
+    const rest = Buffer.concat(bufs).subarray(done);
+    for (let off = 0; off < rest.length;) {
+      const n = (await fh.write(rest, off, rest.length - off, position + done + off)).bytesWritten;
+      if (n === 0) throw fsError(Object.assign(new Error('the file system accepted no more bytes'), { code: 'ENOSPC' }), what);
+      off += n;
+    }
+  }
 }
 
 export interface Extracted {

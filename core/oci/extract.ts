@@ -21,7 +21,7 @@ import { mkdir, open, realpath, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError } from '../errors.js';
 import { TarFormatError, gunzipLimited, tarEntries } from '../archive/tar.js';
-import { fsError, type OciLayout } from './layout.js';
+import { fileCopy, fsError, type BlobCopy, type OciLayout } from './layout.js';
 import { ANNOTATION_TITLE, MEDIA, type Descriptor } from './manifest.js';
 
 const TAR_TYPES: readonly string[] = [MEDIA.tarGzip, MEDIA.ociLayerTarGzip, 'application/vnd.docker.image.rootfs.diff.tar.gzip'];
@@ -65,51 +65,123 @@ const tempName = (target: string) => `${target}.partial-${process.pid}-${randomB
 
 /** Write titled layers of a pulled artifact to `outDir`: all of them, or (on any error) nothing. */
 export async function writeOutputs(store: OciLayout, layers: Descriptor[], outDir: string, opts: { unpack: boolean }): Promise<ExtractedFile[]> {
-  // Bytes come through the store's verified read: the last chunk is released only once the digest is
-  // confirmed, and a consumer that stops early (a tar error) still ends in BLOB_CORRUPT for a damaged blob.
-  const read = (layer: Descriptor, use: (chunks: AsyncIterable<Uint8Array>) => Promise<void>) => store.withBlob(layer, use);
-  const root = path.resolve(outDir);
-  // Check every title first so a bad one writes nothing.
-  const plan = layers
-    .filter((l) => l.annotations?.[ANNOTATION_TITLE])
-    .map((l) => ({ layer: l, title: l.annotations?.[ANNOTATION_TITLE] as string, rel: safeRelative(l.annotations?.[ANNOTATION_TITLE] as string) }));
-  let createdRoot: string | undefined;
-  try {
-    createdRoot = await mkdir(root, { recursive: true });
-  } catch (err) {
-    throw fsError(err, root);
+  return new OutputWriter(outDir, opts).write(store, layers);
+}
+
+/**
+ * `pull --output DIR` in two halves. During the pull, `copyTo` (PullOptions.copyTo) gives each titled
+ * plain layer a temp file beside its target, which the download fills from the same bytes it hashes
+ * into the store (BlobWriter's BlobCopy): the output costs no second read, hash or pass over the store.
+ * Then `write` stages every layer not copied that way (already in the store, unpacked, a repeated digest)
+ * through the store's verified read, and renames all of them into place only when every one is staged
+ * and verified. A copy counts only once its writer verified size and digest; anything else is deleted.
+ * `abort` (a failed pull) removes every temp file and DIR itself when this writer created it.
+ */
+export class OutputWriter {
+  private readonly root: string;
+  private createdRoot: string | undefined | null = null;
+  /** Copies requested during the pull, by digest: the temp file, its target, and whether it was verified. */
+  private readonly copies = new Map<string, { tmp: string; target: string; verified: boolean }>();
+
+  constructor(
+    outDir: string,
+    private readonly opts: { unpack: boolean },
+  ) {
+    this.root = path.resolve(outDir);
   }
-  const staged: Staged[] = [];
-  const out: ExtractedFile[] = [];
-  try {
-    for (const { layer, title, rel } of plan) {
-      const unpack = opts.unpack && TAR_TYPES.includes(layer.mediaType);
-      const target = path.join(root, unpack ? rel.replace(/(\.tar\.gz|\.tgz)$/, '') : rel);
-      await assertInside(root, path.dirname(target), title);
-      await mkdir(path.dirname(target), { recursive: true }).catch((err: unknown) => {
-        throw fsError(err, target);
-      });
-      const tmp = tempName(target);
-      if (unpack) {
-        staged.push({ tmp, target, dir: true });
-        await read(layer, (chunks) => untarGz(chunks, tmp, title));
-      } else {
-        staged.push({ tmp, target, dir: false });
-        await read(layer, (chunks) => writeStream(chunks, tmp));
+
+  private async ensureRoot(): Promise<void> {
+    if (this.createdRoot !== null) return;
+    try {
+      this.createdRoot = await mkdir(this.root, { recursive: true });
+    } catch (err) {
+      throw fsError(err, this.root);
+    }
+  }
+
+  /** For PullOptions.copyTo: a temp file for a titled plain layer, or undefined (`write` handles it). */
+  readonly copyTo = async (desc: Descriptor): Promise<BlobCopy | undefined> => {
+    const title = desc.annotations?.[ANNOTATION_TITLE];
+    if (!title || this.copies.has(desc.digest) || (this.opts.unpack && TAR_TYPES.includes(desc.mediaType))) return undefined;
+    let rel: string;
+    try {
+      rel = safeRelative(title);
+    } catch {
+      return undefined; // refused by `write`, before anything is renamed
+    }
+    await this.ensureRoot();
+    const target = path.join(this.root, rel);
+    try {
+      await assertInside(this.root, path.dirname(target), title);
+    } catch {
+      return undefined; // refused by `write`
+    }
+    await mkdir(path.dirname(target), { recursive: true }).catch((err: unknown) => {
+      throw fsError(err, target);
+    });
+    const entry = { tmp: tempName(target), target, verified: false };
+    this.copies.set(desc.digest, entry);
+    return fileCopy(entry.tmp, () => (entry.verified = true));
+  };
+
+  /** Stage what the pull did not copy, then move everything into place: all of it, or (on any error) nothing. */
+  async write(store: OciLayout, layers: Descriptor[]): Promise<ExtractedFile[]> {
+    // Bytes come through the store's verified read: the last chunk is released only once the digest is
+    // confirmed, and a consumer that stops early (a tar error) still ends in BLOB_CORRUPT for a damaged blob.
+    const read = (layer: Descriptor, use: (chunks: AsyncIterable<Uint8Array>) => Promise<void>) => store.withBlob(layer, use);
+    const root = this.root;
+    const staged: Staged[] = [];
+    const out: ExtractedFile[] = [];
+    try {
+      // Check every title first so a bad one writes nothing.
+      const plan = layers
+        .filter((l) => l.annotations?.[ANNOTATION_TITLE])
+        .map((l) => ({ layer: l, title: l.annotations?.[ANNOTATION_TITLE] as string, rel: safeRelative(l.annotations?.[ANNOTATION_TITLE] as string) }));
+      await this.ensureRoot();
+      for (const { layer, title, rel } of plan) {
+        const unpack = this.opts.unpack && TAR_TYPES.includes(layer.mediaType);
+        const target = path.join(root, unpack ? rel.replace(/(\.tar\.gz|\.tgz)$/, '') : rel);
+        await assertInside(root, path.dirname(target), title);
+        const copied = this.copies.get(layer.digest);
+        if (!unpack && copied?.verified && copied.target === target && !staged.some((s) => s.tmp === copied.tmp)) {
+          // Written from the verified download stream (and fsynced) during the pull.
+          staged.push({ tmp: copied.tmp, target, dir: false });
+          out.push({ title, path: target, digest: layer.digest, size: layer.size, unpacked: false });
+          continue;
+        }
+        await mkdir(path.dirname(target), { recursive: true }).catch((err: unknown) => {
+          throw fsError(err, target);
+        });
+        const tmp = tempName(target);
+        if (unpack) {
+          staged.push({ tmp, target, dir: true });
+          await read(layer, (chunks) => untarGz(chunks, tmp, title));
+        } else {
+          staged.push({ tmp, target, dir: false });
+          await read(layer, (chunks) => writeStream(chunks, tmp));
+        }
+        out.push({ title, path: target, digest: layer.digest, size: layer.size, unpacked: unpack });
       }
-      out.push({ title, path: target, digest: layer.digest, size: layer.size, unpacked: unpack });
+      // Everything is staged: move it into place.
+      for (const s of staged) {
+        if (s.dir) await rm(s.target, { recursive: true, force: true });
+        await rename(s.tmp, s.target);
+      }
+      // Copies no layer took (a title refused later, a layer listed twice): not left behind.
+      for (const c of this.copies.values()) if (!staged.some((s) => s.tmp === c.tmp)) await rm(c.tmp, { force: true });
+    } catch (err) {
+      for (const s of staged) await rm(s.tmp, { recursive: true, force: true });
+      await this.abort();
+      throw fsError(err, root);
     }
-    // Everything is staged: move it into place.
-    for (const s of staged) {
-      if (s.dir) await rm(s.target, { recursive: true, force: true });
-      await rename(s.tmp, s.target);
-    }
-  } catch (err) {
-    for (const s of staged) await rm(s.tmp, { recursive: true, force: true });
-    if (createdRoot) await rm(createdRoot, { recursive: true, force: true });
-    throw fsError(err, root);
+    return out;
   }
-  return out;
+
+  /** Remove every temp file of this writer, and DIR when this writer created it. */
+  async abort(): Promise<void> {
+    for (const c of this.copies.values()) await rm(c.tmp, { force: true });
+    if (this.createdRoot) await rm(this.createdRoot, { recursive: true, force: true });
+  }
 }
 
 async function writeStream(bytes: AsyncIterable<Uint8Array>, file: string): Promise<void> {

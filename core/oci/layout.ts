@@ -11,7 +11,7 @@
  * stored meanwhile is harmless: both are the same verified content.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants as fsConstants, createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError } from '../errors.js';
@@ -551,15 +551,62 @@ export async function hashFile(file: string, algorithm: string): Promise<string>
 const FLUSH_BYTES = 1024 * 1024;
 
 /**
+ * A second destination a BlobWriter fills from the same bytes it hashes (`pull --output`: the output file;
+ * `kit build`: the blob's place in the kit tar), so the copy costs no second read or hash of the store.
+ * The writer calls `open` whenever it starts over (the copy must start empty), `write` with each batch
+ * (the buffers are recycled once the promise settles), `commit` once size and digest matched (make the
+ * bytes durable), then `verified`; `drop` when the bytes were not verified (mismatch, failure, a partial
+ * kept for a resume). A copy is good only once `verified` was called.
+ */
+export interface BlobCopy {
+  open(): Promise<void>;
+  write(bufs: Buffer[], total: number): Promise<void>;
+  commit(): Promise<void>;
+  drop(): Promise<void>;
+  verified(): void;
+}
+
+/**
+ * A BlobCopy into the file `file` (a fresh temp name in a folder the caller owns): truncated on open,
+ * opened with O_NOFOLLOW (a link planted at its name is never written through), fsynced on commit,
+ * deleted on drop.
+ */
+export function fileCopy(file: string, verified: () => void): BlobCopy {
+  let fh: FileHandle | undefined;
+  return {
+    async open() {
+      await fh?.close();
+      fh = await open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_NOFOLLOW, 0o644);
+    },
+    write: (bufs, total) => writeAll(fh!, bufs, file, total),
+    async commit() {
+      await fh!.sync();
+      await fh!.close();
+      fh = undefined;
+    },
+    async drop() {
+      if (!fh) return;
+      await fh.close().catch(() => {});
+      fh = undefined;
+      await unlink(file).catch(() => {});
+    },
+    verified,
+  };
+}
+
+/**
  * Writes one blob: hashes every byte on the way to `ingest/<hex>.partial`, refuses more bytes than
  * declared, and on commit checks size and digest, fsyncs and renames into `blobs/`. A partial file left
  * by an interrupted run is re-hashed and resumed from its end. The caller holds the partial's lock
  * (`OciLayout.partialPath`); with `unique` the writer uses a partial no other writer can name instead
- * (`ingest/<hex>.<pid>-<random>.tmp`, never resumed), for bytes that need no lock.
+ * (`ingest/<hex>.<pid>-<random>.tmp`, never resumed), for bytes that need no lock. With `copy` every
+ * byte also goes to a second file (BlobCopy), which is good only once `verified` was called.
  */
 export class BlobWriter {
   readonly partial: string;
   private fh: FileHandle | undefined;
+  private readonly copy: BlobCopy | undefined;
+  private copyOpen = false;
   private hash: Hash;
   private readonly algorithm: string;
   /** Bytes written (and hashed) so far. */
@@ -568,9 +615,10 @@ export class BlobWriter {
   constructor(
     private readonly layout: OciLayout,
     readonly desc: Descriptor,
-    opts: { unique?: boolean } = {},
+    opts: { unique?: boolean; copy?: BlobCopy | undefined } = {},
   ) {
     const { algorithm, hex } = parseDigest(desc.digest);
+    this.copy = opts.copy;
     this.algorithm = algorithm;
     this.hash = createHash(algorithm);
     this.partial = opts.unique
@@ -583,12 +631,20 @@ export class BlobWriter {
     try {
       await mkdir(this.layout.ingestDir(), { recursive: true });
       await this.fh?.close();
+      if (this.copy) {
+        await this.copy.open();
+        this.copyOpen = true;
+      }
       this.hash = createHash(this.algorithm);
       this.offset = 0;
       if (opts.resume) {
         const st = await stat(this.partial).catch(() => undefined);
         if (st?.isFile() && st.size > 0 && st.size <= this.desc.size) {
-          for await (const chunk of createReadStream(this.partial, { highWaterMark: FLUSH_BYTES })) this.hash.update(chunk as Buffer);
+          for await (const chunk of createReadStream(this.partial, { highWaterMark: FLUSH_BYTES })) {
+            this.hash.update(chunk as Buffer);
+            // The copy starts over with the partial's (re-hashed) bytes.
+            if (this.copy) await this.copy.write([chunk as Buffer], (chunk as Buffer).length);
+          }
           this.offset = st.size;
           this.fh = await open(this.partial, 'a');
           return this.offset;
@@ -615,19 +671,8 @@ export class BlobWriter {
       const total = pendingBytes;
       pending = [];
       pendingBytes = 0;
-      try {
-        // writev may write less than asked (a signal, a nearly full disk): write the rest until done.
-        let written = (await fh.writev(bufs)).bytesWritten;
-        if (written < total) {
-          const rest = Buffer.concat(bufs).subarray(written);
-          for (let off = 0; off < rest.length; off += written) {
-            written = (await fh.write(rest, off)).bytesWritten;
-            if (written === 0) throw Object.assign(new Error('the file system accepted no more bytes'), { code: 'ENOSPC' });
-          }
-        }
-      } catch (err) {
-        throw fsError(err, this.partial);
-      }
+      // The partial and the copy take the same buffers at once (two thread-pool writes, no extra copy).
+      await Promise.all([writeAll(fh, bufs, this.partial, total), this.copy?.write(bufs, total)]);
       recycle?.(bufs);
     };
     try {
@@ -677,9 +722,15 @@ export class BlobWriter {
     verified?.();
     const target = this.layout.blobPath(desc.digest);
     try {
-      await this.fh?.sync();
+      const copy = this.copyOpen ? this.copy : undefined;
+      await Promise.all([this.fh?.sync(), copy?.commit()]);
       await this.fh?.close();
       this.fh = undefined;
+      if (copy) {
+        this.copyOpen = false;
+        // Size and digest matched and the copy is durable: its owner may use it.
+        copy.verified();
+      }
       await mkdir(path.dirname(target), { recursive: true });
       await rename(this.partial, target);
     } catch (err) {
@@ -691,11 +742,12 @@ export class BlobWriter {
     }
   }
 
-  /** Close and delete the partial file. */
+  /** Close and delete the partial file (and an unverified copy). */
   async discard(): Promise<void> {
     await this.fh?.close().catch(() => {});
     this.fh = undefined;
     await unlink(this.partial).catch(() => {});
+    await this.dropCopy();
   }
 
   /** Close, keeping the partial file for a later resume (cancel, network failure); an empty one goes. */
@@ -704,5 +756,29 @@ export class BlobWriter {
     await this.fh?.close().catch(() => {});
     this.fh = undefined;
     if (this.offset === 0) await unlink(this.partial).catch(() => {});
+    await this.dropCopy();
+  }
+
+  /** The copy of bytes that were not (or not all) verified is dropped. */
+  private async dropCopy(): Promise<void> {
+    if (!this.copyOpen) return;
+    this.copyOpen = false;
+    await this.copy!.drop();
+  }
+}
+
+/** Write every buffer at the file's position: writev may write less than asked (a signal, a nearly full disk). */
+async function writeAll(fh: FileHandle, bufs: Buffer[], what: string, total = bufs.reduce((a, b) => a + b.length, 0)): Promise<void> {
+  try {
+    let written = (await fh.writev(bufs)).bytesWritten;
+    if (written < total) {
+      const rest = Buffer.concat(bufs).subarray(written);
+      for (let off = 0; off < rest.length; off += written) {
+        written = (await fh.write(rest, off)).bytesWritten;
+        if (written === 0) throw Object.assign(new Error('the file system accepted no more bytes'), { code: 'ENOSPC' });
+      }
+    }
+  } catch (err) {
+    throw fsError(err, what);
   }
 }

@@ -7,7 +7,7 @@ import { mapLimit } from '../concurrency.js';
 import { FlightDeckError, throwIfAborted } from '../errors.js';
 import { firstHeader, type RegistryClient } from './client.js';
 import { discard, NetworkError } from './http.js';
-import { ANNOTATION_PULLED_AT, BlobWriter, type OciLayout } from './layout.js';
+import { ANNOTATION_PULLED_AT, BlobWriter, type BlobCopy, type OciLayout } from './layout.js';
 import { lockChanged, tryLock, type HeldLock } from './lock.js';
 import { ANNOTATION_TITLE, parseManifest, digestOf, type Descriptor, type Manifest } from './manifest.js';
 import { formatReference, type Reference } from './reference.js';
@@ -136,6 +136,7 @@ const inFlight = new Map<string, Promise<'downloaded' | 'skipped'>>();
  * Copy one blob from a source into the store, verified; resumes with Range after a network error.
  * `downloaded` is called once every byte arrived and was verified, before the fsync and rename that
  * store it (a pull starts its next download then; the blob counts as stored only when this resolves).
+ * With `copy`, a download also writes its bytes to that file (see BlobCopy); a skipped blob leaves it alone.
  */
 export async function fetchBlob(
   source: ContentSource,
@@ -145,11 +146,12 @@ export async function fetchBlob(
   signal?: AbortSignal,
   downloaded?: () => void,
   verifyExisting = true,
+  copy?: BlobCopy,
 ): Promise<'downloaded' | 'skipped'> {
   const key = `${store.root}\0${desc.digest}`;
   const running = inFlight.get(key);
   if (running) return running.then(() => 'skipped' as const);
-  const job = fetchBlobOnce(source, store, desc, onEvent, signal, downloaded, verifyExisting).finally(() => inFlight.delete(key));
+  const job = fetchBlobOnce(source, store, desc, onEvent, signal, downloaded, verifyExisting, copy).finally(() => inFlight.delete(key));
   inFlight.set(key, job);
   return job;
 }
@@ -162,6 +164,7 @@ async function fetchBlobOnce(
   signal?: AbortSignal,
   downloaded?: () => void,
   verifyExisting = true,
+  copy?: BlobCopy,
 ): Promise<'downloaded' | 'skipped'> {
   const base = { digest: desc.digest, title: desc.annotations?.[ANNOTATION_TITLE], mediaType: desc.mediaType, total: desc.size };
   const { partial, lock: lockPath } = store.partialPath(desc.digest);
@@ -189,7 +192,7 @@ async function fetchBlobOnce(
         onEvent({ ...base, phase: 'skipped', done: desc.size });
         return 'skipped';
       }
-      return await download(source, store, desc, lock, base, onEvent, signal, downloaded);
+      return await download(source, store, desc, lock, base, onEvent, signal, downloaded, copy);
     } catch (err) {
       if (!(err instanceof LockLost)) throw err;
     } finally {
@@ -207,8 +210,9 @@ async function download(
   onEvent: (e: BlobEvent) => void,
   signal?: AbortSignal,
   downloaded?: () => void,
+  copy?: BlobCopy,
 ): Promise<'downloaded'> {
-  const writer = new BlobWriter(store, desc);
+  const writer = new BlobWriter(store, desc, { copy });
   let offset = await writer.prepare({ resume: true });
   onEvent({ ...base, phase: 'start', done: offset });
   if (offset === desc.size) {
@@ -295,6 +299,12 @@ export interface PullOptions {
    * read every blob next through the store's verified read (deploy, check, --output, kit build).
    */
   verifyExisting?: boolean | undefined;
+  /**
+   * A second file for a blob's bytes (BlobCopy), asked for before each blob: a download writes it from
+   * the same verified stream as the store (`pull --output`, core/oci/extract.ts). Blobs found in the store
+   * are not copied here: the caller reads those through the store's verified read.
+   */
+  copyTo?: ((desc: Descriptor) => Promise<BlobCopy | undefined>) | undefined;
 }
 
 /** Pull `ref` from `source` into `store`; returns what was pulled. */
@@ -334,7 +344,8 @@ export async function pull(source: ContentSource, store: OciLayout, ref: Referen
         return;
       }
     }
-    const r = await fetchBlob(source, store, desc, opts.onEvent, signal, release, opts.verifyExisting !== false);
+    const copy = await opts.copyTo?.(desc);
+    const r = await fetchBlob(source, store, desc, opts.onEvent, signal, release, opts.verifyExisting !== false, copy);
     if (r === 'downloaded') {
       downloaded++;
       bytes += desc.size;

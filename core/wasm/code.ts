@@ -173,6 +173,9 @@ void SLOW;
 const THIRD = 0x80;
 /** STEP and STEP3, built on the first decode (128 KiB and ~65k iterations: kept off every CLI start-up). */
 let tables: { STEP: Uint8Array; STEP3: Uint8Array } | undefined;
+/** Code bytes decoded by the careful loop before the tables are built (building them costs ~2-3 ms). */
+const TABLES_AFTER = 64 * 1024;
+let carefulBytes = 0;
 
 function buildTables(): { STEP: Uint8Array; STEP3: Uint8Array } {
   const STEP = new Uint8Array(65536);
@@ -217,7 +220,16 @@ function shortLeb(b: Uint8Array, p: number, end: number, max: number): number {
  * the buffer through the careful loop.
  */
 export function decodeBody(c: Cursor, view: DataView, st: DecodeState): number {
-  const { STEP, STEP3 } = (tables ??= buildTables());
+  if (!tables) {
+    // The first TABLES_AFTER bytes of code go through the careful loop (the same checks, one opcode kind
+    // at a time): a small module, e.g. `flightdeck inspect small.wasm`, never pays for building the tables.
+    if (carefulBytes < TABLES_AFTER) {
+      carefulBytes += c.end - c.pos;
+      return careful(c, st, true, 0);
+    }
+    tables = buildTables();
+  }
+  const { STEP, STEP3 } = tables;
   const end = c.end;
   const limit = Math.min(end, c.bytes.length - 3);
   let pos = c.pos;

@@ -3,6 +3,7 @@
  * module that uses it (built with wat2wasm); a feature without a probe counts as unsupported, so the
  * cross-check is skipped rather than trusted for it.
  */
+import { Worker } from 'node:worker_threads';
 import type { Feature } from './schema.js';
 
 const PROBES: Partial<Record<Feature, string>> = {
@@ -45,6 +46,59 @@ export function engineRejects(bytes: Uint8Array): string | undefined {
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+/** The body of the cross-check worker: engineRejects on the bytes it is given. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const bytes = workerData.shared ? new Uint8Array(workerData.shared, workerData.offset, workerData.length) : workerData.bytes;
+let reason = null;
+if (!WebAssembly.validate(bytes)) {
+  try { new WebAssembly.Module(bytes); reason = 'validation failed'; } catch (err) { reason = String(err && err.message); }
+}
+parentPort.postMessage(reason);
+`;
+
+/**
+ * engineRejects on a worker thread, so a large module is validated by the engine while the decoder runs
+ * on this one. Bytes in a SharedArrayBuffer are shared with the worker, others copied. When a worker
+ * cannot run, the check runs here instead.
+ * `cancel` stops the worker (the decoder failed first, or the answer is no longer needed).
+ */
+export function engineRejectsInWorker(bytes: Uint8Array): { result: Promise<string | undefined>; cancel: () => void } {
+  let worker: Worker | undefined;
+  let settled = false;
+  const result = new Promise<string | undefined>((done) => {
+    const resolve = (reason: string | undefined) => {
+      settled = true;
+      done(reason);
+    };
+    const inline = () => {
+      if (!settled) resolve(engineRejects(bytes));
+    };
+    try {
+      // Bytes in a SharedArrayBuffer are read by the worker in place; others are copied to it.
+      const shared = bytes.buffer instanceof SharedArrayBuffer;
+      const workerData = shared ? { shared: bytes.buffer, offset: bytes.byteOffset, length: bytes.byteLength } : { bytes };
+      worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+    } catch {
+      inline();
+      return;
+    }
+    worker.unref();
+    worker.once('message', (reason: string | null) => resolve(reason ?? undefined));
+    worker.once('error', inline);
+    worker.once('exit', (code) => {
+      if (code !== 0) inline();
+    });
+  });
+  return {
+    result,
+    cancel: () => {
+      settled = true;
+      void worker?.terminate();
+    },
+  };
 }
 
 export function engineName(): string {

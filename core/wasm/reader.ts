@@ -218,8 +218,12 @@ export class StreamReader {
   /** The source's own error (a truncated nested module, a tar or digest failure), rethrown when more is needed. */
   private failure: { err: unknown } | undefined;
   private readonly it: AsyncIterator<Uint8Array>;
-  /** Bytes consumed so far are mirrored here when a cross-check wants the whole module. */
-  private tee: Uint8Array[] | undefined;
+  /**
+   * Bytes consumed so far are mirrored here when a cross-check wants the whole module: one buffer, grown
+   * by doubling (sized up front when the module's size is known), so mirroring costs one copy per byte
+   * and no allocation per item (a slice per function body cost more than decoding a large module).
+   */
+  private tee: Uint8Array | undefined;
   private teeBytes = 0;
   private teeCap = 0;
 
@@ -347,29 +351,35 @@ export class StreamReader {
     }
   }
 
-  /** Keep a copy of the bytes consumed from here on, up to `cap` bytes (beyond it, the copy is dropped). */
-  startTee(cap: number): void {
-    this.tee = [];
+  /**
+   * Keep a copy of the bytes consumed from here on, up to `cap` bytes (beyond it, the copy is dropped).
+   * `expected` (the module's declared size, when known) sizes the copy once.
+   */
+  startTee(cap: number, expected?: number): void {
+    this.tee = new Uint8Array(Math.min(cap, expected !== undefined && expected > 0 ? expected : 64 * 1024));
     this.teeBytes = 0;
     this.teeCap = cap;
   }
 
   stopTee(): Uint8Array | undefined {
-    const parts = this.tee;
+    const tee = this.tee;
     this.tee = undefined;
-    return parts
-      ? concat(
-          parts,
-          parts.reduce((s, p) => s + p.length, 0),
-        )
-      : undefined;
+    return tee?.subarray(0, this.teeBytes);
   }
 
   private consume(n: number): void {
     if (this.tee) {
-      this.teeBytes += n;
-      if (this.teeBytes > this.teeCap) this.tee = undefined;
-      else this.tee.push(this.buf.slice(this.pos, this.pos + n));
+      const end = this.teeBytes + n;
+      if (end > this.teeCap) this.tee = undefined;
+      else {
+        if (end > this.tee.length) {
+          const grown = new Uint8Array(Math.min(this.teeCap, Math.max(end, this.tee.length * 2)));
+          grown.set(this.tee.subarray(0, this.teeBytes));
+          this.tee = grown;
+        }
+        this.tee.set(this.buf.subarray(this.pos, this.pos + n), this.teeBytes);
+        this.teeBytes = end;
+      }
     }
     this.pos += n;
   }

@@ -3,7 +3,7 @@ import type { CallContext } from '../dispatch.js';
 import { FlightDeckError } from '../../errors.js';
 import { loadConfig } from '../../config/config.js';
 import { listCache, openStore, pruneCache, verifyCache } from '../../oci/cache.js';
-import { writeOutputs } from '../../oci/extract.js';
+import { OutputWriter } from '../../oci/extract.js';
 import type { BlobEvent } from '../../oci/pull.js';
 import type { RetryNotice } from '../../oci/client.js';
 import type { RetryEvent } from '../../oci/schema.js';
@@ -60,19 +60,29 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
     },
 
     async 'registry.pull'(input, call) {
-      const { store, ...result } = await ctx.registry.pullToStore(
-        input.reference,
-        { ...input, onRetry: retryEmitter(call) },
-        {
-          concurrency: input.concurrency,
-          platform: input.platform,
-          signal: call.signal,
-          onEvent: blobEmitter(call),
-          // With --output every titled layer is read (verified) from the store next: no hashing on the skip path.
-          verifyExisting: !input.output,
-        },
-      );
-      const files = input.output ? await writeOutputs(store, result.layers, input.output, { unpack: Boolean(input.unpack) }) : [];
+      // --output: downloads write each file from the same verified stream as the store (no second pass);
+      // blobs already stored are read (verified) from the store, so the skip path hashes nothing.
+      const output = input.output ? new OutputWriter(input.output, { unpack: Boolean(input.unpack) }) : undefined;
+      let pulled;
+      try {
+        pulled = await ctx.registry.pullToStore(
+          input.reference,
+          { ...input, onRetry: retryEmitter(call) },
+          {
+            concurrency: input.concurrency,
+            platform: input.platform,
+            signal: call.signal,
+            onEvent: blobEmitter(call),
+            verifyExisting: !output,
+            copyTo: output?.copyTo,
+          },
+        );
+      } catch (err) {
+        await output?.abort();
+        throw err;
+      }
+      const { store, ...result } = pulled;
+      const files = output ? await output.write(store, result.layers) : [];
       return { ...result, layers: result.layers.map(stripData), files, store: store.root };
     },
 

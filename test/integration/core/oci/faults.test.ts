@@ -1,10 +1,11 @@
-import { symlinkSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { symlinkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryClient, type RetryNotice } from '../../../../core/oci/client.js';
 import { FlightDeckError, type ErrorCode } from '../../../../core/errors.js';
 import { MEDIA } from '../../../../core/oci/manifest.js';
-import { pull, registrySource, type PullResult } from '../../../../core/oci/pull.js';
+import { pull, registrySource, type PullOptions, type PullResult } from '../../../../core/oci/pull.js';
+import { OutputWriter } from '../../../../core/oci/extract.js';
 import { pushFiles } from '../../../../core/oci/push.js';
 import { parseReference } from '../../../../core/oci/reference.js';
 import type { OciLayout } from '../../../../core/oci/layout.js';
@@ -41,7 +42,7 @@ const MANIFEST = /\/manifests\//;
 
 let retryNotices: RetryNotice[] = [];
 
-function run(opts: { token?: string; timeoutMs?: number; reference?: string } = {}): Promise<PullResult> {
+function run(opts: { token?: string; timeoutMs?: number; reference?: string; pull?: PullOptions } = {}): Promise<PullResult> {
   const c = new RegistryClient(proxy.host, {
     onRetry: (n) => retryNotices.push(n),
     retryBaseMs: 5,
@@ -50,7 +51,7 @@ function run(opts: { token?: string; timeoutMs?: number; reference?: string } = 
     ...(opts.token ? { credentials: async () => ({ kind: 'bearer' as const, token: opts.token as string, source: 'env' as const }) } : {}),
   });
   const reference = opts.reference ?? '2025.06.06';
-  return pull(registrySource(c, REPO, reference), store, parseReference(`${proxy.host}/${REPO}:${reference}`)).finally(() => c.close());
+  return pull(registrySource(c, REPO, reference), store, parseReference(`${proxy.host}/${REPO}:${reference}`), opts.pull).finally(() => c.close());
 }
 
 async function expectCode(p: Promise<unknown>, code: ErrorCode): Promise<FlightDeckError> {
@@ -344,5 +345,66 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
     symlinkSync('/dev/full', path.join(store.ingestDir(), `${blob.digest.slice(7)}.partial`));
     await expectCode(run(), 'DISK_FULL');
     expectCleanStore();
+  });
+
+  // pull --output: the output file is written from the download's own verified stream (core/oci/extract.ts
+  // OutputWriter + BlobWriter's copy), so it must be exactly as trustworthy as the store blob.
+  describe('pull --output writes the file from the verified download stream', () => {
+    /** A pull with --output's writer (as the registry.pull handler runs it): pull, then write, abort on error. */
+    async function pullTo(out: string): Promise<string[]> {
+      const output = new OutputWriter(out, { unpack: false });
+      try {
+        const r = await run({ pull: { verifyExisting: false, copyTo: output.copyTo } });
+        return (await output.write(store, r.layers)).map((f) => f.path);
+      } catch (err) {
+        await output.abort();
+        throw err;
+      }
+    }
+
+    it('a corrupt body → BLOB_DIGEST_MISMATCH: no output file, no temp file, not even the folder', async () => {
+      const out = path.join(tempDir(), 'out');
+      proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'corrupt' } });
+      await expectCode(pullTo(out), 'BLOB_DIGEST_MISMATCH');
+      expect(() => readdirSync(out)).toThrow(/ENOENT/);
+      expectCleanStore();
+      // Into a folder that exists: it is left empty.
+      const existing = tempDir();
+      await expectCode(pullTo(existing), 'BLOB_DIGEST_MISMATCH');
+      expect(readdirSync(existing)).toEqual([]);
+    });
+
+    it('a body longer than declared → BLOB_SIZE_MISMATCH, the output folder stays empty', async () => {
+      const out = tempDir();
+      proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'long', extra: 100 } });
+      await expectCode(pullTo(out), 'BLOB_SIZE_MISMATCH');
+      expect(readdirSync(out)).toEqual([]);
+    });
+
+    it('a reset mid-blob resumes with Range: the output file is complete and right', async () => {
+      const out = tempDir();
+      proxy.rules.push({ method: 'GET', path: BLOB, fault: { kind: 'reset', after: 100_000 }, times: 1 });
+      const files = await pullTo(out);
+      expect(files).toEqual([path.join(out, 'memory.wasm')]);
+      expect(readFileSync(files[0]!).equals(blob.bytes)).toBe(true);
+      expect(readdirSync(out)).toEqual(['memory.wasm']);
+      expectStored();
+    });
+
+    it('the output of a download does not read the store back (a store blob damaged after the pull does not matter to it)', async () => {
+      const out = tempDir();
+      const output = new OutputWriter(out, { unpack: false });
+      const r = await run({ pull: { verifyExisting: false, copyTo: output.copyTo } });
+      // Damage the stored blob between the pull and the output: the output came from the verified stream.
+      const stored = readFileSync(store.blobPath(blob.digest));
+      stored[100]! ^= 0xff;
+      writeFileSync(store.blobPath(blob.digest), stored);
+      await output.write(store, r.layers);
+      expect(readFileSync(path.join(out, 'memory.wasm')).equals(blob.bytes)).toBe(true);
+      // A second pull finds the blob present and reads it through the verified read: BLOB_CORRUPT, no file.
+      const again = tempDir();
+      await expectCode(pullTo(again), 'BLOB_CORRUPT');
+      expect(readdirSync(again)).toEqual([]);
+    });
   });
 });

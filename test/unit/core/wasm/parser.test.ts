@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWasm } from '../../../../core/wasm/parser.js';
+import { PARALLEL_CHECK_MIN_BYTES, parseWasm } from '../../../../core/wasm/parser.js';
 import { bytesSource } from '../../../../core/wasm/reader.js';
 import { FlightDeckError } from '../../../../core/errors.js';
 import { WasmReportSchema } from '../../../../core/api/contract.js';
@@ -222,5 +222,29 @@ describe('parseWasm: bad input is WASM_MALFORMED with the offset, never a crash'
     // Nested in a component, the engine's offset is shifted to the module's place in the file.
     const nested = await malformed(buildComponent(bytes));
     expect(nested.details?.offset).toBe((err.details?.offset as number) + 8 + 2);
+  });
+
+  it('a large module (≥ PARALLEL_CHECK_MIN_BYTES) is cross-checked by the engine in a worker with the same verdict', async () => {
+    const bad = Buffer.from([...HEADER, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]);
+    const pad = customSection('padding', new Uint8Array(PARALLEL_CHECK_MIN_BYTES));
+    const small = await malformed(bad);
+    // The size is declared (as a file's is), so the parser reads it whole and hands it to the worker.
+    for (const source of [bytesSource(Buffer.concat([bad, pad])), chunked(Buffer.concat([bad, pad]), 1 << 20)]) {
+      const err = (await parseWasm(source, { name: 'big.wasm', size: bad.length + pad.length }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as FlightDeckError;
+      expect(err).toBeInstanceOf(FlightDeckError);
+      expect(err.code).toBe('WASM_MALFORMED');
+      expect(err.message).toContain('rejects the module');
+      expect(err.details?.offset).toBe(small.details?.offset);
+    }
+    const good = Buffer.concat([fixtureBytes('mem-16mib'), pad]);
+    const rep = await parseWasm(chunked(good, 1 << 20), { name: 'big.wasm', size: good.length });
+    expect(rep.validation).toMatchObject({ checked: true, valid: true });
+    expect(rep.size).toBe(good.length);
+    // A declared size the input does not have: no worker; checked inline on the decoder's own copy, as before.
+    const off = await parseWasm(bytesSource(good), { name: 'big.wasm', size: good.length + 10 });
+    expect(off.validation).toMatchObject({ checked: true, valid: true });
   });
 });
