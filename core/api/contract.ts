@@ -17,6 +17,7 @@ import { deployContract } from './contracts/deploy.js';
 import { reportsContract } from './contracts/reports.js';
 import { kitsContract } from './contracts/kits.js';
 import { emulatorsContract } from './contracts/emulators.js';
+import { sourcesContract } from './contracts/sources.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -46,6 +47,7 @@ export * from './contracts/deploy.js';
 export * from './contracts/reports.js';
 export * from './contracts/kits.js';
 export * from './contracts/emulators.js';
+export * from '../sources/schema.js';
 
 /**
  * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the
@@ -60,6 +62,7 @@ export const contract = {
   ...reportsContract,
   ...kitsContract,
   ...emulatorsContract,
+  ...sourcesContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -13,6 +13,7 @@ import { deployHandlers } from './handlers/deploy.js';
 import { reportsHandlers } from './handlers/reports.js';
 import { kitsHandlers } from './handlers/kits.js';
 import { emulatorsHandlers } from './handlers/emulators.js';
+import { sourcesHandlers } from './handlers/sources.js';
 
 /**
  * FlightDeckApi: one handler per contract entry, composed from core modules. Each area adds one spread
@@ -39,5 +40,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...reportsHandlers(),
     ...kitsHandlers(ctx),
     ...emulatorsHandlers(ctx),
+    ...sourcesHandlers(ctx),
   };
 }

@@ -106,7 +106,7 @@ describe('Checks view', () => {
     await fireEvent.input(screen.getByLabelText('Bundle'), { target: { value: 'reg/flight/bundles/vita:1' } });
     await fireEvent.click(dc);
     await fireEvent.click(screen.getByRole('button', { name: 'Run check' }));
-    expect(await screen.findByText('Does not fit')).toBeTruthy();
+    expect((await screen.findByTestId('fits-line')).textContent).toBe('Does not fit Sega Dreamcast');
     expect(fake.calls.find((c) => c.method === 'wasm.check')?.input).toEqual({ target: 'reg/flight/bundles/vita:1', platforms: ['dreamcast'] });
     expect(container.querySelector('[data-platform="dreamcast"] tbody')?.textContent).toContain('memory.initial-exceeds-budget');
     expect(container.querySelectorAll('[data-platform="dreamcast"] .memory.over')).toHaveLength(1);

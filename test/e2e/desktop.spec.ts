@@ -84,6 +84,7 @@ test('credentials: sign in through the UI; the password appears nowhere in the p
 
 test('registries: browse repositories and date tags, inspect a bundle, pull it with progress into the cache', async ({ page, host, registry }) => {
   const { received, errors } = await open(page, host);
+  await screen(page, 'Registries & bundles').click();
   await page.getByLabel('Registry', { exact: true }).fill(registry.host);
   await page.getByRole('button', { name: 'Browse' }).click();
   const repos = page.getByRole('navigation', { name: 'Repositories' });
@@ -178,6 +179,7 @@ test('a slow pull shows live byte progress and Cancel stops it with ABORTED; not
     const sent: string[] = [];
     page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
     await open(page, host);
+    await screen(page, 'Registries & bundles').click();
     await page.getByLabel('Registry', { exact: true }).fill(proxy.host);
     await page.getByRole('button', { name: 'Browse' }).click();
     await page.getByRole('button', { name: 'flight/shared-types/bundles/v6r-small' }).click();
@@ -194,6 +196,7 @@ test('a slow pull shows live byte progress and Cancel stops it with ABORTED; not
     expect(sent.map((f) => JSON.parse(f) as { t: string }).some((f) => f.t === 'cancel')).toBe(true);
     // The server's cache (read fresh after a reload) holds nothing from that registry.
     await page.reload();
+    await screen(page, 'Registries & bundles').click();
     await expect(page.getByText(/\d+ artifacts?, \d+ blobs/)).toBeVisible();
     await expect(page.locator('[data-testid="cache-table"] td', { hasText: proxy.host })).toHaveCount(0);
   } finally {
@@ -204,6 +207,7 @@ test('a slow pull shows live byte progress and Cancel stops it with ABORTED; not
 
 test('the Registries screen hands a bundle to Checks; a missing tag shows NOT_FOUND with a hint', async ({ page, host, registry }) => {
   await open(page, host);
+  await screen(page, 'Registries & bundles').click();
   await page.getByLabel('Registry', { exact: true }).fill(registry.host);
   await page.getByRole('button', { name: 'Browse' }).click();
   await page.getByRole('button', { name: 'flight/shared-types/bundles/dreamcast' }).click();

@@ -27,10 +27,18 @@ export class LogLines {
 
 /** The device picked on the Devices screen: its slot status, its console and the log follow, shared by the panels. */
 export class SelectedDevice {
-  readonly status = new Task<Output<'device.status'>>();
+  readonly status = new Task<Output<'device.status'>>(null, { keep: true });
   readonly monitor = new Task<Output<'device.monitor'>>();
   readonly log = new LogLines();
-  constructor(readonly ref: string) {}
+  /** `name`: how the device list names it (a configured device or an emulator), for messages. */
+  constructor(
+    readonly ref: string,
+    readonly name?: string,
+  ) {}
+
+  get label(): string {
+    return this.name ?? this.ref;
+  }
 
   refresh(): Promise<unknown> {
     return this.status.run((o) => api.call('device.status', { device: this.ref }, o));
