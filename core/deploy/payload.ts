@@ -10,6 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FlightDeckError } from '../errors.js';
 import { gunzipLimited, tarEntries } from '../archive/tar.js';
+import { MISSING_FILE_HINT } from '../wasm/target.js';
 
 export interface Payload {
   bytes: Buffer;
@@ -35,6 +36,7 @@ export async function loadPayload(file: string, module?: string): Promise<Payloa
     const code = (err as NodeJS.ErrnoException).code;
     throw new FlightDeckError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `Cannot read payload ${file}: ${(err as Error).message}`, {
       cause: err,
+      ...(code === 'ENOENT' ? { hint: MISSING_FILE_HINT } : {}),
       details: { path: file },
     });
   }

@@ -15,6 +15,7 @@ import { isContentReference, type RegistryAccess } from '../oci/access.js';
 import { parseRegistryReference } from '../oci/reference.js';
 import { MAX_PAYLOAD_BYTES } from '../deploy/source.js';
 import { bundleModules } from '../deploy/payload.js';
+import { MISSING_FILE_HINT } from '../wasm/target.js';
 import type { ArtifactKind, BundleModules, Source, SourceArtifact, SourcesList } from './schema.js';
 
 /** The annotation a Flight bundle carries for the platform it was built for. */
@@ -159,7 +160,7 @@ export async function listModules(registry: RegistryAccess, reference: string, o
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new FlightDeckError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `Cannot read ${reference}: ${(err as Error).message}`, {
-        hint: 'Check the path: it names a .wasm module or a platform bundle (.tar.gz) on this machine.',
+        ...(code === 'ENOENT' ? { hint: MISSING_FILE_HINT } : {}),
         details: { path: reference },
       });
     }

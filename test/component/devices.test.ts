@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { fake } from './fake-api.js';
+import { platformEntry } from './fixtures.js';
 import type { DeviceEntry, Output, PlatformEntry } from '../../core/api/contract.js';
 import type { CallOptions } from '../../core/api/client.js';
 import type { TimedEvent } from '../../renderer/src/lib/deploy-progress.js';
@@ -21,25 +22,7 @@ const KIT: DeviceEntry = {
   adapter: 'FTDI FT232R (Dreamcast coder cable)',
 };
 
-function platform(id: string, name: string): PlatformEntry {
-  const features = {
-    threads: false,
-    simd: false,
-    'relaxed-simd': false,
-    memory64: false,
-    'multi-memory': false,
-    'bulk-memory': true,
-    'reference-types': true,
-    'exception-handling': false,
-    'tail-call': false,
-    gc: false,
-  };
-  return {
-    profile: { id, name, memory: { total: 2 << 20, runtimeReserve: 1 << 20, fixed: true }, threads: { max: 1 }, features, componentModel: 'none' },
-    budgetBytes: 1 << 20,
-    source: 'builtin',
-  };
-}
+const platform = (id: string, name: string): PlatformEntry => platformEntry(id, name);
 
 /** A kit's slots, as device.status reports them. */
 function status(active: 'A' | 'B' | null, slots: { A?: string; B?: string }): Output<'device.status'> {

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi, beforeEach } from 'vitest';
 import { render, screen, fireEvent, waitFor } from '@testing-library/svelte';
 import { fake } from './fake-api.js';
+import { platformEntry } from './fixtures.js';
 import type { CheckReport, PlatformEntry } from '../../core/api/contract.js';
 import type { CallOptions } from '../../core/api/client.js';
 
@@ -13,25 +14,7 @@ const { default: MemoryBar } = await import('../../renderer/src/lib/MemoryBar.sv
 
 const MiB = 1024 * 1024;
 
-function platform(id: string, name: string, budget: number, threads: number): PlatformEntry {
-  const features = {
-    threads: false,
-    simd: false,
-    'relaxed-simd': false,
-    memory64: false,
-    'multi-memory': false,
-    'bulk-memory': true,
-    'reference-types': true,
-    'exception-handling': false,
-    'tail-call': false,
-    gc: false,
-  };
-  return {
-    profile: { id, name, memory: { total: budget + MiB, runtimeReserve: MiB, fixed: true }, threads: { max: threads }, features, componentModel: 'none' },
-    budgetBytes: budget,
-    source: 'builtin',
-  };
-}
+const platform = (id: string, name: string, budget: number, threads: number): PlatformEntry => platformEntry(id, name, { budget, threads });
 
 function report(fits: boolean): CheckReport {
   return {

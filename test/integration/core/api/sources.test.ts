@@ -5,6 +5,7 @@ import { dispatch } from '../../../../core/api/dispatch.js';
 import { createHandlers } from '../../../../core/api/service.js';
 import { resolvePaths } from '../../../../core/config/paths.js';
 import { listSources } from '../../../../core/sources/sources.js';
+import type { Envelope, SourcesList } from '../../../../core/api/contract.js';
 import { deployPorts } from '../../../../native-bridge/transports.js';
 import { ROOT, tempHome } from '../../../support/cli.js';
 
@@ -12,6 +13,13 @@ import { ROOT, tempHome } from '../../../support/cli.js';
 // the real demo kit, a real content store, and a copy of the demo kit with a corrupted manifest.
 const DEMO = path.join(ROOT, 'assets', 'demo-kit');
 const VITA = `oci:${DEMO}:flight/shared-types/bundles/vita:latest`;
+
+/** sources.list through the dispatcher, as the web host and Electron call it. */
+async function list(handlers: ReturnType<typeof createHandlers>): Promise<SourcesList> {
+  const r = (await dispatch(handlers, 'sources.list', {})) as Envelope<SourcesList>;
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  return r.value;
+}
 
 function api() {
   const home = tempHome();
@@ -22,8 +30,7 @@ function api() {
 describe('sources.list and sources.modules', () => {
   it('first run: the demo kit’s bundles by platform, an empty store, a bundle’s modules; what was read from the demo kit is offered once', async () => {
     const { handlers } = api();
-    const first = await dispatch(handlers, 'sources.list', {});
-    if (!first.ok) throw new Error(JSON.stringify(first.error));
+    const first = { value: await list(handlers) };
     expect(first.value.firstRun).toBe(true);
     const demo = first.value.sources.find((s) => s.kind === 'demo')!;
     expect(demo.location).toBe(DEMO);
@@ -46,8 +53,7 @@ describe('sources.list and sources.modules', () => {
 
     // sources.modules brought the bundle into the store: the demo kit's bundle is not offered twice, and
     // content of the demo kit alone configures nothing (the home screen still leads with the demo kit).
-    const after = await dispatch(handlers, 'sources.list', {});
-    if (!after.ok) throw new Error(JSON.stringify(after.error));
+    const after = { value: await list(handlers) };
     expect(after.value.firstRun).toBe(true);
     expect(after.value.sources.find((s) => s.kind === 'store')?.artifacts).toEqual([]);
   });
@@ -57,10 +63,9 @@ describe('sources.list and sources.modules', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(paths.config, { recursive: true });
     writeFileSync(path.join(paths.config, 'config.json'), JSON.stringify({ registries: ['registry.example.com'] }));
-    const list = await dispatch(handlers, 'sources.list', {});
-    if (!list.ok) throw new Error(JSON.stringify(list.error));
-    expect(list.value.firstRun).toBe(false);
-    expect(list.value.sources.find((s) => s.kind === 'registry')).toMatchObject({ label: 'registry.example.com', artifacts: [] });
+    const configured = await list(handlers);
+    expect(configured.firstRun).toBe(false);
+    expect(configured.sources.find((s) => s.kind === 'registry')).toMatchObject({ label: 'registry.example.com', artifacts: [] });
 
     const missing = await dispatch(handlers, 'sources.modules', { reference: path.join(paths.data, 'nope.wasm') });
     expect(missing).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
@@ -76,8 +81,8 @@ describe('sources.list and sources.modules', () => {
     };
     const vita = index.manifests.find((m) => m.annotations['org.opencontainers.image.ref.name']?.endsWith('bundles/vita:latest'))!;
     writeFileSync(path.join(copy, 'blobs', 'sha256', vita.digest.slice(7)), '{"schemaVersion":2,"layers":[]} tampered');
-    const list = await listSources(paths, copy);
-    const demo = list.sources.find((s) => s.kind === 'demo')!;
+    const listed = await listSources(paths, copy);
+    const demo = listed.sources.find((s) => s.kind === 'demo')!;
     expect(demo.artifacts.some((a) => a.repository === 'flight/shared-types/bundles/vita')).toBe(false);
     expect(demo.artifacts.some((a) => a.repository === 'flight/shared-types/bundles/dreamcast')).toBe(true);
     // A folder that is no layout at all is a note, not a failure.
