@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { render, screen, fireEvent, within } from '@testing-library/svelte';
 import { fake } from './fake-api.js';
+import { guiHint } from '../../renderer/src/lib/errors.js';
 import { ERROR_TABLE } from '../../core/errors.js';
 import type { KitBuild, KitLock, KitVerify, PlatformEntry } from '../../core/api/contract.js';
 import type { CallOptions } from '../../core/api/client.js';
@@ -201,11 +202,13 @@ describe('Offline kits: verify, import, push', () => {
     const alerts = within(r).getAllByRole('alert');
     expect(alerts.map((a) => a.querySelector('.code')?.textContent)).toEqual(['BLOB_DIGEST_MISMATCH', 'KIT_INVALID', 'SIGNATURE_INVALID']);
     expect(alerts[0]!.textContent).toContain(`blob ${d('c')} is tampered.`);
+    // The hints in GUI words (no CLI command in the window).
     expect(alerts.map((a) => a.querySelector('.hint')?.textContent)).toEqual([
-      ERROR_TABLE.KIT_INVALID.hint,
-      ERROR_TABLE.KIT_INVALID.hint,
-      ERROR_TABLE.SIGNATURE_INVALID.hint,
+      guiHint('BLOB_DIGEST_MISMATCH', ERROR_TABLE.KIT_INVALID.hint),
+      guiHint('KIT_INVALID', ERROR_TABLE.KIT_INVALID.hint),
+      guiHint('SIGNATURE_INVALID', ERROR_TABLE.SIGNATURE_INVALID.hint),
     ]);
+    expect(alerts.map((a) => a.querySelector('.hint')?.textContent).join(' ')).not.toContain('flightdeck');
     expect(r.textContent).toContain('Platform checks not re-run: the kit has problems');
   });
 
@@ -237,7 +240,7 @@ describe('Offline kits: verify, import, push', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Import' }));
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('KIT_INVALID');
-    expect(alert.querySelector('.hint')?.textContent).toBe(ERROR_TABLE.KIT_INVALID.hint);
+    expect(alert.querySelector('.hint')?.textContent).toBe(guiHint('KIT_INVALID', ERROR_TABLE.KIT_INVALID.hint));
     expect(screen.queryByTestId('kit-imported')).toBeNull();
   });
 

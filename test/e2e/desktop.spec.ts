@@ -59,7 +59,7 @@ test('credentials: sign in through the UI; the password appears nowhere in the p
   await expect(page.getByLabel('Password or token')).toHaveValue('');
 
   await row.getByRole('button', { name: 'Test' }).click();
-  await expect(page.getByText(`${registry.host}: signed in as ${registry.username} (keychain)`)).toBeVisible();
+  await expect(page.getByText(`${registry.host}: signed in as ${registry.username} (OS keychain)`)).toBeVisible();
   await page.screenshot({ path: `${SHOTS}/credentials.png` });
 
   // The secret went into the keychain (independent check with secret-tool) ...

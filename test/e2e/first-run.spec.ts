@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from '@playwright/test';
-import { test, expect } from './fixtures.js';
+import { test, expect, ROOT } from './fixtures.js';
 import { resolvePaths } from '../../core/config/paths.js';
 import { startServe, type ServeProcess } from '../support/serve.js';
 import { activePayload, readSlots } from '../support/emulator.js';
@@ -113,4 +113,72 @@ test('first run: the demo kit from the home screen to a committed deploy on a lo
   await expect(demo.getByTestId('deploy-outcome')).toContainText('Already on flight-memory-validation', PROCESS_WAIT);
   expect(await stale(page)).toEqual([]);
   expect(errors).toEqual([]);
+});
+
+test('the Devices screen: a failed deploy and the next successful one never show together; the picker lists the demo kit by platform', async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(serve.url);
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Devices' }).click();
+  // The emulator the first test started runs in this serve process: it is listed; open it.
+  await page.getByTestId('devices-table').getByRole('button', { name: 'local-vita' }).click();
+  await expect(page.getByTestId('slots')).toBeVisible(PROCESS_WAIT);
+  await watchStale(page, 'form.deploy');
+
+  // The picker: the demo kit's bundles by platform, the Dreamcast one marked for this Vita kit.
+  const picker = page.getByTestId('deploy-picker');
+  await expect(picker.locator('optgroup')).toHaveCount(6);
+  await expect(picker.locator('optgroup[label="Built for vita"] option')).toHaveText(['flight/shared-types/bundles/vita:latest · Demo kit']);
+  await expect(picker.locator('optgroup[label="Built for dreamcast"] option')).toHaveText([
+    'flight/shared-types/bundles/dreamcast:latest · Demo kit — not for vita',
+  ]);
+
+  // 1. A path that does not exist: its error, with a hint about the file.
+  const field = page.getByLabel('Payload', { exact: true });
+  await field.fill(path.join(home, 'missing.wasm'));
+  await field.dispatchEvent('change');
+  await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+  const form = page.locator('form.deploy');
+  await expect(form.getByRole('alert')).toContainText('NOT_FOUND', PROCESS_WAIT);
+  await expect(form.getByRole('alert')).toContainText('No such file on this machine');
+  await expect(form.getByTestId('deploy-bar')).toHaveAttribute('data-state', 'failed');
+
+  // 2. Picked from the list, a module from the bundle's own list: committed; the old error is gone.
+  await picker.selectOption({ label: 'flight/shared-types/bundles/vita:latest · Demo kit' });
+  await page.getByLabel('Module', { exact: true }).selectOption('flight-error-codes');
+  await page.getByLabel('Run after commit').setChecked(false);
+  await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+  await expect(form.getByTestId('deploy-outcome')).toContainText('Flashed flight-error-codes to local-vita', PROCESS_WAIT);
+  await expect(form.getByRole('alert')).toHaveCount(0);
+  await expect(form.getByRole('progressbar', { name: 'Deploy progress' })).toHaveAttribute('aria-valuenow', '100');
+
+  // 3. The Dreamcast bundle on a Vita kit: marked before it runs, refused by the check, and "Deploy anyway" is offered (not a flag).
+  await picker.selectOption({ label: 'flight/shared-types/bundles/dreamcast:latest · Demo kit — not for vita' });
+  await expect(page.getByTestId('deploy-mismatch')).toContainText('Built for dreamcast, but the device is vita');
+  await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+  await expect(form.getByRole('alert')).toBeVisible(PROCESS_WAIT);
+  await expect(form.getByTestId('deploy-outcome')).toHaveCount(0);
+  await page.screenshot({ path: `${SHOTS}/first-run-refused.png`, fullPage: true });
+  expect(await stale(page)).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
+test('Browse an oci: folder: its repositories and tags, then Check this bundle pre-ticks its platform', async ({ page }) => {
+  await page.goto(serve.url);
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Registries & bundles' }).click();
+  await page.getByLabel('Registry', { exact: true }).fill(`oci:${path.join(ROOT, 'assets', 'demo-kit')}`);
+  await page.getByRole('button', { name: 'Browse' }).click();
+  await page.getByRole('navigation', { name: 'Repositories' }).getByRole('button', { name: 'flight/shared-types/bundles/dreamcast' }).click();
+  await page.getByRole('navigation', { name: 'Tags' }).getByRole('button', { name: '2026.11.01' }).click();
+  const bundle = page.getByRole('article', { name: 'flight/shared-types/bundles/dreamcast:2026.11.01' });
+  await expect(bundle.getByTestId('annotations')).toContainText('dreamcast');
+  await expect(bundle.getByRole('button', { name: 'Deploy to…' })).toBeVisible();
+  await bundle.getByRole('button', { name: 'Check this bundle' }).click();
+  await expect(page.getByLabel('Bundle', { exact: true })).toHaveValue(
+    `oci:${path.join(ROOT, 'assets', 'demo-kit')}:flight/shared-types/bundles/dreamcast:2026.11.01`,
+  );
+  await expect(page.getByRole('checkbox', { name: /Sega Dreamcast/ })).toBeChecked();
+  await page.getByRole('button', { name: 'Run check' }).click();
+  await expect(page.getByTestId('fits-line')).toContainText('Sega Dreamcast', PROCESS_WAIT);
 });
