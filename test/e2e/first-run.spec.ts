@@ -182,3 +182,43 @@ test('Browse an oci: folder: its repositories and tags, then Check this bundle p
   await page.getByRole('button', { name: 'Run check' }).click();
   await expect(page.getByTestId('fits-line')).toContainText('Sega Dreamcast', PROCESS_WAIT);
 });
+
+test('640 px wide: every screen fits without horizontal scroll; long addresses wrap', async ({ page }) => {
+  test.setTimeout(90_000);
+  await page.setViewportSize({ width: 640, height: 900 });
+  await page.goto(serve.url);
+  const nav = page.getByRole('navigation', { name: 'Screens' });
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  for (const name of ['Start', 'Registries & bundles', 'Checks', 'Devices', 'Receipts', 'Offline kits', 'Credentials', 'Doctor', 'Settings']) {
+    await nav.getByRole('button', { name, exact: true }).click();
+    await expect(page.getByRole('heading', { level: 2 })).toBeFocused();
+    if (name === 'Devices') {
+      await page.getByTestId('devices-table').getByRole('button', { name: 'local-vita' }).click();
+      await expect(page.getByTestId('slots')).toBeVisible(PROCESS_WAIT);
+    }
+    if (name === 'Start') await expect(page.locator('ul.bundles[data-platform="vita"]')).toBeVisible();
+    expect(await overflow(), `${name} scrolls sideways at 640 px`).toBeLessThanOrEqual(0);
+    if (name === 'Start' || name === 'Devices') await page.screenshot({ path: `${SHOTS}/narrow-${name.toLowerCase()}.png`, fullPage: true });
+  }
+});
+
+test('keyboard only: from the home screen to a flashed kit without the mouse', async ({ page }) => {
+  test.setTimeout(90_000);
+  await page.goto(serve.url);
+  const demo = page.getByRole('article', { name: /Try the demo kit/ });
+  /** Tab until `target` has the focus (a bounded walk through the page's tab order), then press Enter. */
+  async function tabTo(target: ReturnType<Page['getByRole']>) {
+    for (let i = 0; i < 40 && !(await target.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
+    await expect(target).toBeFocused();
+    await page.keyboard.press('Enter');
+  }
+  await tabTo(demo.getByRole('button', { name: '1. Check the Vita bundle' }));
+  await expect(demo.getByRole('status').filter({ hasText: 'Fits PlayStation Vita' })).toBeVisible(PROCESS_WAIT);
+  // The emulator of the first test still runs in this serve: step 2 is done already, so step 3 is next.
+  await expect(demo.getByRole('button', { name: '2. Start a Vita emulator' })).toBeDisabled();
+  await tabTo(demo.getByRole('button', { name: '3. Flash it' }));
+  await expect(demo.getByTestId('deploy-outcome')).toContainText(/(Flashed|Already on) flight-memory-validation/, PROCESS_WAIT);
+  // The end state is reachable by keyboard as well.
+  await tabTo(demo.getByRole('button', { name: 'Flash another' }));
+  await expect(page.getByRole('heading', { name: 'Devices', level: 2 })).toBeVisible();
+});

@@ -7,6 +7,15 @@ export interface LogEntry {
   id: number;
   stream: string;
   text: string;
+  /** When the line arrived (ms since the epoch). */
+  at: number;
+}
+
+/** 14:03:07.250, local time: the console's timestamps. */
+export function clock(at: number): string {
+  const d = new Date(at);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
 /** The kit's console: the last `limit` lines of run output and device log. */
@@ -15,9 +24,14 @@ export class LogLines {
   #next = 0;
   constructor(readonly limit = 1000) {}
 
-  push(e: ApiEvent): void {
+  push(e: ApiEvent, at = Date.now()): void {
     const text = String(e.text ?? '').replace(/\r?\n$/, '');
-    this.lines = [...this.lines.slice(-(this.limit - 1)), { id: this.#next++, stream: String(e.stream ?? 'device'), text }];
+    this.lines = [...this.lines.slice(-(this.limit - 1)), { id: this.#next++, stream: String(e.stream ?? 'device'), text, at }];
+  }
+
+  /** The lines as a text file: one `time stream text` a line. */
+  text(lines: readonly LogEntry[] = this.lines): string {
+    return lines.map((l) => `${new Date(l.at).toISOString()} ${l.stream} ${l.text}\n`).join('');
   }
 
   clear(): void {
