@@ -2,6 +2,9 @@ import { api } from '../../lib/api.js';
 import { Task } from '../../lib/task.svelte.js';
 import type { ApiEvent } from '../../../../core/api/client.js';
 import type { Output } from '../../../../core/api/contract.js';
+import { consoleText } from './console-format.js';
+
+export { clock } from './console-format.js';
 
 export interface LogEntry {
   id: number;
@@ -9,13 +12,6 @@ export interface LogEntry {
   text: string;
   /** When the line arrived (ms since the epoch). */
   at: number;
-}
-
-/** 14:03:07.250, local time: the console's timestamps. */
-export function clock(at: number): string {
-  const d = new Date(at);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
 /** The kit's console: the last `limit` lines of run output and device log. */
@@ -31,7 +27,7 @@ export class LogLines {
 
   /** The lines as a text file: one `time stream text` a line. */
   text(lines: readonly LogEntry[] = this.lines): string {
-    return lines.map((l) => `${new Date(l.at).toISOString()} ${l.stream} ${l.text}\n`).join('');
+    return consoleText(lines);
   }
 
   clear(): void {
