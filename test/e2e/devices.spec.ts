@@ -95,6 +95,9 @@ test('start a local Vita emulator, deploy and run a payload with progress and it
   await expect(page.getByRole('status').filter({ hasText: 'Committed to slot B' })).toBeVisible(PROCESS_WAIT);
   await expect(slot(page, 'B')).toContainText('active');
   await expect(slot(page, 'A')).toContainText('rollback target');
+  // Each slot names its module and source (from the device's receipts) next to the hash.
+  await expect(slot(page, 'B')).toContainText('flight-memory-validation · bundles/vita:latest', PROCESS_WAIT);
+  await expect(slot(page, 'A')).toContainText('hello');
   expect(readSlots(dir).active).toBe('B');
   expect(activePayload(dir)!.subarray(0, 4)).toEqual(Buffer.from('\0asm'));
   await page.screenshot({ path: `${SHOTS}/devices.png`, fullPage: true });

@@ -110,7 +110,7 @@ test('first run: the demo kit from the home screen to a committed deploy on a lo
 
   // Run again: the last outcome leaves as the new run starts, and comes back when it ends.
   await clicks.click(outcome.getByRole('button', { name: 'Run' }));
-  await expect(demo.getByTestId('deploy-outcome')).toContainText('Already on flight-memory-validation', PROCESS_WAIT);
+  await expect(demo.getByTestId('deploy-outcome')).toContainText('flight-memory-validation was already active on local-vita, slot A', PROCESS_WAIT);
   expect(await stale(page)).toEqual([]);
   expect(errors).toEqual([]);
 });
@@ -217,7 +217,10 @@ test('keyboard only: from the home screen to a flashed kit without the mouse', a
   // The emulator of the first test still runs in this serve: step 2 is done already, so step 3 is next.
   await expect(demo.getByRole('button', { name: '2. Start a Vita emulator' })).toBeDisabled();
   await tabTo(demo.getByRole('button', { name: '3. Flash it' }));
-  await expect(demo.getByTestId('deploy-outcome')).toContainText(/(Flashed|Already on) flight-memory-validation/, PROCESS_WAIT);
+  await expect(demo.getByTestId('deploy-outcome')).toContainText(
+    /Flashed flight-memory-validation to|flight-memory-validation was already active on/,
+    PROCESS_WAIT,
+  );
   // The end state is reachable by keyboard as well.
   await tabTo(demo.getByRole('button', { name: 'Flash another' }));
   await expect(page.getByRole('heading', { name: 'Devices', level: 2 })).toBeVisible();
