@@ -25,8 +25,9 @@ export function useCommandRegistry(registry: string | undefined): void {
 }
 
 /** Call the api exactly as the UI does (same validation, same envelope), unwrapping for the CLI. */
-export async function callApi<M extends Method>(method: M, input: Input<M>, ctx: Partial<CallContext> = {}): Promise<Output<M>> {
-  const envelope = await dispatch(appHandlers(), method, input, ctx);
+export async function callApi<M extends Method>(method: M, input: Input<M>, ctx: Partial<CallContext<M>> = {}): Promise<Output<M>> {
+  // dispatch runs the handler of `method` (M), which emits only EventOf<M>: ctx.emit sees nothing else.
+  const envelope = await dispatch(appHandlers(), method, input, ctx as Partial<CallContext>);
   if (!envelope.ok) {
     throw new FlightDeckError(envelope.error.code, envelope.error.message, {
       hint: envelope.error.hint,

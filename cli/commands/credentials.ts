@@ -3,7 +3,7 @@ import type { Output } from '../output.js';
 import { callApi } from '../api.js';
 import { readSecret } from '../secret-input.js';
 import { FlightDeckError } from '../../core/errors.js';
-import type { CredentialListingInfo } from '../../core/api/contracts/credentials.js';
+import type { CredentialListingInfo } from '../../core/credentials/schema.js';
 
 const SOURCE_LABEL: Record<CredentialListingInfo['source'], string> = {
   flag: 'command line',

@@ -4,8 +4,8 @@
  * are built from this table (see electron/main/main.ts and api-worker.ts, electron/preload/preload.ts,
  * cli/serve/web-host.ts, core/api/dispatch.ts and core/api/client.ts).
  *
- * This module must stay browser-safe: it is bundled into the renderer. Import only zod, core/errors and
- * the contracts/ modules (which follow the same rule).
+ * This module must stay browser-safe: it is bundled into the renderer. Import only zod, core/errors, the
+ * contracts/ modules and the schema homes core/<module>/schema.ts (which follow the same rule).
  */
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
@@ -39,14 +39,18 @@ export const ApiEventSchema = z
   .catchall(z.unknown());
 export type ApiEvent = z.infer<typeof ApiEventSchema>;
 
-export * from './contracts/app.js';
-export * from './contracts/oci.js';
-export * from './contracts/credentials.js';
-export * from './contracts/wasm.js';
-export * from './contracts/deploy.js';
-export * from './contracts/reports.js';
-export * from './contracts/kits.js';
-export * from './contracts/emulators.js';
+/**
+ * The api's public types in one import for its callers (CLI, renderer, tests): the schemas of the calls'
+ * inputs, outputs and events, re-exported from their one home each, core/<module>/schema.ts. The
+ * contracts/ files only compose these into `{ summary, input, output, events }` and export nothing else.
+ */
+export * from '../doctor/schema.js';
+export * from '../oci/schema.js';
+export * from '../credentials/schema.js';
+export * from '../wasm/schema.js';
+export * from '../platforms/schema.js';
+export * from '../deploy/schema.js';
+export * from '../kits/schema.js';
 export * from '../sources/schema.js';
 
 /**
@@ -69,8 +73,11 @@ export type Contract = typeof contract;
 export type Method = keyof Contract;
 export type Input<M extends Method> = z.input<Contract[M]['input']>;
 export type Output<M extends Method> = z.output<Contract[M]['output']>;
-/** The events a call of M emits: its declared `events` schema, else any ApiEvent (progress and the like). */
-export type EventOf<M extends Method> = Contract[M] extends { events: z.ZodTypeAny } ? z.output<Contract[M]['events']> : ApiEvent;
+/**
+ * The events a call of M emits: its declared `events` schema, else any ApiEvent (progress and the like).
+ * Distributes over a union of methods, so a context for several methods may emit only what each declares.
+ */
+export type EventOf<M extends Method> = M extends Method ? (Contract[M] extends { events: z.ZodTypeAny } ? z.output<Contract[M]['events']> : ApiEvent) : never;
 
 /** The declared event schema of a method, if it has one. */
 export function eventSchema(method: Method): z.ZodTypeAny | undefined {

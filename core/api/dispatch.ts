@@ -3,13 +3,18 @@ import type { z } from 'zod';
 import { FlightDeckError, toFlightDeckError } from '../errors.js';
 import { redactValue } from '../credentials/redact.js';
 
-export interface CallContext<M extends Method = Method> {
+/**
+ * What a handler of M runs with. `in M`: a context is contravariant in its method, so one typed for a single
+ * method (or a union) cannot be handed to a helper that would emit another method's events; a helper shared
+ * by several methods takes `{ emit: (e: TheCommonEvent) => void }` instead.
+ */
+export interface CallContext<in M extends Method = Method> {
   signal: AbortSignal | undefined;
   /**
    * Progress and other events for long operations; transports forward them. Typed per method: a method
    * that declares `events` in the contract may emit only those.
    */
-  emit(event: EventOf<M>): void;
+  emit: (event: EventOf<M>) => void;
 }
 
 type ParsedInput<M extends Method> = z.output<(typeof contract)[M]['input']>;

@@ -33,10 +33,11 @@ export interface DeployRequest {
 /** An event of a running deploy (phase, progress, log) or, on fleet deploys, the same tagged with `device`, and each device's result. */
 export type { DeployEvent, FleetEvent };
 
-export interface DeployContext {
+/** What a deploy runs with; `emit` takes exactly the events of the call it serves (deploy.run: DeployEvent, deploy.fleet: FleetEvent). */
+export interface DeployContext<E = DeployEvent> {
   paths: FlightDeckPaths;
   openTransport: TransportOpener;
-  emit: (event: DeployEvent | FleetEvent) => void;
+  emit: (event: E) => void;
   signal?: AbortSignal | undefined;
 }
 
@@ -53,18 +54,16 @@ export function sessionTimings(timeoutMs: number | undefined): Partial<SessionTi
 
 /**
  * Deploy to one device and write its receipt; with `run`, the payload's log is saved as a session
- * linked from the receipt. `tag` adds `device` to every event (fleet deploys).
+ * linked from the receipt. Fleet deploys hand in an `emit` that tags each event with its device.
  */
 export async function deployToDevice(
   payload: Payload,
   ref: string,
   input: DeployRequest,
   ctx: DeployContext,
-  tag: boolean,
   check: PayloadCheck,
 ): Promise<DeviceDeployResult> {
-  const { paths } = ctx;
-  const emit = (e: DeployEvent) => ctx.emit(tag ? { ...e, device: ref } : e);
+  const { paths, emit } = ctx;
   const uri = resolveDevice(ref, paths);
   const listedAs = declaredPlatform(ref, paths);
   const session: SessionRecord['lines'] = [];
@@ -146,14 +145,15 @@ export async function deployFleet(
   payload: Payload,
   refs: readonly string[],
   input: DeployRequest & { concurrency: number },
-  ctx: DeployContext,
+  ctx: DeployContext<FleetEvent>,
   check: PayloadCheck,
 ): Promise<{ payload: string; sha256: string; results: FleetEntry[]; succeeded: number; failed: number }> {
   const checks = new Map<string, ReturnType<PayloadCheck>>();
   const once: PayloadCheck = (bytes, platform) => checks.get(platform) ?? checks.set(platform, check(bytes, platform)).get(platform)!;
   const results = await mapLimit(refs, input.concurrency, async (ref): Promise<FleetEntry> => {
     try {
-      const result = await deployToDevice(payload, ref, input, ctx, true, once);
+      const tagged: DeployContext = { ...ctx, emit: (e) => ctx.emit({ ...e, device: ref }) };
+      const result = await deployToDevice(payload, ref, input, tagged, once);
       ctx.emit({ type: 'result', device: ref, ok: true });
       return { device: ref, ok: true, result };
     } catch (err) {

@@ -179,3 +179,14 @@ export const FleetEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('result'), ...tagged, ok: z.boolean(), code: z.string().optional(), error: ErrorObject.optional() }),
 ]);
 export type FleetEvent = z.infer<typeof FleetEventSchema>;
+
+/** The local reference emulator the app itself started (emulators.start): on tcp://127.0.0.1, listed by devices.list while it runs. */
+export const LocalEmulatorSchema = z.object({
+  uri: z.string(),
+  platform: z.string(),
+  /** Its name in `devices.list` (a device reference for deploy and status). */
+  name: z.string(),
+  /** Its slot directory, under the data dir. */
+  stateDir: z.string(),
+});
+export type LocalEmulator = z.infer<typeof LocalEmulatorSchema>;

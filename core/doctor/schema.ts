@@ -22,3 +22,14 @@ export const DoctorReportSchema = z.object({
   capabilities: z.array(CapabilitySchema),
 });
 export type DoctorReport = z.infer<typeof DoctorReportSchema>;
+
+/** app.version: this build of Flight Deck, its runtime, and where its embedded demo kit is. */
+export const VersionInfoSchema = z.object({
+  version: z.string(),
+  node: z.string(),
+  platform: z.string(),
+  arch: z.string(),
+  /** Absolute path of the embedded demo kit (an OCI layout), wherever the app is installed. */
+  demoKit: z.string(),
+});
+export type VersionInfo = z.infer<typeof VersionInfoSchema>;

@@ -80,3 +80,107 @@ export const PullEventsSchema = z.discriminatedUnion('type', [BlobEventSchema, R
 export const PushEventsSchema = z.discriminatedUnion('type', [PushEventSchema, RetryEventSchema]);
 /** The events of `kit.build`: its plan, then the blobs it pulls. */
 export const KitBuildEventsSchema = z.discriminatedUnion('type', [KitPlanEventSchema, BlobEventSchema]);
+
+/** Results of the registry and content-store calls (registry.inspect, pull, push, list; cache list, verify, prune; master manifest). */
+export const DescriptorSchema = z.object({
+  mediaType: z.string(),
+  digest: z.string(),
+  size: z.number().int().nonnegative(),
+  artifactType: z.string().optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  platform: z.object({ os: z.string().optional(), architecture: z.string().optional(), variant: z.string().optional() }).optional(),
+});
+export type DescriptorInfo = z.infer<typeof DescriptorSchema>;
+
+export const RefInspectSchema = z.object({
+  reference: z.string(),
+  digest: z.string(),
+  mediaType: z.string(),
+  artifactType: z.string().optional(),
+  size: z.number().int(),
+  annotations: z.record(z.string(), z.string()),
+  config: DescriptorSchema.optional(),
+  layers: z.array(DescriptorSchema),
+  manifests: z.array(DescriptorSchema),
+  totalSize: z.number().int(),
+});
+export type RefInspect = z.infer<typeof RefInspectSchema>;
+
+export const PullResultSchema = z.object({
+  reference: z.string(),
+  digest: z.string(),
+  mediaType: z.string(),
+  artifactType: z.string().optional(),
+  annotations: z.record(z.string(), z.string()),
+  layers: z.array(DescriptorSchema),
+  blobsDownloaded: z.number().int(),
+  blobsSkipped: z.number().int(),
+  bytesDownloaded: z.number().int(),
+  files: z.array(z.object({ title: z.string(), path: z.string(), digest: z.string(), size: z.number().int(), unpacked: z.boolean() })),
+  store: z.string(),
+});
+export type PullResultInfo = z.infer<typeof PullResultSchema>;
+
+export const PushResultSchema = z.object({
+  reference: z.string(),
+  digest: z.string(),
+  size: z.number().int(),
+  layers: z.array(DescriptorSchema),
+  uploaded: z.number().int(),
+  skipped: z.number().int(),
+  mounted: z.number().int(),
+});
+export type PushResultInfo = z.infer<typeof PushResultSchema>;
+
+export const ListResultSchema = z.object({
+  registry: z.string(),
+  repository: z.string().optional(),
+  kind: z.enum(['repositories', 'tags']),
+  items: z.array(z.string()),
+  note: z.string().optional(),
+});
+export type ListResult = z.infer<typeof ListResultSchema>;
+
+export const CacheListSchema = z.object({
+  root: z.string(),
+  entries: z.array(
+    z.object({
+      reference: z.string(),
+      digest: z.string(),
+      mediaType: z.string(),
+      artifactType: z.string().optional(),
+      pulledAt: z.string().optional(),
+      size: z.number().int(),
+    }),
+  ),
+  totalBytes: z.number().int(),
+  blobs: z.number().int(),
+});
+export type CacheList = z.infer<typeof CacheListSchema>;
+
+export const CacheVerifySchema = z.object({
+  checked: z.number().int(),
+  bytes: z.number().int(),
+  corrupt: z.array(z.object({ digest: z.string(), actual: z.string(), removed: z.boolean() })),
+  partials: z.number().int(),
+  /** Blobs found corrupt when read and set aside in the store's quarantine/ (the next pull fetches them again). */
+  quarantined: z.array(z.object({ digest: z.string(), actual: z.string(), file: z.string(), quarantinedAt: z.string() })).optional(),
+});
+export type CacheVerify = z.infer<typeof CacheVerifySchema>;
+
+export const CachePruneSchema = z.object({
+  untagged: z.array(z.string()),
+  removedBlobs: z.number().int(),
+  freedBytes: z.number().int(),
+  remainingBytes: z.number().int(),
+});
+export type CachePrune = z.infer<typeof CachePruneSchema>;
+
+export const MasterManifestSchema = z.object({
+  reference: z.string(),
+  digest: z.string(),
+  annotations: z.record(z.string(), z.string()),
+  documents: z.array(z.object({ title: z.string(), mediaType: z.string(), content: z.unknown() })),
+  artifacts: z.array(z.string()),
+});
+export type MasterManifestInfo = z.infer<typeof MasterManifestSchema>;

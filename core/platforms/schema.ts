@@ -101,3 +101,10 @@ export const CheckReportSchema = z.object({
   summary: z.object({ fits: z.boolean(), errors: u, warnings: u, notes: u }),
 });
 export type CheckReport = z.infer<typeof CheckReportSchema>;
+
+/** A check report exported in a format CI systems read (check.export, `flightdeck check --format`). */
+export const ReportFormatSchema = z.enum(['json', 'sarif', 'junit']);
+export type ReportFormat = z.infer<typeof ReportFormatSchema>;
+
+export const ExportedReportSchema = z.object({ filename: z.string(), mediaType: z.string(), content: z.string() });
+export type ExportedReport = z.infer<typeof ExportedReportSchema>;

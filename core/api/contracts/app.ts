@@ -2,21 +2,9 @@
  * Contract entries of the app itself: version and doctor. Browser-safe (bundled into the renderer).
  */
 import { z } from 'zod';
-import { DoctorReportSchema } from '../../doctor/schema.js';
+import { DoctorReportSchema, VersionInfoSchema } from '../../doctor/schema.js';
 
-export * from '../../doctor/schema.js';
-
-export const VersionInfoSchema = z.object({
-  version: z.string(),
-  node: z.string(),
-  platform: z.string(),
-  arch: z.string(),
-  /** Absolute path of the embedded demo kit (an OCI layout), wherever the app is installed. */
-  demoKit: z.string(),
-});
-export type VersionInfo = z.infer<typeof VersionInfoSchema>;
-
-export const empty = z.object({}).strict();
+const empty = z.object({}).strict();
 
 export const appContract = {
   'app.version': {

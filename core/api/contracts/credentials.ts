@@ -3,18 +3,9 @@
  * A secret travels only in `credentials.login`'s input; no output ever carries one.
  */
 import { z } from 'zod';
+import { CredentialListingSchema } from '../../credentials/schema.js';
 
 const registry = z.string().min(1).max(255);
-
-export const CredentialListingSchema = z.object({
-  registry: z.string(),
-  username: z.string().optional(),
-  kind: z.enum(['basic', 'identity-token', 'bearer', 'unknown']),
-  source: z.enum(['flag', 'env', 'keychain', 'docker-config', 'credential-helper', 'anonymous']),
-  helper: z.string().optional(),
-  verifiedAt: z.string().optional(),
-});
-export type CredentialListingInfo = z.infer<typeof CredentialListingSchema>;
 
 export const credentialsContract = {
   'credentials.list': {

@@ -18,8 +18,6 @@ import {
   ReceiptSchema,
 } from '../../deploy/schema.js';
 
-export * from '../../deploy/schema.js';
-
 /** A device URI (serial://, usb://, tcp://) or the name of a configured device or running emulator. */
 const DeviceRef = z.string().min(1).max(1024);
 

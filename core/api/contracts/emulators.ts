@@ -4,16 +4,7 @@
  * runs. One per app process. Browser-safe: zod only.
  */
 import { z } from 'zod';
-
-export const LocalEmulatorSchema = z.object({
-  uri: z.string(),
-  platform: z.string(),
-  /** Its name in `devices.list` (a device reference for deploy and status). */
-  name: z.string(),
-  /** Its slot directory, under the data dir. */
-  stateDir: z.string(),
-});
-export type LocalEmulator = z.infer<typeof LocalEmulatorSchema>;
+import { LocalEmulatorSchema } from '../../deploy/schema.js';
 
 export const emulatorsContract = {
   'emulators.start': {

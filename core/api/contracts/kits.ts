@@ -7,8 +7,6 @@ import { progressEvents } from './events.js';
 import { KitBuildEventsSchema } from '../../oci/schema.js';
 import { KIT_INCLUDES, KitBuildSchema, KitImportSchema, KitPushSchema, KitVerifySchema } from '../../kits/schema.js';
 
-export * from '../../kits/schema.js';
-
 const connection = { plainHttp: z.boolean().optional(), insecure: z.boolean().optional() };
 const file = z.string().min(1).max(4096);
 const platformId = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/);

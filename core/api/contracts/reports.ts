@@ -3,13 +3,7 @@
  * the UI offers the same files as `flightdeck check --format`. Browser-safe: zod only.
  */
 import { z } from 'zod';
-import { CheckReportSchema } from './wasm.js';
-
-export const ReportFormatSchema = z.enum(['json', 'sarif', 'junit']);
-export type ReportFormat = z.infer<typeof ReportFormatSchema>;
-
-export const ExportedReportSchema = z.object({ filename: z.string(), mediaType: z.string(), content: z.string() });
-export type ExportedReport = z.infer<typeof ExportedReportSchema>;
+import { CheckReportSchema, ExportedReportSchema, ReportFormatSchema } from '../../platforms/schema.js';
 
 export const reportsContract = {
   'check.export': {

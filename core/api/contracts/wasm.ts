@@ -8,9 +8,6 @@ import { progressEvents } from './events.js';
 import { InspectResultSchema } from '../../wasm/schema.js';
 import { CheckReportSchema, PLATFORM_ID, PlatformEntrySchema } from '../../platforms/schema.js';
 
-export * from '../../wasm/schema.js';
-export * from '../../platforms/schema.js';
-
 const target = z.string().min(1).max(4096).describe('A .wasm file, a directory, a .tar.gz bundle or oci:<dir>[:tag]');
 
 export const wasmContract = {

@@ -25,7 +25,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
   };
   const payloadOf = (input: { payload: string; module?: string | undefined; offline?: boolean | undefined }, call: Pick<CallContext, 'signal'>) =>
     resolvePayload(ctx.registry, paths, input.payload, input.module, Boolean(input.offline), call.signal);
-  const deployContext = (call: CallContext<'deploy.run' | 'deploy.fleet'>): DeployContext => ({
+  const deployContext = <E>(call: { emit: (event: E) => void; signal: AbortSignal | undefined }): DeployContext<E> => ({
     paths,
     // Looked up when a device is opened: without device support, each device fails with INTERNAL.
     openTransport: (uri) => ports().openTransport(uri),
@@ -51,7 +51,7 @@ export function deployHandlers(ctx: ApiContext): AreaHandlers<DeployMethods> {
   return {
     async 'deploy.run'(input, call) {
       const payload = await payloadOf(input, call);
-      return deployToDevice(payload, input.device, input, deployContext(call), false, profileCheck(paths));
+      return deployToDevice(payload, input.device, input, deployContext(call), profileCheck(paths));
     },
     async 'deploy.fleet'(input, call) {
       const refs = fleetTargets(input.devices, input.allMatching, paths);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AreaHandlers, ApiContext } from '../context.js';
-import type { LocalEmulator } from '../contracts/emulators.js';
+import type { LocalEmulator } from '../../deploy/schema.js';
 import type { RunningEmulator } from '../../deploy/ports.js';
 import { registerEmulator } from '../../deploy/devices.js';
 import { FlightDeckError } from '../../errors.js';

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { AreaHandlers, ApiContext } from '../context.js';
-import type { CallContext } from '../dispatch.js';
+import type { EventOf } from '../contract.js';
 import { openStore } from '../../oci/cache.js';
 import { OciLayout } from '../../oci/layout.js';
 import { layoutSource, registrySource } from '../../oci/pull.js';
@@ -17,7 +17,7 @@ type KitMethods = 'kit.build' | 'kit.verify' | 'kit.import' | 'kit.push';
 export const DEFAULT_NAMESPACE = 'flight/shared-types';
 
 /** Verify progress of kit.verify and kit.import (their declared `progress` event, task `verify`). */
-const progress = (call: CallContext<'kit.verify' | 'kit.import'>) => (done: number, total: number) =>
+const progress = (call: { emit: (event: EventOf<'kit.verify'>) => void }) => (done: number, total: number) =>
   call.emit({ type: 'progress', task: 'verify', done, total });
 
 /** Handlers of offline kits (contracts/kits.ts). */

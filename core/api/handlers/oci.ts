@@ -6,6 +6,7 @@ import { listCache, openStore, pruneCache, verifyCache } from '../../oci/cache.j
 import { writeOutputs } from '../../oci/extract.js';
 import type { BlobEvent } from '../../oci/pull.js';
 import type { RetryNotice } from '../../oci/client.js';
+import type { RetryEvent } from '../../oci/schema.js';
 import { pushFiles } from '../../oci/push.js';
 import { MASTER_REFERENCE, readMaster } from '../../oci/master.js';
 import { listLayout } from '../../oci/layout-list.js';
@@ -27,7 +28,7 @@ function blobEmitter(ctx: CallContext<'registry.pull'>): (e: BlobEvent) => void 
 }
 
 /** Retries of registry requests as `retry` events, so a slow or failing registry is never silent. */
-function retryEmitter(ctx: CallContext<'registry.pull' | 'registry.push'>): (notice: RetryNotice) => void {
+function retryEmitter(ctx: { emit: (event: RetryEvent) => void }): (notice: RetryNotice) => void {
   return (notice) => ctx.emit({ type: 'retry', ...notice });
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient } from '../../../../core/api/client.js';
 import { contract, eventSchema, METHODS, type EventOf } from '../../../../core/api/contract.js';
 import { HostFrameSchema } from '../../../../core/api/protocol.js';
-import type { Handlers } from '../../../../core/api/dispatch.js';
+import type { CallContext, Handlers } from '../../../../core/api/dispatch.js';
 
 // Issue 16: events and errors are part of the contract. A method that streams declares its events; the
 // handler's emit is typed by them, the client checks them like answers, and a failed device's result event
@@ -160,6 +160,19 @@ describe('events in the contract', () => {
       throw new Error('not run');
     };
     expect(typeof pull).toBe('function');
+  });
+
+  it('a helper typed for one method’s context cannot be handed another method’s (emit is a property, checked both ways)', () => {
+    const pullHelper = (call: CallContext<'registry.pull'>) => call.emit(blob);
+    const anyHelper = (call: CallContext) => call.emit({ type: 'progress', task: 'blob', done: 1 });
+    const fleet: Handlers['deploy.fleet'] = async (_input, call) => {
+      // @ts-expect-error deploy.fleet's context cannot emit registry.pull's blob events through a helper
+      pullHelper(call);
+      // @ts-expect-error a helper typed with the plain CallContext could emit any method's events
+      anyHelper(call);
+      return { payload: 'p', sha256: 'c'.repeat(64), results: [], succeeded: 0, failed: 0 };
+    };
+    expect(typeof fleet).toBe('function');
   });
 
   it('worker-exit is a frame of the call protocol (HostFrameSchema), nothing else rides on it', () => {
