@@ -147,6 +147,29 @@ describe('Credentials view', () => {
     expect(container.innerHTML).not.toContain('s3cret-pass');
   });
 
+  it('offers an access token instead of a password (no user name needed) and plain HTTP for a lab registry', async () => {
+    fake.reset({
+      'credentials.list': () => ({ credentials: [], problems: [] }),
+      'credentials.login': (input) => ({ registry: (input as { registry: string }).registry, kind: 'bearer', source: 'keychain' }),
+    });
+    render(Credentials);
+    await screen.findByText('No credentials yet.');
+    await fireEvent.click(screen.getByRole('radio', { name: 'Access token' }));
+    expect((screen.getByLabelText('User name (optional)') as HTMLInputElement).required).toBe(false);
+    await fireEvent.input(screen.getByLabelText('Registry'), { target: { value: 'lab:5000' } });
+    await fireEvent.input(screen.getByLabelText('Password or token'), { target: { value: 'tok-123' } });
+    await fireEvent.click(screen.getByRole('checkbox', { name: /Plain HTTP/ }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Verify and save' }));
+    await waitFor(() =>
+      expect(fake.calls.find((c) => c.method === 'credentials.login')?.input).toEqual({
+        registry: 'lab:5000',
+        kind: 'bearer',
+        secret: 'tok-123',
+        plainHttp: true,
+      }),
+    );
+  });
+
   it('removes a keychain entry only after a second, confirming press', async () => {
     let removed = false;
     fake.reset({
