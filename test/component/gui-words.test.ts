@@ -5,7 +5,7 @@ import { ApiError } from '../../core/api/client.js';
 import { guiHint, oneLine, toShownError } from '../../renderer/src/lib/errors.js';
 import ErrorBox from '../../renderer/src/lib/ErrorBox.svelte';
 
-const CLI = /`flightdeck|\bflightdeck [a-z]|(^|[\s(`])--?[a-z]/;
+const CLI = /`flightdeck (?!serve`)|\bflightdeck (?!serve`)[a-z]|(^|[\s(`])--?[a-z]/;
 
 describe('GUI words for GUI users', () => {
   it('no default hint of any error code shows a CLI command or flag in the window', () => {
@@ -20,6 +20,9 @@ describe('GUI words for GUI users', () => {
     expect(guiHint('INVALID_INPUT', 'Choose another --output, or remove the old kit first.')).toBe('Choose another Output, or remove the old kit first.');
     expect(guiHint('REGISTRY_UNAUTHORIZED', ERROR_TABLE.REGISTRY_UNAUTHORIZED.hint)).toBe('Sign in to this registry under Credentials.');
     expect(guiHint('NOT_FOUND', 'No such file on this machine: check the path.')).toBe('No such file on this machine: check the path.');
+    // How the browser window itself is opened stays: it is the browser user's own next step.
+    const token = 'Open the URL printed by `flightdeck serve` (it carries the session token).';
+    expect(guiHint('INVALID_INPUT', token)).toBe(token);
   });
 
   it('a D-Bus cause collapses to one line, the whole text behind Details', () => {

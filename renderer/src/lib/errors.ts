@@ -37,16 +37,24 @@ const GUI_HINTS: Record<string, string> = {
 /** A CLI command or flag in a sentence: `flightdeck …`, --force, -p. */
 const CLI_WORDS = /`flightdeck[^`]*`|\bflightdeck [a-z]|(^|[\s(`])--?[a-z][a-z-]*/;
 
+/**
+ * CLI words in a hint, except `flightdeck serve`: the browser window is opened from what that command
+ * prints, so a hint about it (a page opened without its session token) is the GUI user's own next step.
+ */
+function hasCliWords(text: string): boolean {
+  return CLI_WORDS.test(text.replaceAll('`flightdeck serve`', ''));
+}
+
 /** Flags with a GUI counterpart, as a sentence of a hint says them. */
 const FLAG_WORDS: Record<string, string> = { '--output': 'Output', '--force': '“Deploy anyway”', '--offline': 'offline', '--plain-http': 'plain HTTP' };
 
 /** The hint in GUI words: the code's own GUI hint when the server's names CLI commands, else its sentences in GUI words, or without the CLI ones. */
 export function guiHint(code: string, hint: string): string {
-  if (!CLI_WORDS.test(hint)) return hint;
+  if (!hasCliWords(hint)) return hint;
   const own = GUI_HINTS[code];
   if (own) return own;
   const worded = hint.replace(/--[a-z][a-z-]*/g, (flag) => FLAG_WORDS[flag] ?? flag);
-  const kept = worded.split(/(?<=[.;])\s+/).filter((s) => !CLI_WORDS.test(s));
+  const kept = worded.split(/(?<=[.;])\s+/).filter((s) => !hasCliWords(s));
   return kept.join(' ') || 'The Doctor screen shows what works on this machine.';
 }
 
