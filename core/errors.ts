@@ -48,6 +48,11 @@ export const ERROR_TABLE = {
     title: 'File system error',
     hint: 'Check that the path exists, is writable and that the disk is not full.',
   },
+  PORT_IN_USE: {
+    exit: 3,
+    title: 'Port in use',
+    hint: 'Another program listens on that port (perhaps another `flightdeck serve`): pick another with --port, or --port 0 for any free port.',
+  },
   REFERENCE_INVALID: {
     exit: 3,
     title: 'Invalid artifact reference',

@@ -4,6 +4,10 @@ import { callApi } from '../api.js';
 import { ERROR_TABLE, type ErrorCode } from '../../core/errors.js';
 import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import type { DoctorReport } from '../../core/api/contract.js';
+import { ERROR_TABLE } from '../../core/errors.js';
+
+/** `doctor --strict` with a missing capability: the exit status of a missing tool or capability. */
+const MISSING_EXIT = ERROR_TABLE.TOOL_MISSING.exit;
 
 export function registerDoctor(program: Command, out: () => Output): void {
   const cmd = program.command('doctor');
@@ -11,19 +15,22 @@ export function registerDoctor(program: Command, out: () => Output): void {
   cmd
     .description('Report which capabilities work on this machine (keychain, serial, USB, registries, Electron), with a fix for each missing one')
     .option('-r, --registry <host...>', 'also check that these registries answer')
+    .option('--strict', `exit ${MISSING_EXIT} when any capability is missing (default: always 0)`)
     .addHelpText(
       'after',
       `
 Examples:
   $ flightdeck doctor
-  $ flightdeck doctor --registry localhost:5000 --json`,
+  $ flightdeck doctor --registry localhost:5000 --json
+  $ flightdeck doctor --strict        # in CI: fail when something is missing`,
     )
-    .action(async (opts: { registry?: string[] } & RegistryFlagOpts) => {
+    .action(async (opts: { registry?: string[]; strict?: boolean } & RegistryFlagOpts) => {
       const o = out();
       applyRegistryFlags(opts, undefined);
       const report = await callApi('doctor.run', opts.registry ? { registries: opts.registry } : {});
       o.result(report, (r) => renderDoctor(r, o));
-      // Exit 0 even with missing capabilities: doctor reports, it does not fail. `--json` lets CI decide.
+      // By default doctor reports, it does not fail (exit 0); --strict fails when a capability is missing.
+      if (opts.strict && report.capabilities.some((c) => c.status === 'missing')) o.exitCode = MISSING_EXIT;
     });
 
   const test = program.command('test-connection');

@@ -260,12 +260,12 @@ export function registerOci(program: Command, out: () => Output): void {
     program
       .command('ls')
       .description('List the repositories of a registry, or the tags of a repository; --master reads the Flight master manifest')
-      .argument('<target>', 'REGISTRY or REGISTRY/REPO')
+      .argument('<target>', 'REGISTRY, REGISTRY/REPO, oci:<dir> or oci:<dir>:<repo>')
       .option('--master [repo:tag]', 'show what the master manifest lists (default flight/shared-types/manifest:latest)'),
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ flightdeck ls localhost:5000\n  $ flightdeck ls localhost:5000/flight/shared-types/bundles/dreamcast\n  $ flightdeck ls localhost:5000 --master',
+      '\nExamples:\n  $ flightdeck ls localhost:5000\n  $ flightdeck ls localhost:5000/flight/shared-types/bundles/dreamcast\n  $ flightdeck ls localhost:5000 --master\n  $ flightdeck ls oci:./demo-kit\n  $ flightdeck ls oci:./demo-kit:flight/shared-types/bundles/vita',
     )
     .action(async (target: string, opts: ConnOpts & { master?: string | boolean }) => {
       const o = out();

@@ -258,7 +258,13 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new FlightDeckError('PORT_IN_USE', `Port ${opts.port ?? 0} on ${host} is already in use.`, { cause: err, details: { host, port: opts.port ?? 0 } })
+          : err,
+      ),
+    );
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;

@@ -18,6 +18,7 @@ import { reportsContract } from './contracts/reports.js';
 import { kitsContract } from './contracts/kits.js';
 import { emulatorsContract } from './contracts/emulators.js';
 import { labContract } from './contracts/lab.js';
+import { sourcesContract } from './contracts/sources.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -53,6 +54,7 @@ export * from '../deploy/schema.js';
 export * from '../kits/schema.js';
 export * from '../lab/schema.js';
 export * from '../registries/schema.js';
+export * from '../sources/schema.js';
 
 /**
  * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the
@@ -68,6 +70,7 @@ export const contract = {
   ...kitsContract,
   ...emulatorsContract,
   ...labContract,
+  ...sourcesContract,
 } as const;
 
 export type Contract = typeof contract;

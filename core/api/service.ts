@@ -13,6 +13,7 @@ import { reportsHandlers } from './handlers/reports.js';
 import { kitsHandlers } from './handlers/kits.js';
 import { emulatorsHandlers } from './handlers/emulators.js';
 import { labHandlers } from './handlers/lab.js';
+import { sourcesHandlers } from './handlers/sources.js';
 
 /**
  * FlightDeckApi: one handler per contract entry, composed from core modules. Each area adds one spread
@@ -43,5 +44,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...kitsHandlers(ctx),
     ...emulatorsHandlers(ctx),
     ...labHandlers(ctx),
+    ...sourcesHandlers(ctx),
   };
 }

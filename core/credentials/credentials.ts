@@ -107,13 +107,24 @@ export function createCredentials(deps: CredentialsDeps) {
   return {
     provider,
 
-    /** Verify against the registry, then store in the keychain. Nothing is stored when either step fails. */
+    /**
+     * Verify against the registry, then store in the keychain. Nothing is stored when either step fails.
+     * The registry answers first, so a wrong password is REGISTRY_UNAUTHORIZED even on a machine without a
+     * keychain; a right one that cannot be kept is KEYCHAIN_UNAVAILABLE saying the registry accepted it.
+     */
     async login(registry: string, credential: RegistryCredential, opts: VerifyOptions = {}): Promise<CredentialListing> {
       registerSecret(credential.kind === 'basic' ? credential.password : credential.token);
       const account = registryAccount(registry);
-      const secrets = await keychain(); // fail fast (KEYCHAIN_UNAVAILABLE) before talking to the registry
       await deps.verify(account, credential, opts);
       const verifiedAt = now().toISOString();
+      const secrets = await keychain().catch((err: unknown) => {
+        if (!(err instanceof FlightDeckError && err.code === 'KEYCHAIN_UNAVAILABLE')) throw err;
+        throw new FlightDeckError('KEYCHAIN_UNAVAILABLE', `${account} accepted the credentials, but they cannot be kept: ${err.message}`, {
+          hint: err.hint,
+          cause: err,
+          details: { registry: account },
+        });
+      });
       await secrets.set(account, encodeRecord(credential, verifiedAt));
       return { registry: account, username: 'username' in credential ? credential.username : undefined, kind: credential.kind, source: 'keychain', verifiedAt };
     },

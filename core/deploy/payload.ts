@@ -10,6 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FlightDeckError } from '../errors.js';
 import { gunzipLimited, tarEntries } from '../archive/tar.js';
+import { MISSING_FILE_HINT } from '../wasm/target.js';
 
 export interface Payload {
   bytes: Buffer;
@@ -35,6 +36,7 @@ export async function loadPayload(file: string, module?: string): Promise<Payloa
     const code = (err as NodeJS.ErrnoException).code;
     throw new FlightDeckError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `Cannot read payload ${file}: ${(err as Error).message}`, {
       cause: err,
+      ...(code === 'ENOENT' ? { hint: MISSING_FILE_HINT } : {}),
       details: { path: file },
     });
   }
@@ -54,7 +56,8 @@ export async function payloadFromBytes(bytes: Buffer, file: string, module?: str
   throw invalid(file, 'neither a WebAssembly module (\\0asm) nor a gzip bundle');
 }
 
-async function fromBundle(file: string, gz: Buffer, module: string | undefined): Promise<Payload> {
+/** A bundle's files and its parsed `<platform>/manifest.json` (PAYLOAD_INVALID naming `file` when it is not one). */
+async function readBundle(file: string, gz: Buffer): Promise<{ entries: Map<string, Buffer>; manifestName: string; manifest: z.infer<typeof BundleManifest> }> {
   let entries: Map<string, Buffer>;
   try {
     entries = await readTar(gz);
@@ -63,12 +66,15 @@ async function fromBundle(file: string, gz: Buffer, module: string | undefined):
   }
   const manifestName = [...entries.keys()].find((n) => /^[^/]+\/manifest\.json$/.test(n));
   if (!manifestName) throw invalid(file, 'the bundle has no <platform>/manifest.json');
-  let manifest: z.infer<typeof BundleManifest>;
   try {
-    manifest = BundleManifest.parse(JSON.parse(entries.get(manifestName)!.toString('utf8')));
+    return { entries, manifestName, manifest: BundleManifest.parse(JSON.parse(entries.get(manifestName)!.toString('utf8'))) };
   } catch (err) {
     throw invalid(file, `${manifestName} is not a bundle manifest (${(err as Error).message.split('\n')[0]})`);
   }
+}
+
+async function fromBundle(file: string, gz: Buffer, module: string | undefined): Promise<Payload> {
+  const { entries, manifestName, manifest } = await readBundle(file, gz);
   const root = manifestName.slice(0, manifestName.indexOf('/') + 1);
   const names = manifest.modules.map((m) => m.file);
   const chosen = module ? names.find((n) => n === module || path.basename(n, '.wasm') === module || path.basename(n) === module) : names[0];
@@ -99,4 +105,15 @@ function invalid(file: string, why: string): FlightDeckError {
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The modules of a bundle, as `--module` names them (the file name without .wasm), and its platform; a .wasm has none. */
+export async function bundleModules(
+  bytes: Buffer,
+  file: string,
+): Promise<{ kind: 'bundle' | 'wasm'; platform?: string; modules: Array<{ name: string; file: string }> }> {
+  if (bytes.subarray(0, 4).equals(Buffer.from([0, 0x61, 0x73, 0x6d]))) return { kind: 'wasm', modules: [] };
+  if (!(bytes[0] === 0x1f && bytes[1] === 0x8b)) throw invalid(file, 'neither a WebAssembly module (\\0asm) nor a gzip bundle');
+  const { manifest } = await readBundle(file, bytes);
+  return { kind: 'bundle', platform: manifest.platform, modules: manifest.modules.map((m) => ({ name: path.basename(m.file, '.wasm'), file: m.file })) };
 }

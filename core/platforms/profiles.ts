@@ -29,13 +29,36 @@ export async function loadProfiles(paths: FlightDeckPaths): Promise<PlatformEntr
   return [...byId.values()];
 }
 
+/** Edit distance (insertions, deletions, substitutions) of two short strings. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The known id a mistyped one most likely meant: within 2 edits (1 for short ids), the nearest; none when it is a tie. */
+export function closest(id: string, known: string[]): string | undefined {
+  const typed = id.toLowerCase().slice(0, 64);
+  const ranked = known.map((k) => ({ k, d: distance(typed, k.toLowerCase()) })).sort((a, b) => a.d - b.d);
+  const best = ranked[0];
+  if (!best || best.d > (typed.length <= 4 ? 1 : 2) || ranked[1]?.d === best.d) return undefined;
+  return best.k;
+}
+
 export async function findProfiles(paths: FlightDeckPaths, ids: string[]): Promise<PlatformEntry[]> {
   const all = await loadProfiles(paths);
   return ids.map((id) => {
     const entry = all.find((e) => e.profile.id === id);
     if (!entry) {
-      throw new FlightDeckError('PLATFORM_UNKNOWN', `Unknown platform "${id}"; known: ${all.map((e) => e.profile.id).join(', ')}.`, {
-        details: { platform: id },
+      const known = all.map((e) => e.profile.id);
+      const near = closest(id, known);
+      throw new FlightDeckError('PLATFORM_UNKNOWN', `Unknown platform "${id}"${near ? `; did you mean "${near}"?` : ''} Known: ${known.join(', ')}.`, {
+        ...(near ? { hint: `Did you mean ${near}? \`flightdeck platforms\` lists the known platform ids.` } : {}),
+        details: { platform: id, ...(near ? { suggestion: near } : {}) },
       });
     }
     return entry;

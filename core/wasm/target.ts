@@ -69,6 +69,10 @@ export async function inspectTarget(target: string, opts: InspectOptions = {}): 
   return { target, inputKind: walked.inputKind, annotations: walked.annotations, modules };
 }
 
+/** A local path that does not exist: about the file, not about `ls` (which lists registries). */
+export const MISSING_FILE_HINT =
+  'No such file on this machine: check the path (a relative path starts from the current folder). A bundle in a registry or an OCI folder is named by its reference (host/repo:tag or oci:<dir>:<ref>).';
+
 async function walk(target: string, visit: Visit, opts: InspectOptions): Promise<Walked> {
   if (target.startsWith('oci:')) return walkOciLayout(target, visit, opts);
   const info = await stat(target).catch(async (err: NodeJS.ErrnoException) => {
@@ -79,7 +83,11 @@ async function walk(target: string, visit: Visit, opts: InspectOptions): Promise
         details: { target },
       });
     }
-    throw new FlightDeckError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `Cannot read ${target}: ${err.message}`, { cause: err, details: { target } });
+    throw new FlightDeckError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR', `Cannot read ${target}: ${err.message}`, {
+      cause: err,
+      ...(err.code === 'ENOENT' ? { hint: MISSING_FILE_HINT } : {}),
+      details: { target },
+    });
   });
   if (!info) {
     const layout = await opts.resolveReference!(target, opts.signal);

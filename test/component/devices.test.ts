@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { fake } from './fake-api.js';
+import { platformEntry } from './fixtures.js';
 import type { DeviceEntry, Output, PlatformEntry } from '../../core/api/contract.js';
 import type { CallOptions } from '../../core/api/client.js';
 import type { TimedEvent } from '../../renderer/src/lib/deploy-progress.js';
@@ -21,25 +22,7 @@ const KIT: DeviceEntry = {
   adapter: 'FTDI FT232R (Dreamcast coder cable)',
 };
 
-function platform(id: string, name: string): PlatformEntry {
-  const features = {
-    threads: false,
-    simd: false,
-    'relaxed-simd': false,
-    memory64: false,
-    'multi-memory': false,
-    'bulk-memory': true,
-    'reference-types': true,
-    'exception-handling': false,
-    'tail-call': false,
-    gc: false,
-  };
-  return {
-    profile: { id, name, memory: { total: 2 << 20, runtimeReserve: 1 << 20, fixed: true }, threads: { max: 1 }, features, componentModel: 'none' },
-    budgetBytes: 1 << 20,
-    source: 'builtin',
-  };
-}
+const platform = (id: string, name: string): PlatformEntry => platformEntry(id, name);
 
 /** A kit's slots, as device.status reports them. */
 function status(active: 'A' | 'B' | null, slots: { A?: string; B?: string }): Output<'device.status'> {
@@ -189,7 +172,7 @@ describe('Devices view', () => {
     await openVita();
     await fireEvent.input(screen.getByLabelText('Payload'), { target: { value: 'oci:/kit:flight/shared-types/bundles/vita:latest' } });
     await fireEvent.input(screen.getByLabelText('Module (optional)'), { target: { value: 'flight-memory-validation' } });
-    await fireEvent.click(screen.getByLabelText('Force (deploy despite failed checks)'));
+    await fireEvent.click(screen.getByLabelText('Deploy even if checks fail'));
     await fireEvent.click(screen.getByRole('button', { name: 'Deploy' }));
     expect((await screen.findByText(/Committed to slot B/)).textContent).toContain('payload exited with code 0');
     expect(fake.calls.find((c) => c.method === 'deploy.run')?.input).toEqual({
@@ -234,13 +217,20 @@ describe('Devices view', () => {
     expect(refused.textContent).toContain('[threads.unsupported]');
     expect(refused.textContent).toContain('Deploy a bundle built for this platform.');
 
+    // The GUI's answer to a refusal is a button, not a flag; the new run clears the old refusal at once.
     refuse = false;
-    await fireEvent.click(screen.getByRole('button', { name: 'Deploy' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Deploy anyway' }));
     await screen.findByRole('progressbar', { name: 'Deploy progress' });
+    expect(fake.calls.filter((c) => c.method === 'deploy.run').at(-1)?.input).toMatchObject({ payload: 'x.wasm', force: true });
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.getByTestId('deploy-bar').dataset.state).toBe('running');
     await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(seen?.signal?.aborted).toBe(true);
     await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('ABORTED'));
     expect(screen.getByRole('alert').textContent).toContain('Deploy again: the upload resumes.');
+    // A failed run stops its bar where it was and colours it.
+    expect(screen.getByTestId('deploy-bar').dataset.state).toBe('failed');
+    expect(screen.getByTestId('deploy-bar').querySelector('li[data-state="failed"]')?.getAttribute('data-phase')).toBe('upload');
   });
 
   it('rolls back only after a confirming press, then shows the new active slot', async () => {

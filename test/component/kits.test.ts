@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { render, screen, fireEvent, within } from '@testing-library/svelte';
+import { render, screen, fireEvent, waitFor, within } from '@testing-library/svelte';
 import { fake } from './fake-api.js';
+import { DEMO_DIR, demoSources } from './fixtures.js';
+import { guiHint } from '../../renderer/src/lib/errors.js';
 import { ERROR_TABLE } from '../../core/errors.js';
 import type { KitBuild, KitLock, KitVerify, PlatformEntry } from '../../core/api/contract.js';
 import type { CallOptions } from '../../core/api/client.js';
@@ -8,6 +10,7 @@ import type { CallOptions } from '../../core/api/client.js';
 vi.mock('../../renderer/src/lib/api.js', () => import('./fake-api.js'));
 
 const { default: Kits } = await import('../../renderer/src/views/Kits.svelte');
+const { sources } = await import('../../renderer/src/lib/sources.svelte.js');
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const features = {
@@ -137,6 +140,30 @@ describe('Offline kits: build', () => {
     expect((screen.getByLabelText('Kit') as HTMLInputElement).value).toBe('/lab/dc.tar');
   });
 
+  it('offers the app’s own sources to build from: the demo kit and each configured registry’s Flight namespace', async () => {
+    const listing = demoSources({ firstRun: false });
+    listing.sources.push({ id: 'registry:lab:5000', kind: 'registry', label: 'lab:5000', location: 'lab:5000', artifacts: [] });
+    fake.reset({
+      'platforms.list': platforms,
+      'sources.list': () => listing,
+      'app.version': () => ({ version: '0.1.0', node: '20', platform: 'linux', arch: 'x64', demoKit: DEMO_DIR }),
+      'kit.build': (input) => built((input as { output: string }).output),
+    });
+    await sources.refresh();
+    render(Kits);
+    const from = (await screen.findByLabelText('From your sources')) as HTMLSelectElement;
+    await waitFor(() =>
+      expect([...from.options].map((o) => o.textContent)).toEqual(['Pick a source…', `Demo kit (${DEMO_DIR})`, 'lab:5000/flight/shared-types']),
+    );
+    await fireEvent.change(from, { target: { value: 'registry:lab:5000/flight/shared-types' } });
+    expect((screen.getByLabelText('Namespace') as HTMLInputElement).value).toBe('lab:5000/flight/shared-types');
+    await fireEvent.click(await screen.findByRole('checkbox', { name: 'Sega Dreamcast' }));
+    await fireEvent.input(screen.getByLabelText('Output'), { target: { value: '/lab/dc' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Build kit' }));
+    await screen.findByTestId('kit-built');
+    expect(fake.calls.find((c) => c.method === 'kit.build')?.input).toMatchObject({ from: 'lab:5000/flight/shared-types', platforms: ['dreamcast'] });
+  });
+
   it('builds from a registry namespace; Cancel aborts the call and shows ABORTED', async () => {
     let seen: CallOptions | undefined;
     fake.reset({
@@ -201,11 +228,13 @@ describe('Offline kits: verify, import, push', () => {
     const alerts = within(r).getAllByRole('alert');
     expect(alerts.map((a) => a.querySelector('.code')?.textContent)).toEqual(['BLOB_DIGEST_MISMATCH', 'KIT_INVALID', 'SIGNATURE_INVALID']);
     expect(alerts[0]!.textContent).toContain(`blob ${d('c')} is tampered.`);
+    // The hints in GUI words (no CLI command in the window).
     expect(alerts.map((a) => a.querySelector('.hint')?.textContent)).toEqual([
-      ERROR_TABLE.KIT_INVALID.hint,
-      ERROR_TABLE.KIT_INVALID.hint,
-      ERROR_TABLE.SIGNATURE_INVALID.hint,
+      guiHint('BLOB_DIGEST_MISMATCH', ERROR_TABLE.KIT_INVALID.hint),
+      guiHint('KIT_INVALID', ERROR_TABLE.KIT_INVALID.hint),
+      guiHint('SIGNATURE_INVALID', ERROR_TABLE.SIGNATURE_INVALID.hint),
     ]);
+    expect(alerts.map((a) => a.querySelector('.hint')?.textContent).join(' ')).not.toContain('flightdeck');
     expect(r.textContent).toContain('Platform checks not re-run: the kit has problems');
   });
 
@@ -237,7 +266,7 @@ describe('Offline kits: verify, import, push', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Import' }));
     const alert = await screen.findByRole('alert');
     expect(alert.textContent).toContain('KIT_INVALID');
-    expect(alert.querySelector('.hint')?.textContent).toBe(ERROR_TABLE.KIT_INVALID.hint);
+    expect(alert.querySelector('.hint')?.textContent).toBe(guiHint('KIT_INVALID', ERROR_TABLE.KIT_INVALID.hint));
     expect(screen.queryByTestId('kit-imported')).toBeNull();
   });
 

@@ -17,12 +17,39 @@ describe('Task', () => {
     flushSync();
     expect(v).toBe(42);
     expect(t.value).toBe(42);
-    expect(t.progress).toEqual({ done: 3, total: 4 });
+    // A success is complete: its bar shows 100 % whatever the last event said.
+    expect(t.progress).toEqual({ done: 4, total: 4 });
     expect(t.running).toBe(false);
     await t.run(async () => {
       throw new ApiError({ code: 'REGISTRY_UNREACHABLE', message: 'down', hint: 'check the host' });
     });
     expect(t.error).toEqual({ code: 'REGISTRY_UNREACHABLE', message: 'down', hint: 'check the host' });
+  });
+
+  it('a new run clears the last result and error at once; a list task keeps its value while it refreshes', async () => {
+    const t = new Task<number>();
+    await t.run(async () => 1);
+    let during: { value: unknown; error: unknown } | undefined;
+    await t.run(async () => {
+      during = { value: t.value, error: t.error };
+      throw new ApiError({ code: 'NOT_FOUND', message: 'gone', hint: 'h' });
+    });
+    expect(during).toEqual({ value: undefined, error: undefined });
+    expect(t.value).toBeUndefined();
+    await t.run(async () => {
+      during = { value: t.value, error: t.error };
+      return 2;
+    });
+    expect(during).toEqual({ value: undefined, error: undefined });
+    expect(t.error).toBeUndefined();
+
+    const list = new Task<number>(null, { keep: true });
+    await list.run(async () => 1);
+    await list.run(async () => {
+      during = { value: list.value, error: list.error };
+      return 2;
+    });
+    expect(during).toEqual({ value: 1, error: undefined });
   });
 
   it('cancel aborts the signal the call got', async () => {

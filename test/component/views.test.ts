@@ -1,6 +1,7 @@
 import { describe, expect, it, vi, beforeEach } from 'vitest';
 import { render, screen, fireEvent, waitFor } from '@testing-library/svelte';
 import { fake } from './fake-api.js';
+import { platformEntry } from './fixtures.js';
 import type { CheckReport, PlatformEntry } from '../../core/api/contract.js';
 import type { CallOptions } from '../../core/api/client.js';
 
@@ -13,25 +14,7 @@ const { default: MemoryBar } = await import('../../renderer/src/lib/MemoryBar.sv
 
 const MiB = 1024 * 1024;
 
-function platform(id: string, name: string, budget: number, threads: number): PlatformEntry {
-  const features = {
-    threads: false,
-    simd: false,
-    'relaxed-simd': false,
-    memory64: false,
-    'multi-memory': false,
-    'bulk-memory': true,
-    'reference-types': true,
-    'exception-handling': false,
-    'tail-call': false,
-    gc: false,
-  };
-  return {
-    profile: { id, name, memory: { total: budget + MiB, runtimeReserve: MiB, fixed: true }, threads: { max: threads }, features, componentModel: 'none' },
-    budgetBytes: budget,
-    source: 'builtin',
-  };
-}
+const platform = (id: string, name: string, budget: number, threads: number): PlatformEntry => platformEntry(id, name, { budget, threads });
 
 function report(fits: boolean): CheckReport {
   return {
@@ -106,7 +89,7 @@ describe('Checks view', () => {
     await fireEvent.input(screen.getByLabelText('Bundle'), { target: { value: 'reg/flight/bundles/vita:1' } });
     await fireEvent.click(dc);
     await fireEvent.click(screen.getByRole('button', { name: 'Run check' }));
-    expect(await screen.findByText('Does not fit')).toBeTruthy();
+    expect((await screen.findByTestId('fits-line')).textContent).toBe('Does not fit Sega Dreamcast');
     expect(fake.calls.find((c) => c.method === 'wasm.check')?.input).toEqual({ target: 'reg/flight/bundles/vita:1', platforms: ['dreamcast'] });
     expect(container.querySelector('[data-platform="dreamcast"] tbody')?.textContent).toContain('memory.initial-exceeds-budget');
     expect(container.querySelectorAll('[data-platform="dreamcast"] .memory.over')).toHaveLength(1);
@@ -162,6 +145,29 @@ describe('Credentials view', () => {
     expect((screen.getByLabelText('Password or token') as HTMLInputElement).value).toBe('');
     await waitFor(() => expect(container.querySelector('[data-registry="reg.example"]')).not.toBeNull());
     expect(container.innerHTML).not.toContain('s3cret-pass');
+  });
+
+  it('offers an access token instead of a password (no user name needed) and plain HTTP for a lab registry', async () => {
+    fake.reset({
+      'credentials.list': () => ({ credentials: [], problems: [] }),
+      'credentials.login': (input) => ({ registry: (input as { registry: string }).registry, kind: 'bearer', source: 'keychain' }),
+    });
+    render(Credentials);
+    await screen.findByText('No credentials yet.');
+    await fireEvent.click(screen.getByRole('radio', { name: 'Access token' }));
+    expect((screen.getByLabelText('User name (optional)') as HTMLInputElement).required).toBe(false);
+    await fireEvent.input(screen.getByLabelText('Registry'), { target: { value: 'lab:5000' } });
+    await fireEvent.input(screen.getByLabelText('Password or token'), { target: { value: 'tok-123' } });
+    await fireEvent.click(screen.getByRole('checkbox', { name: /Plain HTTP/ }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Verify and save' }));
+    await waitFor(() =>
+      expect(fake.calls.find((c) => c.method === 'credentials.login')?.input).toEqual({
+        registry: 'lab:5000',
+        kind: 'bearer',
+        secret: 'tok-123',
+        plainHttp: true,
+      }),
+    );
   });
 
   it('removes a keychain entry only after a second, confirming press', async () => {

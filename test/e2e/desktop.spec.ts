@@ -59,7 +59,7 @@ test('credentials: sign in through the UI; the password appears nowhere in the p
   await expect(page.getByLabel('Password or token')).toHaveValue('');
 
   await row.getByRole('button', { name: 'Test' }).click();
-  await expect(page.getByText(`${registry.host}: signed in as ${registry.username} (keychain)`)).toBeVisible();
+  await expect(page.getByText(`${registry.host}: signed in as ${registry.username} (OS keychain)`)).toBeVisible();
   await page.screenshot({ path: `${SHOTS}/credentials.png` });
 
   // The secret went into the keychain (independent check with secret-tool) ...
@@ -84,6 +84,7 @@ test('credentials: sign in through the UI; the password appears nowhere in the p
 
 test('registries: browse repositories and date tags, inspect a bundle, pull it with progress into the cache', async ({ page, host, registry }) => {
   const { received, errors } = await open(page, host);
+  await screen(page, 'Registries & bundles').click();
   await page.getByLabel('Registry', { exact: true }).fill(registry.host);
   await page.getByRole('button', { name: 'Browse' }).click();
   const repos = page.getByRole('navigation', { name: 'Repositories' });
@@ -128,10 +129,12 @@ test('checks: the Vita bundle fails Dreamcast with rule ids and over-budget memo
   await page.getByRole('button', { name: 'Run check' }).click();
   await expect(page.getByTestId('check-summary')).toContainText('Does not fit');
   const dc = page.locator('[data-platform="dreamcast"]');
-  await expect(dc.getByRole('heading')).toContainText('Fails');
+  await expect(dc.getByRole('heading', { level: 3 })).toContainText('Fails');
   for (const rule of ['threads.unsupported', 'feature.unsupported', 'memory.initial-exceeds-budget']) {
-    await expect(dc.locator('tbody')).toContainText(rule);
+    await expect(dc.locator('tbody', { hasText: rule })).not.toHaveCount(0);
   }
+  // Findings by module, each with the fix it suggests.
+  await expect(dc.locator('td.fix', { hasText: '-sINITIAL_MEMORY=' })).not.toHaveCount(0);
   await expect(dc.locator('.memory.over')).not.toHaveCount(0);
   await page.screenshot({ path: `${SHOTS}/checks-dreamcast.png`, fullPage: true });
 
@@ -153,7 +156,7 @@ test('checks: the Vita bundle fails Dreamcast with rule ids and over-budget memo
   await page.getByRole('checkbox', { name: /Vita/ }).check();
   await page.getByRole('button', { name: 'Run check' }).click();
   await expect(page.getByTestId('check-summary')).toContainText('Fits');
-  await expect(page.locator('[data-platform="vita"]').getByRole('heading')).toContainText('Fits');
+  await expect(page.locator('[data-platform="vita"]').getByRole('heading', { level: 3 })).toContainText('Fits');
   await expect(page.locator('[data-platform="vita"] .memory.over')).toHaveCount(0);
   await page.screenshot({ path: `${SHOTS}/checks-vita.png`, fullPage: true });
   expect(errors).toEqual([]);
@@ -178,6 +181,7 @@ test('a slow pull shows live byte progress and Cancel stops it with ABORTED; not
     const sent: string[] = [];
     page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(String(f.payload))));
     await open(page, host);
+    await screen(page, 'Registries & bundles').click();
     await page.getByLabel('Registry', { exact: true }).fill(proxy.host);
     await page.getByRole('button', { name: 'Browse' }).click();
     await page.getByRole('button', { name: 'flight/shared-types/bundles/v6r-small' }).click();
@@ -194,6 +198,7 @@ test('a slow pull shows live byte progress and Cancel stops it with ABORTED; not
     expect(sent.map((f) => JSON.parse(f) as { t: string }).some((f) => f.t === 'cancel')).toBe(true);
     // The server's cache (read fresh after a reload) holds nothing from that registry.
     await page.reload();
+    await screen(page, 'Registries & bundles').click();
     await expect(page.getByText(/\d+ artifacts?, \d+ blobs/)).toBeVisible();
     await expect(page.locator('[data-testid="cache-table"] td', { hasText: proxy.host })).toHaveCount(0);
   } finally {
@@ -204,6 +209,7 @@ test('a slow pull shows live byte progress and Cancel stops it with ABORTED; not
 
 test('the Registries screen hands a bundle to Checks; a missing tag shows NOT_FOUND with a hint', async ({ page, host, registry }) => {
   await open(page, host);
+  await screen(page, 'Registries & bundles').click();
   await page.getByLabel('Registry', { exact: true }).fill(registry.host);
   await page.getByRole('button', { name: 'Browse' }).click();
   await page.getByRole('button', { name: 'flight/shared-types/bundles/dreamcast' }).click();

@@ -52,9 +52,13 @@ async function openDevices(page: Page, host: WebHostFixture) {
 const row = (page: Page, uri: string) => page.getByTestId('devices-table').locator(`tr[data-uri="${uri}"]`);
 const slot = (page: Page, s: 'A' | 'B') => page.getByTestId('slots').locator(`tr[data-slot="${s}"]`);
 
+/** Name the payload (committing the field lists a bundle's modules), pick the module from the bundle's own list. */
 async function deploy(page: Page, payload: string, opts: { module?: string; run: boolean }) {
-  await page.getByLabel('Payload').fill(payload);
-  await page.getByLabel('Module (optional)').fill(opts.module ?? '');
+  const field = page.getByLabel('Payload', { exact: true });
+  await field.fill(payload);
+  await field.dispatchEvent('change');
+  await expect(page.getByText("Reading the bundle's modules…")).toHaveCount(0, PROCESS_WAIT);
+  if (opts.module) await page.getByLabel('Module', { exact: true }).selectOption(opts.module);
   await page.getByLabel('Run after commit').setChecked(opts.run);
   await page.getByRole('button', { name: 'Deploy', exact: true }).click();
 }
@@ -91,14 +95,21 @@ test('start a local Vita emulator, deploy and run a payload with progress and it
   await expect(page.getByRole('status').filter({ hasText: 'Committed to slot B' })).toBeVisible(PROCESS_WAIT);
   await expect(slot(page, 'B')).toContainText('active');
   await expect(slot(page, 'A')).toContainText('rollback target');
+  // Each slot names its module and source (from the device's receipts) next to the hash.
+  await expect(slot(page, 'B')).toContainText('flight-memory-validation · bundles/vita:latest', PROCESS_WAIT);
+  await expect(slot(page, 'A')).toContainText('hello');
   expect(readSlots(dir).active).toBe('B');
   expect(activePayload(dir)!.subarray(0, 4)).toEqual(Buffer.from('\0asm'));
   await page.screenshot({ path: `${SHOTS}/devices.png`, fullPage: true });
 
-  // 3. Roll back (confirmed): the first payload is active again, on screen and on the kit's disk.
-  await page.getByRole('button', { name: 'Roll back' }).click();
-  await page.getByRole('button', { name: 'Confirm: make slot A active' }).click();
+  // 3. Roll back from the deploy's end state: it says what is active now and asks; what it did is logged in the console.
+  const outcome = page.getByTestId('deploy-outcome');
+  await expect(outcome).toContainText('Flashed flight-memory-validation to local-vita, slot B');
+  await outcome.getByRole('button', { name: 'Roll back' }).click();
+  await expect(outcome).toContainText('Slot B (flight-memory-validation) is active now. Make slot A');
+  await outcome.getByRole('button', { name: 'Roll back to slot A' }).click();
   await expect(slot(page, 'A')).toContainText('active', PROCESS_WAIT);
+  await expect(page.getByRole('log', { name: 'Kit log' })).toContainText('Rolled back local-vita: slot A active');
   await expect(slot(page, 'B')).toContainText('rollback target');
   expect(readSlots(dir).active).toBe('A');
   expect(activePayload(dir)).toEqual(HELLO);

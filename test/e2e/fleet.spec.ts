@@ -46,8 +46,9 @@ test('deploy one bundle to three kits from the UI: two commit, the other platfor
 
   await page.getByRole('button', { name: 'Deploy to many' }).click();
   for (const k of kits) await page.getByLabel(`Deploy to ${k.proc.name}`).check();
-  await page.getByLabel('Payload').fill(BUNDLE);
-  await page.getByLabel('Module (optional)').fill('flight-memory-validation');
+  await page.getByLabel('Payload', { exact: true }).fill(BUNDLE);
+  await page.getByLabel('Payload', { exact: true }).dispatchEvent('change');
+  await page.getByLabel('Module', { exact: true }).selectOption('flight-memory-validation');
   await page.getByRole('button', { name: 'Deploy to 3 devices' }).click();
 
   await expect(page.locator('form.fleet').getByRole('status')).toContainText('2 succeeded, 1 failed', { timeout: 15_000 });

@@ -9,6 +9,7 @@ import type { RetryNotice } from '../../oci/client.js';
 import type { RetryEvent } from '../../oci/schema.js';
 import { pushFiles } from '../../oci/push.js';
 import { MASTER_REFERENCE, readMaster } from '../../oci/master.js';
+import { listLayout } from '../../oci/layout-list.js';
 import { formatReference, parseReference, parseRegistryReference, parseRegistryTarget } from '../../oci/reference.js';
 
 type OciMethods = 'registry.inspect' | 'registry.master' | 'registry.pull' | 'registry.push' | 'registry.list' | 'cache.list' | 'cache.verify' | 'cache.prune';
@@ -108,6 +109,8 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
     },
 
     async 'registry.list'(input, call) {
+      // An image layout on disk: its repositories and tags, no network.
+      if (input.target.trim().startsWith('oci:')) return listLayout(input.target);
       const target = parseRegistryTarget(input.target);
       const c = await client(target.registry, input, target.repository);
       try {

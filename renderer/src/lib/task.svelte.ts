@@ -14,6 +14,16 @@ export interface TaskOptions<E> {
   onEvent: (event: E) => void;
 }
 
+/** How a task treats its last value when it runs again. */
+export interface TaskSettings {
+  /**
+   * Keep the last value on screen while the next run is under way: for lists refreshed in place (devices,
+   * slots, the cache). An action (check, deploy, pull, build) never keeps one: a new run clears the last
+   * result and error, so nothing stale stays below a run that is under way.
+   */
+  keep?: boolean;
+}
+
 /** `E`: the events the call emits, as its contract entry declares them (any ApiEvent by default). */
 export class Task<T, E = ApiEvent> {
   running = $state(false);
@@ -23,9 +33,11 @@ export class Task<T, E = ApiEvent> {
   #controller: AbortController | undefined;
   #fold: (events: E[], e: E) => Progress | undefined;
   #events: E[] = [];
+  #keep: boolean;
 
-  constructor(fold?: (events: E[], e: E) => Progress | undefined) {
+  constructor(fold?: ((events: E[], e: E) => Progress | undefined) | null, settings: TaskSettings = {}) {
     this.#fold = fold ?? (latestProgress as unknown as (events: E[], e: E) => Progress | undefined);
+    this.#keep = settings.keep === true;
   }
 
   async run(call: (opts: TaskOptions<E>) => Promise<T>): Promise<T | undefined> {
@@ -36,6 +48,7 @@ export class Task<T, E = ApiEvent> {
     this.running = true;
     this.error = undefined;
     this.progress = undefined;
+    if (!this.#keep) this.value = undefined;
     try {
       const value = await call({
         signal: controller.signal,
@@ -44,7 +57,12 @@ export class Task<T, E = ApiEvent> {
           this.progress = this.#fold(this.#events, e);
         },
       });
-      if (this.#controller === controller) this.value = value;
+      if (this.#controller === controller) {
+        this.value = value;
+        // A success is complete: its bar shows 100 % whatever the last event said.
+        const shown = this.progress as Progress | undefined;
+        if (shown && shown.total > 0) this.progress = { ...shown, done: shown.total };
+      }
       return value;
     } catch (err) {
       if (this.#controller === controller) this.error = toShownError(err);

@@ -2,11 +2,16 @@ import { api } from '../../lib/api.js';
 import { Task } from '../../lib/task.svelte.js';
 import type { ApiEvent } from '../../../../core/api/client.js';
 import type { Output } from '../../../../core/api/contract.js';
+import { consoleText } from './console-format.js';
+
+export { clock } from './console-format.js';
 
 export interface LogEntry {
   id: number;
   stream: string;
   text: string;
+  /** When the line arrived (ms since the epoch). */
+  at: number;
 }
 
 /** The kit's console: the last `limit` lines of run output and device log. */
@@ -15,9 +20,14 @@ export class LogLines {
   #next = 0;
   constructor(readonly limit = 1000) {}
 
-  push(e: ApiEvent): void {
+  push(e: ApiEvent, at = Date.now()): void {
     const text = String(e.text ?? '').replace(/\r?\n$/, '');
-    this.lines = [...this.lines.slice(-(this.limit - 1)), { id: this.#next++, stream: String(e.stream ?? 'device'), text }];
+    this.lines = [...this.lines.slice(-(this.limit - 1)), { id: this.#next++, stream: String(e.stream ?? 'device'), text, at }];
+  }
+
+  /** The lines as a text file: one `time stream text` a line. */
+  text(lines: readonly LogEntry[] = this.lines): string {
+    return consoleText(lines);
   }
 
   clear(): void {
@@ -27,10 +37,18 @@ export class LogLines {
 
 /** The device picked on the Devices screen: its slot status, its console and the log follow, shared by the panels. */
 export class SelectedDevice {
-  readonly status = new Task<Output<'device.status'>>();
+  readonly status = new Task<Output<'device.status'>>(null, { keep: true });
   readonly monitor = new Task<Output<'device.monitor'>>();
   readonly log = new LogLines();
-  constructor(readonly ref: string) {}
+  /** `name`: how the device list names it (a configured device or an emulator), for messages. */
+  constructor(
+    readonly ref: string,
+    readonly name?: string,
+  ) {}
+
+  get label(): string {
+    return this.name ?? this.ref;
+  }
 
   refresh(): Promise<unknown> {
     return this.status.run((o) => api.call('device.status', { device: this.ref }, o));

@@ -69,7 +69,10 @@ describe('credential lookup order', () => {
       verify: okVerify,
     });
     expect(await creds.provider()('reg.example')).toEqual({ kind: 'bearer', token: 'dk-bearer', source: 'docker-config' });
-    await expect(creds.login('reg.example', basic('u', 'p'))).rejects.toMatchObject({ code: 'KEYCHAIN_UNAVAILABLE' });
+    await expect(creds.login('reg.example', basic('u', 'p'))).rejects.toMatchObject({
+      code: 'KEYCHAIN_UNAVAILABLE',
+      message: expect.stringContaining('reg.example accepted the credentials, but they cannot be kept'),
+    });
     const listed = await creds.list();
     expect(listed.problems).toEqual([{ source: 'keychain', code: 'KEYCHAIN_UNAVAILABLE', message: 'no secret service' }]);
     expect(listed.credentials).toEqual([{ registry: 'reg.example', username: undefined, kind: 'unknown', source: 'docker-config' }]);
@@ -77,6 +80,22 @@ describe('credential lookup order', () => {
 });
 
 describe('login, logout, list, test', () => {
+  it('a wrong password is REGISTRY_UNAUTHORIZED even where no keychain exists: the registry is asked first', async () => {
+    let opened = 0;
+    const creds = createCredentials({
+      env: { DOCKER_CONFIG: '/nonexistent' },
+      openSecretStore: async () => {
+        opened++;
+        throw new FlightDeckError('KEYCHAIN_UNAVAILABLE', 'no secret service (org.freedesktop.DBus.Error.ServiceUnknown)');
+      },
+      verify: async (registry) => {
+        throw new FlightDeckError('REGISTRY_UNAUTHORIZED', `${registry} refused the credentials.`);
+      },
+    });
+    await expect(creds.login('reg.example', basic('bob', 'wrong'))).rejects.toMatchObject({ code: 'REGISTRY_UNAUTHORIZED' });
+    expect(opened).toBe(0);
+  });
+
   it('verifies before storing; a refused credential stores nothing', async () => {
     const store = memoryStore();
     const verified: string[] = [];
