@@ -4,7 +4,6 @@ import { callApi } from '../api.js';
 import { ERROR_TABLE, type ErrorCode } from '../../core/errors.js';
 import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import type { DoctorReport } from '../../core/api/contract.js';
-import { ERROR_TABLE } from '../../core/errors.js';
 
 /** `doctor --strict` with a missing capability: the exit status of a missing tool or capability. */
 const MISSING_EXIT = ERROR_TABLE.TOOL_MISSING.exit;

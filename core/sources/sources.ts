@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { FlightDeckPaths } from '../config/paths.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, registryHosts } from '../config/config.js';
 import { FlightDeckError } from '../errors.js';
 import { OciLayout, type IndexEntry } from '../oci/layout.js';
 import { ANNOTATION_REF_NAME, MEDIA, parseManifest } from '../oci/manifest.js';
@@ -141,7 +141,7 @@ export async function listSources(paths: FlightDeckPaths, demoKit: string): Prom
   sources.push(local);
 
   const config = await loadConfig(paths);
-  for (const host of config.registries) {
+  for (const host of registryHosts(config)) {
     sources.push({ id: `registry:${host}`, kind: 'registry', label: host, location: host, artifacts: [], note: 'Browse it under Registries & bundles.' });
   }
   return { sources, firstRun: config.registries.length === 0 && local.artifacts.length === 0 };
