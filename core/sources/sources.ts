@@ -101,6 +101,25 @@ async function layoutArtifacts(
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * One artifact per reference: names of one manifest that do not resolve by name (an imported kit's
+ * `repo:tag`, a digest pulled from an `oci:` layout) all become `oci:<store>@<digest>`; the named one is kept,
+ * with the tags of the others.
+ */
+function uniqueReferences(artifacts: SourceArtifact[]): SourceArtifact[] {
+  const byReference = new Map<string, SourceArtifact>();
+  for (const a of artifacts) {
+    const seen = byReference.get(a.reference);
+    if (!seen) {
+      byReference.set(a.reference, a);
+      continue;
+    }
+    const named = seen.tags.length >= a.tags.length ? seen : a;
+    byReference.set(a.reference, { ...named, tags: sortTags([...new Set([...seen.tags, ...a.tags])]) });
+  }
+  return [...byReference.values()];
+}
+
 /** Demo kit, content store and configured registries, as the source picker and the home screen show them. */
 export async function listSources(paths: FlightDeckPaths, demoKit: string): Promise<SourcesList> {
   const sources: Source[] = [];
@@ -119,7 +138,7 @@ export async function listSources(paths: FlightDeckPaths, demoKit: string): Prom
   try {
     const store = await openStore(paths);
     local.location = store.root;
-    const demoRoot = demo.artifacts.length ? `oci:${path.resolve(demoKit)}:` : undefined;
+    const demoRoot = demo.artifacts.length ? `oci:${path.resolve(demoKit)}` : undefined;
     const pulled = await layoutArtifacts(store, (n, digest) => {
       // A registry reference resolves from the store with `offline` (as an imported kit is used); anything
       // else (an `oci:` pull, a bare digest) by digest in the store.
@@ -133,15 +152,18 @@ export async function listSources(paths: FlightDeckPaths, demoKit: string): Prom
       }
       return { reference: `oci:${store.root}@${digest}`, offline: false };
     });
-    // What was pulled from the demo kit is offered once, as the demo kit's.
-    local.artifacts = demoRoot ? pulled.filter((a) => !a.repository.startsWith(demoRoot)) : pulled;
+    // What was pulled from the demo kit (by tag or by digest) is offered once, as the demo kit's.
+    const demoDigests = new Set(demo.artifacts.map((a) => a.digest));
+    const fromDemo = (a: SourceArtifact) =>
+      demoRoot !== undefined && (a.repository.startsWith(`${demoRoot}:`) || a.repository.startsWith(`${demoRoot}@`)) && demoDigests.has(a.digest);
+    local.artifacts = uniqueReferences(pulled.filter((a) => !fromDemo(a)));
   } catch (err) {
     local.note = note(err);
   }
   sources.push(local);
 
   const config = await loadConfig(paths);
-  for (const host of registryHosts(config)) {
+  for (const host of new Set(registryHosts(config))) {
     sources.push({ id: `registry:${host}`, kind: 'registry', label: host, location: host, artifacts: [], note: 'Browse it under Registries & bundles.' });
   }
   return { sources, firstRun: config.registries.length === 0 && local.artifacts.length === 0 };

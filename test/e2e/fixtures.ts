@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test as base } from '@playwright/test';
+import { test as base, type Page } from '@playwright/test';
 import { startKeyring } from '../support/keyring.js';
 import { startRegistry } from '../support/registry.js';
 import { startServe } from '../support/serve.js';
@@ -36,7 +36,15 @@ export const REGISTRY_PASSWORD = `fd-${Math.random().toString(36).slice(2)}-secr
  * using that keyring and a private FLIGHTDECK_HOME, and (when a test asks for it) a docker-registry with
  * htpasswd auth holding the demo kit's bundles and master manifest, published by skopeo.
  */
-export const test = base.extend<object, { host: WebHostFixture; keyringEnv: NodeJS.ProcessEnv; registry: RegistryFixture }>({
+export const test = base.extend<{ page: Page }, { host: WebHostFixture; keyringEnv: NodeJS.ProcessEnv; registry: RegistryFixture }>({
+  // Every page of every test: an uncaught error in the renderer (a Svelte runtime error such as a duplicate
+  // each key, an unhandled rejection) fails the test that caused it, whatever the test itself looks at.
+  page: async ({ page }, use) => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(`${e.message}\n${e.stack ?? ''}`));
+    await use(page);
+    if (errors.length) throw new Error(`uncaught errors in the page:\n${errors.join('\n')}`);
+  },
   keyringEnv: [
     // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {

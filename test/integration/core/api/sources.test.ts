@@ -7,7 +7,7 @@ import { resolvePaths } from '../../../../core/config/paths.js';
 import { listSources } from '../../../../core/sources/sources.js';
 import type { Envelope, SourcesList } from '../../../../core/api/contract.js';
 import { deployPorts } from '../../../../native-bridge/transports.js';
-import { ROOT, tempHome } from '../../../support/cli.js';
+import { ROOT, runCli, tempHome } from '../../../support/cli.js';
 
 // The app's own sources through the api contract, as the home screen and the source picker call them:
 // the real demo kit, a real content store, and a copy of the demo kit with a corrupted manifest.
@@ -70,6 +70,29 @@ describe('sources.list and sources.modules', () => {
     const missing = await dispatch(handlers, 'sources.modules', { reference: path.join(paths.data, 'nope.wasm') });
     expect(missing).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect((missing as { error: { hint: string } }).error.hint).toMatch(/path/);
+  });
+
+  it('a kit built from the demo kit and imported: each store artifact is offered once, under one reference, with its kit tag', async () => {
+    const { home, paths, handlers } = api();
+    const kit = path.join(home, 'dc-kit');
+    const env = { FLIGHTDECK_HOME: home };
+    // kit build reads the demo kit's artifacts into the store by digest; kit import adds them under `repo:tag`.
+    const built = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', `oci:${DEMO}`, '--tag', '2026.11.01', '-o', kit, '--json'], {
+      env,
+      timeoutMs: 60_000,
+    });
+    expect(built.code, built.stderr).toBe(0);
+    const imported = await runCli(['kit', 'import', kit, '--json'], { env, timeoutMs: 60_000 });
+    expect(imported.code, imported.stderr).toBe(0);
+    const store = (await list(handlers)).sources.find((s) => s.kind === 'store')!;
+    const references = store.artifacts.map((a) => a.reference);
+    expect(references.length).toBeGreaterThan(0);
+    expect(new Set(references).size).toBe(references.length);
+    const dreamcast = store.artifacts.find((a) => a.platform === 'dreamcast')!;
+    expect(dreamcast).toMatchObject({ repository: 'flight/shared-types/bundles/dreamcast', tags: ['2026.11.01'], kind: 'bundle' });
+    expect(dreamcast.reference).toBe(`oci:${path.join(paths.data, 'store')}@${dreamcast.digest}`);
+    // Nothing of the store is offered as a second copy of a demo-kit artifact by an `oci:<demo>@digest` name.
+    expect(store.artifacts.some((a) => a.repository.startsWith(`oci:${DEMO}`))).toBe(false);
   });
 
   it('a layout with a corrupted manifest: that artifact is left out, the rest listed, nothing thrown', async () => {
