@@ -25,16 +25,17 @@ const commands = [
   ['flightdeck --version', process.execPath, [bin, '--version'], 1.6],
   ['flightdeck inspect small.wasm', process.execPath, [bin, 'inspect', small], 2.5],
   ['flightdeck doctor --json', process.execPath, [bin, 'doctor', '--json']],
-  // The same command from the unbundled module tree (what the bundle replaces), for reference.
-  ['inspect small.wasm, unbundled dist/', process.execPath, [path.join(root, 'dist/cli/bin.js'), 'inspect', small]],
+  // For reference: the same command without the code cache, and from the module tree (what the bundle replaces).
+  ['inspect small.wasm, no code cache', process.execPath, [bin, 'inspect', small], undefined, { FLIGHTDECK_CODE_CACHE: '0' }],
+  ['inspect small.wasm, module tree', process.execPath, [bin, 'inspect', small], undefined, { FLIGHTDECK_CLI_BUNDLE: '0' }],
 ];
 
 await loadAtStart();
 const times = commands.map(() => []);
 for (let i = 0; i < N; i++) {
-  commands.forEach(([, cmd, args], j) => {
+  commands.forEach(([, cmd, args, , extra], j) => {
     const t = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { env, stdio: 'ignore' });
+    const r = spawnSync(cmd, args, { env: { ...env, ...extra }, stdio: 'ignore' });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
     times[j].push(Number(process.hrtime.bigint() - t) / 1e6);
   });
@@ -44,7 +45,7 @@ const node = median(times[0]);
 console.log(`rounds: ${N} (median wall time), node ${process.versions.node}, ${new Date().toISOString()}`);
 commands.forEach(([name, , , goal], j) => {
   const ms = median(times[j]);
-  console.log(`${name.padEnd(30)} ${ms.toFixed(1).padStart(8)} ms   ${ratio(ms / node)} node${goal ? ` (goal ≤ ${goal}×)` : ''}`);
+  console.log(`${name.padEnd(36)} ${ms.toFixed(1).padStart(8)} ms   ${ratio(ms / node)} node${goal ? ` (goal ≤ ${goal}×)` : ''}`);
 });
 loadAtEnd();
 rmSync(tmp, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { ERROR_TABLE } from '../core/errors.js';
 import { packageVersion } from '../core/config/package.js';
+import { loadMain } from './load-main.js';
 
 // A reader that stops early (`flightdeck --help | head -1`) closes our stdout: stop quietly, as other
 // command-line tools do, instead of dying on an unhandled EPIPE. Any other output failure (a redirect to
@@ -13,10 +14,10 @@ process.stderr.on('error', () => process.exit(process.exitCode ?? 0));
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  // The same line commander prints, without loading the commands: the bundle keeps them in a chunk of
+  // The same line commander prints, without loading the commands: the build keeps them in a bundle of
   // their own (scripts/build.mjs), so `flightdeck --version` costs little more than Node's own start-up.
   process.stdout.write(`${packageVersion()}\n`);
 } else {
-  const { run } = await import('./main.js');
+  const { run } = await loadMain();
   process.exitCode = await run(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
 }
