@@ -46,7 +46,8 @@ export async function loadMain(env: NodeJS.ProcessEnv = process.env): Promise<Ma
 
 /** Compile and run a CommonJS bundle as Node's own loader would, with `cacheFile` as its code cache if present. */
 export function loadBundle(bundle: string, cacheFile: string | undefined): { main: Main; state: CodeCacheState; script: vm.Script } {
-  const source = readFileSync(bundle, 'utf8');
+  // ASCII (the build checks it), so latin1 gives the same string as UTF-8 without decoding 1.5 MB.
+  const source = readFileSync(bundle, 'latin1');
   let cachedData: Buffer | undefined;
   if (cacheFile !== undefined) {
     try {

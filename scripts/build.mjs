@@ -2,7 +2,7 @@
 // One build: CLI, core, native-bridge, composition, emulator and Electron main (tsc -> dist/), the renderer bundle
 // (Vite -> dist/renderer) and the sandboxed preload (Vite -> dist/electron/preload/preload.cjs).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,16 @@ step('esbuild (cli commands bundle)', bin('esbuild'), [
   `--inject:${path.join(root, 'scripts/shims/import-meta-url.js')}`,
   `--alias:node:process=${path.join(root, 'scripts/shims/node-process.cjs')}`,
 ]);
+// cli/load-main.ts reads the bundle as latin1 (a one-byte string, no UTF-8 decoding: ~10 ms of every start-up),
+// which is exact only for ASCII: esbuild escapes every other character (its default --charset=ascii); make sure.
+{
+  const bundle = readFileSync(path.join(root, 'dist/cli/flightdeck-main.cjs'));
+  const at = bundle.findIndex((b) => b > 0x7f);
+  if (at !== -1) {
+    console.error(`build: dist/cli/flightdeck-main.cjs has a non-ASCII byte at offset ${at}; cli/load-main.ts reads it as latin1`);
+    process.exit(1);
+  }
+}
 // 2. The entry (dist/cli/flightdeck.mjs, what bin/flightdeck.js runs): answers `--version` itself and loads
 //    the commands bundle only for a command (or the module tree, dist/cli/main.js, with FLIGHTDECK_CLI_BUNDLE=0).
 step('esbuild (cli entry)', bin('esbuild'), [
