@@ -48,56 +48,90 @@ export function engineRejects(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** The body of the cross-check worker: engineRejects on the bytes it is given. */
+/** The body of the cross-check worker: engineRejects on the bytes it is sent (it boots before they exist). */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const bytes = workerData.shared ? new Uint8Array(workerData.shared, workerData.offset, workerData.length) : workerData.bytes;
-let reason = null;
-if (!WebAssembly.validate(bytes)) {
-  try { new WebAssembly.Module(bytes); reason = 'validation failed'; } catch (err) { reason = String(err && err.message); }
-}
-parentPort.postMessage(reason);
+const { parentPort } = require('node:worker_threads');
+parentPort.once('message', (m) => {
+  const bytes = m.shared ? new Uint8Array(m.shared, m.offset, m.length) : m.bytes;
+  let reason = null;
+  if (!WebAssembly.validate(bytes)) {
+    try { new WebAssembly.Module(bytes); reason = 'validation failed'; } catch (err) { reason = String(err && err.message); }
+  }
+  parentPort.postMessage(reason);
+});
 `;
+
+export interface EngineCheck {
+  /** undefined when the engine accepts the bytes, else its compile error. */
+  result: Promise<string | undefined>;
+  /** Stop the worker (the decoder failed first, or the answer is no longer needed). */
+  cancel: () => void;
+}
+
+/** A cross-check worker started now, before the bytes exist (its start-up overlaps reading them). */
+export interface EngineWorker {
+  /** Send the bytes for the worker to validate (at most once; a second call checks inline). */
+  check(bytes: Uint8Array): EngineCheck;
+  /** Stop the worker when no bytes will be sent. */
+  cancel(): void;
+}
 
 /**
  * engineRejects on a worker thread, so a large module is validated by the engine while the decoder runs
  * on this one. Bytes in a SharedArrayBuffer are shared with the worker, others copied. When a worker
- * cannot run, the check runs here instead.
- * `cancel` stops the worker (the decoder failed first, or the answer is no longer needed).
+ * cannot run (or stops), the check runs here instead.
  */
-export function engineRejectsInWorker(bytes: Uint8Array): { result: Promise<string | undefined>; cancel: () => void } {
+export function engineWorker(): EngineWorker {
   let worker: Worker | undefined;
-  let settled = false;
-  const result = new Promise<string | undefined>((done) => {
-    const resolve = (reason: string | undefined) => {
-      settled = true;
-      done(reason);
-    };
-    const inline = () => {
-      if (!settled) resolve(engineRejects(bytes));
-    };
-    try {
-      // Bytes in a SharedArrayBuffer are read by the worker in place; others are copied to it.
-      const shared = bytes.buffer instanceof SharedArrayBuffer;
-      const workerData = shared ? { shared: bytes.buffer, offset: bytes.byteOffset, length: bytes.byteLength } : { bytes };
-      worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
-    } catch {
-      inline();
-      return;
-    }
+  let failed = false;
+  let sent = false;
+  let onFailure: (() => void) | undefined;
+  try {
+    worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref();
-    worker.once('message', (reason: string | null) => resolve(reason ?? undefined));
-    worker.once('error', inline);
-    worker.once('exit', (code) => {
-      if (code !== 0) inline();
+    worker.once('error', () => {
+      failed = true;
+      onFailure?.();
     });
-  });
+    worker.once('exit', (code) => {
+      if (code !== 0) {
+        failed = true;
+        onFailure?.();
+      }
+    });
+  } catch {
+    failed = true;
+  }
   return {
-    result,
-    cancel: () => {
-      settled = true;
-      void worker?.terminate();
+    check(bytes) {
+      let cancelled = false;
+      let settled = false;
+      const w = worker;
+      const result = new Promise<string | undefined>((done) => {
+        const resolve = (reason: string | undefined) => {
+          if (settled) return;
+          settled = true;
+          done(reason);
+        };
+        const inline = () => {
+          if (!cancelled) resolve(engineRejects(bytes));
+        };
+        if (failed || sent || !w) return inline();
+        sent = true;
+        onFailure = inline;
+        w.once('message', (reason: string | null) => resolve(reason ?? undefined));
+        // Bytes in a SharedArrayBuffer are read by the worker in place; others are copied to it.
+        w.postMessage(bytes.buffer instanceof SharedArrayBuffer ? { shared: bytes.buffer, offset: bytes.byteOffset, length: bytes.byteLength } : { bytes });
+      });
+      return {
+        result,
+        cancel: () => {
+          cancelled = true;
+          void w?.terminate();
+        },
+      };
     },
+    cancel: () => void worker?.terminate(),
   };
 }
 

@@ -12,7 +12,7 @@
 import { FlightDeckError } from '../errors.js';
 import type { WasmReport } from './schema.js';
 import { StreamReader, WasmFormatError, malformed } from './reader.js';
-import { engineAccepts, engineName, engineRejects, engineRejectsInWorker } from './engine.js';
+import { engineAccepts, engineName, engineRejects, engineWorker, type EngineCheck } from './engine.js';
 import { parseModule } from './module/parse.js';
 import { parseComponent } from './component/parse.js';
 
@@ -25,6 +25,11 @@ export interface ParseOptions {
   size?: number;
   /** Cross-check core modules with WebAssembly.validate (default true). */
   crossCheck?: boolean;
+  /**
+   * The engine's cross-check of these same bytes, already under way (core/wasm/target.ts reads a big file
+   * into shared memory and a worker validates it while this decodes); the caller cancels it.
+   */
+  verdict?: EngineCheck | undefined;
 }
 
 /** Modules larger than this are not buffered for the engine cross-check. */
@@ -38,11 +43,15 @@ export const PARALLEL_CHECK_MIN_BYTES = 8 * 1024 * 1024;
 
 /** Parse one module or component from a byte stream. Bad bytes become WASM_MALFORMED with the offset. */
 export async function parseWasm(source: AsyncIterable<Uint8Array>, opts: ParseOptions): Promise<WasmReport> {
-  let verdict: { result: Promise<string | undefined>; cancel: () => void } | undefined;
-  if (opts.crossCheck !== false && opts.size !== undefined && opts.size >= PARALLEL_CHECK_MIN_BYTES && opts.size <= CROSS_CHECK_MAX_BYTES) {
+  // A verdict started here is cancelled here; one the caller passed in is the caller's.
+  let verdict: EngineCheck | undefined;
+  let owned: EngineCheck | undefined;
+  if (opts.verdict && opts.crossCheck !== false) {
+    verdict = opts.verdict;
+  } else if (opts.crossCheck !== false && opts.size !== undefined && wantsParallelCheck(opts.size)) {
     const whole = await readWhole(source, opts.size);
     source = whole.source;
-    if (whole.bytes) verdict = engineRejectsInWorker(whole.bytes);
+    if (whole.bytes) verdict = owned = engineWorker().check(whole.bytes);
   }
   const reader = new StreamReader(source);
   try {
@@ -52,8 +61,13 @@ export async function parseWasm(source: AsyncIterable<Uint8Array>, opts: ParseOp
     if (err instanceof FlightDeckError) throw err;
     throw new FlightDeckError('WASM_MALFORMED', `${opts.name}: cannot be read: ${(err as Error).message}`, { cause: err, details: { input: opts.name } });
   } finally {
-    verdict?.cancel();
+    owned?.cancel();
   }
+}
+
+/** Whether a module of `size` bytes is read whole and cross-checked in a worker while it is decoded. */
+export function wantsParallelCheck(size: number): boolean {
+  return size >= PARALLEL_CHECK_MIN_BYTES && size <= CROSS_CHECK_MAX_BYTES;
 }
 
 /**

@@ -16,9 +16,10 @@ import { FlightDeckError, throwIfAborted } from '../errors.js';
 import { isRegistryReference, parseLayoutReference } from '../oci/reference.js';
 import { OciLayout } from '../oci/layout.js';
 import { ANNOTATION_TITLE, parseManifest, type Descriptor } from '../oci/manifest.js';
-import type { InspectResult } from './schema.js';
-import { parseWasm } from './parser.js';
-import { fileSource } from './reader.js';
+import type { InspectResult, WasmReport } from './schema.js';
+import { parseWasm, wantsParallelCheck } from './parser.js';
+import { fileSource, readShared } from './reader.js';
+import { engineWorker } from './engine.js';
 import { walkTarGz, type BundleLimits, DEFAULT_BUNDLE_LIMITS } from './bundle.js';
 
 export interface InspectOptions {
@@ -31,7 +32,8 @@ export interface InspectOptions {
   resolveReference?: (reference: string, signal?: AbortSignal) => Promise<string>;
 }
 
-type Visit = (path: string, bytes: AsyncIterable<Uint8Array>, size: number | undefined) => Promise<void>;
+/** `file`: the module is this whole file on disk (not inside a bundle or layout), so it may be read at once. */
+type Visit = (path: string, bytes: AsyncIterable<Uint8Array>, size: number | undefined, file?: string) => Promise<void>;
 type InputKind = InspectResult['inputKind'];
 
 interface Walked {
@@ -45,18 +47,48 @@ const MAX_FILES = 10_000;
 /** Inspect every module a target names. */
 export async function inspectTarget(target: string, opts: InspectOptions = {}): Promise<InspectResult> {
   const modules: InspectResult['modules'] = [];
-  const visit: Visit = async (modulePath, bytes, size) => {
+  const visit: Visit = async (modulePath, bytes, size, file) => {
     throwIfAborted(opts.signal);
-    const hash = createHash('sha256');
-    const hashed = async function* () {
-      for await (const chunk of bytes) {
-        hash.update(chunk);
-        yield chunk;
-      }
-    };
     const name = modulePath === target ? target : `${target}!${modulePath}`;
-    const report = await parseWasm(hashed(), { name, ...(size === undefined ? {} : { size }), crossCheck: opts.crossCheck !== false });
-    modules.push({ path: modulePath, sha256: `sha256:${hash.digest('hex')}`, report });
+    const crossCheck = opts.crossCheck !== false;
+    let report: WasmReport | undefined;
+    let digest: string | undefined;
+    if (file !== undefined && size !== undefined && crossCheck && wantsParallelCheck(size)) {
+      // A big module file: the engine's worker boots while the file is read into shared memory (each
+      // slice hashed as it lands, while the next one is read); then the worker validates the whole while
+      // this thread decodes it, from one contiguous buffer. Both cores busy, nothing read or copied twice.
+      const engine = engineWorker();
+      const hash = createHash('sha256');
+      let whole: Uint8Array;
+      try {
+        const read = readShared(file, size);
+        for await (const slice of read.slices) hash.update(slice);
+        whole = await read.whole;
+      } catch (err) {
+        engine.cancel();
+        throw err;
+      }
+      const verdict = engine.check(whole);
+      try {
+        report = await parseWasm(oneChunk(whole), { name, size, crossCheck, verdict });
+        digest = hash.digest('hex');
+      } finally {
+        verdict.cancel();
+      }
+    }
+    if (!report || digest === undefined) {
+      // Any other input: hashed as it streams.
+      const hash = createHash('sha256');
+      const hashed = async function* () {
+        for await (const chunk of bytes) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      };
+      report = await parseWasm(hashed(), { name, ...(size === undefined ? {} : { size }), crossCheck });
+      digest = hash.digest('hex');
+    }
+    modules.push({ path: modulePath, sha256: `sha256:${digest}`, report });
     opts.onModule?.(modulePath, modules.length);
   };
   const walked = await walk(target, visit, opts);
@@ -99,13 +131,17 @@ async function walk(target: string, visit: Visit, opts: InspectOptions): Promise
     await walkBundle(target, fileChunks(target), visit, annotations, opts);
     return { inputKind: 'bundle', annotations };
   }
-  await visit(target, fileChunks(target), info.size);
+  await visit(target, fileChunks(target), info.size, target);
   return { inputKind: 'file', annotations: {} };
 }
 
 /** A file's bytes: one read for files up to 16 MiB, 1 MiB chunks beyond (see fileSource). */
 function fileChunks(file: string): AsyncGenerator<Uint8Array> {
   return fileSource(file);
+}
+
+async function* oneChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
 }
 
 async function isGzip(file: string): Promise<boolean> {
@@ -184,7 +220,7 @@ async function walkDirectory(dir: string, visit: Visit, opts: InspectOptions): P
   for (const rel of files) {
     throwIfAborted(opts.signal);
     const file = path.join(dir, rel);
-    await visit(rel, fileChunks(file), (await lstat(file)).size);
+    await visit(rel, fileChunks(file), (await lstat(file)).size, file);
   }
   return { inputKind: 'directory', annotations };
 }

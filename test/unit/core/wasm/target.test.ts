@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { inspectTarget } from '../../../../core/wasm/target.js';
 import { DEFAULT_BUNDLE_LIMITS } from '../../../../core/wasm/bundle.js';
 import type { FlightDeckError } from '../../../../core/errors.js';
-import { fixture, fixtureBytes } from '../../../support/wasm.js';
+import { customSection, fixture, fixtureBytes } from '../../../support/wasm.js';
+import { PARALLEL_CHECK_MIN_BYTES, parseWasm } from '../../../../core/wasm/parser.js';
+import { bytesSource, readShared } from '../../../../core/wasm/reader.js';
 import { tar, tarGz } from '../../../support/tar.js';
 import { ociLayout } from '../../../support/oci-layout.js';
 
@@ -31,6 +33,52 @@ async function failure(p: Promise<unknown>): Promise<FlightDeckError> {
 }
 
 describe('inspectTarget', () => {
+  it('a big module file is read once into shared memory: the same report and digest as the streamed read, and the engine still judges it', async () => {
+    const dir = tmp();
+    const pad = customSection('padding', new Uint8Array(PARALLEL_CHECK_MIN_BYTES));
+    const good = Buffer.concat([fixtureBytes('mem-16mib'), pad]);
+    const file = write(dir, 'big.wasm', good);
+    const r = await inspectTarget(file);
+    expect(r.modules[0]!.sha256).toBe(`sha256:${sha(good)}`);
+    // The streamed read (a module inside a bundle, or any input of unknown size) reports the same.
+    const streamed = await parseWasm(bytesSource(good), { name: file });
+    expect(r.modules[0]!.report).toEqual(streamed);
+    expect(r.modules[0]!.report.validation).toMatchObject({ checked: true, valid: true });
+    // In a folder too (each file is read the same way).
+    const inDir = await inspectTarget(dir);
+    expect(inDir.modules.map((m) => m.sha256)).toEqual([`sha256:${sha(good)}`]);
+
+    // A module the decoder accepts and V8 rejects (a function returning nothing declared to return i32).
+    const bad = Buffer.from([
+      ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+      ...[0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b],
+    ]);
+    const badFile = write(dir, 'bad-big.wasm', Buffer.concat([bad, pad]));
+    const err = await failure(inspectTarget(badFile));
+    expect(err.code).toBe('WASM_MALFORMED');
+    expect(err.message).toContain('rejects the module');
+    // With the engine check off, the decoder's own verdict stands (and no worker is involved).
+    const off = await inspectTarget(badFile, { crossCheck: false });
+    expect(off.modules[0]!.report.validation.note).toBe('cross-check disabled');
+  });
+
+  it('a shared read of a file that is not the size it had (it changed while read) is IO_ERROR, never a short or mixed buffer', async () => {
+    const file = write(tmp(), 'm.wasm', Buffer.alloc(5 * 1024 * 1024, 7));
+    for (const size of [5 * 1024 * 1024 + 10, 5 * 1024 * 1024 - 10]) {
+      const read = readShared(file, size);
+      const slices = (async () => {
+        for await (const slice of read.slices) void slice;
+      })();
+      expect((await failure(slices)).code).toBe('IO_ERROR');
+      expect((await failure(read.whole)).message).toContain('changed while it was read');
+    }
+    const read = readShared(file, 5 * 1024 * 1024);
+    let total = 0;
+    for await (const slice of read.slices) total += slice.length;
+    expect(total).toBe(5 * 1024 * 1024);
+    expect(sha(await read.whole)).toBe(sha(Buffer.alloc(5 * 1024 * 1024, 7)));
+  });
+
   it('inspects one file, hashing it while streaming', async () => {
     const file = fixture('simd');
     const r = await inspectTarget(file);
