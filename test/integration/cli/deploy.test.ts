@@ -71,7 +71,7 @@ describe('flightdeck deploy, device, monitor, devices, emulate', () => {
     expect(r.stdout).toContain('hello from the kit');
     expect(r.stdout).toContain('payload exited with code 3');
 
-    await waitFor(async () => followed.includes('hello from the kit'), 'monitor to follow the run', 5000);
+    await waitFor(async () => followed.includes('hello from the kit'), 'monitor to follow the run');
     follower.kill('SIGINT');
     await new Promise((resolve) => follower.once('exit', resolve));
     expect(follower.exitCode).toBe(0);
@@ -150,13 +150,13 @@ describe('flightdeck deploy, device, monitor, devices, emulate', () => {
     watcher.stderr.on('data', (d: Buffer) => (events += d.toString()));
     let first = '';
     watcher.stdout.on('data', (d: Buffer) => (first += d.toString()));
-    await waitFor(async () => first.includes('"devices"'), 'the first listing', 5000);
+    await waitFor(async () => first.includes('"devices"'), 'the first listing');
     const other = await spawnEmulator(['--platform', 'dreamcast', '--listen', 'tcp://127.0.0.1:0', '--state', stateDir(), '--name', 'watched'], env);
     expect((await cli(['devices', '--json'])).stdout).toContain(other.uri);
-    await waitFor(async () => events.includes(other.uri), 'a devices event with the new emulator', 5000);
+    await waitFor(async () => events.includes(other.uri), 'a devices event with the new emulator');
     await other.stop();
     expect((await cli(['devices', '--json'])).stdout).not.toContain(other.uri);
-    await waitFor(async () => events.trim().split('\n').at(-1)?.includes(other.uri) === false, 'a devices event without it', 5000);
+    await waitFor(async () => events.trim().split('\n').at(-1)?.includes(other.uri) === false, 'a devices event without it');
     watcher.kill('SIGINT');
     await new Promise((resolve) => watcher.once('exit', resolve));
     expect(watcher.exitCode).toBe(0);

@@ -196,7 +196,7 @@ describe('flightdeck deploy to a fleet', () => {
     const child = spawn(process.execPath, [BIN, 'monitor', 'vita-1', '--save', followed], { cwd: ROOT, env: { ...process.env, ...env } });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(async () => out.includes('fleet says hi'), 'monitor to replay the log', 5000);
+    await waitFor(async () => out.includes('fleet says hi'), 'monitor to replay the log');
     child.kill('SIGINT');
     await new Promise((resolve) => child.once('exit', resolve));
     expect(child.exitCode).toBe(0);

@@ -14,7 +14,8 @@ async function restricted(file: string, code: string, rule = 'no-restricted-impo
   return (result?.messages ?? []).filter((m) => m.ruleId !== null && rules.includes(m.ruleId)).map((m) => m.message);
 }
 
-describe('layer rules', () => {
+// The first lint loads the TypeScript parser and the whole config: CPU-bound set-up, not a race, so no 10 s cap.
+describe('layer rules', { timeout: 60_000 }, () => {
   it('core/ may not import electron, svelte, native modules or outer layers', async () => {
     expect(await restricted('core/oci/x.ts', "import { app } from 'electron';\nexport const a = app;\n")).toHaveLength(1);
     expect(await restricted('core/x.ts', "import { mount } from 'svelte';\nexport const m = mount;\n")).toHaveLength(1);
