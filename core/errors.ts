@@ -38,6 +38,11 @@ export const ERROR_TABLE = {
     title: 'Invalid configuration file',
     hint: 'Fix or remove the file named in the message; `flightdeck doctor` shows which files are read.',
   },
+  CONFIG_CHANGED: {
+    exit: 3,
+    title: 'Settings changed meanwhile',
+    hint: 'Another Flight Deck window or process changed this entry since you opened it: reload the settings and make your edit again.',
+  },
   NOT_FOUND: {
     exit: 3,
     title: 'Not found',

@@ -59,6 +59,11 @@ export async function loadConfig(paths: FlightDeckPaths): Promise<Config> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ConfigSchema.parse({});
     throw new FlightDeckError('CONFIG_INVALID', `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
+  return parseConfigText(text, file).config;
+}
+
+/** Parse config.json's text: the validated config (defaults filled in) and the JSON as written. */
+export function parseConfigText(text: string, file: string): { config: Config; json: unknown } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -71,7 +76,7 @@ export async function loadConfig(paths: FlightDeckPaths): Promise<Config> {
     const where = issue?.path.length ? issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('') : 'root';
     throw new FlightDeckError('CONFIG_INVALID', `${file}: ${where}: ${issue?.message ?? 'invalid'}`, { details: { file, path: where } });
   }
-  return parsed.data;
+  return { config: parsed.data, json };
 }
 
 type Issue = { path: PropertyKey[]; message: string; errors?: Issue[][] };

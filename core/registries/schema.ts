@@ -121,3 +121,93 @@ export const ConnectionTestSchema = z.object({
   steps: z.array(ConnectionStepSchema),
 });
 export type ConnectionTest = z.infer<typeof ConnectionTestSchema>;
+
+/**
+ * Header names whose values are secrets (credentials, tokens, cookies, keys): their values are never sent
+ * back to a page, over IPC or into a log once stored; the page sends a header without a value to keep it.
+ */
+export const SECRET_HEADER = /^(authorization|proxy-authorization|cookie)$|auth|token|secret|passw|key|session|cookie|credential|signature|private/i;
+export function isSecretHeader(name: string): boolean {
+  return SECRET_HEADER.test(name);
+}
+
+/** One header of a stored entry as the page sees it: a secret's value is left out. */
+export const HeaderViewSchema = z.object({ name: headerName, value: z.string().optional(), secret: z.boolean() });
+export type HeaderView = z.infer<typeof HeaderViewSchema>;
+
+/** Flight Deck's own entry of config.json as the page edits it (secrets redacted) and its revision. */
+export const RegistryEntryViewSchema = z.object({
+  host: z.string(),
+  plainHttp: z.boolean().optional(),
+  insecure: z.boolean().optional(),
+  blocked: z.boolean().optional(),
+  ca: z.array(z.string()),
+  cert: z.string().optional(),
+  key: z.string().optional(),
+  headers: z.array(HeaderViewSchema),
+  /** The proxy, credentials redacted (`http://***@proxy:3128`); sent back unchanged, the stored one is kept. */
+  proxy: z.string().optional(),
+  mirrors: z.array(MirrorSchema),
+  pullFromMirror: z.enum(PULL_FROM_MIRROR).optional(),
+  /** A hash of the stored entry: an edit naming it is refused (CONFIG_CHANGED) when the entry changed since. */
+  revision: z.string(),
+});
+export type RegistryEntryView = z.infer<typeof RegistryEntryViewSchema>;
+
+/** Settings of a registry that come from the user's other tools' files: shown, never edited here. */
+export const ExternalRegistrySchema = z.object({
+  host: z.string(),
+  origin: z.enum(['registries.conf', 'certs.d']),
+  /** The file or folder. */
+  from: z.string(),
+  /** What it sets, one phrase each ("location lab-cache:5000", "CA ca.crt", "mirror m:5000 (digest-only)"). */
+  settings: z.array(z.string()),
+});
+export type ExternalRegistry = z.infer<typeof ExternalRegistrySchema>;
+
+export const RegistrySettingsListSchema = z.object({
+  /** config.json, the file Flight Deck's own entries are in. */
+  file: z.string(),
+  entries: z.array(RegistryEntryViewSchema),
+  external: z.array(ExternalRegistrySchema),
+  /** The effective settings of every registry named above, each with its origin. */
+  effective: z.array(RegistrySettingsReportSchema),
+});
+export type RegistrySettingsList = z.infer<typeof RegistrySettingsListSchema>;
+
+/**
+ * An entry to write into config.json: the object form, except that a header without a value keeps the
+ * stored value of that header (a secret the page never saw), and a proxy equal to the redacted form of
+ * the stored one keeps the stored one (with its credentials).
+ */
+export const RegistryEntryInputSchema = z
+  .object({
+    host: RegistryHostSchema,
+    plainHttp: z.boolean().optional(),
+    insecure: z.boolean().optional(),
+    blocked: z.boolean().optional(),
+    ca: z.array(file).max(32).optional(),
+    cert: file.optional(),
+    key: file.optional(),
+    headers: z
+      .array(z.object({ name: headerName, value: headerValue.optional() }).strict())
+      .max(64)
+      .optional(),
+    proxy: z.string().max(2048).optional(),
+    mirrors: z.array(MirrorSchema).max(16).optional(),
+    pullFromMirror: z.enum(PULL_FROM_MIRROR).optional(),
+  })
+  .strict()
+  .refine((r) => (r.cert === undefined) === (r.key === undefined), { message: '"cert" and "key" go together', path: ['cert'] });
+export type RegistryEntryInput = z.infer<typeof RegistryEntryInputSchema>;
+
+export const RegistrySettingsSaveSchema = z
+  .object({
+    entry: RegistryEntryInputSchema,
+    /** The entry's revision as listed: absent for a new entry (refused when the host already has one). */
+    revision: z.string().max(128).optional(),
+    /** The host the entry had, when it is renamed. */
+    previousHost: RegistryHostSchema.optional(),
+  })
+  .strict();
+export const RegistrySettingsRemoveSchema = z.object({ host: RegistryHostSchema, revision: z.string().max(128).optional() }).strict();

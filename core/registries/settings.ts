@@ -20,7 +20,8 @@ import { registryBaseUrl } from '../oci/reference.js';
 import type { ProxySetting } from '../oci/proxy.js';
 import { redactProxy } from '../oci/proxy.js';
 import { matchRegistry, type ConfMirror, type RegistriesConf } from './registries-conf.js';
-import type { PULL_FROM_MIRROR, RegistryEntry, RegistryFlags, RegistrySettingsReport, SettingOrigin } from './schema.js';
+import { registerSecret } from '../credentials/redact.js';
+import { isSecretHeader, type PULL_FROM_MIRROR, type RegistryEntry, type RegistryFlags, type RegistrySettingsReport, type SettingOrigin } from './schema.js';
 
 type PullFromMirror = (typeof PULL_FROM_MIRROR)[number];
 
@@ -205,6 +206,8 @@ export async function resolveRegistry(input: ResolveInput): Promise<ResolvedRegi
     }
     sources.headers = { origin: 'flag', from: '-H' };
   }
+  // Values of credential-like headers are scrubbed from every log line and error (core/credentials/redact.ts).
+  for (const [name, value] of Object.entries(headers)) if (isSecretHeader(name)) registerSecret(value);
 
   // Proxy: config.json, else the environment, else none.
   let proxy: ProxySetting = { kind: 'env' };

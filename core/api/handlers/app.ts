@@ -1,18 +1,40 @@
 import type { AreaHandlers, ApiContext } from '../context.js';
 import { runProbes } from '../../doctor/doctor.js';
 import { registryProbe } from '../../doctor/registry-probe.js';
-import { loadConfig, registryHosts } from '../../config/config.js';
+import { configFile, loadConfig, registryHosts } from '../../config/config.js';
 import { assetPath, packageVersion } from '../../config/package.js';
 import { RegistryClient, statusError } from '../../oci/client.js';
 import { loadTlsMaterial, settingsReport } from '../../registries/settings.js';
 import { testConnection } from '../../registries/connection-test.js';
+import { listRegistrySettings, removeRegistryEntry, saveRegistryEntry } from '../../registries/edit.js';
+import { loadRegistriesConf } from '../../registries/registries-conf.js';
 import type { RegistrySettingsReport } from '../../registries/schema.js';
 import { FlightDeckError } from '../../errors.js';
 
 /** Handlers of the app's own entries (contracts/app.ts). */
-export function appHandlers(ctx: ApiContext): AreaHandlers<'app.version' | 'doctor.run' | 'registry.test'> {
+export function appHandlers(
+  ctx: ApiContext,
+): AreaHandlers<'app.version' | 'doctor.run' | 'registry.test' | 'registry.settings.list' | 'registry.settings.save' | 'registry.settings.remove'> {
   const { paths, deps } = ctx;
+  const env = deps.env ?? process.env;
+  const list = async () =>
+    listRegistrySettings({
+      file: configFile(paths),
+      config: await loadConfig(paths),
+      conf: await loadRegistriesConf(deps.registryFlags?.flags.registriesConf, env),
+      env,
+      settings: (host) => ctx.registry.settings(host),
+    });
   return {
+    'registry.settings.list': list,
+    async 'registry.settings.save'(input) {
+      await saveRegistryEntry(configFile(paths), input);
+      return list();
+    },
+    async 'registry.settings.remove'(input) {
+      await removeRegistryEntry(configFile(paths), input.host, input.revision);
+      return list();
+    },
     async 'app.version'() {
       return { version: packageVersion(), node: process.versions.node, platform: process.platform, arch: process.arch, demoKit: assetPath('demo-kit') };
     },
