@@ -240,6 +240,11 @@ export interface PreloadBridge {
   onFrame(listener: (frame: unknown) => void): () => void;
   /** Show a file of Flight Deck's folders in the system file manager (desktop only). */
   reveal?(path: string): Promise<unknown>;
+  /**
+   * The system file dialog for a payload (.wasm, bundle) or a kit (desktop only): `{ ok, value: { path } }`,
+   * path null when cancelled.
+   */
+  openFile?(kind: 'payload' | 'kit'): Promise<unknown>;
 }
 
 export function ipcTransport(bridge: PreloadBridge): Transport {

@@ -19,6 +19,7 @@ import { kitsContract } from './contracts/kits.js';
 import { emulatorsContract } from './contracts/emulators.js';
 import { labContract } from './contracts/lab.js';
 import { sourcesContract } from './contracts/sources.js';
+import { filesContract } from './contracts/files.js';
 
 export const ErrorPayloadSchema = z.object({
   code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
@@ -55,6 +56,7 @@ export * from '../kits/schema.js';
 export * from '../lab/schema.js';
 export * from '../registries/schema.js';
 export * from '../sources/schema.js';
+export * from '../uploads/schema.js';
 
 /**
  * One table of every operation. Each area declares its entries in contracts/<area>.ts; this spread is the
@@ -71,6 +73,7 @@ export const contract = {
   ...emulatorsContract,
   ...labContract,
   ...sourcesContract,
+  ...filesContract,
 } as const;
 
 export type Contract = typeof contract;

@@ -14,6 +14,7 @@ import { kitsHandlers } from './handlers/kits.js';
 import { emulatorsHandlers } from './handlers/emulators.js';
 import { labHandlers } from './handlers/lab.js';
 import { sourcesHandlers } from './handlers/sources.js';
+import { filesHandlers } from './handlers/files.js';
 
 /**
  * FlightDeckApi: one handler per contract entry, composed from core modules. Each area adds one spread
@@ -45,5 +46,6 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...emulatorsHandlers(ctx),
     ...labHandlers(ctx),
     ...sourcesHandlers(ctx),
+    ...filesHandlers(ctx),
   };
 }

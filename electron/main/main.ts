@@ -9,6 +9,7 @@
 import {
   app,
   BrowserWindow,
+  dialog,
   Menu,
   ipcMain,
   net,
@@ -37,10 +38,13 @@ import {
   CSP,
   IPC_CALL,
   IPC_FRAME,
+  IPC_OPEN_FILE,
   IPC_REVEAL,
   isExternalAllowed,
   isRevealAllowed,
   isTrustedUrl,
+  openFileDialogOptions,
+  openFileResult,
   resolveAppFile,
 } from './security.js';
 import { DOCS_URL, menuTemplate } from './menu.js';
@@ -194,6 +198,17 @@ async function start(): Promise<void> {
     return { ok: true, value: { revealed: target } };
   });
 
+  // "Choose a file…" of the source picker: main's own dialog options for the kind asked (openFileDialogOptions);
+  // the answer is one absolute path or null, which the page then hands to check, deploy or the kit methods.
+  ipcMain.handle(IPC_OPEN_FILE, async (event, request: unknown) => {
+    if (!trusted(event)) return { ok: false, error: new FlightDeckError('INVALID_INPUT', 'IPC from an untrusted frame was refused.').toJSON() };
+    const options = openFileDialogOptions(request);
+    if (!options) return { ok: false, error: new FlightDeckError('INVALID_INPUT', 'A file dialog for a payload or a kit only.').toJSON() };
+    const owner = BrowserWindow.fromWebContents(event.sender);
+    const result = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
+    return { ok: true, value: { path: openFileResult(result, path.sep) } };
+  });
+
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
       menuTemplate(process.platform, {
@@ -223,7 +238,7 @@ async function start(): Promise<void> {
       disableBlinkFeatures: 'Auxclick',
       webviewTag: false,
       spellcheck: false,
-      preload: preloadPath, // eng-disable PRELOAD_JS_CHECK reviewed since the sandboxed preload exposes only post, onFrame and reveal
+      preload: preloadPath, // eng-disable PRELOAD_JS_CHECK reviewed since the sandboxed preload exposes only post, onFrame, reveal and openFile
     },
   });
   if (state.maximized) win.maximize();

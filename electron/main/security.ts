@@ -12,6 +12,8 @@ export const IPC_CALL = 'flightdeck:call';
 export const IPC_FRAME = 'flightdeck:frame';
 /** Renderer → main (invoke): show a file of Flight Deck's folders in the system file manager. */
 export const IPC_REVEAL = 'flightdeck:reveal';
+/** Renderer → main (invoke): choose a local file (a .wasm, a bundle, a kit) in the system file dialog. */
+export const IPC_OPEN_FILE = 'flightdeck:open-file';
 
 export { CONTENT_SECURITY_POLICY as CSP } from '../../core/security.js';
 
@@ -102,4 +104,37 @@ export function isRevealAllowed(target: unknown, roots: string[], sep = '/', cas
  */
 export function appBaseDir(appPath: string, isPackaged: boolean): string {
   return isPackaged && appPath.endsWith('.asar') ? `${appPath}.unpacked` : appPath;
+}
+
+/** What the renderer may ask the file dialog for: a payload (a .wasm or a bundle) or a kit. */
+export type OpenFileKind = 'payload' | 'kit';
+
+/**
+ * The file dialog's options for a request from the renderer: only `{ kind: 'payload' | 'kit' }` is
+ * accepted (anything else: undefined, and main refuses); the title, filters and properties are main's own,
+ * never the page's, so a page cannot open a folder picker, a save dialog or name a default path.
+ */
+export function openFileDialogOptions(
+  request: unknown,
+): { title: string; properties: ['openFile']; filters: { name: string; extensions: string[] }[] } | undefined {
+  if (!request || typeof request !== 'object' || Array.isArray(request)) return undefined;
+  const keys = Object.keys(request);
+  const kind = (request as { kind?: unknown }).kind;
+  if (keys.length !== 1 || (kind !== 'payload' && kind !== 'kit')) return undefined;
+  const filters =
+    kind === 'kit' ? [{ name: 'Offline kits (.tar)', extensions: ['tar'] }] : [{ name: 'WASM modules and bundles', extensions: ['wasm', 'gz', 'tgz'] }];
+  return {
+    title: kind === 'kit' ? 'Choose an offline kit' : 'Choose a .wasm module or a bundle',
+    properties: ['openFile'],
+    filters: [...filters, { name: 'All files', extensions: ['*'] }],
+  };
+}
+
+/** The dialog's answer as the renderer gets it: one absolute path, or null when cancelled (or odd). */
+export function openFileResult(result: { canceled: boolean; filePaths: unknown }, sep = '/'): string | null {
+  if (result.canceled || !Array.isArray(result.filePaths) || result.filePaths.length !== 1) return null;
+  const file: unknown = result.filePaths[0];
+  if (typeof file !== 'string' || file.length === 0 || file.length > 4096 || file.includes('\0')) return null;
+  const abs = sep === '/' ? file.startsWith('/') : /^[A-Za-z]:\\/.test(file) || file.startsWith('\\\\');
+  return abs ? file : null;
 }

@@ -1,12 +1,12 @@
 /**
- * Sandboxed preload: exposes exactly `window.flightdeck.{post, onFrame, reveal}` — frames of the call
+ * Sandboxed preload: exposes exactly `window.flightdeck.{post, onFrame, reveal, openFile}` — frames of the call
  * protocol (core/api/protocol.ts) for the methods of the api contract, and "Reveal in folder". Bundled to
  * CommonJS (dist/electron/preload/preload.cjs) because sandboxed preloads cannot load ES modules or other
  * files. Main validates everything again; the worker validates inputs against the contract.
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import { METHODS } from '../../core/api/contract.js';
-import { IPC_CALL, IPC_FRAME, IPC_REVEAL } from '../main/security.js';
+import { IPC_CALL, IPC_FRAME, IPC_OPEN_FILE, IPC_REVEAL } from '../main/security.js';
 
 const allowed = new Set<string>(METHODS);
 const listeners = new Set<(frame: unknown) => void>();
@@ -29,5 +29,8 @@ contextBridge.exposeInMainWorld('flightdeck', {
   },
   reveal(path: string): Promise<unknown> {
     return ipcRenderer.invoke(IPC_REVEAL, path);
+  },
+  openFile(kind: 'payload' | 'kit'): Promise<unknown> {
+    return ipcRenderer.invoke(IPC_OPEN_FILE, { kind });
   },
 });

@@ -20,7 +20,7 @@ test('the Electron window loads the renderer with the secure preload bridge', as
     await expect(win.locator('[data-capability]')).toHaveCount(5);
     expect(await win.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
     const bridge = await win.evaluate(() => Object.keys((window as unknown as { flightdeck: object }).flightdeck).sort());
-    expect(bridge).toEqual(['onFrame', 'post', 'reveal']);
+    expect(bridge).toEqual(['onFrame', 'openFile', 'post', 'reveal']);
   } finally {
     await app.close();
   }

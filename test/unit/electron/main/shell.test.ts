@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRevealAllowed } from '../../../../electron/main/security.js';
+import { isRevealAllowed, openFileDialogOptions, openFileResult } from '../../../../electron/main/security.js';
 import { restoreWindowState, DEFAULT_SIZE, MIN_SIZE } from '../../../../electron/main/window-state.js';
 import { menuTemplate } from '../../../../electron/main/menu.js';
 
@@ -19,6 +19,39 @@ describe('Reveal in folder', () => {
     const win = ['C:\\Users\\u\\AppData\\Roaming\\flightdeck'];
     expect(isRevealAllowed('c:\\users\\u\\appdata\\roaming\\FlightDeck\\config.json', win, '\\', true)).toBe(true);
     expect(isRevealAllowed('C:\\Windows\\system32', win, '\\', true)).toBe(false);
+  });
+});
+
+describe('Choose a file… (the file dialog over IPC)', () => {
+  it('opens a file dialog of main’s own making for a payload or a kit, and nothing else', () => {
+    expect(openFileDialogOptions({ kind: 'payload' })).toMatchObject({
+      properties: ['openFile'],
+      filters: [{ extensions: ['wasm', 'gz', 'tgz'] }, { extensions: ['*'] }],
+    });
+    expect(openFileDialogOptions({ kind: 'kit' })?.filters[0]?.extensions).toEqual(['tar']);
+    for (const bad of [
+      undefined,
+      null,
+      'payload',
+      ['payload'],
+      {},
+      { kind: 'folder' },
+      { kind: 'kit', defaultPath: '/etc' },
+      { kind: 'kit', properties: ['openDirectory'] },
+    ]) {
+      expect(openFileDialogOptions(bad), JSON.stringify(bad)).toBeUndefined();
+    }
+  });
+  it('answers one absolute path, or null when cancelled or odd', () => {
+    expect(openFileResult({ canceled: false, filePaths: ['/home/u/app.wasm'] })).toBe('/home/u/app.wasm');
+    expect(openFileResult({ canceled: true, filePaths: ['/home/u/app.wasm'] })).toBeNull();
+    expect(openFileResult({ canceled: false, filePaths: [] })).toBeNull();
+    expect(openFileResult({ canceled: false, filePaths: ['/a', '/b'] })).toBeNull();
+    expect(openFileResult({ canceled: false, filePaths: ['relative.wasm'] })).toBeNull();
+    expect(openFileResult({ canceled: false, filePaths: ['/a\0b'] })).toBeNull();
+    expect(openFileResult({ canceled: false, filePaths: 'x' })).toBeNull();
+    expect(openFileResult({ canceled: false, filePaths: ['C:\\Users\\u\\app.wasm'] }, '\\')).toBe('C:\\Users\\u\\app.wasm');
+    expect(openFileResult({ canceled: false, filePaths: ['/home/u/app.wasm'] }, '\\')).toBeNull();
   });
 });
 
