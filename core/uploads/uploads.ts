@@ -35,11 +35,14 @@ interface Open {
   touched: number;
   /** A chunk or the finish is being written: the next call waits for none, it is refused. */
   busy: boolean;
+  /** Settles when the chunk or finish under way is done (abort waits for it, then removes the bytes). */
+  work: Promise<void> | undefined;
 }
 
 export interface Uploads {
   begin(name: string, size: number): Promise<UploadBegin>;
-  chunk(id: string, offset: number, data: string): Promise<{ received: number }>;
+  /** `signal`: the caller gave the chunk up (cancelled it, or went away): the whole upload is given up. */
+  chunk(id: string, offset: number, data: string, signal?: AbortSignal): Promise<{ received: number }>;
   finish(id: string, sha256: string): Promise<UploadedFile>;
   abort(id: string): Promise<void>;
   /** The uploads folder (`<data>/uploads`). */
@@ -75,6 +78,22 @@ export function createUploads(paths: FlightDeckPaths, opts: { maxBytes?: number;
     return u;
   }
 
+  /** Run `fn` as the upload's one piece of work under way (abort waits for it). */
+  async function exclusive<T>(u: Open, fn: () => Promise<T>): Promise<T> {
+    u.busy = true;
+    const work = fn();
+    u.work = work.then(
+      () => {},
+      () => {},
+    );
+    try {
+      return await work;
+    } finally {
+      u.busy = false;
+      u.work = undefined;
+    }
+  }
+
   async function drop(u: Open): Promise<void> {
     open_.delete(u.id);
     await u.fh.close().catch(() => {});
@@ -101,7 +120,7 @@ export function createUploads(paths: FlightDeckPaths, opts: { maxBytes?: number;
       const shown = safeUploadName(name);
       if (size > maxBytes) {
         throw new FlightDeckError('INVALID_INPUT', `${shown} is ${formatBytes(size)}, over the ${formatBytes(maxBytes)} cap of a file handed to the app.`, {
-          hint: 'Open Flight Deck on the machine that holds the file, or pass its path to the CLI.',
+          hint: 'Type the file’s path in the field instead: Flight Deck reads a file on this machine where it is, whatever its size.',
           details: { name: shown, size, max: maxBytes },
         });
       }
@@ -119,11 +138,11 @@ export function createUploads(paths: FlightDeckPaths, opts: { maxBytes?: number;
       const fh = await open(tmp, 'wx', 0o600).catch((err: unknown) => {
         throw fsError(err, tmp);
       });
-      open_.set(id, { id, name: shown, size, received: 0, hash: createHash('sha256'), fh, tmp, touched: now(), busy: false });
+      open_.set(id, { id, name: shown, size, received: 0, hash: createHash('sha256'), fh, tmp, touched: now(), busy: false, work: undefined });
       return { upload: id, chunkBytes: UPLOAD_CHUNK_BYTES };
     },
 
-    async chunk(id, offset, data) {
+    async chunk(id, offset, data, signal) {
       const u = get(id);
       if (offset !== u.received) {
         throw new FlightDeckError(
@@ -142,68 +161,79 @@ export function createUploads(paths: FlightDeckPaths, opts: { maxBytes?: number;
           details: { upload: id, size: u.size },
         });
       }
-      u.busy = true;
-      try {
-        await u.fh.write(bytes, 0, bytes.length, offset);
-      } catch (err) {
-        u.busy = false;
+      await exclusive(u, async () => {
+        try {
+          await u.fh.write(bytes, 0, bytes.length, offset);
+        } catch (err) {
+          await drop(u);
+          throw fsError(err, u.tmp);
+        }
+        u.hash.update(bytes);
+        u.received += bytes.length;
+        u.touched = now();
+      });
+      if (signal?.aborted) {
+        // Nobody waits for this answer (a cancel, or the page closed): the rest will never come.
         await drop(u);
-        throw fsError(err, u.tmp);
+        throw new FlightDeckError('ABORTED', `Upload of ${u.name} was cancelled; nothing was kept.`);
       }
-      u.hash.update(bytes);
-      u.received += bytes.length;
-      u.touched = now();
-      u.busy = false;
       return { received: u.received };
     },
 
     async finish(id, sha256) {
       const u = get(id);
-      u.busy = true;
-      try {
-        if (u.received !== u.size) {
-          throw new FlightDeckError('BLOB_SIZE_MISMATCH', `Upload of ${u.name}: ${u.received} of ${u.size} bytes came; nothing was kept.`, {
-            hint: 'Choose the file again.',
-            details: { upload: id, size: u.size, received: u.received },
-          });
-        }
-        const actual = u.hash.digest('hex');
-        if (actual !== sha256) {
-          throw new FlightDeckError(
-            'BLOB_DIGEST_MISMATCH',
-            `Upload of ${u.name}: the bytes received hash to sha256:${actual}, not the sha256:${sha256} announced; nothing was kept.`,
-            {
-              hint: 'Choose the file again (it may have changed while it was read).',
-              details: { upload: id, expected: sha256, actual },
-            },
-          );
-        }
-        const home = path.join(dir, sha256);
-        const file = path.join(home, u.name);
-        try {
-          await u.fh.sync();
-          await u.fh.close();
-          await mkdir(home, { recursive: true });
-          await rename(u.tmp, file);
-        } catch (err) {
-          throw fsError(err, file);
-        }
-        for (const d of [home, dir]) {
-          const dh = await open(d, 'r').catch(() => undefined);
-          await dh?.sync().catch(() => {});
-          await dh?.close();
-        }
-        open_.delete(id);
-        return { path: file, name: u.name, size: u.size, sha256 };
-      } catch (err) {
-        await drop(u);
-        throw err;
-      }
+      return exclusive(u, () => finishUpload(u, sha256));
     },
 
     async abort(id) {
       const u = open_.get(id);
-      if (u && !u.busy) await drop(u);
+      if (!u) return;
+      // A chunk or the finish under way ends first: then nothing writes to the temp file being removed.
+      await u.work;
+      if (open_.get(id) === u) await drop(u);
     },
   };
+
+  async function finishUpload(u: Open, sha256: string): Promise<UploadedFile> {
+    const id = u.id;
+    try {
+      if (u.received !== u.size) {
+        throw new FlightDeckError('BLOB_SIZE_MISMATCH', `Upload of ${u.name}: ${u.received} of ${u.size} bytes came; nothing was kept.`, {
+          hint: 'Choose the file again.',
+          details: { upload: id, size: u.size, received: u.received },
+        });
+      }
+      const actual = u.hash.digest('hex');
+      if (actual !== sha256) {
+        throw new FlightDeckError(
+          'BLOB_DIGEST_MISMATCH',
+          `Upload of ${u.name}: the bytes received hash to sha256:${actual}, not the sha256:${sha256} announced; nothing was kept.`,
+          {
+            hint: 'Choose the file again (it may have changed while it was read).',
+            details: { upload: id, expected: sha256, actual },
+          },
+        );
+      }
+      const home = path.join(dir, sha256);
+      const file = path.join(home, u.name);
+      try {
+        await u.fh.sync();
+        await u.fh.close();
+        await mkdir(home, { recursive: true });
+        await rename(u.tmp, file);
+      } catch (err) {
+        throw fsError(err, file);
+      }
+      for (const d of [home, dir]) {
+        const dh = await open(d, 'r').catch(() => undefined);
+        await dh?.sync().catch(() => {});
+        await dh?.close();
+      }
+      open_.delete(id);
+      return { path: file, name: u.name, size: u.size, sha256 };
+    } catch (err) {
+      await drop(u);
+      throw err;
+    }
+  }
 }

@@ -28,3 +28,5 @@ export const api = createClient(async (method, input, opts = {}) => {
 });
 export const shell = 'browser';
 export const reveal = undefined;
+/** The desktop file dialog: absent, as in a browser (a test of the desktop window mocks it). */
+export const openFile: ((kind: 'payload' | 'kit') => Promise<string | null>) | undefined = undefined;

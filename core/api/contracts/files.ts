@@ -21,7 +21,7 @@ export const filesContract = {
     output: UploadBeginSchema,
   },
   'files.upload.chunk': {
-    summary: 'The next bytes of an upload (base64, in order, at most chunkBytes each).',
+    summary: 'The next bytes of an upload (base64, in order, at most chunkBytes each). A cancelled chunk gives the whole upload up.',
     input: UploadChunkInputSchema,
     output: UploadChunkSchema,
   },
@@ -31,7 +31,7 @@ export const filesContract = {
     output: UploadedFileSchema,
   },
   'files.upload.abort': {
-    summary: 'Give up an upload under way; its bytes are removed.',
+    summary: 'Give up an upload under way (after the chunk being written, if any); its bytes are removed.',
     input: z.object({ upload: UploadIdSchema }).strict(),
     output: z.object({}).strict(),
   },

@@ -10,8 +10,8 @@ export function filesHandlers(ctx: ApiContext): AreaHandlers<FileMethods> {
     async 'files.upload.begin'(input) {
       return uploads.begin(input.name, input.size);
     },
-    async 'files.upload.chunk'(input) {
-      return uploads.chunk(input.upload, input.offset, input.data);
+    async 'files.upload.chunk'(input, call) {
+      return uploads.chunk(input.upload, input.offset, input.data, call.signal);
     },
     async 'files.upload.finish'(input) {
       return uploads.finish(input.upload, input.sha256);

@@ -1,4 +1,5 @@
-import { createClient, webHostTransport, ipcTransport, type ApiClient, type PreloadBridge } from '../../../core/api/client.js';
+import { ApiError, createClient, webHostTransport, ipcTransport, type ApiClient, type PreloadBridge } from '../../../core/api/client.js';
+import type { ErrorPayload } from '../../../core/errors.js';
 
 declare global {
   interface Window {
@@ -29,3 +30,18 @@ export const api: ApiClient = createClient(window.flightdeck ? ipcTransport(wind
 export const reveal: ((path: string) => Promise<unknown>) | undefined = window.flightdeck?.reveal?.bind(window.flightdeck);
 
 export const shell: 'desktop' | 'browser' = window.flightdeck ? 'desktop' : 'browser';
+
+/**
+ * The desktop shell's file dialog (main's own title and filters for a payload or a kit): the chosen file's
+ * absolute path, or null when cancelled. Absent in a browser, where the picker uploads the file instead.
+ */
+export const openFile: ((kind: 'payload' | 'kit') => Promise<string | null>) | undefined = window.flightdeck?.openFile
+  ? async (kind) => {
+      const answer = (await window.flightdeck!.openFile!(kind)) as { ok?: boolean; value?: { path?: unknown }; error?: ErrorPayload };
+      if (!answer?.ok)
+        throw new ApiError(
+          answer?.error ?? { code: 'INTERNAL', message: 'The file dialog gave no answer.', hint: 'Type the file’s path in the field instead.' },
+        );
+      return typeof answer.value?.path === 'string' ? answer.value.path : null;
+    }
+  : undefined;

@@ -38,6 +38,27 @@ describe('uploads (a local file handed to the app in chunks)', () => {
     expect(readdirSync(up.dir)).toEqual([]);
   });
 
+  it('abort while a chunk is being written waits for it, then removes the bytes; a cancelled chunk gives the upload up', async () => {
+    const paths = resolvePaths({ FLIGHTDECK_HOME: tempHome() });
+    const up = createUploads(paths);
+    const bytes = Buffer.alloc(1024 * 1024, 7);
+    const a = await up.begin('a.wasm', bytes.length * 2);
+    // The abort arrives while the chunk's write is under way (same tick): it must not leave the temp file.
+    const writing = up.chunk(a.upload, 0, bytes.toString('base64'));
+    const aborted = up.abort(a.upload);
+    await writing;
+    await aborted;
+    expect(readdirSync(up.dir)).toEqual([]);
+    await expect(up.chunk(a.upload, bytes.length, bytes.toString('base64'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    const b = await up.begin('b.wasm', bytes.length * 2);
+    const cancel = new AbortController();
+    const pending = up.chunk(b.upload, 0, bytes.toString('base64'), cancel.signal);
+    cancel.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(readdirSync(up.dir)).toEqual([]);
+  });
+
   it('removes uploads older than a day when the next begins', async () => {
     const paths = resolvePaths({ FLIGHTDECK_HOME: tempHome() });
     const up = createUploads(paths);
