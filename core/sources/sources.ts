@@ -4,6 +4,8 @@
  * demand). Every manifest is read verified (OciLayout.readBlob) and parsed strictly; an unreadable entry is
  * left out, never trusted.
  */
+// Static: the CLI bundle runs through vm.Script (cli/load-main.ts), where a dynamic import() fails.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FlightDeckPaths } from '../config/paths.js';
 import { loadConfig, registryHosts } from '../config/config.js';
@@ -175,7 +177,6 @@ export async function listSources(paths: FlightDeckPaths, demoKit: string): Prom
  */
 export async function listModules(registry: RegistryAccess, reference: string, offline: boolean, signal?: AbortSignal): Promise<BundleModules> {
   if (!isContentReference(reference)) {
-    const { readFile } = await import('node:fs/promises');
     let bytes: Buffer;
     try {
       bytes = await readFile(reference);

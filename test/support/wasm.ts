@@ -192,3 +192,22 @@ export async function realComponent(): Promise<{ bytes: Uint8Array; wat: string 
   const bytes = await tools.componentNew(core);
   return { bytes, wat: await tools.print(bytes) };
 }
+
+/**
+ * A real module of more than `bytes` bytes, built by wat2wasm: one active data segment of `bytes`
+ * pseudo-random bytes (incompressible, seeded by `seed`) in a memory of `pages` 64 KiB pages (at least what
+ * the segment needs). Larger than one WebSocket message of the web host (4 MiB) when `bytes` is.
+ */
+export function dataModule(bytes: number, pages = Math.ceil(bytes / 65536) + 1, seed = 1): Buffer {
+  let x = seed >>> 0 || 1;
+  const hex = new Array<string>(bytes);
+  for (let i = 0; i < bytes; i++) {
+    // xorshift32: the same bytes for the same seed, no two segments alike.
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    hex[i] = '\\' + (x & 0xff).toString(16).padStart(2, '0');
+  }
+  return wat2wasm(`(module (memory (export "memory") ${pages} ${pages}) (data (i32.const 0) "${hex.join('')}"))`);
+}
