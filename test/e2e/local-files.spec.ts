@@ -101,6 +101,8 @@ test('Checks: a local 5 MiB .wasm is sent in chunks with a percentage and its fi
   await page.getByRole('button', { name: 'Run check' }).click();
   await expect(page.getByTestId('fits-line')).toHaveText(/^Does not fit Sega Dreamcast[^·]* · Fits PlayStation Vita/, WORK);
   await expect(page.locator('[data-platform="dreamcast"] tbody', { hasText: 'memory.initial-exceeds-budget' })).toHaveCount(1);
+  // The findings name the module by its long path under uploads/<sha256>/: it wraps, the page does not scroll sideways.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
   await page.screenshot({ path: `${SHOTS}/checks-local-file.png`, fullPage: true });
 
   // A text file named .wasm: refused by its first bytes, nothing sent, the field keeps the last file.
