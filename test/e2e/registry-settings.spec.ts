@@ -219,7 +219,10 @@ test('Settings → Registries: add an entry with the keyboard, test it, edit a s
 
     // --- Remove, with a confirmation. ---
     await card.getByRole('button', { name: `Remove ${registry.host}` }).click();
-    await page.getByRole('group', { name: `Confirm removing ${registry.host}` }).getByRole('button', { name: 'Remove entry' }).click();
+    await page
+      .getByRole('group', { name: `Confirm removing ${registry.host}` })
+      .getByRole('button', { name: 'Remove entry' })
+      .click();
     await expect(card).toHaveCount(0);
     expect(stored().registries).toEqual([]);
     await expect(page.getByRole('button', { name: 'Add registry' })).toBeFocused();
