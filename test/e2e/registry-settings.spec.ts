@@ -14,6 +14,7 @@ import { test, expect } from './fixtures.js';
 /** Random per run: finding one anywhere in the page or in a process's output is a real leak. */
 const SECRET = `fd-hdr-${Math.random().toString(36).slice(2)}-one`;
 const SECRET2 = `fd-hdr-${Math.random().toString(36).slice(2)}-two`;
+const PRIVATE = `fd-private-${Math.random().toString(36).slice(2)}`;
 
 /** Press Tab until `target` has the focus: the form is reached and used with the keyboard only. */
 async function tabTo(page: Page, target: Locator, max = 80): Promise<void> {
@@ -60,6 +61,8 @@ test('Settings → Registries: add an entry with the keyboard, test it, edit a s
     XDG_RUNTIME_DIR: keyringEnv.XDG_RUNTIME_DIR,
     DOCKER_CONFIG: path.join(home, 'docker'),
   };
+  const privateFile = path.join(home, 'shadow');
+  writeFileSync(privateFile, `root:$6$${PRIVATE}:19000:0:99999:7:::\n`, { mode: 0o600 });
   const configJson = path.join(home, 'config', 'config.json');
   const stored = () => JSON.parse(readFileSync(configJson, 'utf8')) as { registries: Array<Record<string, unknown>> };
   const app = await startServe(env);
@@ -137,7 +140,23 @@ test('Settings → Registries: add an entry with the keyboard, test it, edit a s
     await expect(proxy).toBeFocused();
     await page.keyboard.press('ControlOrMeta+a');
     await page.keyboard.type('direct');
+
+    // A client certificate and key naming a private file of the user's (as /etc/shadow would be): refused
+    // on the field, and nothing of the file reaches the page.
+    const cert = form.getByLabel('Client certificate');
+    const key = form.getByLabel('Client key');
+    await tabTo(page, cert);
+    await page.keyboard.type(privateFile);
+    await page.keyboard.press('Tab');
+    await expect(key).toBeFocused();
+    await page.keyboard.type(privateFile);
     await page.keyboard.press('Enter');
+    await expect(cert).toHaveAttribute('aria-invalid', 'true');
+    await expect(cert).toHaveAccessibleDescription(`The client certificate ${privateFile} of ${registry.host} holds no PEM certificate.`);
+    expect(await pageText(page)).not.toContain(PRIVATE);
+    await cert.fill('');
+    await key.fill('');
+    await key.press('Enter');
 
     // Saved: listed with its origin, the form gone, the secret nowhere in the page.
     const card = page.locator(`[data-registry="${registry.host}"]`);
@@ -228,7 +247,7 @@ test('Settings → Registries: add an entry with the keyboard, test it, edit a s
     await expect(page.getByRole('button', { name: 'Add registry' })).toBeFocused();
 
     // No secret in any process's output.
-    for (const out of [app.output(), other.output()]) expect(out).not.toMatch(new RegExp(`${SECRET}|${SECRET2}`));
+    for (const out of [app.output(), other.output()]) expect(out).not.toMatch(new RegExp(`${SECRET}|${SECRET2}|${PRIVATE}`));
     await page.screenshot({ path: 'test-results/e2e-artifacts/screens/registry-settings.png', fullPage: true });
   } finally {
     await other?.stop();
