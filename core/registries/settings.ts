@@ -315,7 +315,8 @@ export async function loadTlsMaterial(r: ResolvedRegistry): Promise<TlsMaterial>
       if (mode & 0o077) warnings.push(`The client key ${r.keyFile} is readable by group/other (mode ${(mode & 0o777).toString(8)}): chmod 600 ${r.keyFile}`);
     }
   }
-  const why = tlsRefusal({ ca });
+  // Nothing to check without CA files (an OpenSSL context costs a few milliseconds per client).
+  const why = ca.length ? tlsRefusal({ ca }) : undefined;
   if (why) throw refuse('the CA files', r.caFiles.join(', '), r.sources.ca, why);
   return { ca, cert, key, warnings };
 }
