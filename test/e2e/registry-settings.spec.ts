@@ -236,6 +236,15 @@ test('Settings → Registries: add an entry with the keyboard, test it, edit a s
     await edit.getByRole('button', { name: 'Save' }).click();
     await expect(edit).toHaveCount(0);
 
+    // Escape closes the form without saving; the focus goes back to Edit.
+    const editButton = card.getByRole('button', { name: `Edit ${registry.host}` });
+    await editButton.focus();
+    await page.keyboard.press('Enter');
+    await expect(edit.getByLabel('Registry host')).toBeFocused();
+    await page.keyboard.press('Escape');
+    await expect(edit).toHaveCount(0);
+    await expect(editButton).toBeFocused();
+
     // --- Remove, with a confirmation. ---
     await card.getByRole('button', { name: `Remove ${registry.host}` }).click();
     await page
