@@ -23,10 +23,13 @@ export class ApiError extends Error {
   override readonly name = 'ApiError';
   readonly code: ErrorPayload['code'];
   readonly hint: string;
+  /** Structured, secret-free details (e.g. `field`: the field of a form the error is about). */
+  readonly details: Record<string, unknown> | undefined;
   constructor(payload: ErrorPayload) {
     super(payload.message);
     this.code = payload.code;
     this.hint = payload.hint;
+    this.details = payload.details;
   }
 }
 

@@ -29,7 +29,13 @@ export interface ApiDeps {
   commandRegistry?: string;
   /**
    * Connection flags of the CLI command (`--ca-file`, `--cert-dir`, `-H`, ...) and the registry they are
-   * for; read at call time. File paths: never set from the web api or the UI.
+   * for; read at call time. Set by the CLI only: the web api and the UI never pass flags. They do name
+   * files, through config.json: `registry.settings.save` (Settings → Registries, in the app and in the
+   * browser window of `flightdeck serve` alike) stores CA, client certificate and key paths. Whoever holds
+   * the app or the web host's session token acts as the local user, who can edit config.json anyway; what
+   * must never happen is the api handing back what such a file holds: the files are checked when saved
+   * and read when used by core/registries/pem-files.ts (regular files only, no content in any error), and
+   * answers carry their paths only (docs/security.md).
    */
   registryFlags?: ScopedRegistryFlags;
   /** Where non-fatal warnings of the registry settings go (CLI: stderr); absent: dropped. */

@@ -21,6 +21,7 @@ import { FlightDeckError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withLock } from '../oci/lock.js';
 import { redactProxy } from '../oci/proxy.js';
+import { PemFileError, readPemFile, tlsRefusal, type PemKind } from './pem-files.js';
 import type { RegistriesConf } from './registries-conf.js';
 import { certsRoots, settingsReport, type ResolvedRegistry } from './settings.js';
 import {
@@ -188,8 +189,10 @@ async function updateRegistries(file: string, change: (current: RegistryConfig[]
     const checked = ConfigSchema.safeParse(next);
     if (!checked.success) {
       const issue = checked.error.issues[0];
+      // `registries.3.mirrors.0.location` → the field `mirrors.0.location` of the entry.
+      const field = issue && issue.path[0] === 'registries' && issue.path.length > 2 ? issue.path.slice(2).join('.') : undefined;
       throw new FlightDeckError('INVALID_INPUT', `The registry entry is not valid: ${issue?.path.join('.') || 'entry'}: ${issue?.message ?? 'invalid'}`, {
-        details: { file },
+        details: { file, ...(field ? { field } : {}) },
       });
     }
     try {
@@ -214,12 +217,14 @@ function changed(host: string, file: string, what: string): FlightDeckError {
 function buildEntry(input: RegistryEntryInput, stored: RegistryEntry | undefined): RegistryEntry {
   const storedHeaders = Object.entries(stored?.headers ?? {});
   const headers: Record<string, string> = {};
-  for (const h of input.headers ?? []) {
+  for (const [i, h] of (input.headers ?? []).entries()) {
     if (Object.keys(headers).some((n) => n.toLowerCase() === h.name.toLowerCase())) {
-      throw new FlightDeckError('INVALID_INPUT', `Header ${h.name} is given twice.`, { details: { header: h.name } });
+      throw new FlightDeckError('INVALID_INPUT', `Header ${h.name} is given twice.`, { details: { header: h.name, field: `headers.${i}.name` } });
     }
     const value = h.value ?? storedHeaders.find(([n]) => n.toLowerCase() === h.name.toLowerCase())?.[1];
-    if (value === undefined) throw new FlightDeckError('INVALID_INPUT', `Header ${h.name} has no value.`, { details: { header: h.name } });
+    if (value === undefined) {
+      throw new FlightDeckError('INVALID_INPUT', `Header ${h.name} has no value.`, { details: { header: h.name, field: `headers.${i}.value` } });
+    }
     headers[h.name] = value;
   }
   let proxy: string | undefined;
@@ -229,7 +234,7 @@ function buildEntry(input: RegistryEntryInput, stored: RegistryEntry | undefined
     else if (given === 'direct' || ProxyUrlSchema.safeParse(given).success) proxy = given;
     else
       throw new FlightDeckError('INVALID_INPUT', `The proxy of ${input.host} is not an http:// or https:// URL (or "direct").`, {
-        details: { host: input.host },
+        details: { host: input.host, field: 'proxy' },
       });
   }
   const mirrors = input.mirrors
@@ -252,8 +257,9 @@ function buildEntry(input: RegistryEntryInput, stored: RegistryEntry | undefined
   const parsed = RegistryEntrySchema.safeParse(entry);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new FlightDeckError('INVALID_INPUT', `The entry of ${input.host}: ${issue?.path.join('.') || 'entry'}: ${issue?.message ?? 'invalid'}`, {
-      details: { host: input.host },
+    const field = issue?.path.join('.') || undefined;
+    throw new FlightDeckError('INVALID_INPUT', `The entry of ${input.host}: ${field ?? 'entry'}: ${issue?.message ?? 'invalid'}`, {
+      details: { host: input.host, ...(field ? { field } : {}) },
     });
   }
   for (const [name, value] of Object.entries(headers)) if (isSecretHeader(name)) registerSecret(value);
@@ -266,9 +272,53 @@ export interface SaveInput {
   previousHost?: string | undefined;
 }
 
+/**
+ * The CA, certificate and key files an entry names must be readable regular files holding the PEM block
+ * they are named for, and OpenSSL must take them (a certificate and a key that belong together): checked
+ * when the entry is saved, so the page says which field is wrong. Errors name the field and the path the
+ * user gave and never anything read from the file (core/registries/pem-files.ts): the page, and the web
+ * host, may name any file the user can read; its content never comes back.
+ */
+async function checkEntryFiles(configFile: string, entry: RegistryEntryInput): Promise<void> {
+  const host = entry.host.toLowerCase();
+  const refuse = (field: string, given: string, kind: PemKind, reason: string) =>
+    new FlightDeckError(
+      'INVALID_INPUT',
+      `${kind === 'CA' ? 'The CA file' : kind === 'certificate' ? 'The client certificate' : 'The client key'} ${given} of ${host} ${reason}.`,
+      {
+        hint:
+          kind === 'key'
+            ? 'Name the PEM private key file (-----BEGIN PRIVATE KEY-----) of the client certificate; relative paths are taken from the folder of config.json.'
+            : 'Name a PEM certificate file (-----BEGIN CERTIFICATE-----); relative paths are taken from the folder of config.json.',
+        details: { host, field, file: given },
+      },
+    );
+  const read = async (field: string, given: string, kind: PemKind): Promise<string> => {
+    try {
+      return await readPemFile(path.resolve(configFile, '..', given), kind);
+    } catch (err) {
+      if (err instanceof PemFileError) throw refuse(field, given, kind, err.reason);
+      throw err;
+    }
+  };
+  for (const [i, ca] of (entry.ca ?? []).entries()) {
+    if (!ca.trim()) continue;
+    const pem = await read(`ca.${i}`, ca.trim(), 'CA');
+    const why = tlsRefusal({ ca: [pem] });
+    if (why) throw refuse(`ca.${i}`, ca.trim(), 'CA', `cannot be used (${why})`);
+  }
+  if (entry.cert !== undefined && entry.key !== undefined) {
+    const cert = await read('cert', entry.cert, 'certificate');
+    const key = await read('key', entry.key, 'key');
+    const why = tlsRefusal({ cert, key });
+    if (why) throw refuse('key', entry.key, 'key', `cannot be used with the certificate ${entry.cert} (${why})`);
+  }
+}
+
 /** Add (no revision) or replace (the revision listed) one entry of config.json. */
 export async function saveRegistryEntry(file: string, input: SaveInput): Promise<void> {
   const host = input.entry.host.toLowerCase();
+  await checkEntryFiles(file, input.entry);
   const previous = (input.previousHost ?? host).toLowerCase();
   await updateRegistries(file, (current) => {
     const at = current.findIndex((r) => hostOf(r) === previous);

@@ -10,7 +10,7 @@
  * Each setting records where it came from (`flightdeck doctor`, docs/registries.md). The first level that
  * sets a setting wins; the levels are not mixed within one setting (except headers, merged by name).
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { getProxyForUrl } from 'proxy-from-env';
@@ -19,6 +19,7 @@ import type { Config } from '../config/config.js';
 import { registryBaseUrl } from '../oci/reference.js';
 import type { ProxySetting } from '../oci/proxy.js';
 import { redactProxy } from '../oci/proxy.js';
+import { PemFileError, readPemFile, tlsRefusal, type PemKind } from './pem-files.js';
 import { matchRegistry, type ConfMirror, type RegistriesConf } from './registries-conf.js';
 import { registerSecret } from '../credentials/redact.js';
 import { isSecretHeader, type PULL_FROM_MIRROR, type RegistryEntry, type RegistryFlags, type RegistrySettingsReport, type SettingOrigin } from './schema.js';
@@ -278,37 +279,45 @@ export interface TlsMaterial {
   warnings: string[];
 }
 
-/** Read the CA and client certificate files of resolved settings (errors name the file and its origin). */
+/**
+ * Read the CA and client certificate files of resolved settings (errors name the file and its origin,
+ * never the file's content: pem-files.ts); a FIFO, a device or a file OpenSSL refuses is an error here,
+ * not a hang or a crash at the first connection.
+ */
 export async function loadTlsMaterial(r: ResolvedRegistry): Promise<TlsMaterial> {
-  const read = async (file: string, what: string, origin: SettingOrigin | undefined): Promise<string> => {
+  const refuse = (what: string, file: string, origin: SettingOrigin | undefined, reason: string) =>
+    new FlightDeckError(
+      origin?.origin === 'flag' ? 'INVALID_INPUT' : 'CONFIG_INVALID',
+      `Cannot use ${what} ${file} (from ${origin?.from ?? origin?.origin ?? 'settings'}): ${reason}.`,
+      {
+        hint: 'Give a PEM file (-----BEGIN CERTIFICATE----- / -----BEGIN PRIVATE KEY-----) that Flight Deck can read.',
+        details: { file },
+      },
+    );
+  const read = async (file: string, kind: PemKind, what: string, origin: SettingOrigin | undefined): Promise<string> => {
     try {
-      const text = await readFile(file, 'utf8');
-      if (!text.includes('-----BEGIN ')) throw Object.assign(new Error('not PEM'), { code: 'not PEM' });
-      return text;
+      return await readPemFile(file, kind);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      throw new FlightDeckError(
-        origin?.origin === 'flag' ? 'INVALID_INPUT' : 'CONFIG_INVALID',
-        `Cannot use ${what} ${file} (from ${origin?.from ?? origin?.origin ?? 'settings'}): ${code}.`,
-        {
-          hint: 'Give a PEM file (-----BEGIN CERTIFICATE----- / -----BEGIN PRIVATE KEY-----) that Flight Deck can read.',
-          details: { file },
-        },
-      );
+      throw refuse(what, file, origin, err instanceof PemFileError ? err.reason : 'cannot be read');
     }
   };
   const warnings: string[] = [];
-  const ca = await Promise.all(r.caFiles.map((f) => read(f, 'the CA file', r.sources.ca)));
+  const ca = await Promise.all(r.caFiles.map((f) => read(f, 'CA', 'the CA file', r.sources.ca)));
   let cert: string | undefined;
   let key: string | undefined;
   if (r.certFile && r.keyFile) {
-    cert = await read(r.certFile, 'the client certificate', r.sources.clientCert);
-    key = await read(r.keyFile, 'the client key', r.sources.clientCert);
+    cert = await read(r.certFile, 'certificate', 'the client certificate', r.sources.clientCert);
+    key = await read(r.keyFile, 'key', 'the client key', r.sources.clientCert);
+    const why = tlsRefusal({ cert, key });
+    if (why) throw refuse('the client certificate and key', `${r.certFile} + ${r.keyFile}`, r.sources.clientCert, why);
     if (process.platform !== 'win32') {
       const mode = (await stat(r.keyFile)).mode;
       if (mode & 0o077) warnings.push(`The client key ${r.keyFile} is readable by group/other (mode ${(mode & 0o777).toString(8)}): chmod 600 ${r.keyFile}`);
     }
   }
+  // Nothing to check without CA files (an OpenSSL context costs a few milliseconds per client).
+  const why = ca.length ? tlsRefusal({ ca }) : undefined;
+  if (why) throw refuse('the CA files', r.caFiles.join(', '), r.sources.ca, why);
   return { ca, cert, key, warnings };
 }
 

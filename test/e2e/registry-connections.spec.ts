@@ -16,7 +16,7 @@ test('Settings → Registries shows each setting with its origin and tests a con
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Settings' }).click();
   const card = page.locator(`[data-registry="${registry.host}"]`);
   await expect(card).toContainText('http');
-  await expect(card).toContainText(`config.json: ${path.join(host.home, 'config', 'config.json')}`);
+  await expect(card).toContainText(`Flight Deck config: ${path.join(host.home, 'config', 'config.json')}`);
 
   await card.getByRole('button', { name: 'Test connection' }).click();
   const steps = page.getByRole('list', { name: `Connection test of ${registry.host}` });

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../../../core/api/dispatch.js';
@@ -8,6 +8,8 @@ import { resolvePaths } from '../../../../core/config/paths.js';
 import { redact } from '../../../../core/credentials/redact.js';
 import type { Envelope, RegistrySettingsList } from '../../../../core/api/contract.js';
 import { ROOT, tempHome } from '../../../support/cli.js';
+import { startRegistry } from '../../../support/registry.js';
+import { makeCa, signCert } from '../../../support/tls.js';
 
 // Settings → Registries' api: Flight Deck's own entries of config.json edited through the contract, as the
 // page calls it over IPC or the web host, with the other tools' files (registries.conf, certs.d) from a
@@ -201,5 +203,103 @@ describe('registry.settings.*: Flight Deck’s own registry entries', () => {
       ...Array.from({ length: 8 }, (_, i) => `proc-b-${i}.example`),
     ].sort();
     expect(hosts).toEqual(expected);
+  });
+
+  it('files named by an entry (CA, client certificate, key): checked on save, never echoed, FIFOs and devices refused without reading', async () => {
+    const s = setup();
+    const h = s.handlers();
+    // A file of the user's that is not a certificate (as /etc/shadow would be): its content must never come back.
+    const MARK = `fd-private-${Math.random().toString(36).slice(2)}`;
+    const shadow = path.join(s.home, 'shadow');
+    writeFileSync(shadow, `root:$6$${MARK}:19000:0:99999:7:::\n`, { mode: 0o600 });
+    const fifo = path.join(s.home, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const big = path.join(s.home, 'big.pem');
+    writeFileSync(big, `-----BEGIN CERTIFICATE-----\n${'A'.repeat(2 * 1024 * 1024)}\n`);
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ ca: [shadow] }, 'ca.0', /holds no PEM certificate/],
+      [{ cert: shadow, key: shadow }, 'cert', /holds no PEM certificate/],
+      [{ ca: ['/dev/zero'] }, 'ca.0', /is not a regular file/],
+      [{ ca: [path.join(s.home, 'missing.crt')] }, 'ca.0', /does not exist/],
+      [{ ca: [s.home] }, 'ca.0', /is a folder/],
+      [{ ca: ['/etc/hostname', fifo] }, 'ca.0', /holds no PEM certificate/],
+      [{ ca: [fifo] }, 'ca.0', /is not a regular file/],
+      [{ ca: [big] }, 'ca.0', /larger than 1024 KiB/],
+    ];
+    for (const [fields, field, message] of cases) {
+      const r = await call(h, 'registry.settings.save', { entry: { host: 'files.example', ...fields } });
+      expect(r.env).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field } } });
+      if (!r.env.ok) expect(r.env.error.message).toMatch(message);
+      expect(r.text).not.toContain(MARK);
+    }
+    expect(existsSync(s.file)).toBe(false);
+
+    // Files that look like PEM but are not valid: refused on save (OpenSSL's reason, on the key field);
+    // written into config.json by hand, neither the list, the connection test nor a registry call says
+    // anything read from them.
+    const dir = path.join(s.home, 'tls');
+    mkdirSync(dir);
+    const ca = makeCa(dir, 'lab');
+    const server = signCert(dir, ca, 'server');
+    const registry = await startRegistry({ tls: { cert: server.cert, key: server.key, ca: ca.cert } });
+    try {
+      const fakeCert = path.join(dir, 'fake.cert');
+      const fakeKey = path.join(dir, 'fake.key');
+      writeFileSync(fakeCert, `-----BEGIN CERTIFICATE-----\n${MARK}\n-----END CERTIFICATE-----\n`);
+      writeFileSync(fakeKey, `-----BEGIN PRIVATE KEY-----\n${MARK}\n-----END PRIVATE KEY-----\n`);
+      chmodSync(fakeKey, 0o600);
+      const relCa = path.relative(path.dirname(s.file), ca.cert);
+      const refused = await call(h, 'registry.settings.save', { entry: { host: registry.host, plainHttp: false, ca: [relCa], cert: fakeCert, key: fakeKey } });
+      expect(refused.env).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field: 'key' } } });
+      expect(refused.text).not.toContain(MARK);
+      mkdirSync(path.dirname(s.file), { recursive: true });
+      writeFileSync(s.file, JSON.stringify({ registries: [{ host: registry.host, plainHttp: false, ca: relCa, cert: fakeCert, key: fakeKey }] }));
+      const answers = [
+        await call(h, 'registry.test', { registry: registry.host }),
+        await call(h, 'registry.list', { target: registry.host }),
+        await call(h, 'registry.settings.list', {}),
+        await call(h, 'doctor.run', {}),
+      ];
+      for (const a of answers) expect(a.text).not.toContain(MARK);
+      // The connection test says the client certificate is unusable (a failed step), it does not crash.
+      expect(answers[0]!.env).toMatchObject({ ok: true, value: { ok: false, steps: [{ step: 'settings', status: 'fail', code: 'CONFIG_INVALID' }] } });
+      expect(answers[1]!.env).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID' } });
+
+      // The same entry with the real CA (relative to config.json's folder) and no client certificate: the
+      // connection test uses the new values at once.
+      const entry = value(answers[2] as { env: Envelope<RegistrySettingsList> }).entries[0]!;
+      const fixed = await call(h, 'registry.settings.save', { revision: entry.revision, entry: { host: registry.host, plainHttp: false, ca: [relCa] } });
+      expect(fixed.env.ok).toBe(true);
+      const test = value(await call<{ ok: boolean; steps: Array<{ step: string; status: string }> }>(h, 'registry.test', { registry: registry.host }));
+      expect(test.steps.find((st) => st.step === 'tls')?.status).toBe('ok');
+      expect(test.ok).toBe(true);
+      // A real client pair is taken.
+      const me = signCert(dir, ca, 'me', { client: true, certExt: 'cert' });
+      const rev = value(await call(h, 'registry.settings.list', {})).entries[0]!.revision;
+      expect((await call(h, 'registry.settings.save', { revision: rev, entry: { host: registry.host, ca: [relCa], cert: me.cert, key: me.key } })).env.ok).toBe(
+        true,
+      );
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  it('field errors name the field inside the entry', async () => {
+    const s = setup();
+    const h = s.handlers();
+    const dup = await call(h, 'registry.settings.save', {
+      entry: {
+        host: 'a.example',
+        headers: [
+          { name: 'X-A', value: '1' },
+          { name: 'x-a', value: '2' },
+        ],
+      },
+    });
+    expect(dup.env).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field: 'headers.1.name' } } });
+    const proxy = await call(h, 'registry.settings.save', { entry: { host: 'a.example', proxy: 'socks5://p:1080' } });
+    expect(proxy.env).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field: 'proxy' } } });
+    const secret = await call(h, 'registry.settings.save', { entry: { host: 'a.example', headers: [{ name: 'X-Ok', value: '1' }, { name: 'X-Token' }] } });
+    expect(secret.env).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field: 'headers.1.value' } } });
   });
 });

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { FlightDeckError } from '../../../../core/errors.js';
 import { matchRegistry, parseRegistriesConf } from '../../../../core/registries/registries-conf.js';
 import { loadTlsMaterial, parseHeaderFlag, resolveRegistry, type ResolveInput } from '../../../../core/registries/settings.js';
 import { proxyFor } from '../../../../core/oci/proxy.js';
+import { makeCert } from '../../../support/tls.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fd-regset-'));
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -146,15 +148,31 @@ describe('resolveRegistry precedence: flags > config.json > registries.conf / ce
     expect(parseHeaderFlag('X-Lab:  bench 3 ')).toEqual(['X-Lab', 'bench 3']);
   });
 
-  it('warns about a client key readable by group/other; refuses a file that is not PEM', async () => {
-    const { root, base } = setup();
+  it('warns about a client key readable by group/other; refuses a file that is not PEM, a FIFO, a pair OpenSSL refuses, never echoing content', async () => {
+    const { d, root, base } = setup();
+    const real = makeCert(d, 'real');
+    copyFileSync(real.cert, path.join(root, host, 'me.cert'));
+    copyFileSync(real.key, path.join(root, host, 'me.key'));
+    writeFileSync(path.join(root, host, 'lab.crt'), real.certPem);
     chmodSync(path.join(root, host, 'me.key'), 0o640);
     const m = await loadTlsMaterial(await resolveRegistry(base));
     expect(m.warnings.join('\n')).toMatch(/me\.key is readable by group\/other \(mode 640\)/);
     chmodSync(path.join(root, host, 'me.key'), 0o600);
     expect((await loadTlsMaterial(await resolveRegistry(base))).warnings).toEqual([]);
     writeFileSync(path.join(root, host, 'lab.crt'), 'garbage');
-    await expect(loadTlsMaterial(await resolveRegistry(base))).rejects.toThrow(/lab\.crt .*not PEM/);
+    await expect(loadTlsMaterial(await resolveRegistry(base))).rejects.toThrow(/lab\.crt .*holds no PEM certificate/);
+    writeFileSync(path.join(root, host, 'lab.crt'), real.certPem);
+    // A key that looks like PEM but is not one: OpenSSL's reason, not a crash, and nothing of the file.
+    const mark = `fd-private-${Math.random().toString(36).slice(2)}`;
+    writeFileSync(path.join(root, host, 'me.key'), `-----BEGIN PRIVATE KEY-----\n${mark}\n-----END PRIVATE KEY-----\n`);
+    const bad = await loadTlsMaterial(await resolveRegistry(base)).catch((e: unknown) => e as FlightDeckError);
+    expect(bad).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect((bad as FlightDeckError).message).toMatch(/me\.key \(from [^)]*\): (unsupported|bad base64 decode)\./);
+    expect(JSON.stringify((bad as FlightDeckError).toJSON())).not.toContain(mark);
+    // A FIFO (nobody writes to it) is refused at once, not read forever.
+    rmSync(path.join(root, host, 'me.key'));
+    execFileSync('mkfifo', [path.join(root, host, 'me.key')]);
+    await expect(loadTlsMaterial(await resolveRegistry(base))).rejects.toThrow(/me\.key \(from .*\): is not a regular file/);
   });
 });
 
