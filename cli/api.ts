@@ -1,5 +1,5 @@
-import { createHandlers } from '../core/api/service.js';
-import { dispatch, type CallContext, type Handlers } from '../core/api/dispatch.js';
+import type { CallContext, Handlers } from '../core/api/dispatch.js';
+import { createLazyApi } from '../core/api/lazy.js';
 import type { Input, Method, Output } from '../core/api/contract.js';
 import { FlightDeckError } from '../core/errors.js';
 import type { ApiDeps } from '../core/api/context.js';
@@ -7,12 +7,22 @@ import type { FlagCredential } from '../core/credentials/env.js';
 import type { ScopedRegistryFlags } from '../core/oci/access.js';
 import { nativeApiDeps } from '../composition/deps.js';
 
-let handlers: Handlers | undefined;
 const deps: ApiDeps = nativeApiDeps();
+// A command runs one method: load only its area (core/api/lazy.ts), not every schema and handler.
+const lazy = createLazyApi(deps, { oneShot: true });
+let handlers: Handlers | undefined;
 
-/** The composition root: core handlers wired to the native-bridge adapters. */
-export function appHandlers(): Handlers {
-  return (handlers ??= createHandlers(deps));
+/**
+ * The composition root: every core handler wired to the native-bridge adapters, for `serve` (the web host
+ * serves every method). Once loaded, callApi goes through them too, so `serve`'s own calls (stopping the
+ * emulator its page started) reach the same handlers.
+ */
+export async function appHandlers(): Promise<Handlers> {
+  if (!handlers) {
+    const { createHandlers } = await import('../core/api/service.js');
+    handlers ??= createHandlers(deps);
+  }
+  return handlers;
 }
 
 /** Registry credentials given on this command line (`--username` + `--password-stdin`), for `flag.registry` only. */
@@ -38,7 +48,8 @@ export function useWarnings(warn: (message: string) => void): void {
 /** Call the api exactly as the UI does (same validation, same envelope), unwrapping for the CLI. */
 export async function callApi<M extends Method>(method: M, input: Input<M>, ctx: Partial<CallContext<M>> = {}): Promise<Output<M>> {
   // dispatch runs the handler of `method` (M), which emits only EventOf<M>: ctx.emit sees nothing else.
-  const envelope = await dispatch(appHandlers(), method, input, ctx as Partial<CallContext>);
+  const call = ctx as Partial<CallContext>;
+  const envelope = handlers ? await (await import('../core/api/dispatch.js')).dispatch(handlers, method, input, call) : await lazy.call(method, input, call);
   if (!envelope.ok) {
     throw new FlightDeckError(envelope.error.code, envelope.error.message, {
       hint: envelope.error.hint,

@@ -2,10 +2,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { Output } from '../output.js';
 import { resolvePaths } from '../../core/config/paths.js';
-import { registerEmulator } from '../../core/deploy/devices.js';
 import { FlightDeckError } from '../../core/errors.js';
-import { startEmulator } from '../../emulator/emulator.js';
-import { Msg } from '../../core/deploy/protocol.js';
+import type { Msg } from '../../core/deploy/protocol.js';
 import { CRASH_PHASES, type CrashPhase, type Faults } from '../../emulator/faults.js';
 import { intOption } from './device.js';
 
@@ -30,12 +28,12 @@ interface EmulateFlags {
 }
 
 /** `--fault-drop-reply ROLLBACK[:N]`: the request names whose first N replies (default 1) the device drops. */
-function dropReplies(values: string[] | undefined): Record<string, number> | undefined {
+function dropReplies(values: string[] | undefined, requests: typeof Msg): Record<string, number> | undefined {
   if (!values?.length) return undefined;
   const out: Record<string, number> = {};
   for (const v of values) {
     const m = /^([A-Z_]+)(?::(\d+))?$/.exec(v.trim());
-    if (!m || Msg[m[1] as keyof typeof Msg] === undefined) {
+    if (!m || requests[m[1] as keyof typeof Msg] === undefined) {
       throw new FlightDeckError('USAGE', `--fault-drop-reply ${JSON.stringify(v)} is not a request name such as ROLLBACK or COMMIT:2.`);
     }
     out[m[1]!] = Number(m[2] ?? 1);
@@ -113,7 +111,13 @@ Examples:
       const badRates = (f.badRate ?? []).map((b) => intOption('--bad-rate', b)!);
       const holdAfter = intOption('--fault-hold-after', f.faultHoldAfter);
       const hold = Boolean(f.faultHold || holdAfter);
-      const drops = dropReplies(f.faultDropReply);
+      // The emulator and the device protocol load here, not at start-up: only this command runs them.
+      const [{ startEmulator }, { Msg }, { registerEmulator }] = await Promise.all([
+        import('../../emulator/emulator.js'),
+        import('../../core/deploy/protocol.js'),
+        import('../../core/deploy/devices.js'),
+      ]);
+      const drops = dropReplies(f.faultDropReply, Msg);
       const emulator = await startEmulator({
         platform: f.platform,
         paths,

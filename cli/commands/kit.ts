@@ -6,7 +6,8 @@ import { blobProgress, connectionOptions, setupCredentials, targetRegistry, type
 import { withInterrupt } from './signal.js';
 import { labRegistry } from './lab.js';
 import { ERROR_TABLE, FlightDeckError } from '../../core/errors.js';
-import { KIT_INCLUDES, type KitBuild, type KitImport, type KitPush, type KitVerify } from '../../core/api/contract.js';
+import type { KitBuild, KitImport, KitPush, KitVerify } from '../../core/api/contract.js';
+import { KIT_INCLUDES } from '../../core/kits/includes.js';
 
 type Include = (typeof KIT_INCLUDES)[number];
 

@@ -8,7 +8,8 @@ import { connectionOptions, setupCredentials, targetRegistry, type ConnOpts } fr
 import { withInterrupt } from './signal.js';
 import { intOption } from './device.js';
 import { ERROR_TABLE, isErrorCode } from '../../core/errors.js';
-import { LAB_FILE, type LabDeployResult, type LabLockResult, type LabStatusResult, type LabSyncResult } from '../../core/lab/schema.js';
+import type { LabDeployResult, LabLockResult, LabStatusResult, LabSyncResult } from '../../core/lab/schema.js';
+import { LAB_FILE } from '../../core/lab/names.js';
 
 interface LabOpts extends ConnOpts {
   lab?: string;

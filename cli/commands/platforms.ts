@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { Output } from '../output.js';
 import { callApi } from '../api.js';
-import { GATED_FEATURES, type PlatformEntry } from '../../core/api/contract.js';
+import type { PlatformEntry } from '../../core/api/contract.js';
+import { GATED_FEATURES } from '../../core/wasm/features.js';
 import { formatBytes } from '../../core/units.js';
 
 export function registerPlatforms(program: Command, out: () => Output): void {

@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { Output } from '../output.js';
 import { appHandlers, callApi } from '../api.js';
-import { startWebHost } from '../serve/web-host.js';
 import { packageRoot } from '../../core/config/package.js';
 import { FlightDeckError } from '../../core/errors.js';
 
@@ -36,7 +35,9 @@ Examples:
       if (!existsSync(path.join(dir, 'index.html'))) {
         throw new FlightDeckError('NOT_FOUND', `The UI is not built (${dir} has no index.html).`, { hint: 'Run `npm run build` first.' });
       }
-      const host = await startWebHost({ handlers: appHandlers(), rootDir: dir, host: opts.host, port });
+      // Loaded here, not at start-up: the web host serves every method, so it brings the whole contract.
+      const { startWebHost } = await import('../serve/web-host.js');
+      const host = await startWebHost({ handlers: await appHandlers(), rootDir: dir, host: opts.host, port });
       o.result({ url: host.url, origin: host.origin }, (v) => `Flight Deck is running at ${v.url}\nPress Ctrl+C to stop.`);
       await new Promise<void>((resolve) => {
         const stop = () => {

@@ -1,7 +1,6 @@
 import { contract, isMethod, type Envelope, type EventOf, type Method, type Output } from './contract.js';
 import type { z } from 'zod';
-import { FlightDeckError, toFlightDeckError } from '../errors.js';
-import { redactValue } from '../credentials/redact.js';
+import { failedCall, runCall, unknownMethod, type AnyHandler } from './call.js';
 
 /**
  * What a handler of M runs with. `in M`: a context is contravariant in its method, so one typed for a single
@@ -24,30 +23,11 @@ export type Handlers = {
 };
 
 /**
- * The single entry point every transport uses (IPC, web host, CLI): validate the method name and the
- * input against the contract, run the handler, and return an envelope with secrets scrubbed.
+ * The single entry point of the transports that serve every method (IPC, web host): validate the method
+ * name and the input against the contract, run the handler, and return an envelope with secrets scrubbed.
+ * The CLI, which runs one method per command, goes through lazy.ts: the same runCall on one area's entry.
  */
 export async function dispatch(handlers: Handlers, method: unknown, input: unknown, ctx: Partial<CallContext> = {}): Promise<Envelope<unknown>> {
-  try {
-    if (!isMethod(method)) {
-      throw new FlightDeckError('INVALID_INPUT', `Unknown api method ${JSON.stringify(String(method)).slice(0, 80)}.`, {
-        hint: 'The caller and the app are out of sync; restart Flight Deck.',
-      });
-    }
-    const spec = contract[method];
-    const parsed = spec.input.safeParse(input ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'input';
-      throw new FlightDeckError('INVALID_INPUT', `Invalid ${where} for ${method}: ${issue?.message ?? 'rejected'}.`);
-    }
-    const handler = handlers[method] as (i: unknown, c: CallContext) => Promise<unknown>;
-    const value = await handler(parsed.data, {
-      signal: ctx.signal,
-      emit: ctx.emit ?? (() => {}),
-    });
-    return { ok: true, value: redactValue(spec.output.parse(value)) };
-  } catch (err) {
-    return { ok: false, error: redactValue(toFlightDeckError(err).toJSON()) };
-  }
+  if (!isMethod(method)) return failedCall(unknownMethod(method));
+  return runCall(contract[method], handlers[method] as AnyHandler, method, input, ctx);
 }

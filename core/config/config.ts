@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { FlightDeckError } from '../errors.js';
 import type { FlightDeckPaths } from './paths.js';
 import { RegistryConfigSchema } from '../registries/schema.js';
+import { DEFAULT_PRUNE_GRACE_SECONDS } from './defaults.js';
 
 export const DEFAULT_RETRY = { attempts: 12, maxDelaySeconds: 10 } as const;
-export const DEFAULT_PRUNE_GRACE_SECONDS = 3600;
+export { DEFAULT_PRUNE_GRACE_SECONDS } from './defaults.js';
 
 export const ConfigSchema = z
   .object({

@@ -7,7 +7,9 @@ import { z } from 'zod';
 
 const u = z.number().int().nonnegative();
 const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/);
-export const KIT_INCLUDES = ['bindings', 'wit'] as const;
+import { KIT_INCLUDES } from './includes.js';
+
+export { KIT_INCLUDES } from './includes.js';
 
 /** Signature content in the kit: the cosign `<repo>:sha256-<hex>.sig` manifest, the `<repo>:sha256-<hex>` referrers index. */
 export const KitSignatureSchema = z.object({ ref: z.string(), digest });

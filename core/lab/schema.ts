@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import { DeviceStateSchema, FleetEventSchema, FleetEntrySchema, Sha256 } from '../deploy/schema.js';
 
-export const LAB_FILE = 'flightdeck.lab.yaml';
-export const LAB_LOCK_SCHEMA = 'flightdeck.lab-lock/v1';
-export const LAB_SCHEMA_ID = 'https://flightdeck.dev/schemas/lab.v1.json';
+import { LAB_LOCK_SCHEMA } from './names.js';
+
+export { LAB_FILE, LAB_LOCK_SCHEMA, LAB_SCHEMA_ID } from './names.js';
 
 const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'a digest is sha256:<64 lowercase hex characters>');
 const platformId = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'a platform id is lower-case letters, digits, . and -');

@@ -5,10 +5,8 @@
  * is the one "reference -> local content" step of deploy and of inspect/check.
  */
 import { existsSync } from 'node:fs';
-import { configFile, loadConfig } from '../config/config.js';
-import { loadRegistriesConf } from '../registries/registries-conf.js';
 import type { RegistryFlags } from '../registries/schema.js';
-import { loadTlsMaterial, resolveRegistry, type ResolvedRegistry } from '../registries/settings.js';
+import type { ResolvedRegistry } from '../registries/settings.js';
 import type { FlightDeckPaths } from '../config/paths.js';
 import type { CredentialProvider } from '../credentials/types.js';
 import { openStore } from './cache.js';
@@ -84,6 +82,26 @@ export interface RegistryAccessOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * The registry settings' code (config.json, registries.conf, certs.d and their schemas), loaded on the first
+ * registry contact: a command that reads only local files (`flightdeck inspect x.wasm`) does not build
+ * those schemas at start-up (issue 19).
+ */
+async function registrySettings() {
+  const [config, conf, settings] = await Promise.all([
+    import('../config/config.js'),
+    import('../registries/registries-conf.js'),
+    import('../registries/settings.js'),
+  ]);
+  return {
+    loadConfig: config.loadConfig,
+    configFile: config.configFile,
+    loadRegistriesConf: conf.loadRegistriesConf,
+    resolveRegistry: settings.resolveRegistry,
+    loadTlsMaterial: settings.loadTlsMaterial,
+  };
+}
+
 export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => CredentialProvider, options: RegistryAccessOptions = {}) {
   const env = options.env ?? process.env;
   const warned = new Set<string>();
@@ -95,6 +113,7 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
 
   /** The effective settings of `registry` (core/registries/settings.ts), each with its origin. */
   async function settings(registry: string, conn: Pick<Connection, 'plainHttp' | 'insecure'> = {}, repository?: string): Promise<ResolvedRegistry> {
+    const { loadConfig, configFile, loadRegistriesConf, resolveRegistry } = await registrySettings();
     const config = await loadConfig(paths);
     const scoped = options.flags?.();
     const conf = await loadRegistriesConf(scoped?.flags.registriesConf, env);
@@ -105,6 +124,7 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
 
   /** Client options for `registry`: refused when it is blocked, before any connection. */
   async function clientOptions(registry: string, conn: Pick<Connection, 'plainHttp' | 'insecure' | 'onRetry'>, repository?: string): Promise<ClientOptions> {
+    const { loadConfig, loadTlsMaterial } = await registrySettings();
     const config = await loadConfig(paths);
     const r = await settings(registry, conn, repository);
     if (r.blocked) {

@@ -5,7 +5,7 @@
  */
 import { lstat, rm, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_PRUNE_GRACE_SECONDS } from '../config/config.js';
+import { DEFAULT_PRUNE_GRACE_SECONDS } from '../config/defaults.js';
 import type { FlightDeckPaths } from '../config/paths.js';
 import { ANNOTATION_PULLED_AT, OciLayout, hashFile, type IndexEntry } from './layout.js';
 import { isLocked } from './lock.js';

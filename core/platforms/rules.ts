@@ -4,7 +4,7 @@
  */
 import type { CheckReport, Finding, ModuleSummary, PlatformEntry, Severity } from './schema.js';
 import type { GatedFeature, InspectResult, WasmReport } from '../wasm/schema.js';
-import { GATED_FEATURES } from '../wasm/schema.js';
+import { GATED_FEATURES } from '../wasm/features.js';
 import { formatBytes } from '../units.js';
 
 export const RULES = [

@@ -5,24 +5,9 @@
  */
 import { z } from 'zod';
 
-/** WASM features Flight Deck detects. The gated ones are those a platform profile accepts or refuses. */
-export const GATED_FEATURES = [
-  'threads',
-  'simd',
-  'relaxed-simd',
-  'memory64',
-  'multi-memory',
-  'bulk-memory',
-  'reference-types',
-  'exception-handling',
-  'tail-call',
-  'gc',
-] as const;
-/** Part of WebAssembly 2.0 and accepted by every profile; reported for information. */
-export const BASELINE_FEATURES = ['sign-extension', 'saturating-float-to-int'] as const;
-export const FEATURES = [...GATED_FEATURES, ...BASELINE_FEATURES, 'component-model'] as const;
-export type Feature = (typeof FEATURES)[number];
-export type GatedFeature = (typeof GATED_FEATURES)[number];
+import { FEATURES } from './features.js';
+
+export { GATED_FEATURES, BASELINE_FEATURES, FEATURES, type Feature, type GatedFeature } from './features.js';
 export const FeatureSchema = z.enum(FEATURES);
 
 const u = z.number().int().nonnegative();
