@@ -188,6 +188,16 @@ export const ERROR_TABLE = {
     title: 'Invalid kit',
     hint: 'The kit is damaged or was altered (missing or tampered blob, index or lock file disagreeing, unsafe tar entry); nothing was imported. Rebuild it with `flightdeck kit build` and compare kit hashes.',
   },
+  KIT_OUTPUT_EXISTS: {
+    exit: 3,
+    title: 'Kit output exists',
+    hint: 'Choose another --output, pass --replace to swap the old kit for the new one once it is built and verified (the old kit stays if the build fails), or remove the old kit first.',
+  },
+  KIT_OUTPUT_BUSY: {
+    exit: 3,
+    title: 'Kit output in use',
+    hint: 'Another Flight Deck process is building a kit at this output: wait for it to finish, or choose another --output.',
+  },
   SIGNATURE_REQUIRED: {
     exit: 6,
     title: 'Signature required',

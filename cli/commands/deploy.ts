@@ -5,6 +5,7 @@ import { targetRegistry } from './oci.js';
 import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import type { DeployResultView, FleetResult, Receipt } from '../../core/api/contract.js';
 import { ERROR_TABLE, FlightDeckError, isErrorCode } from '../../core/errors.js';
+import { receiptModule, receiptReference } from '../../core/deploy/receipts.js';
 import { withInterrupt } from './signal.js';
 import { intOption, printLog } from './device.js';
 
@@ -146,9 +147,10 @@ export function renderDeploy(r: DeployResultView, o: Output): string {
 /** The chain of a receipt: source → payload → what the device reported → device → who and when. */
 export function renderReceipt(r: Receipt, o: Output): string[] {
   const mark = r.reported.matches ? o.green('matches') : o.red('DOES NOT MATCH');
+  const reference = receiptReference(r);
   return [
     `receipt ${r.id}  ${r.time}  ${r.operator}, flightdeck ${r.tool.version}`,
-    ...(r.source ? [`  from ${r.source.reference} (manifest ${r.source.manifestDigest})`] : []),
+    `  ${o.bold(receiptModule(r))} on ${r.device.name ?? r.device.uri} slot ${r.reported.slot ?? '-'}${reference ? ` from ${reference}` : ' from a local file'}`,
     `  payload ${r.payload.name} sha256:${r.payload.sha256}`,
     `  device  ${r.device.platform} ${r.device.serial ?? '(no serial)'} ${r.device.uri}${r.device.name ? ` (${r.device.name})` : ''}, ${r.device.firmware}`,
     `  device reports slot ${r.reported.slot ?? '-'} sha256:${r.reported.sha256 ?? '(not reported)'}: ${mark}`,

@@ -36,6 +36,7 @@ export function registerKit(program: Command, out: () => Output): void {
       .option('--tag <tag>', 'tag of the master manifest (a date or latest)', 'latest')
       .option('--include <list>', 'optional categories: bindings,wit (default wit)')
       .requiredOption('-o, --output <kit>', 'KIT.tar (deterministic archive) or KIT/ (layout directory)')
+      .option('--replace', 'replace the kit already at --output once the new one is built and verified (a failed build keeps the old one)')
       .option('--created <iso-date>', 'build time recorded in the lock and the tar (default SOURCE_DATE_EPOCH, else the master manifest date)')
       .option('--policy <file>', 'signature policy (default <config>/policy.json when it exists)'),
   )
@@ -45,7 +46,17 @@ export function registerKit(program: Command, out: () => Output): void {
     )
     .action(
       async (
-        opts: ConnOpts & { platform: string[]; from?: string; lab?: string; tag: string; include?: string; output: string; created?: string; policy?: string },
+        opts: ConnOpts & {
+          platform: string[];
+          from?: string;
+          lab?: string;
+          tag: string;
+          include?: string;
+          output: string;
+          replace?: boolean;
+          created?: string;
+          policy?: string;
+        },
       ) => {
         const o = out();
         if (!opts.lab && (!opts.from || opts.platform.length === 0))
@@ -62,6 +73,7 @@ export function registerKit(program: Command, out: () => Output): void {
               ...(lab ? { lab } : {}),
               tag: opts.tag,
               output: opts.output,
+              ...(opts.replace ? { replace: true } : {}),
               ...(opts.include !== undefined ? { include: parseInclude(opts.include) } : {}),
               ...(opts.created ? { created: opts.created } : {}),
               ...(opts.policy ? { policy: opts.policy } : {}),
@@ -134,7 +146,7 @@ export function registerKit(program: Command, out: () => Output): void {
 
 function renderBuild(r: KitBuild, o: Output): string {
   const lines = [
-    `${o.green('✔')} kit ${o.bold(r.output)} (${r.format}) ${r.kitDigest}`,
+    `${o.green('✔')} kit ${o.bold(r.output)} (${r.format}) ${r.kitDigest}${r.replaced ? ' (replaced the old kit)' : ''}`,
     `  ${r.lock.artifacts.length} artifact(s), ${formatBytes(r.lock.totalBytes)}; ${formatBytes(r.downloadedBytes)} downloaded, ${formatBytes(r.reusedBytes)} from the content store`,
   ];
   for (const a of r.lock.artifacts) {

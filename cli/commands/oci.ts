@@ -409,7 +409,12 @@ function renderMaster(r: MasterManifestInfo, o: Output): string {
   const lines = [o.bold(r.reference), `  digest ${r.digest}`];
   for (const [k, v] of Object.entries(r.annotations)) lines.push(`  ${k} = ${v}`);
   lines.push(`  ${r.documents.length} document(s): ${r.documents.map((d) => d.title).join(', ') || '-'}`);
-  lines.push(`  artifacts (${r.artifacts.length}):`);
-  for (const a of r.artifacts) lines.push(`    ${a}`);
+  lines.push(`  artifacts (${r.entries.length}):`);
+  const width = Math.max(0, ...r.entries.map((e) => e.reference.length));
+  for (const e of r.entries) {
+    const note = [e.category, e.platforms.join(',')].filter(Boolean).join('  ');
+    const pinned = e.digest && e.tag ? `pinned ${e.digest.slice(0, 19)}` : '';
+    lines.push(`    ${e.reference.padEnd(width)}  ${o.dim([note, pinned].filter(Boolean).join('  '))}`.trimEnd());
+  }
   return lines.join('\n');
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ReceiptSchema, type Receipt } from './schema.js';
+import { ReceiptSchema, type ListedReceipt, type Receipt } from './schema.js';
 import type { FlightDeckPaths } from '../config/paths.js';
 import { packageVersion } from '../config/package.js';
 import { FlightDeckError } from '../errors.js';
@@ -65,8 +65,32 @@ export async function writeReceipt(paths: FlightDeckPaths, receipt: Receipt): Pr
   return file;
 }
 
+/**
+ * The module a receipt's payload was: `REF!wasm/x.wasm` or `bundle.tar.gz!wasm/x.wasm` → `x`; a wasm
+ * artifact pulled by reference → its repository's last name (`…/wasm/memory-validation:tag` →
+ * `memory-validation`); a local `x.wasm` → `x`.
+ */
+export function receiptModule(r: Receipt): string {
+  const name = r.payload.name;
+  const bang = name.lastIndexOf('!');
+  if (bang >= 0) return path.posix.basename(name.slice(bang + 1)).replace(/\.wasm$/, '');
+  if (r.source) {
+    const bare = r.source.reference.replace(/@[^@]*$/, '');
+    const last = bare.slice(bare.lastIndexOf('/') + 1);
+    return last.replace(/:[^:]*$/, '') || name;
+  }
+  return path.basename(name).replace(/\.wasm$/, '');
+}
+
+/** The canonical source of a receipt: `reference@manifestDigest` (the reference as pulled, tag kept); the kit entry's for a kit; null for a local file. */
+export function receiptReference(r: Receipt): string | null {
+  if (r.source) return r.source.reference.includes('@') ? r.source.reference : `${r.source.reference}@${r.source.manifestDigest}`;
+  if (r.kit) return r.kit.entry.includes('@') ? r.kit.entry : `${r.kit.entry}@${r.kit.digest}`;
+  return null;
+}
+
 /** Receipts, newest first; with `device`, those whose URI, name or serial number is it. */
-export async function listReceipts(paths: FlightDeckPaths, device?: string): Promise<Array<Receipt & { file: string }>> {
+export async function listReceipts(paths: FlightDeckPaths, device?: string): Promise<ListedReceipt[]> {
   const dir = receiptsDir(paths);
   let names: string[];
   try {
@@ -74,7 +98,7 @@ export async function listReceipts(paths: FlightDeckPaths, device?: string): Pro
   } catch {
     return [];
   }
-  const receipts: Array<Receipt & { file: string }> = [];
+  const receipts: ListedReceipt[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
     let parsed;
@@ -86,7 +110,7 @@ export async function listReceipts(paths: FlightDeckPaths, device?: string): Pro
     if (!parsed.success) continue;
     const d = parsed.data.device;
     if (device && ![d.uri, d.name, d.serial].includes(device)) continue;
-    receipts.push({ ...parsed.data, file });
+    receipts.push({ ...parsed.data, file, module: receiptModule(parsed.data), reference: receiptReference(parsed.data) });
   }
   return receipts.sort((a, b) => b.time.localeCompare(a.time) || b.id.localeCompare(a.id));
 }

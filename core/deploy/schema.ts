@@ -86,6 +86,16 @@ export const ReceiptSchema = z.object({
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 
+/** A receipt as `receipts.list` gives it: its file, and what it flashed at a glance (core/deploy/receipts.ts). */
+export const ListedReceiptSchema = ReceiptSchema.extend({
+  file: z.string(),
+  /** The module flashed: the bundle's module (`wasm/x.wasm` → `x`), the wasm artifact's repository name, or the file's name. */
+  module: z.string(),
+  /** Where it came from, canonical: `repository:tag@manifest-digest` as pulled (host included); null for a local file. */
+  reference: z.string().nullable(),
+});
+export type ListedReceipt = z.infer<typeof ListedReceiptSchema>;
+
 export const DeployResultSchema = z.object({
   device: z.string(),
   platform: z.string(),

@@ -5,7 +5,7 @@
  * platform checks, and write a deterministic OCI image layout (a directory, or a tar) with kit-lock.json.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { FlightDeckPaths } from '../config/paths.js';
@@ -19,7 +19,9 @@ import type { BlobProgressEvent, KitPlanEvent } from '../oci/schema.js';
 import { isDigest, isRepository, isTag, type Reference } from '../oci/reference.js';
 import { enforcePolicy, referrersTag, signatureSet, signatureTag, type CosignSignature, type Policy } from './signatures.js';
 import { InPlaceTar, KIT_LOCK_FILE } from './tar.js';
-import { runChecks } from './verify.js';
+import { runChecks, verifyKitDir } from './verify.js';
+import { claimKitOutput, type ClaimedOutput } from './output.js';
+import { openKit, refuse } from './import.js';
 
 export type KitInclude = 'bindings' | 'wit';
 /** Categories of the master manifest that are checked against platforms. */
@@ -61,6 +63,11 @@ export interface BuildOptions {
   tag: string;
   include: KitInclude[];
   output: string;
+  /**
+   * Replace the kit at `output` (never anything else): the new kit is built beside it, verified like
+   * `kit verify` does, fsynced and renamed over it; a failed build leaves the old kit as it was.
+   */
+  replace?: boolean | undefined;
   /** Build time: --created, else SOURCE_DATE_EPOCH (seconds), else the master manifest's created date. */
   created?: string | undefined;
   sourceDateEpoch?: string | undefined;
@@ -124,26 +131,15 @@ function buildTime(opts: BuildOptions, master: Record<string, string>): string {
   return date.toISOString();
 }
 
-async function notExisting(file: string): Promise<void> {
-  if (
-    await stat(file).then(
-      () => true,
-      () => false,
-    )
-  ) {
-    throw new FlightDeckError('INVALID_INPUT', `${file} already exists; a kit is never written over existing files.`, {
-      hint: 'Choose another --output, or remove the old kit first.',
-      details: { output: file },
-    });
-  }
-}
-
 /** Where the kit is written while it is built: blobs arrive as copies during the pull, or at the end. */
 interface KitWriter {
   /** A BlobCopy for a blob the pull downloads now, or undefined (written by `finish` from the store). */
   copyFor(d: Descriptor): BlobCopy | undefined;
-  /** Write what is missing through the store's verified read, then the metadata; returns the kit digest. */
-  finish(store: OciLayout, blobs: Descriptor[], meta: Array<[string, Buffer]>): Promise<string>;
+  /**
+   * Write what is missing through the store's verified read, then the metadata, and hand the finished,
+   * fsynced temp kit to `place` (which puts it at the output); returns the kit digest.
+   */
+  finish(store: OciLayout, blobs: Descriptor[], meta: Array<[string, Buffer]>, place: (temp: string) => Promise<void>): Promise<string>;
   /** Remove everything written so far. */
   abort(): Promise<void>;
 }
@@ -157,10 +153,13 @@ async function tarKit(output: string, blobs: Descriptor[], name: (d: Descriptor)
   );
   return {
     copyFor: (d) => (tar.accepts(name(d)) && !tar.has(name(d)) ? tar.copyFor(name(d)) : undefined),
-    async finish(store, all, meta) {
+    async finish(store, all, meta, place) {
       // Through the store's verified read: a corrupt blob (BLOB_CORRUPT) removes the temp file.
       for (const d of all) if (!tar.has(name(d))) await tar.fill(name(d), (use) => store.withBlob(d, use));
-      return tar.finish(meta.map(([n, bytes]) => ({ name: n, bytes })));
+      return tar.finish(
+        meta.map(([n, bytes]) => ({ name: n, bytes })),
+        place,
+      );
     },
     abort: () => tar.abort(),
   };
@@ -177,7 +176,7 @@ async function dirKit(output: string): Promise<KitWriter> {
   });
   return {
     copyFor: (d) => (copied.has(d.digest) ? undefined : fileCopy(file(d), () => copied.add(d.digest))),
-    async finish(store, blobs, meta) {
+    async finish(store, blobs, meta, place) {
       try {
         // Through the store's verified read: a corrupt blob (BLOB_CORRUPT) removes the staging folder.
         const rest = blobs.filter((d) => !copied.has(d.digest));
@@ -188,7 +187,7 @@ async function dirKit(output: string): Promise<KitWriter> {
           const fh = await open(f, 'r');
           await fh.sync().finally(() => fh.close());
         }
-        await rename(staging, output);
+        await place(staging);
       } catch (err) {
         throw fsError(err, output);
       }
@@ -210,13 +209,46 @@ async function copyBlob(store: OciLayout, d: Descriptor, file: string): Promise<
   }
 }
 
+/**
+ * Build a kit at `options.output`, claimed for the whole build (core/kits/output.ts): another process
+ * building there is KIT_OUTPUT_BUSY, an existing kit KIT_OUTPUT_EXISTS unless `replace`, anything else
+ * INVALID_INPUT, all before any download.
+ */
 export async function buildKit(options: BuildOptions): Promise<KitBuild> {
+  const claimed = await claimKitOutput(path.resolve(options.output), options.replace === true);
+  try {
+    return await buildInto(options, claimed);
+  } finally {
+    await claimed.release();
+  }
+}
+
+/** Put the finished temp kit in place; with `replace`, it is verified as `kit verify` would first (the old kit stays if not). */
+async function placeVerified(opts: BuildOptions, claimed: ClaimedOutput, temp: string): Promise<void> {
+  if (opts.replace) {
+    const opened = await openKit(temp, opts.store.ingestDir(), opts.store);
+    try {
+      const report = await verifyKitDir(claimed.output, opened.dir, {
+        paths: opts.paths,
+        policy: opts.policy,
+        signal: opts.signal,
+        ...(opened.extracted ? { hashed: opened.extracted.hashed } : {}),
+      });
+      if (!report.ok) refuse(report, 'replaced');
+    } finally {
+      await opened.close();
+    }
+  }
+  throwIfAborted(opts.signal);
+  await claimed.place(temp);
+}
+
+async function buildInto(options: BuildOptions, claimed: ClaimedOutput): Promise<KitBuild> {
   // The same platforms in any order are the same input: the kit must not differ.
   const opts = { ...options, platforms: [...new Set(options.platforms)].sort() };
   const { origin, store, signal } = opts;
-  const output = path.resolve(opts.output);
+  const output = claimed.output;
   const format = output.endsWith('.tar') ? 'tar' : 'dir';
-  await notExisting(output);
   const emitBlob = (e: BlobEvent) => opts.onEvent?.({ type: 'progress', task: 'blob', ...e });
 
   // 1. The master manifest.
@@ -419,10 +451,18 @@ export async function buildKit(options: BuildOptions): Promise<KitBuild> {
       [KIT_LOCK_FILE, Buffer.from(JSON.stringify(lock, null, 2) + '\n')],
     ];
     throwIfAborted(signal);
-    kitDigest = await kit.finish(store, blobs, meta);
+    kitDigest = await kit.finish(store, blobs, meta, (temp) => placeVerified(opts, claimed, temp));
   } catch (err) {
     await kit.abort();
     throw err;
   }
-  return { output, format, kitDigest, lock, downloadedBytes: downloadBytes, reusedBytes: totalBytes - downloadBytes };
+  return {
+    output,
+    format,
+    kitDigest,
+    lock,
+    downloadedBytes: downloadBytes,
+    reusedBytes: totalBytes - downloadBytes,
+    ...(claimed.replaced ? { replaced: true } : {}),
+  };
 }

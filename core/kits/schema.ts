@@ -89,6 +89,8 @@ export const KitBuildSchema = z.object({
   lock: KitLockSchema,
   downloadedBytes: u,
   reusedBytes: u,
+  /** True when the kit replaced an old one at the output (`replace`), after it was verified. */
+  replaced: z.boolean().optional(),
 });
 export type KitBuild = z.infer<typeof KitBuildSchema>;
 

@@ -219,8 +219,11 @@ export class InPlaceTar {
     this.filled.add(name);
   }
 
-  /** Append the metadata entries and the end marker, hash, fsync, rename. Returns the file's sha256 digest. */
-  async finish(meta: Array<{ name: string; bytes: Buffer }>): Promise<string> {
+  /**
+   * Append the metadata entries and the end marker, hash, fsync, and put the temp file in place: `place`
+   * (core/kits/output.ts, which may verify it first), else a rename. Returns the file's sha256 digest.
+   */
+  async finish(meta: Array<{ name: string; bytes: Buffer }>, place?: (tmp: string) => Promise<void>): Promise<string> {
     const hash = createHash('sha256');
     try {
       const missing = [...this.slots.keys()].filter((n) => !this.filled.has(n));
@@ -245,7 +248,7 @@ export class InPlaceTar {
       }
       await this.fh.sync();
       await this.fh.close();
-      await rename(this.tmp, this.file);
+      await (place ? place(this.tmp) : rename(this.tmp, this.file));
     } catch (err) {
       await this.abort();
       throw fsError(err, this.file);

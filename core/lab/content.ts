@@ -30,6 +30,17 @@ export function pinnedReference(source: LabSource, platform: string, digest: str
   return source.kind === 'registry' ? `${source.registry}/${bundleRepository(source, platform)}@${digest}` : `oci:${source.dir}@${digest}`;
 }
 
+/**
+ * How a receipt names the bundle a lab deploy flashed: the tag the lab file asked for together with the
+ * digest the lock pins (`host/repo:tag@digest`, the digest is what was pulled); the pinned reference when
+ * the lab pins a digest itself.
+ */
+export function taggedReference(source: LabSource, platform: string, requested: LabBundle, digest: string): string {
+  if (!('tag' in requested)) return pinnedReference(source, platform, digest);
+  const named = requestedReference(source, platform, requested);
+  return `${named}@${digest}`;
+}
+
 /** The pinned bundle as the lock records it: an oci: folder as the lab file writes it (informational; commands pin with pinnedReference). */
 export function lockedReference(source: LabSource, platform: string, digest: string): string {
   return source.kind === 'registry' ? pinnedReference(source, platform, digest) : `oci:${source.given}@${digest}`;

@@ -12,7 +12,7 @@ import { deployFleet, type DeployContext, type FleetEntry } from '../deploy/flee
 import type { Payload } from '../deploy/payload.js';
 import type { FleetEvent } from '../deploy/schema.js';
 import type { Connection, RegistryAccess } from '../oci/access.js';
-import { labPolicy, openBundle, pinnedReference } from './content.js';
+import { labPolicy, openBundle, pinnedReference, taggedReference } from './content.js';
 import { deviceStatus, lockedPayload, resolveLabDevices, selectDevices, STATUS_CONCURRENCY, type LabPorts } from './devices.js';
 import type { Lab } from './load.js';
 import { readLock } from './lock.js';
@@ -73,7 +73,9 @@ export async function deployLab(lab: Lab, registry: RegistryAccess, ports: LabPo
               hint: 'The lock does not describe this bundle; run `flightdeck lab lock` again and review the change.',
             });
           }
-          payloads.set(key, p);
+          // The receipt names the tag the lab asked for beside the pinned digest (repo:tag@digest).
+          const entry = lock.bundles[platform]!;
+          payloads.set(key, p.source ? { ...p, source: { ...p.source, reference: taggedReference(lab.source, platform, entry.requested, entry.digest) } } : p);
         }
         groups.set(key, [...(groups.get(key) ?? []), d]);
       }

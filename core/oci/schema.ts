@@ -183,6 +183,18 @@ export const MasterManifestSchema = z.object({
   digest: z.string(),
   annotations: z.record(z.string(), z.string()),
   documents: z.array(z.object({ title: z.string(), mediaType: z.string(), content: z.unknown() })),
+  /** `host/repository:tag` of every artifact the documents name (sorted). */
   artifacts: z.array(z.string()),
+  /** The same artifacts with the digest the document pins (null when it pins none), category and platforms when given. */
+  entries: z.array(
+    z.object({
+      reference: z.string(),
+      repository: z.string(),
+      tag: z.string().nullable(),
+      digest: z.string().nullable(),
+      category: z.string().nullable(),
+      platforms: z.array(z.string()),
+    }),
+  ),
 });
 export type MasterManifestInfo = z.infer<typeof MasterManifestSchema>;

@@ -159,8 +159,8 @@ describe('Devices: deploy to many', () => {
   });
 });
 
-function receipt(id: string, device: DeviceEntry, over: Partial<Receipt> = {}): Receipt & { file: string } {
-  return {
+function receipt(id: string, device: DeviceEntry, over: Partial<Receipt> = {}): Output<'receipts.list'>['receipts'][number] {
+  const r: Receipt & { file: string } = {
     schema: 'flightdeck.receipt/v1',
     id,
     time: '2026-11-26T07:00:00.000Z',
@@ -178,6 +178,8 @@ function receipt(id: string, device: DeviceEntry, over: Partial<Receipt> = {}): 
     file: `/data/receipts/${id}.json`,
     ...over,
   };
+  // As receipts.list derives them (core/deploy/receipts.ts).
+  return { ...r, module: 'flight-memory-validation', reference: r.source ? `${r.source.reference}@${r.source.manifestDigest}` : null };
 }
 
 describe('Receipts view', () => {

@@ -195,6 +195,72 @@ describe('Offline kits: build', () => {
   });
 });
 
+describe('Offline kits: an output that exists', () => {
+  it('shows “Replace” on KIT_OUTPUT_EXISTS, in GUI words; pressing it re-runs the same build with replace and says the old kit was replaced', async () => {
+    const inputs: unknown[] = [];
+    fake.reset({
+      'platforms.list': platforms,
+      'app.version': () => ({ version: '0.1.0', node: '20', platform: 'linux', arch: 'x64', demoKit: DEMO_DIR }),
+      'kit.build': (input) => {
+        inputs.push(input);
+        if (!(input as { replace?: boolean }).replace)
+          throw {
+            code: 'KIT_OUTPUT_EXISTS',
+            message: '/lab/dc.tar already exists: a kit is never written over an existing one unless it replaces it.',
+            hint: ERROR_TABLE.KIT_OUTPUT_EXISTS.hint,
+          };
+        return { ...built((input as { output: string }).output), replaced: true };
+      },
+    });
+    render(Kits);
+    await fireEvent.click(await screen.findByRole('checkbox', { name: 'Sega Dreamcast' }));
+    await fireEvent.input(screen.getByLabelText('Output'), { target: { value: '/lab/dc.tar' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Build kit' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('KIT_OUTPUT_EXISTS');
+    const hint = alert.querySelector('.hint')!.textContent!;
+    expect(hint).toContain('“Replace”');
+    expect(hint).not.toMatch(/--|flightdeck/);
+
+    // The form changes after the error: Replace still re-runs the build that was refused.
+    await fireEvent.click(screen.getByRole('checkbox', { name: 'PlayStation Vita' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Replace' }));
+    const result = await screen.findByTestId('kit-built');
+    expect(inputs).toEqual([
+      { platforms: ['dreamcast'], from: `oci:${DEMO_DIR}`, tag: 'latest', include: ['wit'], output: '/lab/dc.tar' },
+      { platforms: ['dreamcast'], from: `oci:${DEMO_DIR}`, tag: 'latest', include: ['wit'], output: '/lab/dc.tar', replace: true },
+    ]);
+    expect(result.textContent).toContain('Built and replaced the old kit');
+    // No stale error or Replace button below the new result.
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Replace' })).toBeNull();
+  });
+
+  it('offers no “Replace” for other errors (a file that is not a kit, another build at the same output)', async () => {
+    const errors = [
+      { code: 'INVALID_INPUT', message: '/lab/notes.tar already exists and is not a Flight Deck kit.', hint: 'Choose another --output.' },
+      { code: 'KIT_OUTPUT_BUSY', message: '/lab/dc.tar: another Flight Deck process is building a kit here.', hint: ERROR_TABLE.KIT_OUTPUT_BUSY.hint },
+    ];
+    let n = 0;
+    fake.reset({
+      'platforms.list': platforms,
+      'app.version': () => ({ version: '0.1.0', node: '20', platform: 'linux', arch: 'x64', demoKit: DEMO_DIR }),
+      'kit.build': () => {
+        throw errors[n++];
+      },
+    });
+    render(Kits);
+    await fireEvent.click(await screen.findByRole('checkbox', { name: 'Sega Dreamcast' }));
+    await fireEvent.input(screen.getByLabelText('Output'), { target: { value: '/lab/notes.tar' } });
+    for (const e of errors) {
+      await fireEvent.click(screen.getByRole('button', { name: 'Build kit' }));
+      await waitFor(() => expect(screen.getByRole('alert').textContent).toContain(e.code));
+      expect(screen.queryByRole('button', { name: 'Replace' })).toBeNull();
+      expect(screen.getByRole('alert').querySelector('.hint')!.textContent).not.toMatch(/--|flightdeck/);
+    }
+  });
+});
+
 describe('Offline kits: verify, import, push', () => {
   it('a clean report says what was checked: blobs, lock, signatures by status, platform checks re-run', async () => {
     fake.reset({ 'platforms.list': platforms, 'kit.verify': () => report([]) });

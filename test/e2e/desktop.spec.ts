@@ -115,8 +115,12 @@ test('registries: browse repositories and date tags, inspect a bundle, pull it w
 
   await page.getByRole('button', { name: 'Master manifest' }).click();
   const master = page.getByRole('article', { name: /Master manifest/ });
-  // The master manifest pins each artifact of the release by digest.
-  await expect(master.getByTestId('master-artifacts').locator('li').first()).toHaveText(new RegExp(`^${registry.host}/sha256:[0-9a-f]{64}$`));
+  // The master manifest lists each artifact by the repository:tag it is published under; the digest it pins is secondary text.
+  const vita = master.getByTestId('master-artifacts').locator(`li[data-reference="${registry.host}/flight/shared-types/bundles/vita:2026.11.01"]`);
+  await expect(vita.locator('code.ref')).toHaveText(`${registry.host}/flight/shared-types/bundles/vita:2026.11.01`);
+  await expect(vita).toContainText(/bundles · vita · pinned [0-9a-f]{12}/);
+  await expect(vita.locator('code.digest')).toHaveAttribute('title', /^sha256:[0-9a-f]{64}$/);
+  await expect(master.getByTestId('master-artifacts').locator('code.ref', { hasText: /\/sha256:/ })).toHaveCount(0);
   await page.screenshot({ path: `${SHOTS}/registries.png`, fullPage: true });
   expect(errors).toEqual([]);
 });

@@ -78,8 +78,9 @@ test('deploy one bundle to three kits from the UI: two commit, the other platfor
     await expect(r).toContainText('✓ matches');
     await expect(r).toContainText('vita');
     await expect(r).toContainText('flight/shared-types/bundles/vita:latest');
-    await expect(r.locator('td').nth(3).locator('code')).toHaveAttribute('title', onDisk);
-    await expect(r.locator('td').nth(4).locator('code')).toHaveAttribute('title', sha256(activePayload(k.dir)!));
+    await expect(r.locator('td[data-col="module"]')).toContainText('flight-memory-validation');
+    await expect(r.locator('td[data-col="module"] code')).toHaveAttribute('title', onDisk);
+    await expect(r.locator('td[data-col="slot"] code')).toHaveAttribute('title', sha256(activePayload(k.dir)!));
   }
   await expect(receiptRows(page, dreamcast.proc.uri)).toHaveCount(0);
 

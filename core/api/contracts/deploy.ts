@@ -17,7 +17,7 @@ import {
   DevicesReportSchema,
   FleetEventSchema,
   FleetResultSchema,
-  ReceiptSchema,
+  ListedReceiptSchema,
 } from '../../deploy/schema.js';
 
 /** A device URI (serial://, usb://, tcp://) or the name of a configured device or running emulator. */
@@ -70,7 +70,7 @@ export const deployContract = {
   'receipts.list': {
     summary: 'Deploy receipts kept in the data dir, newest first; optionally of one device (URI, name or serial number).',
     input: z.object({ device: DeviceRef.optional() }).strict(),
-    output: z.object({ receipts: z.array(ReceiptSchema.extend({ file: z.string() })) }),
+    output: z.object({ receipts: z.array(ListedReceiptSchema) }),
   },
   'devices.list': {
     summary: 'Serial ports, USB devices, configured devices and running emulators, with known dev-kit adapters marked.',

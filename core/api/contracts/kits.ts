@@ -27,6 +27,8 @@ export const kitsContract = {
         tag: z.string().min(1).max(128).optional(),
         include: z.array(z.enum(KIT_INCLUDES)).optional(),
         output: file,
+        /** Replace the kit already at `output` (never another file): built beside it, verified, then renamed over it; a failed build keeps it. */
+        replace: z.boolean().optional(),
         created: z.string().min(1).max(64).optional(),
         policy,
         ...connection,

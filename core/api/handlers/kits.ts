@@ -78,6 +78,7 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
           include: lab ? [] : (input.include ?? ['wit']),
           pins: lab?.pins,
           output: input.output,
+          replace: input.replace === true,
           created: input.created,
           sourceDateEpoch: (ctx.deps.env ?? process.env).SOURCE_DATE_EPOCH,
           policy,

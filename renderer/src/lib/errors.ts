@@ -23,6 +23,9 @@ const GUI_HINTS: Record<string, string> = {
   DISK_FULL: 'Free space on the disk holding the Flight Deck data folder (the Local cache under Registries & bundles shows what it holds), then try again.',
   BLOB_CORRUPT:
     'The copy in the content store was damaged on disk and was set aside: pull it again. For an oci: folder, the folder itself is damaged: copy it again.',
+  KIT_OUTPUT_EXISTS:
+    'A kit is already there: press “Replace” to build the new one beside it and swap them once it is verified (the old kit stays if the build fails), or choose another Output.',
+  KIT_OUTPUT_BUSY: 'Another Flight Deck window or process is building a kit at this Output: wait for it to finish, or choose another Output.',
   KIT_INVALID: 'The kit is damaged or was altered; nothing was imported. Build it again under Offline kits and compare kit hashes.',
   SIGNATURE_REQUIRED: 'The signature policy requires this repository to be signed and no signature was found: sign it, or fix the policy file.',
   OFFLINE_MISS: 'Only the local content store was used: import an offline kit that holds this reference (Offline kits → Import).',

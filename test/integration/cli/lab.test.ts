@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Receipt } from '../../../core/api/contract.js';
+import type { ListedReceipt } from '../../../core/deploy/schema.js';
 import type { LabDeployResult, LabLock, LabLockResult, LabStatusResult, LabSyncResult } from '../../../core/lab/schema.js';
 import { resolvePaths } from '../../../core/config/paths.js';
 import { startEmulator, type Emulator } from '../../../emulator/emulator.js';
@@ -134,13 +135,16 @@ describe('flightdeck lab', () => {
       'dc-serial': lock.bundles.dreamcast!.payloads['']!,
     };
     for (const k of kits) expect(sha(activePayload(k.dir)!), k.name).toBe(want[k.name as keyof typeof want].sha256);
-    // Receipts name the lab file, the lock digest and the lab's device; the source is the pinned digest.
-    const receipts = json<{ receipts: Receipt[] }>(await cli(['receipts', '--json'])).receipts;
+    // Receipts name the lab file, the lock digest and the lab's device; the source is the tag the lab asked
+    // for beside the digest its lock pins (what was pulled), and the module, as receipts list them.
+    const receipts = json<{ receipts: ListedReceipt[] }>(await cli(['receipts', '--json'])).receipts;
     expect(receipts).toHaveLength(3);
     for (const r of receipts) {
       expect(r.lab).toEqual({ file: LAB, lockDigest: firstLock.lockDigest, device: r.device.name });
       expect(r.reported.matches).toBe(true);
       expect(r.source?.manifestDigest).toBe(lock.bundles[r.device.platform]!.digest);
+      expect(r.reference).toBe(`${registry.host}/flight/shared-types/bundles/${r.device.platform}:${TAG}@${lock.bundles[r.device.platform]!.digest}`);
+      expect(r.module).toBe(r.device.name === 'vita-01' ? 'flight-memory-validation' : path.basename(want[r.device.name as keyof typeof want].file, '.wasm'));
     }
 
     const again = await cli(['lab', 'deploy', '--lab', LAB, '--json']);
