@@ -86,7 +86,10 @@ export function mirroredSource(
     const last = reasons[reasons.length - 1];
     if (reasons.length === 1 && last) throw last.err;
     throw new FlightDeckError('MIRROR_FAILED', `${request}: every endpoint failed:\n${reasons.map((r) => `  ${r.endpoint}: ${r.reason}`).join('\n')}`, {
-      details: { registry: opts.registry, endpoints: reasons.map((r) => ({ endpoint: r.endpoint, reason: r.reason })) },
+      details: {
+        registry: opts.registry,
+        endpoints: reasons.map((r) => ({ endpoint: r.endpoint, reason: r.reason, ...(r.err instanceof FlightDeckError ? { code: r.err.code } : {}) })),
+      },
     });
   }
 
@@ -134,14 +137,15 @@ export function mirroredSource(
 }
 
 /**
- * The repository on a mirror: its location replaces the matched prefix (containers-registries.conf(5)),
- * e.g. prefix `lab.example` + mirror `mirror.lab:5000/cache` turns `lab.example/flight/a` into
- * `mirror.lab:5000` + `cache/flight/a`.
+ * Whether an error says the content is not there: NOT_FOUND, or MIRROR_FAILED where at least one endpoint
+ * answered NOT_FOUND and every other one could not be reached (the air-gapped case: the mirror lacks it and
+ * the registry is out of reach). Callers that probe for optional content (signature tags) treat it as absent.
  */
-export function mirrorRepository(location: string, repository: string, prefixPath = ''): { registry: string; repository: string } {
-  const slash = location.indexOf('/');
-  const registry = slash < 0 ? location : location.slice(0, slash);
-  const base = slash < 0 ? '' : location.slice(slash + 1);
-  const rest = prefixPath && repository.startsWith(`${prefixPath}/`) ? repository.slice(prefixPath.length + 1) : repository;
-  return { registry, repository: base ? `${base}/${rest}` : rest };
+export function isNotFound(err: unknown): boolean {
+  if (!(err instanceof FlightDeckError)) return false;
+  if (err.code === 'NOT_FOUND') return true;
+  if (err.code !== 'MIRROR_FAILED') return false;
+  const endpoints = (err.details as { endpoints?: Array<{ code?: string }> } | undefined)?.endpoints ?? [];
+  const unreachable = ['REGISTRY_UNREACHABLE', 'PROXY_UNREACHABLE', 'REGISTRY_BLOCKED'];
+  return endpoints.some((e) => e.code === 'NOT_FOUND') && endpoints.every((e) => e.code === 'NOT_FOUND' || unreachable.includes(e.code ?? ''));
 }
