@@ -235,11 +235,17 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
   }
 
   /** A content source for `reference` over `endpoints` (a mirrored one when there is more than one). */
-  function endpointSource(endpoints: ReadEndpoint[], registry: string, reference: string, conn: Connection, servedBy?: ServedBy): ContentSource {
+  function endpointSource(
+    endpoints: ReadEndpoint[],
+    registry: string,
+    reference: string,
+    conn: Connection,
+    shared: { servedBy?: ServedBy; down: Set<string> },
+  ): ContentSource {
     const only = endpoints.length === 1 ? endpoints[0] : undefined;
     if (only) return registrySource(only.client, only.repository, reference);
     const list: Endpoint[] = endpoints.map((e) => ({ name: e.name, mirror: e.mirror, source: registrySource(e.client, e.repository, reference) }));
-    return mirroredSource(list, { registry, onRetry: conn.onRetry, ...(servedBy ? { servedBy } : {}) });
+    return mirroredSource(list, { registry, onRetry: conn.onRetry, down: shared.down, ...(shared.servedBy ? { servedBy: shared.servedBy } : {}) });
   }
 
   /**
@@ -252,7 +258,7 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
     const set = clientSet();
     try {
       const endpoints = await readEndpoints(ref.registry, ref.repository, ref.digest !== undefined, conn, set);
-      return await fn(endpointSource(endpoints, ref.registry, ref.digest ?? ref.tag ?? 'latest', conn, servedBy));
+      return await fn(endpointSource(endpoints, ref.registry, ref.digest ?? ref.tag ?? 'latest', conn, { ...(servedBy ? { servedBy } : {}), down: new Set() }));
     } finally {
       set.close();
     }
@@ -279,10 +285,11 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
       return p;
     };
     const servedBy: ServedBy = new Map();
+    const down = new Set<string>();
     return {
       servedBy,
       source(repository: string, reference: string): ContentSource {
-        const made = endpointsOf(repository, isDigest(reference)).then((eps) => endpointSource(eps, registry, reference, conn, servedBy));
+        const made = endpointsOf(repository, isDigest(reference)).then((eps) => endpointSource(eps, registry, reference, conn, { servedBy, down }));
         made.catch(() => {});
         return {
           name: `${registry}/${repository}`,
@@ -298,13 +305,14 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
         const eps = await endpointsOf(repository, true);
         let lastErr: unknown;
         let answered = false;
-        for (const e of eps) {
+        for (const e of eps.length > 1 ? eps.filter((x) => !down.has(x.name)) : eps) {
           try {
             const found = await e.client.referrers(e.repository, digest, signal);
             answered = true;
             if (found) return found;
           } catch (err) {
             if (err instanceof FlightDeckError && err.code === 'ABORTED') throw err;
+            if (err instanceof FlightDeckError && ['REGISTRY_UNREACHABLE', 'PROXY_UNREACHABLE'].includes(err.code)) down.add(e.name);
             lastErr = err;
           }
         }

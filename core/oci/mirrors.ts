@@ -49,9 +49,22 @@ function verified(stream: AsyncIterable<Buffer>, desc: Descriptor, endpoint: str
   );
 }
 
+/** Codes that say an endpoint could not be reached at all (not that it lacked the content). */
+const UNREACHABLE = ['REGISTRY_UNREACHABLE', 'PROXY_UNREACHABLE'];
+
 export function mirroredSource(
   endpoints: readonly Endpoint[],
-  opts: { onRetry?: ((n: RetryNotice) => void) | undefined; registry: string; servedBy?: ServedBy },
+  opts: {
+    onRetry?: ((n: RetryNotice) => void) | undefined;
+    registry: string;
+    servedBy?: ServedBy;
+    /**
+     * Endpoints (by name) found unreachable earlier in the same operation, shared by its sources: skipped
+     * from then on, so a registry out of reach behind a working mirror costs its retry window once, not
+     * once per request (kit build probes many tags).
+     */
+    down?: Set<string>;
+  },
 ): ContentSource {
   const upstream = endpoints[endpoints.length - 1] as Endpoint;
   /** Endpoints that failed a blob (by digest): skipped for it from then on. */
@@ -75,12 +88,18 @@ export function mirroredSource(
     const reasons: Array<{ endpoint: string; reason: string; err: unknown }> = [];
     for (let i = 0; i < list.length; i++) {
       const e = list[i] as Endpoint;
+      if (opts.down?.has(e.name)) {
+        const err = new FlightDeckError('REGISTRY_UNREACHABLE', `${e.name} was unreachable earlier in this operation; not tried again`);
+        reasons.push({ endpoint: e.name, reason: reasonOf(err), err });
+        continue;
+      }
       try {
         return await fn(e);
       } catch (err) {
         if (err instanceof FlightDeckError && err.code === 'ABORTED') throw err;
+        if (err instanceof FlightDeckError && UNREACHABLE.includes(err.code)) opts.down?.add(e.name);
         reasons.push({ endpoint: e.name, reason: reasonOf(err), err });
-        announce(e, list[i + 1], request, err);
+        announce(e, list.slice(i + 1).find((x) => !opts.down?.has(x.name)), request, err);
       }
     }
     const last = reasons[reasons.length - 1];
@@ -146,6 +165,5 @@ export function isNotFound(err: unknown): boolean {
   if (err.code === 'NOT_FOUND') return true;
   if (err.code !== 'MIRROR_FAILED') return false;
   const endpoints = (err.details as { endpoints?: Array<{ code?: string }> } | undefined)?.endpoints ?? [];
-  const unreachable = ['REGISTRY_UNREACHABLE', 'PROXY_UNREACHABLE', 'REGISTRY_BLOCKED'];
-  return endpoints.some((e) => e.code === 'NOT_FOUND') && endpoints.every((e) => e.code === 'NOT_FOUND' || unreachable.includes(e.code ?? ''));
+  return endpoints.some((e) => e.code === 'NOT_FOUND') && endpoints.every((e) => e.code === 'NOT_FOUND' || UNREACHABLE.includes(e.code ?? ''));
 }
