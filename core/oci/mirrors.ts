@@ -99,7 +99,12 @@ export function mirroredSource(
         if (err instanceof FlightDeckError && err.code === 'ABORTED') throw err;
         if (err instanceof FlightDeckError && UNREACHABLE.includes(err.code)) opts.down?.add(e.name);
         reasons.push({ endpoint: e.name, reason: reasonOf(err), err });
-        announce(e, list.slice(i + 1).find((x) => !opts.down?.has(x.name)), request, err);
+        announce(
+          e,
+          list.slice(i + 1).find((x) => !opts.down?.has(x.name)),
+          request,
+          err,
+        );
       }
     }
     const last = reasons[reasons.length - 1];
