@@ -17,7 +17,7 @@ import { OciLayout } from './layout.js';
 import { layoutSource, pull, registrySource, type ContentSource, type PullOptions, type PullResult } from './pull.js';
 import { formatReference, isDigest, isRegistryReference, parseReference, type Reference, type RegistryReference } from './reference.js';
 import { ANNOTATION_REF_NAME } from './manifest.js';
-import { mirroredSource, type Endpoint, type ServedBy } from './mirrors.js';
+import { endpointHost, mirroredSource, UNREACHABLE, type Endpoint, type ServedBy } from './mirrors.js';
 import { FlightDeckError } from '../errors.js';
 
 export interface Connection {
@@ -305,14 +305,14 @@ export function createRegistryAccess(paths: FlightDeckPaths, credentials: () => 
         const eps = await endpointsOf(repository, true);
         let lastErr: unknown;
         let answered = false;
-        for (const e of eps.length > 1 ? eps.filter((x) => !down.has(x.name)) : eps) {
+        for (const e of eps.length > 1 ? eps.filter((x) => !down.has(endpointHost(x.name))) : eps) {
           try {
             const found = await e.client.referrers(e.repository, digest, signal);
             answered = true;
             if (found) return found;
           } catch (err) {
             if (err instanceof FlightDeckError && err.code === 'ABORTED') throw err;
-            if (err instanceof FlightDeckError && ['REGISTRY_UNREACHABLE', 'PROXY_UNREACHABLE'].includes(err.code)) down.add(e.name);
+            if (err instanceof FlightDeckError && UNREACHABLE.includes(err.code)) down.add(endpointHost(e.name));
             lastErr = err;
           }
         }

@@ -50,7 +50,12 @@ function verified(stream: AsyncIterable<Buffer>, desc: Descriptor, endpoint: str
 }
 
 /** Codes that say an endpoint could not be reached at all (not that it lacked the content). */
-const UNREACHABLE = ['REGISTRY_UNREACHABLE', 'PROXY_UNREACHABLE'];
+export const UNREACHABLE = ['REGISTRY_UNREACHABLE', 'PROXY_UNREACHABLE'];
+
+/** The host[:port] of an endpoint name (`host[:port]/repo`): what `down` records (reachability is a host's). */
+export function endpointHost(name: string): string {
+  return name.split('/')[0] ?? name;
+}
 
 export function mirroredSource(
   endpoints: readonly Endpoint[],
@@ -59,9 +64,10 @@ export function mirroredSource(
     registry: string;
     servedBy?: ServedBy;
     /**
-     * Endpoints (by name) found unreachable earlier in the same operation, shared by its sources: skipped
-     * from then on, so a registry out of reach behind a working mirror costs its retry window once, not
-     * once per request (kit build probes many tags).
+     * Hosts (`endpointHost`) found unreachable earlier in the same operation, shared by its sources (one
+     * Set per operation, made by its caller: never kept across operations): their endpoints are skipped
+     * from then on, so a registry out of reach behind a working mirror costs its retry window once per
+     * operation, not once per request or repository (kit build probes many tags in many repositories).
      */
     down?: Set<string>;
   },
@@ -88,8 +94,8 @@ export function mirroredSource(
     const reasons: Array<{ endpoint: string; reason: string; err: unknown }> = [];
     for (let i = 0; i < list.length; i++) {
       const e = list[i] as Endpoint;
-      if (opts.down?.has(e.name)) {
-        const err = new FlightDeckError('REGISTRY_UNREACHABLE', `${e.name} was unreachable earlier in this operation; not tried again`);
+      if (opts.down?.has(endpointHost(e.name))) {
+        const err = new FlightDeckError('REGISTRY_UNREACHABLE', `${endpointHost(e.name)} was unreachable earlier in this operation; not tried again`);
         reasons.push({ endpoint: e.name, reason: reasonOf(err), err });
         continue;
       }
@@ -97,11 +103,11 @@ export function mirroredSource(
         return await fn(e);
       } catch (err) {
         if (err instanceof FlightDeckError && err.code === 'ABORTED') throw err;
-        if (err instanceof FlightDeckError && UNREACHABLE.includes(err.code)) opts.down?.add(e.name);
+        if (err instanceof FlightDeckError && UNREACHABLE.includes(err.code)) opts.down?.add(endpointHost(e.name));
         reasons.push({ endpoint: e.name, reason: reasonOf(err), err });
         announce(
           e,
-          list.slice(i + 1).find((x) => !opts.down?.has(x.name)),
+          list.slice(i + 1).find((x) => !opts.down?.has(endpointHost(x.name))),
           request,
           err,
         );

@@ -3,11 +3,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createClient, wsTransport, type WebSocketLike } from '../../../core/api/client.js';
 import { ROOT, runCli, tempHome } from '../../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { randomFile, tempDir } from '../../support/oci.js';
 import { freePort } from '../../support/ports.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
+import { startServe } from '../../support/serve.js';
 import { helloModule } from '../../support/wasm.js';
 
 // containers-registries.conf v2 beyond mirrors for pull: registries.conf.d drop-ins, `location` rewrites,
@@ -292,6 +295,49 @@ describe('kit build through a mirror', () => {
       expect(kit.code, kit.stdout + kit.stderr).toBe(0);
     } finally {
       front.rules.length = 0;
+    }
+  });
+
+  it('flightdeck serve: an unreachable registry is tried once per build (not per repository), and again by the next build', async () => {
+    // The registry behind a gate that drops every connection, as a registry that is down.
+    const gate = await startFaultProxy(upstream.url);
+    const home = tempHome();
+    mkdirSync(path.join(home, 'config'), { recursive: true });
+    writeFileSync(path.join(home, 'config', 'config.json'), JSON.stringify({ retry: { attempts: 1, maxDelaySeconds: 0.1 } }));
+    const file = conf(`[[registry]]\nlocation = "${gate.host}"\n[[registry.mirror]]\nlocation = "${front.host}"\n`);
+    const serve = await startServe(env({ FLIGHTDECK_HOME: home, CONTAINERS_REGISTRIES_CONF: file }));
+    const transport = wsTransport(
+      serve.origin.replace('http', 'ws') + '/api/ws',
+      serve.token,
+      (url, p) => new WebSocket(url, p, { origin: serve.origin }) as unknown as WebSocketLike,
+    );
+    const api = createClient(transport);
+    const kitBuild = (output: string) => api.call('kit.build', { platforms: ['dreamcast'], from: `${gate.host}/flight/shared-types`, tag: VERSION, output });
+    try {
+      gate.rules.push({ path: /./, fault: { kind: 'drop' } });
+      const first = await kitBuild(path.join(dir, 'serve-1.tar'));
+      expect(first.lock.source.registry).toBe(gate.host);
+      const repositories = first.lock.artifacts.length;
+      expect(repositories).toBeGreaterThan(3);
+      // The mirror lacks the signature tags: each repository's probe falls back to the registry. Once the
+      // registry is found unreachable it is skipped for the rest of this build: a first request and its one
+      // retry (and what was already in flight then), not two per repository.
+      const dropped = gate.log.length;
+      expect(dropped).toBeGreaterThan(0);
+      expect(dropped).toBeLessThan(repositories);
+      expect(gate.log.every((l) => l.fault === 'drop')).toBe(true);
+
+      // The same long-lived process, the registry back: the next build asks it again.
+      gate.rules.length = 0;
+      const second = await kitBuild(path.join(dir, 'serve-2.tar'));
+      expect(second.lock.source.registry).toBe(gate.host);
+      const answered = gate.log.slice(dropped).filter((l) => l.fault === undefined && l.status > 0);
+      expect(answered.length).toBeGreaterThan(0);
+      expect(serve.exited()).toBe(false);
+    } finally {
+      transport.close();
+      await serve.stop();
+      await gate.stop();
     }
   });
 
