@@ -63,6 +63,11 @@ export const ERROR_TABLE = {
     title: 'Invalid artifact reference',
     hint: 'Use host[:port]/repo[:tag][@sha256:<64 hex>] or oci:<dir>[:tag|@digest].',
   },
+  REFERENCE_AMBIGUOUS: {
+    exit: 3,
+    title: 'Short name is ambiguous',
+    hint: 'Write the full reference (host[:port]/repo[:tag]), or add an alias for the short name to registries.conf ([aliases] "name" = "host/repo").',
+  },
   DIGEST_INVALID: {
     exit: 3,
     title: 'Invalid digest',

@@ -84,6 +84,7 @@ export function renderDoctor(r: DoctorReport, o: Output): string {
     };
     const row = (label: string, value: string, key: string) => lines.push(`  ${label.padEnd(14)} ${value}${from(key)}`);
     if (reg.blocked) row('blocked', 'yes', 'blocked');
+    if (reg.location) row('location', reg.location, 'location');
     row('scheme', reg.scheme, 'scheme');
     row('verify TLS', reg.insecure ? 'no (insecure)' : 'yes', 'insecure');
     row('CAs', reg.ca.length ? reg.ca.join(', ') : 'system store', 'ca');

@@ -25,7 +25,12 @@ export async function resolvePayload(
   offline: boolean,
   signal: AbortSignal | undefined,
 ): Promise<Payload> {
-  if (!isContentReference(ref)) return loadPayload(ref, module);
+  if (!isContentReference(ref)) {
+    // A short name with a registries.conf alias (and no such file) is the alias's reference.
+    const aliased = await registry.aliasFor(ref);
+    if (!aliased) return loadPayload(ref, module);
+    ref = aliased;
+  }
   const conn = { offline };
   // Not hashed on pull's skip path: the layer is read (and verified) from the store just below.
   const pulled = await registry.localContent(ref, conn, signal);

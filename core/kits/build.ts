@@ -14,6 +14,7 @@ import { FlightDeckError, throwIfAborted } from '../errors.js';
 import { KIT_LOCK_SCHEMA, type KitArtifact, type KitBuild, type KitLock } from './schema.js';
 import { fileCopy, fsError, type BlobCopy, type OciLayout } from '../oci/layout.js';
 import { ANNOTATION_CREATED, ANNOTATION_REF_NAME, digestOf, type Descriptor } from '../oci/manifest.js';
+import { isNotFound, type ServedBy } from '../oci/mirrors.js';
 import { pull, type BlobEvent, type ContentSource, type ResolvedManifest } from '../oci/pull.js';
 import type { BlobProgressEvent, KitPlanEvent } from '../oci/schema.js';
 import { isDigest, isRepository, isTag, type Reference } from '../oci/reference.js';
@@ -40,13 +41,16 @@ export interface KitOrigin {
   reference(repository: string, digest: string): Reference;
   /** The referrers API's index for `digest`, or null (no API, or no referrers). */
   referrers(repository: string, digest: string, signal?: AbortSignal): Promise<ResolvedManifest | null>;
+  /** A registry read through mirrors: which endpoint served each blob (by digest), for the `done` events. */
+  servedBy?: ServedBy | undefined;
 }
 
 async function resolveOrNull(source: ContentSource, signal?: AbortSignal): Promise<ResolvedManifest | null> {
   try {
     return await source.resolve(signal);
   } catch (err) {
-    if (err instanceof FlightDeckError && err.code === 'NOT_FOUND') return null;
+    // Behind a mirror with the registry out of reach, "the mirror has no such tag" counts as absent too.
+    if (isNotFound(err)) return null;
     throw err;
   }
 }
@@ -249,7 +253,9 @@ async function buildInto(options: BuildOptions, claimed: ClaimedOutput): Promise
   const { origin, store, signal } = opts;
   const output = claimed.output;
   const format = output.endsWith('.tar') ? 'tar' : 'dir';
-  const emitBlob = (e: BlobEvent) => opts.onEvent?.({ type: 'progress', task: 'blob', ...e });
+  const servedBy = origin.servedBy;
+  const emitBlob = (e: BlobEvent) =>
+    opts.onEvent?.({ type: 'progress', task: 'blob', ...e, ...(e.phase === 'done' && servedBy?.has(e.digest) ? { endpoint: servedBy.get(e.digest) } : {}) });
 
   // 1. The master manifest.
   const masterRepo = `${origin.namespace}/manifest`;

@@ -12,14 +12,23 @@ import { OciLayout } from '../oci/layout.js';
 import { ANNOTATION_REF_NAME, MANIFEST_MAX_BYTES, parseManifest, type Descriptor } from '../oci/manifest.js';
 import { isRepository, isTag } from '../oci/reference.js';
 
-export async function pushKitDir(dir: string, client: RegistryClient, signal?: AbortSignal): Promise<KitPush> {
+/**
+ * Where the kit goes: the registry named, and for each repository the client and repository it is
+ * written to (the registry itself, or its registries.conf `location`; never a mirror).
+ */
+export interface KitPushTarget {
+  registry: string;
+  open(repository: string): Promise<{ client: RegistryClient; repository: string }>;
+}
+
+export async function pushKitDir(dir: string, target: KitPushTarget, signal?: AbortSignal): Promise<KitPush> {
   const layout = await OciLayout.open(dir, { create: false });
   const { manifests } = await layout.readIndex();
   let uploaded = 0;
   let skipped = 0;
   const done = new Set<string>();
-  const pushBlob = async (repo: string, d: Descriptor) => {
-    const key = `${repo}@${d.digest}`;
+  const pushBlob = async (client: RegistryClient, repo: string, d: Descriptor) => {
+    const key = `${client.registry}/${repo}@${d.digest}`;
     if (done.has(key)) return;
     done.add(key);
     if (await client.hasBlob(repo, d.digest, signal)) {
@@ -36,12 +45,12 @@ export async function pushKitDir(dir: string, client: RegistryClient, signal?: A
     await client.pushBlob(repo, d, read, { signal });
     uploaded++;
   };
-  const pushManifest = async (repo: string, d: Descriptor, reference: string): Promise<void> => {
+  const pushManifest = async (client: RegistryClient, repo: string, d: Descriptor, reference: string): Promise<void> => {
     throwIfAborted(signal);
     const bytes = await layout.readBlobVerified(d, MANIFEST_MAX_BYTES);
     const m = parseManifest(bytes, d.mediaType, `${dir}@${d.digest}`);
-    if (m.kind === 'index') for (const c of m.manifests) await pushManifest(repo, c, c.digest);
-    else for (const b of [m.config, ...m.layers]) await pushBlob(repo, b);
+    if (m.kind === 'index') for (const c of m.manifests) await pushManifest(client, repo, c, c.digest);
+    else for (const b of [m.config, ...m.layers]) await pushBlob(client, repo, b);
     await client.putManifest(repo, reference, bytes, m.mediaType, signal);
   };
   const refs: string[] = [];
@@ -55,8 +64,9 @@ export async function pushKitDir(dir: string, client: RegistryClient, signal?: A
         details: { kit: dir },
       });
     }
-    await pushManifest(repo, entry, tag);
-    refs.push(`${client.registry}/${name}`);
+    const at = await target.open(repo);
+    await pushManifest(at.client, at.repository, entry, tag);
+    refs.push(`${target.registry}/${name}`);
   }
-  return { registry: client.registry, refs: refs.sort(), uploaded, skipped };
+  return { registry: target.registry, refs: refs.sort(), uploaded, skipped };
 }

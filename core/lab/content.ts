@@ -72,8 +72,10 @@ export async function openBundle(
   conn: Connection,
   signal: AbortSignal | undefined,
 ): Promise<PinnedBundle> {
-  const pulled = await registry.localContent(reference, conn, signal);
+  // Parsed first: a lab file names its bundles in full, so a short name is REFERENCE_INVALID before any
+  // download (localContent alone would expand it through registries.conf aliases, as `pull` does).
   const parsed = parseReference(reference);
+  const pulled = await registry.localContent(reference, conn, signal);
   const verdict = parsed.kind === 'registry' ? await checkSignaturePolicy(registry, policy, parsed, pulled.digest, conn) : null;
   const layer = pulled.layers.find((l) => l.mediaType === MEDIA.tarGzip);
   if (!layer) {

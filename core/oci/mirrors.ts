@@ -49,9 +49,28 @@ function verified(stream: AsyncIterable<Buffer>, desc: Descriptor, endpoint: str
   );
 }
 
+/** Codes that say an endpoint could not be reached at all (not that it lacked the content). */
+export const UNREACHABLE = ['REGISTRY_UNREACHABLE', 'PROXY_UNREACHABLE'];
+
+/** The host[:port] of an endpoint name (`host[:port]/repo`): what `down` records (reachability is a host's). */
+export function endpointHost(name: string): string {
+  return name.split('/')[0] ?? name;
+}
+
 export function mirroredSource(
   endpoints: readonly Endpoint[],
-  opts: { onRetry?: ((n: RetryNotice) => void) | undefined; registry: string; servedBy?: ServedBy },
+  opts: {
+    onRetry?: ((n: RetryNotice) => void) | undefined;
+    registry: string;
+    servedBy?: ServedBy;
+    /**
+     * Hosts (`endpointHost`) found unreachable earlier in the same operation, shared by its sources (one
+     * Set per operation, made by its caller: never kept across operations): their endpoints are skipped
+     * from then on, so a registry out of reach behind a working mirror costs its retry window once per
+     * operation, not once per request or repository (kit build probes many tags in many repositories).
+     */
+    down?: Set<string>;
+  },
 ): ContentSource {
   const upstream = endpoints[endpoints.length - 1] as Endpoint;
   /** Endpoints that failed a blob (by digest): skipped for it from then on. */
@@ -75,18 +94,32 @@ export function mirroredSource(
     const reasons: Array<{ endpoint: string; reason: string; err: unknown }> = [];
     for (let i = 0; i < list.length; i++) {
       const e = list[i] as Endpoint;
+      if (opts.down?.has(endpointHost(e.name))) {
+        const err = new FlightDeckError('REGISTRY_UNREACHABLE', `${endpointHost(e.name)} was unreachable earlier in this operation; not tried again`);
+        reasons.push({ endpoint: e.name, reason: reasonOf(err), err });
+        continue;
+      }
       try {
         return await fn(e);
       } catch (err) {
         if (err instanceof FlightDeckError && err.code === 'ABORTED') throw err;
+        if (err instanceof FlightDeckError && UNREACHABLE.includes(err.code)) opts.down?.add(endpointHost(e.name));
         reasons.push({ endpoint: e.name, reason: reasonOf(err), err });
-        announce(e, list[i + 1], request, err);
+        announce(
+          e,
+          list.slice(i + 1).find((x) => !opts.down?.has(endpointHost(x.name))),
+          request,
+          err,
+        );
       }
     }
     const last = reasons[reasons.length - 1];
     if (reasons.length === 1 && last) throw last.err;
     throw new FlightDeckError('MIRROR_FAILED', `${request}: every endpoint failed:\n${reasons.map((r) => `  ${r.endpoint}: ${r.reason}`).join('\n')}`, {
-      details: { registry: opts.registry, endpoints: reasons.map((r) => ({ endpoint: r.endpoint, reason: r.reason })) },
+      details: {
+        registry: opts.registry,
+        endpoints: reasons.map((r) => ({ endpoint: r.endpoint, reason: r.reason, ...(r.err instanceof FlightDeckError ? { code: r.err.code } : {}) })),
+      },
     });
   }
 
@@ -134,14 +167,14 @@ export function mirroredSource(
 }
 
 /**
- * The repository on a mirror: its location replaces the matched prefix (containers-registries.conf(5)),
- * e.g. prefix `lab.example` + mirror `mirror.lab:5000/cache` turns `lab.example/flight/a` into
- * `mirror.lab:5000` + `cache/flight/a`.
+ * Whether an error says the content is not there: NOT_FOUND, or MIRROR_FAILED where at least one endpoint
+ * answered NOT_FOUND and every other one could not be reached (the air-gapped case: the mirror lacks it and
+ * the registry is out of reach). Callers that probe for optional content (signature tags) treat it as absent.
  */
-export function mirrorRepository(location: string, repository: string, prefixPath = ''): { registry: string; repository: string } {
-  const slash = location.indexOf('/');
-  const registry = slash < 0 ? location : location.slice(0, slash);
-  const base = slash < 0 ? '' : location.slice(slash + 1);
-  const rest = prefixPath && repository.startsWith(`${prefixPath}/`) ? repository.slice(prefixPath.length + 1) : repository;
-  return { registry, repository: base ? `${base}/${rest}` : rest };
+export function isNotFound(err: unknown): boolean {
+  if (!(err instanceof FlightDeckError)) return false;
+  if (err.code === 'NOT_FOUND') return true;
+  if (err.code !== 'MIRROR_FAILED') return false;
+  const endpoints = (err.details as { endpoints?: Array<{ code?: string }> } | undefined)?.endpoints ?? [];
+  return endpoints.some((e) => e.code === 'NOT_FOUND') && endpoints.every((e) => e.code === 'NOT_FOUND' || UNREACHABLE.includes(e.code ?? ''));
 }

@@ -80,8 +80,8 @@ export type KitPlanEvent = z.infer<typeof KitPlanEventSchema>;
 export const PullEventsSchema = z.discriminatedUnion('type', [BlobEventSchema, RetryEventSchema]);
 /** The events of `registry.push`. */
 export const PushEventsSchema = z.discriminatedUnion('type', [PushEventSchema, RetryEventSchema]);
-/** The events of `kit.build`: its plan, then the blobs it pulls. */
-export const KitBuildEventsSchema = z.discriminatedUnion('type', [KitPlanEventSchema, BlobEventSchema]);
+/** The events of `kit.build`: its plan, then the blobs it pulls (and retries, a mirror's fallback included). */
+export const KitBuildEventsSchema = z.discriminatedUnion('type', [KitPlanEventSchema, BlobEventSchema, RetryEventSchema]);
 
 /** Results of the registry and content-store calls (registry.inspect, pull, push, list; cache list, verify, prune; master manifest). */
 export const DescriptorSchema = z.object({

@@ -96,11 +96,11 @@ export async function externalRegistries(conf: RegistriesConf | undefined, env: 
   const out: ExternalRegistry[] = [];
   for (const r of conf?.registries ?? []) {
     const settings = [`prefix ${r.prefix}`];
-    if (r.location !== r.prefix) settings.push(`location ${r.location}`);
+    if (r.location && r.location !== r.prefix) settings.push(`location ${r.location}`);
     if (r.insecure) settings.push('insecure');
     if (r.blocked) settings.push('blocked');
     for (const m of r.mirrors) settings.push(`mirror ${m.location}${m.insecure ? ' (insecure)' : ''} (${m.pullFromMirror})`);
-    out.push({ host: r.prefix.split('/')[0] as string, origin: 'registries.conf', from: conf?.file ?? '', settings });
+    out.push({ host: r.prefix.split('/')[0] as string, origin: 'registries.conf', from: r.file, settings });
   }
   for (const root of certsRoots(env)) {
     let hosts: string[];

@@ -87,6 +87,8 @@ export const RegistrySettingsReportSchema = z.object({
   proxy: z.string(),
   mirrors: z.array(z.string()),
   pullFromMirror: z.enum(PULL_FROM_MIRROR),
+  /** registries.conf `location`: where this registry's (prefix-rooted) names are really fetched from. */
+  location: z.string().optional(),
   sources: z.record(z.string(), SettingOriginSchema),
   warnings: z.array(z.string()),
 });

@@ -20,7 +20,7 @@ import { registryBaseUrl } from '../oci/reference.js';
 import type { ProxySetting } from '../oci/proxy.js';
 import { redactProxy } from '../oci/proxy.js';
 import { PemFileError, readPemFile, tlsRefusal, type PemKind } from './pem-files.js';
-import { matchRegistry, type ConfMirror, type RegistriesConf } from './registries-conf.js';
+import { matchRegistry, type ConfMirror, type ConfRegistry, type RegistriesConf } from './registries-conf.js';
 import { registerSecret } from '../credentials/redact.js';
 import { isSecretHeader, type PULL_FROM_MIRROR, type RegistryEntry, type RegistryFlags, type RegistrySettingsReport, type SettingOrigin } from './schema.js';
 
@@ -33,6 +33,11 @@ export interface ResolveInput {
   /** config.json's path, for the origin of its settings. */
   configFile: string;
   conf: RegistriesConf | undefined;
+  /**
+   * The registries.conf table to apply instead of the one matching `host/repository`: a rewritten
+   * `location` is contacted with the settings of the table that matched the canonical name.
+   */
+  confEntry?: ConfRegistry | undefined;
   /** Flags of the command, already scoped to this registry (undefined for any other). */
   flags?: RegistryFlags | undefined;
   /** `--plain-http` / `--no-plain-http` / `--insecure` (also given by the UI and the web api). */
@@ -56,8 +61,12 @@ export interface ResolvedRegistry {
   proxyLabel: string;
   mirrors: Array<ConfMirror>;
   pullFromMirror: PullFromMirror;
-  /** The path part of the registries.conf prefix the mirrors belong to (`lab.example/flight` → `flight`). */
-  mirrorPrefixPath: string;
+  /** The prefix a mirror's location replaces: the registries.conf table's, or the host for config.json mirrors. */
+  mirrorPrefix: string;
+  /** The registries.conf table that matched (its `location` rewrites the name, docs/registries.md). */
+  confEntry: ConfRegistry | undefined;
+  /** The table's `location` when it differs from its prefix: where the prefix-rooted namespace really is. */
+  location: string | undefined;
   /** The certs.d folder of this registry: the one used, else where its files would go (for hints). */
   certsDir: string;
   sources: Record<string, SettingOrigin>;
@@ -136,18 +145,19 @@ export function parseHeaderFlag(text: string): [string, string] {
 export async function resolveRegistry(input: ResolveInput): Promise<ResolvedRegistry> {
   const host = input.host.toLowerCase();
   const entry = configEntry(input.config, host);
-  const conf = matchRegistry(input.conf, host, input.repository);
+  const conf = input.confEntry !== undefined ? input.confEntry : matchRegistry(input.conf, host, input.repository);
   const flags = input.flags ?? {};
   const sources: Record<string, SettingOrigin> = {};
   const warnings: string[] = [];
   const cfg: SettingOrigin = { origin: 'config.json', from: input.configFile };
-  const confOrigin: SettingOrigin = { origin: 'registries.conf', from: input.conf?.file };
+  // The file the matched table came from: the main registries.conf or a drop-in of registries.conf.d.
+  const confOrigin: SettingOrigin = { origin: 'registries.conf', from: conf?.file ?? input.conf?.file };
 
   // Blocked: config.json, then registries.conf. No flag unblocks.
   let blocked = false;
   sources.blocked = { origin: 'default' };
   if (entry?.blocked !== undefined) [blocked, sources.blocked] = [entry.blocked, cfg];
-  else if (conf?.blocked) [blocked, sources.blocked] = [true, { ...confOrigin, from: `${input.conf?.file} [prefix ${conf.prefix}]` }];
+  else if (conf?.blocked) [blocked, sources.blocked] = [true, { ...confOrigin, from: `${conf.file} [prefix ${conf.prefix}]` }];
 
   // Scheme.
   let plainHttp: boolean | undefined;
@@ -238,7 +248,7 @@ export async function resolveRegistry(input: ResolveInput): Promise<ResolvedRegi
   // Mirrors: config.json, else registries.conf.
   let mirrors: ConfMirror[] = [];
   let pullFromMirror: PullFromMirror = 'all';
-  let mirrorPrefixPath = '';
+  let mirrorPrefix = host;
   sources.mirrors = { origin: 'default' };
   if (entry?.mirrors !== undefined) {
     pullFromMirror = entry.pullFromMirror ?? 'all';
@@ -246,10 +256,14 @@ export async function resolveRegistry(input: ResolveInput): Promise<ResolvedRegi
     sources.mirrors = cfg;
   } else if (conf?.mirrors.length) {
     mirrors = conf.mirrors;
-    mirrorPrefixPath = conf.prefix.includes('/') ? conf.prefix.slice(conf.prefix.indexOf('/') + 1) : '';
+    mirrorPrefix = conf.prefix;
     pullFromMirror = conf.mirrors[0]?.pullFromMirror ?? 'all';
     sources.mirrors = confOrigin;
   }
+
+  // Location rewrite: registries.conf only (config.json names hosts, not namespaces).
+  const location = conf && conf.location && conf.location !== conf.prefix ? conf.location : undefined;
+  if (location) sources.location = { ...confOrigin, from: `${conf?.file} [prefix ${conf?.prefix}]` };
 
   return {
     host,
@@ -265,7 +279,9 @@ export async function resolveRegistry(input: ResolveInput): Promise<ResolvedRegi
     proxyLabel,
     mirrors,
     pullFromMirror,
-    mirrorPrefixPath,
+    mirrorPrefix,
+    confEntry: conf,
+    location,
     certsDir,
     sources,
     warnings,
@@ -334,6 +350,7 @@ export function settingsReport(r: ResolvedRegistry): RegistrySettingsReport {
     proxy: r.proxyLabel,
     mirrors: r.mirrors.map((m) => m.location),
     pullFromMirror: r.pullFromMirror,
+    ...(r.location ? { location: r.location } : {}),
     sources: r.sources,
     warnings: r.warnings,
   };

@@ -176,7 +176,9 @@ export async function listSources(paths: FlightDeckPaths, demoKit: string): Prom
  * References are brought into the content store first and read verified, as deploy reads them.
  */
 export async function listModules(registry: RegistryAccess, reference: string, offline: boolean, signal?: AbortSignal): Promise<BundleModules> {
-  if (!isContentReference(reference)) {
+  const aliased = isContentReference(reference) ? undefined : await registry.aliasFor(reference);
+  if (aliased) reference = aliased;
+  else if (!isContentReference(reference)) {
     let bytes: Buffer;
     try {
       bytes = await readFile(reference);

@@ -3,7 +3,9 @@ import type { AreaHandlers, ApiContext } from '../context.js';
 import type { EventOf } from '../contract.js';
 import { openStore } from '../../oci/cache.js';
 import { OciLayout } from '../../oci/layout.js';
-import { layoutSource, registrySource } from '../../oci/pull.js';
+import type { Connection } from '../../oci/access.js';
+import type { RegistryClient } from '../../oci/client.js';
+import { layoutSource } from '../../oci/pull.js';
 import { isDigest, parseLayoutReference, parseRegistryTarget } from '../../oci/reference.js';
 import { FlightDeckError } from '../../errors.js';
 import { buildKit, type KitOrigin } from '../../kits/build.js';
@@ -26,10 +28,7 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
   const { paths } = ctx;
 
   /** `--from`: `host[:port]/<namespace>` or `oci:<dir>[:<namespace>]`. */
-  async function openOrigin(
-    from: string,
-    conn: { plainHttp?: boolean | undefined; insecure?: boolean | undefined },
-  ): Promise<{ origin: KitOrigin; close: () => void }> {
+  async function openOrigin(from: string, conn: Connection): Promise<{ origin: KitOrigin; close: () => void }> {
     if (from.startsWith('oci:')) {
       const ref = parseLayoutReference(from);
       const layout = await OciLayout.open(ref.dir, { create: false });
@@ -45,16 +44,18 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
     }
     const target = parseRegistryTarget(from);
     if (!target.repository) throw new FlightDeckError('USAGE', `--from ${from}: name the namespace too (e.g. ${from}/${DEFAULT_NAMESPACE}).`);
-    const client = await ctx.registry.client(target.registry, conn, target.repository);
+    // Read like a pull: mirrors, a rewritten location, digests checked, fallback (core/oci/access.ts).
+    const content = await ctx.registry.registryContent(target.registry, conn);
     const origin: KitOrigin = {
       from,
       registry: target.registry,
       namespace: target.repository,
-      source: (repo, r) => registrySource(client, repo, r),
+      source: (repo, r) => content.source(repo, r),
       reference: (repo, digest) => ({ kind: 'registry', registry: target.registry, repository: repo, tag: undefined, digest }),
-      referrers: (repo, digest, signal) => client.referrers(repo, digest, signal),
+      referrers: (repo, digest, signal) => content.referrers(repo, digest, signal),
+      servedBy: content.servedBy,
     };
-    return { origin, close: () => client.close() };
+    return { origin, close: () => content.close() };
   }
 
   return {
@@ -67,7 +68,7 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
       if (!from || platforms.length === 0) throw new FlightDeckError('USAGE', 'kit build needs --platform and --from, or --lab FILE.');
       await findProfiles(paths, platforms); // an unknown platform fails before any network call
       const policy = await loadPolicy(paths, input.policy ?? lab?.policy);
-      const { origin, close } = await openOrigin(from, input);
+      const { origin, close } = await openOrigin(from, { ...input, onRetry: (notice) => call.emit({ type: 'retry', ...notice }) });
       try {
         return await buildKit({
           origin,
@@ -114,11 +115,20 @@ export function kitsHandlers(ctx: ApiContext): AreaHandlers<KitMethods> {
           ...(opened.extracted ? { hashed: opened.extracted.hashed } : {}),
         });
         if (!report.ok) refuse(report, 'pushed');
-        const client = await ctx.registry.client(input.registry, input);
+        // Each repository to the registry, or to the registries.conf `location` its name is rewritten to.
+        const clients = new Map<string, Promise<{ client: RegistryClient; repository: string }>>();
+        const open = (repository: string) => {
+          let c = clients.get(repository);
+          if (!c) {
+            c = ctx.registry.primaryClient(input.registry, repository, input);
+            clients.set(repository, c);
+          }
+          return c;
+        };
         try {
-          return await pushKitDir(opened.dir, client, call.signal);
+          return await pushKitDir(opened.dir, { registry: input.registry, open }, call.signal);
         } finally {
-          client.close();
+          for (const c of clients.values()) await c.then((x) => x.client.close()).catch(() => {});
         }
       } finally {
         await opened.close();

@@ -35,11 +35,11 @@ function retryEmitter(ctx: { emit: (event: RetryEvent) => void }): (notice: Retr
 /** Handlers of the registry client and content store (contracts/oci.ts). */
 export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
   const { paths } = ctx;
-  const { client, withSource } = ctx.registry;
+  const { primaryClient, withSource } = ctx.registry;
 
   return {
     async 'registry.inspect'(input, call) {
-      const ref = parseReference(input.reference);
+      const ref = parseReference(await ctx.registry.qualify(input.reference));
       return withSource(ref, input, async (source) => {
         const { descriptor, manifest } = await source.resolve(call.signal);
         const layers = manifest.kind === 'manifest' ? manifest.layers : [];
@@ -92,9 +92,10 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
       if (ref.digest) {
         throw new FlightDeckError('REFERENCE_INVALID', `Push to ${input.reference}: name a tag, not a digest (the digest comes from the content).`);
       }
-      const c = await client(ref.registry, { ...input, onRetry: retryEmitter(call) }, ref.repository);
+      // Never to a mirror; to the registry's registries.conf `location` when one rewrites the name.
+      const { client: c, repository } = await primaryClient(ref.registry, ref.repository, { ...input, onRetry: retryEmitter(call) });
       try {
-        const result = await pushFiles(c, ref.repository, ref.tag ?? 'latest', input.files, {
+        const result = await pushFiles(c, repository, ref.tag ?? 'latest', input.files, {
           artifactType: input.artifactType,
           annotations: input.annotations,
           chunkSize: input.chunkSize,
@@ -111,24 +112,38 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
     async 'registry.list'(input, call) {
       // An image layout on disk: its repositories and tags, no network.
       if (input.target.trim().startsWith('oci:')) return listLayout(input.target);
-      const target = parseRegistryTarget(input.target);
-      const c = await client(target.registry, input, target.repository);
+      // A short name with a registries.conf alias lists the alias's repository.
+      const target = parseRegistryTarget((await ctx.registry.aliasFor(input.target, { fileOk: false })) ?? input.target);
+      // A registries.conf `location` is listed in place of the registry; names are shown canonical.
+      const { client: c, repository: at } = await primaryClient(target.registry, target.repository, input);
+      const physical = at || undefined;
+      const under = (repos: string[]) => (physical ? repos.filter((r) => r.startsWith(`${physical}/`)) : repos);
       try {
-        if (target.repository) {
+        if (target.repository && physical) {
           try {
-            const tags = await c.listTags(target.repository, call.signal);
+            const tags = await c.listTags(physical, call.signal);
             return { registry: target.registry, repository: target.repository, kind: 'tags' as const, items: tags.sort() };
           } catch (err) {
             // A namespace like flight/shared-types is not a repository: list the repositories under it.
             if (!(err instanceof FlightDeckError && err.code === 'NOT_FOUND')) throw err;
             const repos = await c.catalog(call.signal).catch(() => undefined);
-            const under = repos?.filter((r) => r.startsWith(`${target.repository}/`));
-            if (!under || under.length === 0) throw err;
-            return { registry: target.registry, repository: target.repository, kind: 'repositories' as const, items: under.sort() };
+            const found = repos ? under(repos) : undefined;
+            if (!found || found.length === 0) throw err;
+            return {
+              registry: target.registry,
+              repository: target.repository,
+              kind: 'repositories' as const,
+              items: found.map((r) => `${target.repository}/${r.slice(physical.length + 1)}`).sort(),
+            };
           }
         }
         try {
-          return { registry: target.registry, kind: 'repositories' as const, items: (await c.catalog(call.signal)).sort() };
+          const repos = await c.catalog(call.signal);
+          return {
+            registry: target.registry,
+            kind: 'repositories' as const,
+            items: (physical ? under(repos).map((r) => r.slice(physical.length + 1)) : repos).sort(),
+          };
         } catch (err) {
           if (err instanceof FlightDeckError && ['NOT_FOUND', 'REGISTRY_FORBIDDEN', 'REGISTRY_UNAUTHORIZED'].includes(err.code)) {
             return {

@@ -18,7 +18,8 @@ export function wasmHandlers(ctx: ApiContext): AreaHandlers<'platforms.list' | '
       return { platforms: await loadProfiles(paths) };
     },
     async 'wasm.inspect'(input, call) {
-      return inspectTarget(input.target, {
+      // A short name with a registries.conf alias (and no such file) is the alias's reference.
+      return inspectTarget((await ctx.registry.aliasFor(input.target)) ?? input.target, {
         resolveReference: resolver(input.offline),
         signal: call.signal,
         onModule: (path, done) => call.emit({ type: 'progress', task: 'inspect', done, detail: path }),
@@ -27,7 +28,7 @@ export function wasmHandlers(ctx: ApiContext): AreaHandlers<'platforms.list' | '
     async 'wasm.check'(input, call) {
       // Resolve the platforms first: an unknown id fails before any work on the target.
       const platforms = await findProfiles(paths, input.platforms);
-      const inspected = await inspectTarget(input.target, {
+      const inspected = await inspectTarget((await ctx.registry.aliasFor(input.target)) ?? input.target, {
         resolveReference: resolver(input.offline),
         signal: call.signal,
         onModule: (path, done) => call.emit({ type: 'progress', task: 'check', done, detail: path }),

@@ -32,14 +32,14 @@ describe('kit push', () => {
     damaged.writeUInt8(damaged.readUInt8(damaged.length - 10) ^ 0x01, damaged.length - 10);
     writeFileSync(file, damaged);
 
-    const client = new RegistryClient(registry.host);
-    await expect(pushKitDir(dir, client)).rejects.toMatchObject({ code: 'BLOB_CORRUPT' });
+    const to = (client: RegistryClient) => ({ registry: registry.host, open: async (repository: string) => ({ client, repository }) });
+    await expect(pushKitDir(dir, to(new RegistryClient(registry.host)))).rejects.toMatchObject({ code: 'BLOB_CORRUPT' });
     expect(await new RegistryClient(registry.host).hasBlob('flight/kitpush', digest)).toBe(false);
     // A folder the user owns is never modified by the check.
     expect(readFileSync(file).equals(damaged)).toBe(true);
 
     writeFileSync(file, bytes);
-    const pushed = await pushKitDir(dir, new RegistryClient(registry.host));
+    const pushed = await pushKitDir(dir, to(new RegistryClient(registry.host)));
     expect(pushed.refs).toEqual([`${registry.host}/flight/kitpush:v1`]);
     expect(await new RegistryClient(registry.host).hasBlob('flight/kitpush', digest)).toBe(true);
   }, 60_000);

@@ -200,11 +200,21 @@ describe('proxyFor (curl rules through proxy-from-env)', () => {
   });
 });
 
-describe('mirrorRepository (containers-registries.conf: the location replaces the matched prefix)', () => {
-  it('maps a host-level and a path-level prefix', async () => {
-    const { mirrorRepository } = await import('../../../../core/oci/mirrors.js');
-    expect(mirrorRepository('mirror.lab:5000', 'flight/app')).toEqual({ registry: 'mirror.lab:5000', repository: 'flight/app' });
-    expect(mirrorRepository('mirror.lab:5000/cache', 'flight/app')).toEqual({ registry: 'mirror.lab:5000', repository: 'cache/flight/app' });
-    expect(mirrorRepository('mirror.lab/hq', 'flight/app', 'flight')).toEqual({ registry: 'mirror.lab', repository: 'hq/app' });
+describe('rewriteLocation (containers-registries.conf: the location replaces the matched prefix)', () => {
+  it('maps a host-level and a path-level prefix, and a wildcard prefix', async () => {
+    const { rewriteLocation } = await import('../../../../core/registries/registries-conf.js');
+    expect(rewriteLocation('lab.example', 'flight/app', 'lab.example', 'mirror.lab:5000', 'f')).toEqual({
+      registry: 'mirror.lab:5000',
+      repository: 'flight/app',
+    });
+    expect(rewriteLocation('lab.example', 'flight/app', 'lab.example', 'mirror.lab:5000/cache', 'f')).toEqual({
+      registry: 'mirror.lab:5000',
+      repository: 'cache/flight/app',
+    });
+    expect(rewriteLocation('lab.example', 'flight/app', 'lab.example/flight', 'mirror.lab/hq', 'f')).toEqual({ registry: 'mirror.lab', repository: 'hq/app' });
+    expect(rewriteLocation('a.corp.example:5000', 'x/y', '*.corp.example', 'm.lab/corp', 'f')).toEqual({ registry: 'm.lab', repository: 'corp/x/y' });
+    expect(rewriteLocation('a.corp.example', 'x/y', '*.corp.example', '', 'f')).toEqual({ registry: 'a.corp.example', repository: 'x/y' });
+    expect(rewriteLocation('lab.example', '', 'lab.example', 'mirror.lab/hq', 'f')).toEqual({ registry: 'mirror.lab', repository: 'hq' });
+    expect(() => rewriteLocation('lab.example', 'flight/app', 'lab.example', 'BAD HOST', '/f/r.conf')).toThrow(/\/f\/r\.conf: location/);
   });
 });
