@@ -5,7 +5,7 @@ import { targetRegistry } from './oci.js';
 import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import type { DeployResultView, FleetResult, Receipt } from '../../core/api/contract.js';
 import { ERROR_TABLE, FlightDeckError, isErrorCode } from '../../core/errors.js';
-import { receiptModule, receiptReference } from '../../core/deploy/receipts.js';
+import { receiptModule, receiptReference } from '../../core/deploy/receipt-names.js';
 import { withInterrupt } from './signal.js';
 import { intOption, printLog } from './device.js';
 

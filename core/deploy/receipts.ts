@@ -65,29 +65,9 @@ export async function writeReceipt(paths: FlightDeckPaths, receipt: Receipt): Pr
   return file;
 }
 
-/**
- * The module a receipt's payload was: `REF!wasm/x.wasm` or `bundle.tar.gz!wasm/x.wasm` → `x`; a wasm
- * artifact pulled by reference → its repository's last name (`…/wasm/memory-validation:tag` →
- * `memory-validation`); a local `x.wasm` → `x`.
- */
-export function receiptModule(r: Receipt): string {
-  const name = r.payload.name;
-  const bang = name.lastIndexOf('!');
-  if (bang >= 0) return path.posix.basename(name.slice(bang + 1)).replace(/\.wasm$/, '');
-  if (r.source) {
-    const bare = r.source.reference.replace(/@[^@]*$/, '');
-    const last = bare.slice(bare.lastIndexOf('/') + 1);
-    return last.replace(/:[^:]*$/, '') || name;
-  }
-  return path.basename(name).replace(/\.wasm$/, '');
-}
+import { receiptModule, receiptReference } from './receipt-names.js';
 
-/** The canonical source of a receipt: `reference@manifestDigest` (the reference as pulled, tag kept); the kit entry's for a kit; null for a local file. */
-export function receiptReference(r: Receipt): string | null {
-  if (r.source) return r.source.reference.includes('@') ? r.source.reference : `${r.source.reference}@${r.source.manifestDigest}`;
-  if (r.kit) return r.kit.entry.includes('@') ? r.kit.entry : `${r.kit.entry}@${r.kit.digest}`;
-  return null;
-}
+export { receiptModule, receiptReference };
 
 /** Receipts, newest first; with `device`, those whose URI, name or serial number is it. */
 export async function listReceipts(paths: FlightDeckPaths, device?: string): Promise<ListedReceipt[]> {
