@@ -5,7 +5,7 @@
  * of `flightdeck inspect small.wasm`'s own start-up time (issue 19, docs/benchmarks.md).
  *
  * The type below makes a method missing here, or listed under a method name the contract does not have, a
- * compile error; test/unit/core/api/areas.test.ts checks each method sits under the area whose contract
+ * compile error; test/integration/core/api/lazy.test.ts checks each method sits under the area whose contract
  * declares it.
  */
 import type { Method } from './contract.js';

@@ -6,7 +6,7 @@
  * turns these imports into lazily run module bodies; no file is read at call time.
  *
  * Calls go through the same runCall as dispatch() (same validation, same envelope, same redaction), and the
- * areas are those of contract.ts and service.ts (areas.ts, checked by test/unit/core/api/areas.test.ts).
+ * areas are those of contract.ts and service.ts (areas.ts, checked by test/integration/core/api/lazy.test.ts).
  */
 import type { ApiContext, ApiDeps } from './context.js';
 import type { CallContext } from './dispatch.js';
