@@ -184,6 +184,7 @@ export class RegistryClient {
     const retries = this.retries;
     const replayable = spec.body === undefined || Buffer.isBuffer(spec.body) || typeof spec.body === 'function';
     const retry = spec.retry ?? (replayable && ['GET', 'HEAD', 'PUT'].includes(spec.method));
+    let resentStale = false;
     for (let attempt = 0; ; attempt++) {
       const canRetry = retry && attempt < retries;
       let res: HttpResponse;
@@ -204,6 +205,15 @@ export class RegistryClient {
             hint: 'The registry certificate is not trusted: add its CA with NODE_EXTRA_CA_CERTS, or use --insecure for a test registry.',
             details: { registry: this.registry, code: err.code },
           });
+        }
+        if (err.staleConnection && replayable && !resentStale) {
+          // A reused keep-alive connection closed under the request before any answer (a proxy such as
+          // tinyproxy closing idle connections does this to uploads): send it once more on a fresh
+          // connection, whatever the method. Not counted as a retry: nothing was answered, and a blob
+          // is accepted only when its digest matches, so a duplicated upload request cannot store wrong bytes.
+          resentStale = true;
+          attempt--;
+          continue;
         }
         if (!canRetry) throw unreachable(this.registry, err, attempt + 1);
         await this.wait(attempt, undefined, spec.signal, { spec, retries, reason: err.message });

@@ -4,6 +4,12 @@ import { FlightDeckError } from '../errors.js';
 /** A network-level failure (refused, reset, timeout, TLS); retryable. */
 export class NetworkError extends Error {
   override readonly name = 'NetworkError';
+  /**
+   * The request went out on a kept-alive connection that the server (or the proxy) closed before any
+   * answer: the classic race of an idle connection closing as it is reused. Nothing was answered, so the
+   * client sends it once more on a fresh connection (core/oci/client.ts).
+   */
+  staleConnection = false;
   constructor(
     message: string,
     readonly code: string,

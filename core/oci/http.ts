@@ -141,7 +141,10 @@ export class Transport {
       r.on('timeout', () => r.destroy(new NetworkError(`No answer from ${url.host} for ${this.timeoutMs} ms`, 'ETIMEDOUT')));
       r.on('error', (err) => {
         req.signal?.removeEventListener('abort', onAbort);
-        reject(viaProxy && !(err instanceof FlightDeckError || err instanceof NetworkError) ? proxyError(viaProxy, url.host, err) : toNetworkError(err, url));
+        const failure =
+          viaProxy && !(err instanceof FlightDeckError || err instanceof NetworkError) ? proxyError(viaProxy, url.host, err) : toNetworkError(err, url);
+        if (failure instanceof NetworkError && r.reusedSocket && !answered && failure.code !== 'ETIMEDOUT') failure.staleConnection = true;
+        reject(failure);
       });
       r.on('response', (res) => {
         answered = true;

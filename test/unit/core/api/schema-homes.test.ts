@@ -64,7 +64,7 @@ describe('one home for every schema', () => {
       'core/credentials/schema.ts',
       'core/lab/schema.ts',
     ]) {
-      const imports = [...readFileSync(path.join(ROOT, file), 'utf8').matchAll(/^import [^;]* from '([^']+)';$/gm)].map((m) => m[1]);
+      const imports = [...readFileSync(path.join(ROOT, file), 'utf8').matchAll(/^import [^;]* from '([^']+)';$/gm)].map((m) => m[1]!);
       for (const spec of imports) {
         expect(spec, `${file} imports ${spec}`).toMatch(/^(zod|\.\.\/errors\.js|\.\.\/[a-z]+\/schema\.js|\.\/[a-z-]+\.js)$/);
         // A sibling (core/wasm/features.ts, core/kits/includes.ts, core/lab/names.ts: constants the CLI names
