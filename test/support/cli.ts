@@ -13,6 +13,14 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The proxy variables, both cases, set empty: a test's CLI never inherits the machine's proxy settings. */
+export const NO_PROXY_VARS: Readonly<Record<string, string>> = Object.fromEntries(
+  ['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'ALL_PROXY'].flatMap((v) => [
+    [v, ''],
+    [v.toLowerCase(), ''],
+  ]),
+);
+
 /** A private FLIGHTDECK_HOME so tests never touch the user's files. */
 export function tempHome(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'fd-home-'));

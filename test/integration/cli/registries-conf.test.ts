@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, wsTransport, type WebSocketLike } from '../../../core/api/client.js';
-import { ROOT, runCli, tempHome } from '../../support/cli.js';
+import { ROOT, runCli, tempHome, NO_PROXY_VARS } from '../../support/cli.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { randomFile, tempDir } from '../../support/oci.js';
 import { freePort } from '../../support/ports.js';
@@ -26,14 +26,7 @@ const payload = randomFile(dir, 'payload.wasm', 150 * 1024);
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     FLIGHTDECK_HOME: tempHome(),
-    HTTPS_PROXY: '',
-    https_proxy: '',
-    HTTP_PROXY: '',
-    http_proxy: '',
-    NO_PROXY: '',
-    no_proxy: '',
-    ALL_PROXY: '',
-    all_proxy: '',
+    ...NO_PROXY_VARS,
     FLIGHTDECK_CERTS_D: path.join(dir, 'no-certs-d'),
     DOCKER_CONFIG: path.join(dir, 'no-docker'),
     ...extra,

@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempHome } from '../../support/cli.js';
+import { runCli, tempHome, NO_PROXY_VARS } from '../../support/cli.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
 import { makeCa, signCert, type CertPair } from '../../support/tls.js';
 import { freePort, waitFor } from '../../support/ports.js';
@@ -35,14 +35,7 @@ const PROXY_PASSWORD = 'proxy-pw-Kq27xz';
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     FLIGHTDECK_HOME: tempHome(),
-    HTTPS_PROXY: '',
-    https_proxy: '',
-    HTTP_PROXY: '',
-    http_proxy: '',
-    NO_PROXY: '',
-    no_proxy: '',
-    ALL_PROXY: '',
-    all_proxy: '',
+    ...NO_PROXY_VARS,
     FLIGHTDECK_CERTS_D: path.join(dir, 'no-certs-d'),
     CONTAINERS_REGISTRIES_CONF: emptyConf,
     ...extra,
