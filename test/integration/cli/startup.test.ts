@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,6 +63,49 @@ describe('CLI start-up: the commands bundle and its code cache', () => {
       const script = `const { loadBundle } = await import(${JSON.stringify(loader)}); const r = loadBundle(${JSON.stringify(BUNDLE)}, ${cache === undefined ? 'undefined' : JSON.stringify(cache)}); console.log(r.state, typeof r.main.run);`;
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
       expect(out.trim(), String(cache)).toBe(`${state} function`);
+    }
+  });
+
+  it('inspect of a local module runs only the wasm area: no other contract, no registry settings, emulator or web host', () => {
+    // esbuild runs a lazily imported module's body through its `__esm` helper: record each one run, in a
+    // copy of the real bundle beside it (so its requires resolve as the real one's do).
+    const bundle = readFileSync(BUNDLE, 'latin1');
+    const helper = 'var __esm=(fn,res,err)=>function(){if(err)throw err[0];';
+    expect(bundle, 'esbuild’s lazy-init helper changed shape: update this test').toContain(helper);
+    const traced = path.join(ROOT, 'dist', 'cli', `.trace-${process.pid}.cjs`);
+    writeFileSync(traced, bundle.replace(helper, `${helper}if(fn)(globalThis.__fdInits??=[]).push(__getOwnPropNames(fn)[0]);`), 'latin1');
+    const { home, wasm } = smallModule();
+    try {
+      const loader = pathToFileURL(path.join(ROOT, 'dist', 'cli', 'load-main.js')).href;
+      const script = [
+        `const { loadBundle } = await import(${JSON.stringify(loader)});`,
+        `const { main } = loadBundle(${JSON.stringify(traced)}, undefined);`,
+        `const sink = { write: () => true };`,
+        `const code = await main.run(['inspect', ${JSON.stringify(wasm)}, '--json'], { stdout: sink, stderr: sink, env: { ...process.env, FLIGHTDECK_HOME: ${JSON.stringify(home)} } });`,
+        `console.log(JSON.stringify({ code, inits: globalThis.__fdInits ?? [] }));`,
+      ].join('\n');
+      const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as { code: number; inits: string[] };
+      expect(out.code).toBe(0);
+      // The tracing works: the wasm area's contract, schemas and handlers ran.
+      expect(out.inits).toEqual(expect.arrayContaining(['dist/core/api/contracts/wasm.js', 'dist/core/wasm/schema.js', 'dist/core/api/handlers/wasm.js']));
+      const contracts = out.inits.filter((m) => m.startsWith('dist/core/api/contracts/'));
+      expect(contracts.sort()).toEqual(['dist/core/api/contracts/events.js', 'dist/core/api/contracts/wasm.js']);
+      for (const never of [
+        'dist/core/api/contract.js',
+        'dist/core/api/service.js',
+        'dist/core/registries/schema.js',
+        'dist/core/config/config.js',
+        'dist/core/deploy/schema.js',
+        'dist/core/lab/schema.js',
+        'dist/core/kits/schema.js',
+        'dist/core/oci/schema.js',
+        'dist/emulator/emulator.js',
+        'dist/cli/serve/web-host.js',
+      ]) {
+        expect(out.inits, never).not.toContain(never);
+      }
+    } finally {
+      rmSync(traced, { force: true });
     }
   });
 });
