@@ -208,10 +208,12 @@ export class RegistryClient {
         }
         if (err.staleConnection && replayable && !resentStale) {
           // A reused keep-alive connection closed under the request before any answer (a proxy such as
-          // tinyproxy closing idle connections does this to uploads): send it once more (on a new connection
-          // or another idle one), whatever the method. Not counted as a retry: nothing was answered, and a blob
-          // is accepted only when its digest matches, so a duplicated upload request cannot store wrong bytes.
+          // tinyproxy closing idle connections does this to uploads): send it once more on a new connection
+          // (the other idle ones may have been closed at the same moment), whatever the method. Not counted
+          // as a retry: nothing was answered, and a blob is accepted only when its digest matches, so a
+          // duplicated upload request cannot store wrong bytes.
           resentStale = true;
+          this.transport.dropIdleConnections();
           attempt--;
           continue;
         }

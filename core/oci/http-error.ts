@@ -7,7 +7,7 @@ export class NetworkError extends Error {
   /**
    * The request went out on a kept-alive connection that the server (or the proxy) closed before any
    * answer: the classic race of an idle connection closing as it is reused. Nothing was answered, so the
-   * client sends it once more (core/oci/client.ts).
+   * client sends it once more, on a new connection (core/oci/client.ts).
    */
   staleConnection = false;
   constructor(

@@ -167,6 +167,17 @@ export class Transport {
     });
   }
 
+  /**
+   * Close the kept-alive connections that sit idle in the pools (requests under way keep theirs): after a
+   * request was cut on a reused connection, its resend then opens a new one instead of taking another
+   * idle connection the server or proxy may have closed at the same moment.
+   */
+  dropIdleConnections(): void {
+    for (const agent of [this.httpAgent, this.httpsAgent]) {
+      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+    }
+  }
+
   close(): void {
     this.bulkHttp?.close();
     this.httpAgent.destroy();

@@ -141,7 +141,7 @@ describe('private CA and client certificates (mTLS docker-registry)', () => {
 
   it('pushes with --ca-file/--cert-file/--key-file; pulls with --cert-dir and from a certs.d root; skopeo reads it with the same --cert-dir', async () => {
     const push = await runCli(['push', mref(), file.path, ...tlsFlags(), '--json'], { env: env() });
-    expect(push.code, push.stderr).toBe(0);
+    expect(push.code, push.stderr + push.stdout).toBe(0);
     const digest = (JSON.parse(push.stdout) as { digest: string }).digest;
 
     const out1 = path.join(dir, 'out-certdir');
@@ -232,7 +232,7 @@ describe('forward proxy (tinyproxy)', () => {
     const pull = await runCli(['pull', mref(), '--no-plain-http', '--cert-dir', certDir, '-o', path.join(dir, 'out-proxy'), '--json'], { env: viaProxy });
     expect(pull.code, pull.stderr).toBe(0);
     const push = await runCli(['push', `${plain.host}/flight/lab/plain:1`, file.path, '--plain-http', '--json'], { env: viaProxy });
-    expect(push.code, push.stderr).toBe(0);
+    expect(push.code, push.stderr + push.stdout).toBe(0);
     const log = readFileSync(proxy.log, 'utf8');
     expect(log).toContain(`CONNECT ${mtls.host}`);
     expect(log).toMatch(new RegExp(`(PUT|POST|HEAD|GET) http://${plain.host.replace(/\./g, '\\.')}/v2/`));

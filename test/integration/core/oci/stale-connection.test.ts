@@ -13,7 +13,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-async function cuttingServer(cut: (n: number) => boolean) {
+async function cuttingServer(cut: (n: number) => boolean, opts: { cutFresh?: (r: { method: string }) => boolean } = {}) {
   const seen: Array<{ method: string; url: string; connection: number }> = [];
   const perSocket = new Map<Socket, number>();
   let connections = 0;
@@ -27,6 +27,7 @@ async function cuttingServer(cut: (n: number) => boolean) {
     req.on('end', () => {
       // The second request on a connection: closed with no answer at all (a reset, as a proxy does).
       if (onThisSocket >= 1 && cut(seen.length)) return socket.resetAndDestroy();
+      if (onThisSocket === 0 && opts.cutFresh?.({ method: req.method! })) return socket.resetAndDestroy();
       if (req.method === 'POST') {
         res.writeHead(202, { location: '/v2/flight/x/blobs/uploads/session-1', 'docker-upload-uuid': 'session-1', 'content-length': '0' });
         return res.end();
@@ -65,15 +66,33 @@ describe('a reused connection closed under a request', () => {
     }
   });
 
-  it('only once: a server that cuts every reused connection still fails the request, naming the registry', async () => {
-    // Two idle kept-alive connections: the POST goes out on one and is cut, the resend on the other and
-    // is cut too; there is no third try.
+  it('the resend takes a new connection, not another idle one the server closed at the same moment', async () => {
+    // Two idle kept-alive connections, both of which the server cuts on their next request: the POST goes
+    // out on one and is cut; the resend must not take the other.
     const s = await cuttingServer(() => true);
     const c = new RegistryClient(s.host, { plainHttp: true, retries: 0 });
     try {
-      // Two connections kept alive, each with one answered request.
       await Promise.all([get(c), get(c)]);
       expect(s.connections()).toBe(2);
+      const res = await c.request({ method: 'POST', path: '/v2/flight/x/blobs/uploads/', scopes: [] });
+      expect(res.status).toBe(202);
+      res.body.resume();
+      const posts = s.seen.filter((r) => r.method === 'POST').map((r) => r.connection);
+      expect(posts).toHaveLength(2);
+      expect(posts[0]).toBeLessThanOrEqual(2);
+      expect(posts[1]).toBe(3);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('only once: a resend cut again fails the request, naming the registry', async () => {
+    // This server also cuts the first request of a connection once the POST was seen: the resend (on a new
+    // connection) is cut too, and there is no third try.
+    const s = await cuttingServer(() => true, { cutFresh: (r) => r.method === 'POST' });
+    const c = new RegistryClient(s.host, { plainHttp: true, retries: 0 });
+    try {
+      expect(await get(c)).toBe(200);
       await expect(c.request({ method: 'POST', path: '/v2/flight/x/blobs/uploads/', scopes: [] })).rejects.toMatchObject({ code: 'REGISTRY_UNREACHABLE' });
       expect(s.seen.filter((r) => r.method === 'POST')).toHaveLength(2);
     } finally {
