@@ -14,6 +14,7 @@ import type { OciLayout } from './layout.js';
 import { ANNOTATION_TITLE } from './manifest.js';
 import { pull, type ContentSource } from './pull.js';
 import { formatReference, isDigest, isRepository, isTag, parseRegistryReference, type RegistryReference } from './reference.js';
+import type { MasterManifestInfo } from './schema.js';
 
 export const MASTER_REFERENCE = 'flight/shared-types/manifest:latest';
 const MAX_JSON = 4 * 1024 * 1024;
@@ -29,15 +30,8 @@ export interface MasterManifest {
   entries: MasterEntry[];
 }
 
-export interface MasterEntry {
-  /** `host/repository:tag`, or `host/repository@digest` when the document names no tag. */
-  reference: string;
-  repository: string;
-  tag: string | null;
-  digest: string | null;
-  category: string | null;
-  platforms: string[];
-}
+/** One artifact of the master manifest (core/oci/schema.ts): `reference` is `host/repository:tag`, or `host/repository@digest` when the document names no tag. */
+export type MasterEntry = MasterManifestInfo['entries'][number];
 
 /** The `artifacts[]` of a Flight master document, entry by entry; entries that are not one are skipped (the scan still sees their strings). */
 function flightEntries(content: unknown, registry: string): MasterEntry[] {

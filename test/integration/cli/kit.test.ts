@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, runCli, tempHome, waitForEvent } from '../../support/cli.js';
+import { BIN, runCli, tempHome, waitForEvent } from '../../support/cli.js';
+import { DEMO_KIT, DEMO_REFS, DEMO_VERSION, seedDemoKit } from '../../support/demo-kit.js';
 import { cosignKey, cosignReferrer, cosignSign, type TestKey } from '../../support/cosign.js';
 import { startFaultProxy } from '../../support/fault-proxy.js';
 import { readLayout } from '../../support/oci-layout.js';
@@ -15,16 +16,8 @@ import { tar } from '../../support/tar.js';
 // Kits end to end against a real docker-registry fed by skopeo with the demo kit (the master manifest and
 // every artifact it lists for Dreamcast and Vita), signatures made in the cosign format with node:crypto.
 const run = promisify(execFile);
-const DEMO = path.join(ROOT, 'assets', 'demo-kit');
-const VERSION = '2026.11.01';
-const REFS = [
-  'manifest',
-  'bundles/dreamcast',
-  'bundles/vita',
-  'interfaces/wit',
-  'bindings/typescript',
-  ...['memory-validation', 'error-codes', 'session-threads', 'simd-checksum', 'asset-cache', 'complete'].map((n) => `wasm/${n}`),
-];
+const DEMO = DEMO_KIT;
+const VERSION = DEMO_VERSION;
 let registry: TestRegistry;
 let work: string;
 let release: TestKey;
@@ -59,21 +52,7 @@ function storeState(home: string): string {
 beforeAll(async () => {
   registry = await startRegistry();
   work = mkdtempSync(path.join(os.tmpdir(), 'fd-kit-'));
-  // Four lanes of skopeo copies; one repository is never written by two copies at once.
-  const copies: Array<[string, string]> = [...REFS.map((r): [string, string] => [r, VERSION]), ['manifest', 'latest']];
-  await Promise.all(
-    [0, 1, 2, 3].map(async (lane) => {
-      for (const [r, tag] of copies.filter(([r]) => REFS.indexOf(r) % 4 === lane)) {
-        await run('skopeo', [
-          'copy',
-          '--quiet',
-          '--dest-tls-verify=false',
-          `oci:${DEMO}:flight/shared-types/${r}:${VERSION}`,
-          `docker://${registry.host}/flight/shared-types/${r}:${tag}`,
-        ]);
-      }
-    }),
-  );
+  await seedDemoKit(registry.host, [...DEMO_REFS.map((r): [string, string] => [r, VERSION]), ['manifest', 'latest']]);
   release = cosignKey();
   other = cosignKey();
   await cosignSign(registry.host, 'flight/shared-types/bundles/dreamcast', demoDigest('bundles/dreamcast'), release);

@@ -1,3 +1,4 @@
+import type { MasterManifestInfo } from '../../../core/api/contract.js';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,14 +17,7 @@ const DEMO = path.join(ROOT, 'assets', 'demo-kit');
 const VERSION = '2026.11.01';
 let registry: TestRegistry;
 
-interface Entry {
-  reference: string;
-  repository: string;
-  tag: string | null;
-  digest: string | null;
-  category: string | null;
-  platforms: string[];
-}
+type Entry = MasterManifestInfo['entries'][number];
 
 beforeAll(async () => {
   registry = await startRegistry();

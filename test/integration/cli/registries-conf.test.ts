@@ -1,11 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient, wsTransport, type WebSocketLike } from '../../../core/api/client.js';
-import { ROOT, runCli, tempHome, NO_PROXY_VARS } from '../../support/cli.js';
+import { runCli, tempHome, NO_PROXY_VARS } from '../../support/cli.js';
+import { DEMO_VERSION, seedDemoKit } from '../../support/demo-kit.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 import { randomFile, tempDir } from '../../support/oci.js';
 import { freePort } from '../../support/ports.js';
@@ -18,7 +18,6 @@ import { helloModule } from '../../support/wasm.js';
 // "canonical" registries sit behind a fault proxy that logs every request, so a test can say the canonical
 // registry saw none. Every registries.conf is written here and passed by --registries-conf or
 // CONTAINERS_REGISTRIES_CONF: no test reads /etc. These tests run the built CLI (dist/).
-const run = promisify(execFile);
 const dir = tempDir('fd-regconf-');
 const payload = randomFile(dir, 'payload.wasm', 150 * 1024);
 
@@ -212,16 +211,7 @@ describe('location rewrites, drop-ins and aliases', () => {
 });
 
 describe('kit build through a mirror', () => {
-  const DEMO = path.join(ROOT, 'assets', 'demo-kit');
-  const VERSION = '2026.11.01';
-  const REFS = [
-    'manifest',
-    'bundles/dreamcast',
-    'bundles/vita',
-    'interfaces/wit',
-    'bindings/typescript',
-    ...['memory-validation', 'error-codes', 'session-threads', 'simd-checksum', 'asset-cache', 'complete'].map((x) => `wasm/${x}`),
-  ];
+  const VERSION = DEMO_VERSION;
   let upstream: TestRegistry;
   let upstreamStopped = false;
   let mirror: TestRegistry;
@@ -231,19 +221,7 @@ describe('kit build through a mirror', () => {
   beforeAll(async () => {
     [upstream, mirror] = await Promise.all([startRegistry(), startRegistry()]);
     front = await startFaultProxy(mirror.url);
-    await Promise.all(
-      [0, 1, 2, 3].map(async (lane) => {
-        for (const r of REFS.filter((_, i) => i % 4 === lane)) {
-          await run('skopeo', [
-            'copy',
-            '--quiet',
-            '--dest-tls-verify=false',
-            `oci:${DEMO}:flight/shared-types/${r}:${VERSION}`,
-            `docker://${upstream.host}/flight/shared-types/${r}:${VERSION}`,
-          ]);
-        }
-      }),
-    );
+    await seedDemoKit(upstream.host);
     // The mirror gets the same content the way a lab fills one: a kit built from upstream, pushed there.
     seedKit = path.join(dir, 'seed.tar');
     const built = await runCli(['kit', 'build', '-p', 'dreamcast', '--from', `${upstream.host}/flight/shared-types`, '--tag', VERSION, '-o', seedKit], {
