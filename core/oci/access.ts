@@ -86,9 +86,14 @@ export interface RegistryAccessOptions {
 /**
  * The registry settings' code (config.json, registries.conf, certs.d and their schemas), loaded on the first
  * registry contact: a command that reads only local files (`flightdeck inspect x.wasm`) does not build
- * those schemas at start-up (issue 19).
+ * those schemas at start-up (issue 19). Loaded once per process; every registry call awaits the same promise.
  */
-async function registrySettings() {
+function registrySettings() {
+  return (settingsCode ??= loadSettingsCode());
+}
+let settingsCode: ReturnType<typeof loadSettingsCode> | undefined;
+
+async function loadSettingsCode() {
   const [config, conf, settings] = await Promise.all([
     import('../config/config.js'),
     import('../registries/registries-conf.js'),
