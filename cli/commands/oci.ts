@@ -3,6 +3,7 @@ import { formatBytes, type Output } from '../output.js';
 import { existsSync } from 'node:fs';
 import { callApi, useCommandRegistry, useFlagCredential } from '../api.js';
 import { isRegistryReference } from '../../core/oci/reference.js';
+import { LINK_MODES, type LinkMode } from '../../core/oci/link-modes.js';
 import { withInterrupt } from './signal.js';
 import { readSecret } from '../secret-input.js';
 import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
@@ -173,38 +174,52 @@ export function registerOci(program: Command, out: () => Output): void {
       .argument('<ref>', 'host[:port]/repo[:tag][@sha256:...] or oci:<dir>[:tag|@digest]')
       .option('-o, --output <dir>', 'write each titled layer to DIR/<title>')
       .option('--unpack', 'unpack tar+gzip layers into DIR/<name>/ (refuses unsafe paths)')
+      .addOption(
+        new Option(
+          '--link-mode <mode>',
+          "auto: a file in DIR shares the store's verified copy when DIR is on the same file system (a clone, else a read-only hard link); copy: always write an independent file",
+        )
+          .choices(LINK_MODES)
+          .default('auto'),
+      )
       .option('--platform <p>', 'from an index, only manifests annotated flight.target-platform=P')
       .option('--offline', 'use only the content store (an imported kit): no network call at all')
       .addOption(new Option('-c, --concurrency <n>', 'parallel blob downloads').default(3).argParser((v) => Number(v))),
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ flightdeck pull localhost:5000/flight/shared-types/wasm/complete:latest -o ./wasm\n  $ flightdeck pull oci:./kit:2025.06.06 --output out --unpack',
+      '\nExamples:\n  $ flightdeck pull localhost:5000/flight/shared-types/wasm/complete:latest -o ./wasm\n  $ flightdeck pull oci:./kit:2025.06.06 --output out --unpack\n  $ flightdeck pull localhost:5000/flight/shared-types/wasm/complete:latest -o ./edit-me --link-mode copy',
     )
-    .action(async (reference: string, opts: ConnOpts & { output?: string; unpack?: boolean; platform?: string; offline?: boolean; concurrency: number }) => {
-      const o = out();
-      if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1 || opts.concurrency > 16)
-        throw new FlightDeckError('USAGE', '--concurrency must be 1..16.');
-      const conn = await setupCredentials(opts, targetRegistry(reference));
-      const progress = blobProgress(o, 'pull');
-      const r = await withInterrupt((signal) =>
-        callApi(
-          'registry.pull',
-          {
-            reference,
-            ...conn,
-            concurrency: opts.concurrency,
-            ...(opts.output ? { output: opts.output } : {}),
-            ...(opts.unpack ? { unpack: true } : {}),
-            ...(opts.platform ? { platform: opts.platform } : {}),
-            ...(opts.offline ? { offline: true } : {}),
-          },
-          { signal, emit: progress.emit },
-        ),
-      );
-      progress.finish();
-      o.result(r, (v) => renderPull(v, o));
-    });
+    .action(
+      async (
+        reference: string,
+        opts: ConnOpts & { output?: string; unpack?: boolean; linkMode: LinkMode; platform?: string; offline?: boolean; concurrency: number },
+      ) => {
+        const o = out();
+        if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1 || opts.concurrency > 16)
+          throw new FlightDeckError('USAGE', '--concurrency must be 1..16.');
+        const conn = await setupCredentials(opts, targetRegistry(reference));
+        const progress = blobProgress(o, 'pull');
+        const r = await withInterrupt((signal) =>
+          callApi(
+            'registry.pull',
+            {
+              reference,
+              ...conn,
+              concurrency: opts.concurrency,
+              ...(opts.output ? { output: opts.output } : {}),
+              ...(opts.unpack ? { unpack: true } : {}),
+              ...(opts.output ? { linkMode: opts.linkMode } : {}),
+              ...(opts.platform ? { platform: opts.platform } : {}),
+              ...(opts.offline ? { offline: true } : {}),
+            },
+            { signal, emit: progress.emit },
+          ),
+        );
+        progress.finish();
+        o.result(r, (v) => renderPull(v, o));
+      },
+    );
 
   connectionOptions(
     program
@@ -339,7 +354,16 @@ function renderPull(r: PullResultInfo, o: Output): string {
     `  digest ${r.digest}`,
     `  ${r.blobsDownloaded} blob(s) downloaded (${formatBytes(r.bytesDownloaded)}), ${r.blobsSkipped} already in the store`,
   ];
-  for (const f of r.files) lines.push(`  ${f.unpacked ? 'unpacked' : 'wrote'} ${f.path} (${formatBytes(f.size)})`);
+  const how = { clone: 'cloned', hardlink: 'linked', copy: 'wrote' } as const;
+  for (const f of r.files) {
+    const note =
+      f.method === 'hardlink'
+        ? o.dim(" — a read-only hard link to the store's verified copy")
+        : f.method === 'clone'
+          ? o.dim(" — a clone of the store's verified copy")
+          : '';
+    lines.push(`  ${f.unpacked ? 'unpacked' : how[f.method ?? 'copy']} ${f.path} (${formatBytes(f.size)})${note}`);
+  }
   return lines.join('\n');
 }
 

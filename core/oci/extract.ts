@@ -14,15 +14,23 @@
  * is refused. Before any link is created, every link target is resolved against the whole extracted tree,
  * following the archive's other links as the disk would (`a/b/z -> ../..` then `a/b/x -> z/../../..`),
  * and must stay inside the folder; the created links are then checked once more with realpath.
+ *
+ * How a plain file gets its bytes (`--link-mode`, docs/cli.md): with `auto` (the default), when DIR is on
+ * the store's file system the file shares the store's verified copy instead of costing a second full write:
+ * a copy-on-write clone where the file system has them (btrfs, xfs, APFS), else a hard link, made
+ * read-only because it is the store's copy. The shared file must be the very file whose bytes were
+ * verified (same device and inode: the one this pull wrote, or the stored one hashed just before); else,
+ * or when DIR is elsewhere or linking fails, and always with `copy`, an independent file is written.
  */
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, realpath, rename, rm, symlink } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, open, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { FlightDeckError } from '../errors.js';
 import { TarFormatError, gunzipLimited, tarEntries } from '../archive/tar.js';
-import { fileCopy, fsError, type BlobCopy, type OciLayout } from './layout.js';
+import { fileCopy, fileIdentity, fsError, sameFile, type BlobCopy, type FileIdentity, type OciLayout } from './layout.js';
 import { ANNOTATION_TITLE, MEDIA, type Descriptor } from './manifest.js';
+import type { LinkMode, OutputMethod } from './link-modes.js';
 
 const TAR_TYPES: readonly string[] = [MEDIA.tarGzip, MEDIA.ociLayerTarGzip, 'application/vnd.docker.image.rootfs.diff.tar.gzip'];
 /** Symbolic link hops while resolving one link target (Linux's own limit is 40). */
@@ -53,6 +61,13 @@ export interface ExtractedFile {
   digest: string;
   size: number;
   unpacked: boolean;
+  /** How a plain file was made (absent for an unpacked folder). */
+  method?: OutputMethod;
+}
+
+interface OutputOptions {
+  unpack: boolean;
+  linkMode?: LinkMode | undefined;
 }
 
 interface Staged {
@@ -64,7 +79,7 @@ interface Staged {
 const tempName = (target: string) => `${target}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /** Write titled layers of a pulled artifact to `outDir`: all of them, or (on any error) nothing. */
-export async function writeOutputs(store: OciLayout, layers: Descriptor[], outDir: string, opts: { unpack: boolean }): Promise<ExtractedFile[]> {
+export async function writeOutputs(store: OciLayout, layers: Descriptor[], outDir: string, opts: OutputOptions): Promise<ExtractedFile[]> {
   return new OutputWriter(outDir, opts).write(store, layers);
 }
 
@@ -80,14 +95,29 @@ export async function writeOutputs(store: OciLayout, layers: Descriptor[], outDi
 export class OutputWriter {
   private readonly root: string;
   private createdRoot: string | undefined | null = null;
-  /** Copies requested during the pull, by digest: the temp file, its target, and whether it was verified. */
-  private readonly copies = new Map<string, { tmp: string; target: string; verified: boolean }>();
+  /**
+   * Copies requested during the pull, by digest: the temp file, its target, and whether it was verified.
+   * A shared one (`share`) writes nothing: it learns which stored file holds the verified bytes (`stored`).
+   */
+  private readonly copies = new Map<string, { tmp: string; target: string; verified: boolean; share: boolean; stored?: FileIdentity }>();
+  private sharing: Promise<boolean> | undefined;
 
   constructor(
     outDir: string,
-    private readonly opts: { unpack: boolean },
+    private readonly opts: OutputOptions,
   ) {
     this.root = path.resolve(outDir);
+  }
+
+  /** Whether files share the store's copy: `auto`, and DIR on the store's file system. */
+  private sharesStore(store: OciLayout): Promise<boolean> {
+    this.sharing ??= (async () => {
+      if ((this.opts.linkMode ?? 'auto') !== 'auto') return false;
+      await this.ensureRoot();
+      const [a, b] = await Promise.all([stat(store.root), stat(this.root)]).catch(() => [undefined, undefined]);
+      return a !== undefined && b !== undefined && a.dev === b.dev;
+    })();
+    return this.sharing;
   }
 
   private async ensureRoot(): Promise<void> {
@@ -99,8 +129,11 @@ export class OutputWriter {
     }
   }
 
-  /** For PullOptions.copyTo: a temp file for a titled plain layer, or undefined (`write` handles it). */
-  readonly copyTo = async (desc: Descriptor): Promise<BlobCopy | undefined> => {
+  /**
+   * For PullOptions.copyTo: a temp file for a titled plain layer, or undefined (`write` handles it). When
+   * files share the store's copy, nothing is written: the copy only records the stored file's identity.
+   */
+  readonly copyTo = async (desc: Descriptor, store: OciLayout): Promise<BlobCopy | undefined> => {
     const title = desc.annotations?.[ANNOTATION_TITLE];
     if (!title || this.copies.has(desc.digest) || (this.opts.unpack && TAR_TYPES.includes(desc.mediaType))) return undefined;
     let rel: string;
@@ -119,9 +152,23 @@ export class OutputWriter {
     await mkdir(path.dirname(target), { recursive: true }).catch((err: unknown) => {
       throw fsError(err, target);
     });
-    const entry = { tmp: tempName(target), target, verified: false };
+    const share = await this.sharesStore(store);
+    const entry: { tmp: string; target: string; verified: boolean; share: boolean; stored?: FileIdentity } = {
+      tmp: tempName(target),
+      target,
+      verified: false,
+      share,
+    };
     this.copies.set(desc.digest, entry);
-    return fileCopy(entry.tmp, () => (entry.verified = true));
+    if (!share) return fileCopy(entry.tmp, () => (entry.verified = true));
+    return {
+      open: async () => {},
+      write: async () => {},
+      commit: async () => {},
+      drop: async () => {},
+      verified: () => (entry.verified = true),
+      placed: (file) => (entry.stored = file),
+    };
   };
 
   /** Stage what the pull did not copy, then move everything into place: all of it, or (on any error) nothing. */
@@ -143,10 +190,10 @@ export class OutputWriter {
         const target = path.join(root, unpack ? rel.replace(/(\.tar\.gz|\.tgz)$/, '') : rel);
         await assertInside(root, path.dirname(target), title);
         const copied = this.copies.get(layer.digest);
-        if (!unpack && copied?.verified && copied.target === target && !staged.some((s) => s.tmp === copied.tmp)) {
+        if (!unpack && copied?.verified && !copied.share && copied.target === target && !staged.some((s) => s.tmp === copied.tmp)) {
           // Written from the verified download stream (and fsynced) during the pull.
           staged.push({ tmp: copied.tmp, target, dir: false });
-          out.push({ title, path: target, digest: layer.digest, size: layer.size, unpacked: false });
+          out.push({ title, path: target, digest: layer.digest, size: layer.size, unpacked: false, method: 'copy' });
           continue;
         }
         await mkdir(path.dirname(target), { recursive: true }).catch((err: unknown) => {
@@ -156,16 +203,26 @@ export class OutputWriter {
         if (unpack) {
           staged.push({ tmp, target, dir: true });
           await read(layer, (chunks) => untarGz(chunks, tmp, title));
-        } else {
-          staged.push({ tmp, target, dir: false });
-          await read(layer, (chunks) => writeStream(chunks, tmp));
+          out.push({ title, path: target, digest: layer.digest, size: layer.size, unpacked: true });
+          continue;
         }
-        out.push({ title, path: target, digest: layer.digest, size: layer.size, unpacked: unpack });
+        staged.push({ tmp, target, dir: false });
+        // The file this pull stored counts as verified only when nothing else stored the blob meanwhile.
+        const stored = copied?.share && copied.verified ? copied.stored : undefined;
+        let method: OutputMethod | undefined = (await this.sharesStore(store)) ? await shareStored(store, layer, tmp, stored) : undefined;
+        if (!method) {
+          await read(layer, (chunks) => writeStream(chunks, tmp));
+          method = 'copy';
+        }
+        out.push({ title, path: target, digest: layer.digest, size: layer.size, unpacked: false, method });
       }
       // Everything is staged: move it into place.
       for (const s of staged) {
         if (s.dir) await rm(s.target, { recursive: true, force: true });
         await rename(s.tmp, s.target);
+        // Renaming a hard link over another link to the same file does nothing (POSIX): the target already
+        // is the store's verified copy (a second pull to the same folder), and the temp name goes.
+        if (!s.dir) await rm(s.tmp, { force: true });
       }
       // Copies no layer took (a title refused later, a layer listed twice): not left behind.
       for (const c of this.copies.values()) if (!staged.some((s) => s.tmp === c.tmp)) await rm(c.tmp, { force: true });
@@ -182,6 +239,41 @@ export class OutputWriter {
     for (const c of this.copies.values()) await rm(c.tmp, { force: true });
     if (this.createdRoot) await rm(this.createdRoot, { recursive: true, force: true });
   }
+}
+
+/**
+ * Make `tmp` share the store's verified copy of `layer`: a clone, else a hard link (read-only: it is the
+ * store's file), or undefined when the file system allows neither (the caller writes a copy). `stored` is
+ * the file this pull verified and stored; without it the stored blob is hashed first (BLOB_CORRUPT,
+ * quarantined, when wrong). Either way the shared file must be that very file (device and inode) with
+ * the size and modification time it had when verified, so a file swapped in under the blob's name or
+ * written in place meanwhile is never shared: the caller then reads the store verified (BLOB_CORRUPT).
+ */
+async function shareStored(store: OciLayout, layer: Descriptor, tmp: string, stored: FileIdentity | undefined): Promise<OutputMethod | undefined> {
+  const src = store.blobPath(layer.digest);
+  const verified = stored ?? (await store.verifiedIdentity(layer));
+  const same = async (file: string) => sameFile(fileIdentity(await lstat(file, { bigint: true })), verified);
+  try {
+    // A clone is a new file holding the bytes `src` had when cloned: `src` must be the verified file then.
+    await copyFile(src, tmp, constants.COPYFILE_FICLONE_FORCE);
+    if (await same(src)) return 'clone';
+  } catch {
+    // No copy-on-write here (ext4, tmpfs, another file system): try a hard link.
+  }
+  await rm(tmp, { force: true });
+  try {
+    await link(src, tmp);
+    if (await same(tmp)) {
+      // Read-only, so an editor does not change the store's copy in place (Windows: a read-only file
+      // could no longer be replaced or pruned by the store, so it is left writable there).
+      if (process.platform !== 'win32') await chmod(tmp, 0o444);
+      return 'hardlink';
+    }
+  } catch {
+    // Another file system, no hard links there, or too many links: write a copy.
+  }
+  await rm(tmp, { force: true });
+  return undefined;
 }
 
 async function writeStream(bytes: AsyncIterable<Uint8Array>, file: string): Promise<void> {

@@ -260,6 +260,21 @@ export class OciLayout {
     return out;
   }
 
+  /**
+   * Hash a stored blob and return the identity of the file that hashed right, as it was when opened: a
+   * caller that shares the file (a hard link) checks that its link names this very file, unchanged since.
+   * BLOB_CORRUPT (quarantined) when wrong.
+   */
+  async verifiedIdentity(desc: { digest: string; size: number }): Promise<FileIdentity> {
+    const reading = this.openBlob(desc);
+    try {
+      await reading.finish();
+      return reading.identity()!;
+    } finally {
+      await reading.close();
+    }
+  }
+
   /** The BLOB_CORRUPT error for a blob read from this layout (quarantining it in the store). */
   async corrupt(desc: { digest: string; size: number }, found: { actual: string; size: number; ino?: number }, cause?: unknown): Promise<FlightDeckError> {
     const what = found.size !== desc.size ? `has ${found.size} bytes, its descriptor says ${desc.size}` : `hashes to ${found.actual}`;
@@ -430,6 +445,7 @@ export class BlobReading implements AsyncIterable<Buffer> {
   private ended = false;
   private verdict: Promise<void> | undefined;
   private ino: number | undefined;
+  private openedAs: FileIdentity | undefined;
   private fileSize: number | undefined;
 
   constructor(
@@ -446,9 +462,10 @@ export class BlobReading implements AsyncIterable<Buffer> {
       const file = this.layout.blobPath(this.desc.digest);
       try {
         const fh = await open(file, 'r');
-        const st = await fh.stat();
-        this.ino = st.ino;
-        this.fileSize = st.size;
+        const st = await fh.stat({ bigint: true });
+        this.ino = Number(st.ino);
+        this.openedAs = fileIdentity(st);
+        this.fileSize = Number(st.size);
         this.fh = fh;
         return fh;
       } catch (err) {
@@ -540,6 +557,11 @@ export class BlobReading implements AsyncIterable<Buffer> {
     this.fh = undefined;
     await fh?.close().catch(() => {});
   }
+
+  /** The file this reading opened, as it was when opened (once it read anything). */
+  identity(): FileIdentity | undefined {
+    return this.openedAs;
+  }
 }
 
 export async function hashFile(file: string, algorithm: string): Promise<string> {
@@ -564,6 +586,34 @@ export interface BlobCopy {
   commit(): Promise<void>;
   drop(): Promise<void>;
   verified(): void;
+  /**
+   * Called once the verified bytes are renamed into the store, with the stored file's identity (`pull
+   * --output` shares that very file instead of writing a copy: core/oci/extract.ts). Not called when
+   * another process stored the blob first: then the caller cannot know which file holds verified bytes.
+   */
+  placed?(file: FileIdentity): void;
+}
+
+/**
+ * A file's bytes as they were verified: device and inode (the very file, under any name), size and
+ * modification time (unchanged since: a write in place changes it; Linux ≥ 6.13 gives a write after a
+ * `stat` a finer timestamp than the one that `stat` saw).
+ */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+}
+
+/** The identity of a file as `stat` (bigint) sees it now. */
+export function fileIdentity(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): FileIdentity {
+  return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs };
+}
+
+/** Whether two identities name the same file, unchanged. */
+export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
 }
 
 /**
@@ -724,6 +774,7 @@ export class BlobWriter {
     try {
       const copy = this.copyOpen ? this.copy : undefined;
       await Promise.all([this.fh?.sync(), copy?.commit()]);
+      const stored = copy?.placed && this.fh ? fileIdentity(await this.fh.stat({ bigint: true })) : undefined;
       await this.fh?.close();
       this.fh = undefined;
       if (copy) {
@@ -733,6 +784,7 @@ export class BlobWriter {
       }
       await mkdir(path.dirname(target), { recursive: true });
       await rename(this.partial, target);
+      if (stored) copy!.placed!(stored);
     } catch (err) {
       await this.discard();
       // Another process stored the same blob meanwhile (and e.g. Windows refuses to replace a file that is

@@ -304,7 +304,7 @@ export interface PullOptions {
    * the same verified stream as the store (`pull --output`, core/oci/extract.ts). Blobs found in the store
    * are not copied here: the caller reads those through the store's verified read.
    */
-  copyTo?: ((desc: Descriptor) => Promise<BlobCopy | undefined>) | undefined;
+  copyTo?: ((desc: Descriptor, store: OciLayout) => Promise<BlobCopy | undefined>) | undefined;
 }
 
 /** Pull `ref` from `source` into `store`; returns what was pulled. */
@@ -344,7 +344,7 @@ export async function pull(source: ContentSource, store: OciLayout, ref: Referen
         return;
       }
     }
-    const copy = await opts.copyTo?.(desc);
+    const copy = await opts.copyTo?.(desc, store);
     const r = await fetchBlob(source, store, desc, opts.onEvent, signal, release, opts.verifyExisting !== false, copy);
     if (r === 'downloaded') {
       downloaded++;

@@ -6,6 +6,8 @@
  * through the contract).
  */
 import { z } from 'zod';
+import { OUTPUT_METHODS } from './link-modes.js';
+export { LINK_MODES, OUTPUT_METHODS, type LinkMode, type OutputMethod } from './link-modes.js';
 
 const count = z.number().int().nonnegative();
 /** A content digest as descriptors carry it (core/oci/reference.ts checks the same grammar). */
@@ -118,7 +120,17 @@ export const PullResultSchema = z.object({
   blobsDownloaded: z.number().int(),
   blobsSkipped: z.number().int(),
   bytesDownloaded: z.number().int(),
-  files: z.array(z.object({ title: z.string(), path: z.string(), digest: z.string(), size: z.number().int(), unpacked: z.boolean() })),
+  files: z.array(
+    z.object({
+      title: z.string(),
+      path: z.string(),
+      digest: z.string(),
+      size: z.number().int(),
+      unpacked: z.boolean(),
+      /** A plain file: a clone or hard link of the store's verified copy, or an independent copy. */
+      method: z.enum(OUTPUT_METHODS).optional(),
+    }),
+  ),
   store: z.string(),
 });
 export type PullResultInfo = z.infer<typeof PullResultSchema>;

@@ -15,6 +15,7 @@ import {
   PushResultSchema,
   RefInspectSchema,
 } from '../../oci/schema.js';
+import { LINK_MODES } from '../../oci/link-modes.js';
 
 const connection = {
   /** true: plain HTTP, false: force HTTPS (even for localhost); unset: localhost → http, others https. */
@@ -38,6 +39,8 @@ export const ociContract = {
         reference: ref,
         output: z.string().min(1).max(4096).optional(),
         unpack: z.boolean().optional(),
+        /** How output files get their bytes (core/oci/extract.ts): `auto` shares the store's verified copy when it can. */
+        linkMode: z.enum(LINK_MODES).optional(),
         concurrency: z.number().int().min(1).max(16).optional(),
         platform: z.string().min(1).max(64).optional(),
         /** Only the content store (an imported kit): no network call at all. */

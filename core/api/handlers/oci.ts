@@ -61,9 +61,10 @@ export function ociHandlers(ctx: ApiContext): AreaHandlers<OciMethods> {
     },
 
     async 'registry.pull'(input, call) {
-      // --output: downloads write each file from the same verified stream as the store (no second pass);
-      // blobs already stored are read (verified) from the store, so the skip path hashes nothing.
-      const output = input.output ? new OutputWriter(input.output, { unpack: Boolean(input.unpack) }) : undefined;
+      // --output: a file shares the store's verified copy when the folder is on its file system (clone or
+      // hard link: no second write); else downloads write it from the same verified stream as the store.
+      // Blobs already stored are verified when shared or read, so the skip path hashes nothing.
+      const output = input.output ? new OutputWriter(input.output, { unpack: Boolean(input.unpack), linkMode: input.linkMode }) : undefined;
       let pulled;
       try {
         pulled = await ctx.registry.pullToStore(

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempHome } from '../../support/cli.js';
@@ -75,6 +75,29 @@ describe('flightdeck push / ls / inspect-ref / pull / cache', () => {
     expect(result.blobsDownloaded).toBe(3);
     expect(readdirSync(out).sort()).toEqual(['complete.wasm', 'dreamcast.tar.gz']);
     expect(readFileSync(path.join(out, 'complete.wasm')).equals(wasm.bytes)).toBe(true);
+    // The folder is on the store's file system (ext4 here: no clone): each file is a read-only hard link
+    // to the store's verified copy, not a second write of its bytes.
+    const stored = statSync(path.join(JSON.parse(r.stdout).store as string, 'blobs', 'sha256', wasm.digest.slice(7)));
+    const linked = statSync(path.join(out, 'complete.wasm'));
+    expect(result.files.map((f) => (f as { method?: string }).method)).toEqual(['hardlink', 'hardlink']);
+    expect([linked.ino, linked.nlink, linked.mode & 0o777]).toEqual([stored.ino, 2, 0o444]);
+    // --link-mode copy: an independent, writable file (the blobs are in the store now: read verified).
+    const copied = path.join(tempDir(), 'copied');
+    const copy = await runCli(['pull', ref(), '--output', copied, '--link-mode', 'copy'], { env });
+    expect(copy.code, copy.stderr).toBe(0);
+    expect(copy.stdout).toContain(`wrote ${path.join(copied, 'complete.wasm')}`);
+    const own = statSync(path.join(copied, 'complete.wasm'));
+    expect([own.ino === stored.ino, own.nlink, own.mode & 0o777]).toEqual([false, 1, 0o644]);
+    expect(readFileSync(path.join(copied, 'complete.wasm')).equals(wasm.bytes)).toBe(true);
+    // Pulled again into the same folder: the links stay, no temp file is left beside them.
+    const relink = await runCli(['pull', ref(), '--output', out], { env });
+    expect(relink.code, relink.stderr).toBe(0);
+    expect(relink.stdout).toContain(`linked ${path.join(out, 'complete.wasm')}`);
+    expect(readdirSync(out).sort()).toEqual(['complete.wasm', 'dreamcast.tar.gz']);
+    expect(statSync(path.join(out, 'complete.wasm')).ino).toBe(stored.ino);
+    const bad = await runCli(['pull', ref(), '--output', copied, '--link-mode', 'hard'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('auto, copy');
     const events = r.stderr
       .trim()
       .split('\n')

@@ -1,4 +1,4 @@
-import { symlinkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryClient, type RetryNotice } from '../../../../core/oci/client.js';
@@ -347,12 +347,13 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
     expectCleanStore();
   });
 
-  // pull --output: the output file is written from the download's own verified stream (core/oci/extract.ts
-  // OutputWriter + BlobWriter's copy), so it must be exactly as trustworthy as the store blob.
-  describe('pull --output writes the file from the verified download stream', () => {
+  // pull --output (core/oci/extract.ts OutputWriter): with `copy` the file is written from the download's
+  // own verified stream (BlobWriter's copy); with `auto` (the default) it is a hard link to the very file
+  // the download verified and stored. Either way it must be exactly as trustworthy as the store blob.
+  describe.each(['auto', 'copy'] as const)('pull --output, link mode %s: the file holds only verified bytes', (linkMode) => {
     /** A pull with --output's writer (as the registry.pull handler runs it): pull, then write, abort on error. */
     async function pullTo(out: string): Promise<string[]> {
-      const output = new OutputWriter(out, { unpack: false });
+      const output = new OutputWriter(out, { unpack: false, linkMode });
       try {
         const r = await run({ pull: { verifyExisting: false, copyTo: output.copyTo } });
         return (await output.write(store, r.layers)).map((f) => f.path);
@@ -389,22 +390,75 @@ describe('faults while pulling (real registry behind a fault-injecting proxy)', 
       expect(readFileSync(files[0]!).equals(blob.bytes)).toBe(true);
       expect(readdirSync(out)).toEqual(['memory.wasm']);
       expectStored();
+      // auto: the store's file itself (same inode), read-only; copy: a file of its own.
+      const [file, stored] = [statSync(files[0]!), statSync(store.blobPath(blob.digest))];
+      expect([file.ino === stored.ino, file.mode & 0o777]).toEqual(linkMode === 'auto' ? [true, 0o444] : [false, 0o644]);
     });
 
-    it('the output of a download does not read the store back (a store blob damaged after the pull does not matter to it)', async () => {
+    it('a store blob damaged in place between the pull and the output never reaches the output', async () => {
       const out = tempDir();
-      const output = new OutputWriter(out, { unpack: false });
+      const output = new OutputWriter(out, { unpack: false, linkMode });
       const r = await run({ pull: { verifyExisting: false, copyTo: output.copyTo } });
-      // Damage the stored blob between the pull and the output: the output came from the verified stream.
+      // A flipped bit, written in place (same inode) after the download verified and stored the blob.
       const stored = readFileSync(store.blobPath(blob.digest));
       stored[100]! ^= 0xff;
       writeFileSync(store.blobPath(blob.digest), stored);
-      await output.write(store, r.layers);
-      expect(readFileSync(path.join(out, 'memory.wasm')).equals(blob.bytes)).toBe(true);
-      // A second pull finds the blob present and reads it through the verified read: BLOB_CORRUPT, no file.
+      if (linkMode === 'copy') {
+        // The output came from the verified download stream: the damage does not matter to it.
+        await output.write(store, r.layers);
+        expect(readFileSync(path.join(out, 'memory.wasm')).equals(blob.bytes)).toBe(true);
+      } else {
+        // The stored file changed since it was verified (its modification time): it is not linked; the
+        // verified read of the store finds the damage instead. No output file.
+        await expectCode(
+          output.write(store, r.layers).catch(async (err: unknown) => {
+            await output.abort();
+            throw err;
+          }),
+          'BLOB_CORRUPT',
+        );
+        expect(readdirSync(out)).toEqual([]);
+        return;
+      }
+      // A second pull finds the blob present and reads it verified before sharing or copying it: BLOB_CORRUPT, no file.
       const again = tempDir();
       await expectCode(pullTo(again), 'BLOB_CORRUPT');
       expect(readdirSync(again)).toEqual([]);
     });
+
+    it('a blob already stored is hashed before it is shared or copied: damaged in place → BLOB_CORRUPT, no output', async () => {
+      const first = tempDir();
+      await pullTo(first);
+      const second = tempDir();
+      expect(await pullTo(second)).toEqual([path.join(second, 'memory.wasm')]);
+      // Damage in place after those outputs (with auto, the outputs are this very file): a third pull must
+      // neither link nor copy it.
+      const stored = readFileSync(store.blobPath(blob.digest));
+      stored[7]! ^= 0x01;
+      writeFileSync(store.blobPath(blob.digest), stored);
+      const third = tempDir();
+      await expectCode(pullTo(third), 'BLOB_CORRUPT');
+      expect(readdirSync(third)).toEqual([]);
+    });
+  });
+
+  it('pull --output to another file system (tmpfs) writes copies from the download stream', async () => {
+    const shm = '/dev/shm';
+    if (!existsSync(shm) || statSync(shm).dev === statSync(store.root).dev) {
+      console.warn('pull --output across file systems: skipped, /dev/shm is missing or on the store’s file system');
+      return;
+    }
+    const out = mkdtempSync(path.join(shm, 'fd-out-'));
+    try {
+      const output = new OutputWriter(out, { unpack: false });
+      const r = await run({ pull: { verifyExisting: false, copyTo: output.copyTo } });
+      const files = await output.write(store, r.layers);
+      expect(files.map((f) => f.method)).toEqual(['copy']);
+      expect(readFileSync(files[0]!.path).equals(blob.bytes)).toBe(true);
+      expect(statSync(files[0]!.path).mode & 0o777).toBe(0o644);
+      expect(readdirSync(out)).toEqual(['memory.wasm']);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
