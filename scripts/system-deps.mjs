@@ -29,6 +29,10 @@ export const SYSTEM_TOOLS = [
   ['wasm-opt', 'binaryen'],
   ['tar', 'tar'],
   ['openssl', 'openssl'],
+  // test/integration/cli/registries.test.ts: the lab's forward proxy (CONNECT and plain-http, with auth).
+  ['tinyproxy', 'tinyproxy'],
+  // bench/ (peak RSS of each run): GNU time, not the shell keyword.
+  ['/usr/bin/time', 'time'],
   // test/conformance/device.py: the second, independent protocol device (standard library only).
   ['python3', 'python3'],
 ];
