@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { inspectTarget } from '../../../../core/wasm/target.js';
 import { DEFAULT_BUNDLE_LIMITS } from '../../../../core/wasm/bundle.js';
 import type { FlightDeckError } from '../../../../core/errors.js';
-import { customSection, fixture, fixtureBytes } from '../../../support/wasm.js';
+import { customSection, engineRejectedModule, fixture, fixtureBytes } from '../../../support/wasm.js';
 import { CROSS_CHECK_OFF_NOTE, PARALLEL_CHECK_MIN_BYTES, parseWasm } from '../../../../core/wasm/parser.js';
 import { bytesSource, readShared } from '../../../../core/wasm/reader.js';
 import { engineWorker } from '../../../../core/wasm/engine.js';
@@ -62,10 +62,7 @@ describe('inspectTarget', () => {
     expect(inDir.modules.map((m) => m.sha256)).toEqual([`sha256:${sha(good)}`]);
 
     // A module the decoder accepts and V8 rejects (a function returning nothing declared to return i32).
-    const bad = Buffer.from([
-      ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-      ...[0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b],
-    ]);
+    const bad = engineRejectedModule();
     const badFile = write(dir, 'bad-big.wasm', Buffer.concat([bad, pad]));
     const err = await failure(inspectTarget(badFile));
     expect(err.code).toBe('WASM_MALFORMED');
