@@ -5,6 +5,7 @@ import { targetRegistry } from './oci.js';
 import { applyRegistryFlags, registryFlagOptions, type RegistryFlagOpts } from './registry-flags.js';
 import type { InspectResult, WasmReport } from '../../core/api/contract.js';
 import { formatBytes } from '../output.js';
+import { CROSS_CHECK_OFF_NOTE } from '../../core/wasm/notes.js';
 
 export function registerInspect(program: Command, out: () => Output): void {
   const cmd = program.command('inspect');
@@ -12,22 +13,27 @@ export function registerInspect(program: Command, out: () => Output): void {
   cmd
     .argument('<target>', 'a .wasm file, a directory, a .tar.gz bundle, or oci:<dir>[:tag]')
     .description('Inspect WASM modules and components: memories, tables, imports/exports, features used, threads, sections')
+    .option('--engine-check', 'also validate each core module with the JS engine (V8 WebAssembly.validate); `check` and `deploy` always do')
     .addHelpText(
       'after',
       `
-Features are found by decoding every instruction, not from the target_features section.
+Features are found by decoding every instruction, not from the target_features section. The decoder
+rejects malformed structure; it does not type-check function bodies. --engine-check adds V8's full
+validation (a module V8 rejects then fails with WASM_MALFORMED), as \`check\` and \`deploy\` always do.
 
 Examples:
   $ flightdeck inspect app.wasm
   $ flightdeck inspect bundle.tar.gz --json | jq '.modules[].report.features'
-  $ flightdeck inspect oci:./layout:v1`,
+  $ flightdeck inspect oci:./layout:v1
+  $ flightdeck inspect app.wasm --engine-check`,
     )
-    .action(async (target: string, opts: RegistryFlagOpts) => {
+    .action(async (target: string, opts: RegistryFlagOpts & { engineCheck?: boolean }) => {
       const o = out();
       const progress = o.progress('inspect');
       useCommandRegistry(targetRegistry(target, true));
       applyRegistryFlags(opts, targetRegistry(target, true));
-      const result = await callApi('wasm.inspect', { target }, { emit: (e) => progress.update(Number(e.done), undefined, String(e.detail ?? '')) });
+      const input = { target, ...(opts.engineCheck ? { engineCheck: true } : {}) };
+      const result = await callApi('wasm.inspect', input, { emit: (e) => progress.update(Number(e.done), undefined, String(e.detail ?? '')) });
       progress.finish(`${result.modules.length} module(s)`);
       o.result(result, (r) => renderInspect(r, o));
     });
@@ -88,7 +94,8 @@ function renderReport(rep: WasmReport, o: Output, pad: string, lines: string[]):
   }
   if (rep.kind === 'module') {
     const v = rep.validation;
-    lines.push(`${pad}engine cross-check: ${v.checked ? (v.valid ? o.green(`valid (${v.engine})`) : o.red('invalid')) : o.dim(`skipped: ${v.note ?? ''}`)}`);
+    const skipped = v.note === CROSS_CHECK_OFF_NOTE ? 'not run (--engine-check runs it)' : `skipped: ${v.note ?? ''}`;
+    lines.push(`${pad}engine cross-check: ${v.checked ? (v.valid ? o.green(`valid (${v.engine})`) : o.red('invalid')) : o.dim(skipped)}`);
   }
   for (const note of rep.notes) lines.push(`${pad}${o.yellow('note')}: ${note}`);
   for (const n of rep.nested) {

@@ -12,18 +12,23 @@
 import { FlightDeckError } from '../errors.js';
 import type { WasmReport } from './schema.js';
 import { StreamReader, WasmFormatError, malformed } from './reader.js';
+import { CROSS_CHECK_OFF_NOTE } from './notes.js';
 import { engineAccepts, engineName, engineRejects, engineWorker, type EngineCheck } from './engine.js';
 import { parseModule } from './module/parse.js';
 import { parseComponent } from './component/parse.js';
 
 export { CODE_BUFFER_MAX } from './module/code.js';
+export { CROSS_CHECK_OFF_NOTE } from './notes.js';
 
 export interface ParseOptions {
   /** Names the input in errors (a path, `bundle.tar.gz!app.wasm`, ...). */
   name: string;
   /** Byte size of the input when known: lets a section that claims more be rejected up front. */
   size?: number;
-  /** Cross-check core modules with WebAssembly.validate (default true). */
+  /**
+   * Cross-check core modules with WebAssembly.validate (default true). Off, the report says so
+   * (`validation.note` is CROSS_CHECK_OFF_NOTE): the decoder's own checks still ran on every instruction.
+   */
   crossCheck?: boolean;
   /**
    * The engine's cross-check of these same bytes, already under way (core/wasm/target.ts reads a big file
@@ -35,9 +40,11 @@ export interface ParseOptions {
 /** Modules larger than this are not buffered for the engine cross-check. */
 const CROSS_CHECK_MAX_BYTES = 64 * 1024 * 1024;
 /**
- * Modules of at least this declared size are read whole first and cross-checked by the engine in a worker
- * thread while the decoder runs (a 45 MB module: ~140 ms of validation off the critical path); smaller
- * ones are validated inline after decoding (a worker's start-up would cost more than it saves).
+ * Modules of at least this declared size are read whole first and, when cross-checked, validated by the
+ * engine in a worker thread while the decoder runs (a 45 MB module: ~140 ms of validation off the critical
+ * path); smaller ones are validated inline after decoding (a worker's start-up would cost more than it
+ * saves). A big module file is read whole even without the cross-check (core/wasm/target.ts): one read into
+ * one buffer, decoded in place, is faster than streaming it in chunks.
  */
 export const PARALLEL_CHECK_MIN_BYTES = 8 * 1024 * 1024;
 
@@ -48,7 +55,7 @@ export async function parseWasm(source: AsyncIterable<Uint8Array>, opts: ParseOp
   let owned: EngineCheck | undefined;
   if (opts.verdict && opts.crossCheck !== false) {
     verdict = opts.verdict;
-  } else if (opts.crossCheck !== false && opts.size !== undefined && wantsParallelCheck(opts.size)) {
+  } else if (opts.crossCheck !== false && opts.size !== undefined && readsWhole(opts.size)) {
     const whole = await readWhole(source, opts.size);
     source = whole.source;
     if (whole.bytes) verdict = owned = engineWorker().check(whole.bytes);
@@ -65,8 +72,11 @@ export async function parseWasm(source: AsyncIterable<Uint8Array>, opts: ParseOp
   }
 }
 
-/** Whether a module of `size` bytes is read whole and cross-checked in a worker while it is decoded. */
-export function wantsParallelCheck(size: number): boolean {
+/**
+ * Whether a module of `size` bytes is read whole before it is decoded (and, when cross-checked, validated
+ * by the engine in a worker meanwhile).
+ */
+export function readsWhole(size: number): boolean {
   return size >= PARALLEL_CHECK_MIN_BYTES && size <= CROSS_CHECK_MAX_BYTES;
 }
 
@@ -156,7 +166,7 @@ async function crossCheckModule(
   verdict?: Promise<string | undefined>,
 ): Promise<void> {
   if (!wanted) {
-    rep.validation.note = opts.crossCheck === false ? 'cross-check disabled' : `larger than ${CROSS_CHECK_MAX_BYTES} bytes`;
+    rep.validation.note = opts.crossCheck === false ? CROSS_CHECK_OFF_NOTE : `larger than ${CROSS_CHECK_MAX_BYTES} bytes`;
     return;
   }
   if (!bytes && !verdict) {

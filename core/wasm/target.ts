@@ -17,7 +17,7 @@ import { isRegistryReference, parseLayoutReference } from '../oci/reference.js';
 import { OciLayout } from '../oci/layout.js';
 import { ANNOTATION_TITLE, parseManifest, type Descriptor } from '../oci/manifest.js';
 import type { InspectResult, WasmReport } from './schema.js';
-import { parseWasm, wantsParallelCheck } from './parser.js';
+import { parseWasm, readsWhole } from './parser.js';
 import { fileSource, readShared } from './reader.js';
 import { engineWorker } from './engine.js';
 import { walkTarGz, type BundleLimits, DEFAULT_BUNDLE_LIMITS } from './bundle.js';
@@ -53,11 +53,13 @@ export async function inspectTarget(target: string, opts: InspectOptions = {}): 
     const crossCheck = opts.crossCheck !== false;
     let report: WasmReport | undefined;
     let digest: string | undefined;
-    if (file !== undefined && size !== undefined && crossCheck && wantsParallelCheck(size)) {
-      // A big module file: the engine's worker boots while the file is read into shared memory (each
-      // slice hashed as it lands, while the next one is read); then the worker validates the whole while
-      // this thread decodes it, from one contiguous buffer. Both cores busy, nothing read or copied twice.
-      const engine = engineWorker();
+    if (file !== undefined && size !== undefined && readsWhole(size)) {
+      // A big module file is read into one buffer (shared memory), each slice hashed as it lands while the
+      // next one is read, then decoded from that buffer: nothing read or copied twice, and faster than
+      // streaming it in chunks even when nothing else needs the whole. With the cross-check on, the
+      // engine's worker boots while the file is read and validates the whole while this thread decodes it:
+      // both cores busy.
+      const engine = crossCheck ? engineWorker() : undefined;
       const hash = createHash('sha256');
       let whole: Uint8Array;
       try {
@@ -65,15 +67,15 @@ export async function inspectTarget(target: string, opts: InspectOptions = {}): 
         for await (const slice of read.slices) hash.update(slice);
         whole = await read.whole;
       } catch (err) {
-        engine.cancel();
+        engine?.cancel();
         throw err;
       }
-      const verdict = engine.check(whole);
+      const verdict = engine?.check(whole);
       try {
         report = await parseWasm(oneChunk(whole), { name, size, crossCheck, verdict });
         digest = hash.digest('hex');
       } finally {
-        verdict.cancel();
+        verdict?.cancel();
       }
     }
     if (!report || digest === undefined) {

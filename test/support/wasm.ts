@@ -157,6 +157,14 @@ export function helloModule(text: string, code: number): Buffer {
     (call $exit (i32.const ${code}))))`);
 }
 
+/**
+ * A module the decoder accepts and V8 rejects: `(func (result i32))` with an empty body, well framed but
+ * ill-typed (only validation sees it, so wat2wasm builds it only with --no-check).
+ */
+export function engineRejectedModule(): Buffer {
+  return wat2wasm('(module (func (result i32)))', ['--no-check']);
+}
+
 /** The module with a custom section holding `bytes` appended (still a valid module). */
 export function withCustomSection(module: Buffer, name: string, bytes: Buffer): Buffer {
   return Buffer.concat([module, customSection(name, bytes)]);

@@ -18,7 +18,18 @@ export const wasmContract = {
   },
   'wasm.inspect': {
     summary: 'Inspect every WASM module or component in a target: memory, features, threads, sections.',
-    input: z.object({ target, offline: z.boolean().optional() }).strict(),
+    input: z
+      .object({
+        target,
+        offline: z.boolean().optional(),
+        engineCheck: z
+          .boolean()
+          .optional()
+          .describe(
+            'Also validate each core module with the JS engine (WebAssembly.validate), as wasm.check always does. Off by default: the decoder still decodes every instruction and rejects malformed structure; each report then has validation.checked false and a note saying the check was not requested.',
+          ),
+      })
+      .strict(),
     output: InspectResultSchema,
     events: progressEvents('inspect'),
   },

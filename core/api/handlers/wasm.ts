@@ -21,6 +21,10 @@ export function wasmHandlers(ctx: ApiContext): AreaHandlers<'platforms.list' | '
       // A short name with a registries.conf alias (and no such file) is the alias's reference.
       return inspectTarget((await ctx.registry.aliasFor(input.target)) ?? input.target, {
         resolveReference: resolver(input.offline),
+        // Opt-in here only (issue 19): the decoder already rejects malformed structure, and the engine's
+        // validation (a worker thread, a second pass over every byte) is a cost most inspections do not
+        // need. wasm.check (and deploy) keep it always: they decide whether a module may run.
+        crossCheck: input.engineCheck === true,
         signal: call.signal,
         onModule: (path, done) => call.emit({ type: 'progress', task: 'inspect', done, detail: path }),
       });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempHome } from '../../support/cli.js';
-import { fixture, fixtureBytes } from '../../support/wasm.js';
+import { engineRejectedModule, fixture, fixtureBytes } from '../../support/wasm.js';
 import { tarGz } from '../../support/tar.js';
 import { ociLayout } from '../../support/oci-layout.js';
 import { assertCheckReport, assertJUnit, assertSarif } from '../../support/report-schemas.js';
@@ -114,6 +114,38 @@ describe('flightdeck inspect and platforms', () => {
     expect(json.modules[0].report.features).toEqual(['simd']);
     const bad = await cli('inspect', '/nonexistent.wasm');
     expect(bad.code).toBe(3);
+  });
+
+  it('runs the engine cross-check only with --engine-check (check always does)', async () => {
+    const text = await cli('inspect', fixture('simd'));
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('engine cross-check: not run (--engine-check runs it)');
+    const json = JSON.parse((await cli('inspect', fixture('simd'), '--json')).stdout);
+    expect(json.modules[0].report.validation).toEqual({
+      checked: false,
+      valid: null,
+      engine: expect.stringMatching(/^V8 /),
+      note: expect.stringContaining('not requested'),
+    });
+    const checked = await cli('inspect', fixture('simd'), '--engine-check');
+    expect(checked.stdout).toMatch(/engine cross-check: valid \(V8 [^)]+\)/);
+    const checkedJson = JSON.parse((await cli('inspect', fixture('simd'), '--engine-check', '--json')).stdout);
+    expect(checkedJson.modules[0].report.validation).toMatchObject({ checked: true, valid: true });
+    expect(checkedJson.modules[0].report.validation.note).toBeUndefined();
+
+    // A module only the engine can tell is invalid: inspect reports it, --engine-check and check refuse it.
+    const illTyped = path.join(tmp(), 'ill-typed.wasm');
+    writeFileSync(illTyped, engineRejectedModule());
+    const reported = await cli('inspect', illTyped, '--json');
+    expect(reported.code).toBe(0);
+    expect(JSON.parse(reported.stdout).modules[0].report.validation).toMatchObject({ checked: false, valid: null });
+    const refused = await cli('inspect', illTyped, '--engine-check', '--json');
+    expect(refused.code).toBe(3);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'WASM_MALFORMED', message: expect.stringContaining('rejects the module') });
+    const checkRefused = await cli('check', illTyped, '-p', 'vita');
+    expect(checkRefused.code).toBe(2);
+    expect(checkRefused.stderr).toMatch(/error\[WASM_MALFORMED\]: .*rejects the module/);
+    expect((await cli('inspect', '--help')).stdout).toContain('--engine-check');
   });
 
   it('lists built-in platforms and a user profile from the config dir', async () => {

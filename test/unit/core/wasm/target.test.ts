@@ -3,15 +3,28 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { inspectTarget } from '../../../../core/wasm/target.js';
 import { DEFAULT_BUNDLE_LIMITS } from '../../../../core/wasm/bundle.js';
 import type { FlightDeckError } from '../../../../core/errors.js';
-import { customSection, fixture, fixtureBytes } from '../../../support/wasm.js';
-import { PARALLEL_CHECK_MIN_BYTES, parseWasm } from '../../../../core/wasm/parser.js';
+import { customSection, engineRejectedModule, fixture, fixtureBytes } from '../../../support/wasm.js';
+import { CROSS_CHECK_OFF_NOTE, PARALLEL_CHECK_MIN_BYTES, parseWasm } from '../../../../core/wasm/parser.js';
 import { bytesSource, readShared } from '../../../../core/wasm/reader.js';
+import { engineWorker } from '../../../../core/wasm/engine.js';
+import type * as Engine from '../../../../core/wasm/engine.js';
+import type * as Reader from '../../../../core/wasm/reader.js';
 import { tar, tarGz } from '../../../support/tar.js';
 import { ociLayout } from '../../../support/oci-layout.js';
+
+// The real engine worker and shared read, counted: which path a big file took is seen from the outside.
+vi.mock('../../../../core/wasm/engine.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof Engine>();
+  return { ...actual, engineWorker: vi.fn(actual.engineWorker) };
+});
+vi.mock('../../../../core/wasm/reader.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof Reader>();
+  return { ...actual, readShared: vi.fn(actual.readShared) };
+});
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fd-target-'));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -49,17 +62,41 @@ describe('inspectTarget', () => {
     expect(inDir.modules.map((m) => m.sha256)).toEqual([`sha256:${sha(good)}`]);
 
     // A module the decoder accepts and V8 rejects (a function returning nothing declared to return i32).
-    const bad = Buffer.from([
-      ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-      ...[0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b],
-    ]);
+    const bad = engineRejectedModule();
     const badFile = write(dir, 'bad-big.wasm', Buffer.concat([bad, pad]));
     const err = await failure(inspectTarget(badFile));
     expect(err.code).toBe('WASM_MALFORMED');
     expect(err.message).toContain('rejects the module');
     // With the engine check off, the decoder's own verdict stands (and no worker is involved).
     const off = await inspectTarget(badFile, { crossCheck: false });
-    expect(off.modules[0]!.report.validation.note).toBe('cross-check disabled');
+    expect(off.modules[0]!.report.validation).toEqual({ checked: false, valid: null, engine: expect.any(String), note: CROSS_CHECK_OFF_NOTE });
+  });
+
+  it('a big module file without the engine check is still read whole and decoded in place: the same report, and no engine worker', async () => {
+    const dir = tmp();
+    const bytes = Buffer.concat([fixtureBytes('simd'), customSection('padding', new Uint8Array(PARALLEL_CHECK_MIN_BYTES))]);
+    const file = write(dir, 'big-simd.wasm', bytes);
+    vi.mocked(engineWorker).mockClear();
+    vi.mocked(readShared).mockClear();
+    const checked = await inspectTarget(file);
+    expect(vi.mocked(engineWorker)).toHaveBeenCalledTimes(1);
+    expect(vi.mocked(readShared)).toHaveBeenCalledTimes(1);
+    expect(checked.modules[0]!.report.validation).toMatchObject({ checked: true, valid: true });
+
+    vi.mocked(engineWorker).mockClear();
+    vi.mocked(readShared).mockClear();
+    const off = await inspectTarget(file, { crossCheck: false });
+    expect(vi.mocked(engineWorker)).not.toHaveBeenCalled();
+    expect(vi.mocked(readShared)).toHaveBeenCalledWith(file, bytes.length);
+    const [a, b] = [checked.modules[0]!, off.modules[0]!];
+    expect(b.sha256).toBe(`sha256:${sha(bytes)}`);
+    expect(b.sha256).toBe(a.sha256);
+    expect(b.report.features).toEqual(['simd']);
+    expect(b.report.instructions).toBeGreaterThan(0);
+    expect({ ...b.report, validation: undefined }).toEqual({ ...a.report, validation: undefined });
+    expect(b.report.validation).toMatchObject({ checked: false, valid: null, note: CROSS_CHECK_OFF_NOTE });
+    // The streamed decoding of the same bytes (a module in a bundle) agrees.
+    expect(b.report).toEqual(await parseWasm(bytesSource(bytes), { name: file, crossCheck: false }));
   });
 
   it('a shared read of a file that is not the size it had (it changed while read) is IO_ERROR, never a short or mixed buffer', async () => {
