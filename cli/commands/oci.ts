@@ -358,7 +358,7 @@ function renderPull(r: PullResultInfo, o: Output): string {
   for (const f of r.files) {
     const note =
       f.method === 'hardlink'
-        ? o.dim(" — a read-only hard link to the store's verified copy")
+        ? o.dim(` — a ${process.platform === 'win32' ? '' : 'read-only '}hard link to the store's verified copy`)
         : f.method === 'clone'
           ? o.dim(" — a clone of the store's verified copy")
           : '';

@@ -19,8 +19,9 @@
  * the store's file system the file shares the store's verified copy instead of costing a second full write:
  * a copy-on-write clone where the file system has them (btrfs, xfs, APFS), else a hard link, made
  * read-only because it is the store's copy. The shared file must be the very file whose bytes were
- * verified (same device and inode: the one this pull wrote, or the stored one hashed just before); else,
- * or when DIR is elsewhere or linking fails, and always with `copy`, an independent file is written.
+ * verified, unchanged since (device, inode, size and modification time of the one this pull wrote, or of
+ * the stored one hashed just before); else, or when DIR is elsewhere or linking fails, and always with
+ * `copy`, an independent file is written.
  */
 import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
