@@ -71,6 +71,15 @@ interface OutputOptions {
   linkMode?: LinkMode | undefined;
 }
 
+/** A copy requested during the pull (OutputWriter.copies). */
+interface CopyEntry {
+  tmp: string;
+  target: string;
+  verified: boolean;
+  share: boolean;
+  stored?: FileIdentity;
+}
+
 interface Staged {
   tmp: string;
   target: string;
@@ -100,7 +109,7 @@ export class OutputWriter {
    * Copies requested during the pull, by digest: the temp file, its target, and whether it was verified.
    * A shared one (`share`) writes nothing: it learns which stored file holds the verified bytes (`stored`).
    */
-  private readonly copies = new Map<string, { tmp: string; target: string; verified: boolean; share: boolean; stored?: FileIdentity }>();
+  private readonly copies = new Map<string, CopyEntry>();
   private sharing: Promise<boolean> | undefined;
 
   constructor(
@@ -154,7 +163,7 @@ export class OutputWriter {
       throw fsError(err, target);
     });
     const share = await this.sharesStore(store);
-    const entry: { tmp: string; target: string; verified: boolean; share: boolean; stored?: FileIdentity } = {
+    const entry: CopyEntry = {
       tmp: tempName(target),
       target,
       verified: false,

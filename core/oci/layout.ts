@@ -444,7 +444,6 @@ export class BlobReading implements AsyncIterable<Buffer> {
   private read = 0;
   private ended = false;
   private verdict: Promise<void> | undefined;
-  private ino: number | undefined;
   private openedAs: FileIdentity | undefined;
   private fileSize: number | undefined;
 
@@ -463,7 +462,6 @@ export class BlobReading implements AsyncIterable<Buffer> {
       try {
         const fh = await open(file, 'r');
         const st = await fh.stat({ bigint: true });
-        this.ino = Number(st.ino);
         this.openedAs = fileIdentity(st);
         this.fileSize = Number(st.size);
         this.fh = fh;
@@ -514,7 +512,8 @@ export class BlobReading implements AsyncIterable<Buffer> {
     this.verdict ??= (async () => {
       const actual = `${this.desc.digest.slice(0, this.desc.digest.indexOf(':'))}:${this.hash.digest('hex')}`;
       if (this.read === this.desc.size && actual.endsWith(`:${this.hex}`)) return;
-      throw await this.layout.corrupt(this.desc, { actual, size: this.read, ...(this.ino === undefined ? {} : { ino: this.ino }) }, cause);
+      const ino = this.openedAs && Number(this.openedAs.ino);
+      throw await this.layout.corrupt(this.desc, { actual, size: this.read, ...(ino === undefined ? {} : { ino }) }, cause);
     })();
     return this.verdict;
   }
